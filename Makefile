@@ -1,0 +1,54 @@
+# Two commands for a newcomer: `make run` and `make test`. See README.md.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+KOL := $(VENV)/bin/kolaborasi
+STAMP := $(VENV)/.installed-stamp
+PORT ?= 8000
+PYTHON ?= python3
+
+.PHONY: install run test lint migrate demo worker bench bench-smoke clean
+
+$(STAMP): requirements.lock pyproject.toml package.json package-lock.json
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(VENV)/bin/uv || $(VENV)/bin/pip install -q uv==0.13.8
+	$(VENV)/bin/uv pip install -q --python $(PY) -r requirements.lock
+	$(VENV)/bin/uv pip install -q --python $(PY) --no-deps -e .
+	npm ci --no-audit --no-fund --loglevel=error
+	cd kolaborasi && DEBUG=1 ../$(PY) -m django compilemessages --settings=kolaborasi.settings --pythonpath=.. -v0
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: $(STAMP)
+	DEBUG=1 $(KOL) migrate --no-input -v0
+
+demo: migrate
+	DEBUG=1 $(KOL) demo
+
+# Serve the demo on http://127.0.0.1:$(PORT) with the background worker beside it.
+run: demo
+	@echo "kolaborasi: http://127.0.0.1:$(PORT)  (Ctrl-C stops the server and the worker)"
+	@trap 'kill 0' EXIT INT TERM; \
+	DEBUG=1 $(KOL) worker & \
+	DEBUG=1 $(KOL) runserver 127.0.0.1:$(PORT)
+
+worker: $(STAMP)
+	DEBUG=1 $(KOL) worker
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy kolaborasi tests
+	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+
+bench: $(STAMP)
+	$(PY) -m bench.run
+
+bench-smoke: $(STAMP)
+	$(PY) -m bench.run --smoke
+
+clean:
+	rm -rf $(VENV) node_modules var

@@ -1,0 +1,53 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OrgKind(models.TextChoices):
+    DONOR = "donor", _("Donatur")
+    AGGREGATOR = "aggregator", _("Agregator")
+    OPERATOR = "operator", _("Operator")
+    COORDINATOR = "coordinator", _("Koordinator")
+
+
+class OrgSubtype(models.TextChoices):
+    INDIVIDUAL = "individual", _("Perorangan")
+    COMPANY = "company", _("Perusahaan")
+    COMMUNITY = "community", _("Komunitas")
+
+
+class Organisation(models.Model):
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=12, choices=OrgKind.choices)
+    subtype = models.CharField(max_length=12, choices=OrgSubtype.choices, blank=True)
+    verified = models.BooleanField(default=False)
+    description = models.TextField(blank=True)
+    # Coordinators cover regions (an RW, a kelurahan, ...); everything under them.
+    regions = models.ManyToManyField("regions.Region", blank=True, related_name="coordinators")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["kind", "verified"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", _("Pemilik")
+    MEMBER = "member", _("Anggota")
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=8, choices=Role.choices, default=Role.MEMBER)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation"], name="membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organisation} ({self.role})"

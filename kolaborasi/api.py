@@ -1,0 +1,42 @@
+"""The public API under /api/v1/: one NinjaAPI, one router per feature app."""
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import ValidationError
+
+from kolaborasi.accounts.api import router as accounts_router
+from kolaborasi.funds.api import router as funds_router
+from kolaborasi.pledges.api import router as pledges_router
+from kolaborasi.regions.api import router as regions_router
+from kolaborasi.stats.api import router as stats_router
+from kolaborasi.targets.api import router as targets_router
+
+api = NinjaAPI(
+    title="kolaborasi API",
+    version="1",
+    description=(
+        "Kolaborasi sosial berskala besar: needs, pledges, deliveries and funds. "
+        "Public reads need no token; writes use `Authorization: Bearer TOKEN`."
+    ),
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """422 with a readable ``detail`` sentence as well as the field-level errors."""
+    parts = []
+    for error in exc.errors:
+        loc = ".".join(str(p) for p in error.get("loc", []) if p not in ("query", "body", "path"))
+        parts.append(f"{loc}: {error.get('msg', 'invalid')}" if loc else str(error.get("msg")))
+    return api.create_response(
+        request, {"detail": "; ".join(parts) or "invalid input", "errors": exc.errors}, status=422
+    )
+
+
+api.add_router("", regions_router)
+api.add_router("", targets_router)
+api.add_router("", accounts_router)
+api.add_router("", pledges_router)
+api.add_router("", funds_router)
+api.add_router("", stats_router)

@@ -1,0 +1,16 @@
+"""The `kolaborasi` console command: Django's management commands for operators,
+e.g. `kolaborasi regions load`, `kolaborasi import rw FILE.csv`, `kolaborasi demo`."""
+
+import os
+import sys
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kolaborasi.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["kolaborasi", *sys.argv[1:]])
+
+
+if __name__ == "__main__":
+    main()

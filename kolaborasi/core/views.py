@@ -1,0 +1,22 @@
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.response import TemplateResponse
+from django.views.decorators.cache import never_cache
+
+from kolaborasi.core.selectors import home_summary
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return TemplateResponse(request, "core/home.html", {"summary": home_summary()})
+
+
+@never_cache
+def healthz(request: HttpRequest) -> HttpResponse:
+    """200 when the database answers; 503 otherwise (for load balancers)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # any database failure means "not healthy"
+        return JsonResponse({"status": "error", "detail": type(exc).__name__}, status=503)
+    return JsonResponse({"status": "ok"})

@@ -1,0 +1,90 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+
+class PledgeStatus(models.TextChoices):
+    COMMITTED = "committed", _("Komitmen")
+    DELIVERED = "delivered", _("Tersalurkan")
+    CONFIRMED = "confirmed", _("Terkonfirmasi")
+    CANCELLED = "cancelled", _("Dibatalkan")
+    EXPIRED = "expired", _("Kedaluwarsa")
+
+
+LIVE_STATUSES = [PledgeStatus.COMMITTED, PledgeStatus.DELIVERED, PledgeStatus.CONFIRMED]
+
+
+class Pledge(models.Model):
+    """An organisation reserves ``quantity`` units of one need. Units it holds on the
+    need are ``quantity - released``; ``released`` is the undelivered remainder given
+    back on cancellation or expiry."""
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="pledges"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    need = models.ForeignKey("targets.Need", on_delete=models.PROTECT, related_name="pledges")
+    # Copied from the need for listing and stats without a join.
+    target = models.ForeignKey("targets.Target", on_delete=models.PROTECT, related_name="pledges")
+    aid_type = models.ForeignKey("targets.AidType", on_delete=models.PROTECT, related_name="pledges")
+    quantity = models.PositiveIntegerField()
+    delivered = models.PositiveIntegerField(default=0)
+    confirmed = models.PositiveIntegerField(default=0)
+    released = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=PledgeStatus.choices, default=PledgeStatus.COMMITTED)
+    planned_delivery = models.DateField()
+    # Private contact of the person delivering: never shown publicly or exported (§3.6).
+    contact_name = models.CharField(max_length=120, blank=True)
+    contact_phone = models.CharField(max_length=40, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="pledge_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(delivered__lte=F("quantity")), name="pledge_delivered_le_quantity"
+            ),
+            models.CheckConstraint(
+                condition=Q(confirmed__lte=F("delivered")), name="pledge_confirmed_le_delivered"
+            ),
+            models.CheckConstraint(
+                condition=Q(released__lte=F("quantity") - F("delivered")),
+                name="pledge_released_le_undelivered",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organisation", "status"]),
+            models.Index(fields=["status", "planned_delivery"]),
+            models.Index(fields=["target", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Pledge #{self.pk} {self.quantity} {self.aid_type_id} → {self.target_id}"
+
+    @property
+    def held(self) -> int:
+        return self.quantity - self.released
+
+
+class Delivery(models.Model):
+    pledge = models.ForeignKey(Pledge, on_delete=models.PROTECT, related_name="deliveries")
+    quantity = models.PositiveIntegerField()
+    delivered_on = models.DateField()
+    evidence = models.ImageField(upload_to="evidence/%Y/%m/", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="delivery_quantity_positive")]
+
+    def __str__(self) -> str:
+        return f"Delivery #{self.pk} of pledge #{self.pledge_id}: {self.quantity}"

@@ -1,0 +1,381 @@
+"""CSV importers for RWs and institutions. A file is applied all-or-nothing: every row
+is checked first, and any bad row rejects the whole file with a report naming row,
+column and reason."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import IO, Any
+
+from django.db import transaction
+
+from kolaborasi.audit.services import audit_record
+from kolaborasi.core.errors import ImportRejected, RowError
+from kolaborasi.regions.models import Level, Region
+
+from .models import INSTITUTION_KINDS, AidType, Need, Target, TargetKind
+
+RW_COLUMNS = ["village_code", "rw_number", "households", "head_name", "as_of", "source"]
+RW_REQUIRED = ["village_code", "rw_number", "households", "as_of", "source"]
+INSTITUTION_COLUMNS = [
+    "village_code",
+    "kind",
+    "name",
+    "residents",
+    "as_of",
+    "source",
+    "address",
+    "lat",
+    "lng",
+    "head_name",
+]
+INSTITUTION_REQUIRED = ["village_code", "kind", "name", "residents", "as_of", "source"]
+MAX_ERRORS = 200
+BATCH = 2000
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class ImportResult:
+    created: int
+    needs: int
+
+
+def read_csv(data: bytes | IO[bytes], required: list[str]) -> tuple[list[str], list[dict[str, str]]]:
+    """Decode and split a CSV file, or raise ImportRejected for encoding/header problems."""
+    raw = data if isinstance(data, bytes) else data.read()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ImportRejected(
+            [RowError(line, "", f"berkas bukan UTF-8 (file is not UTF-8: byte {exc.start})")]
+        ) from None
+    sample = text[:4096]
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    if not header:
+        raise ImportRejected([RowError(1, "", "berkas kosong (empty file)")])
+    reader.fieldnames = header
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise ImportRejected(
+            [RowError(1, c, "kolom wajib tidak ada (required column missing)") for c in missing]
+        )
+    rows = []
+    for row in reader:
+        if None in row:
+            rows.append({"__extra__": "x", **{k: v for k, v in row.items() if k is not None}})
+        else:
+            rows.append({k: (v or "").strip() for k, v in row.items()})
+    return header, rows
+
+
+def parse_count(value: str) -> int:
+    if value == "":
+        raise ValueError("kosong (empty)")
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError(f"{value!r} bukan bilangan bulat (not a whole number)") from None
+    if number < 0:
+        raise ValueError(f"{number} negatif (negative)")
+    return number
+
+
+def parse_date(value: str) -> date:
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            parsed = datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+        if parsed > date.today():
+            raise ValueError(f"{value!r} di masa depan (in the future)")
+        return parsed
+    raise ValueError(f"{value!r} bukan tanggal YYYY-MM-DD atau DD/MM/YYYY (not a date)")
+
+
+def parse_coordinate(value: str, low: float, high: float) -> float | None:
+    if value == "":
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"{value!r} bukan angka (not a number)") from None
+    if not low <= number <= high:
+        raise ValueError(f"{number} di luar rentang {low}..{high} (out of range)")
+    return number
+
+
+def _village_map(codes: Iterable[str]) -> dict[str, Region]:
+    wanted = sorted(set(codes))
+    found: dict[str, Region] = {}
+    for start in range(0, len(wanted), 500):
+        for region in Region.objects.filter(code__in=wanted[start : start + 500], level=Level.VILLAGE):
+            found[region.code] = region
+    return found
+
+
+class _Checker:
+    """Collects row errors, at most MAX_ERRORS of them."""
+
+    def __init__(self) -> None:
+        self.errors: list[RowError] = []
+
+    def field(self, line: int, column: str, parse: Callable[[str], Any], value: str) -> Any:
+        try:
+            return parse(value)
+        except ValueError as exc:
+            self.add(line, column, str(exc))
+            return None
+
+    def add(self, line: int, column: str, reason: str) -> None:
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append(RowError(line, column, reason))
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise ImportRejected(self.errors)
+
+
+def _needs_for(targets: list[Target]) -> list[Need]:
+    aid_types = list(AidType.objects.filter(active=True))
+    return [
+        Need(target=t, aid_type=a, quantity=t.size, source=t.source, as_of=t.as_of)
+        for t in targets
+        for a in aid_types
+    ]
+
+
+def _write(regions: list[Region], targets: list[Target], progress: Progress | None) -> int:
+    if regions:
+        Region.objects.bulk_create(regions, batch_size=BATCH)
+    needs = 0
+    for start in range(0, len(targets), BATCH):
+        chunk = targets[start : start + BATCH]
+        Target.objects.bulk_create(chunk)
+        chunk_needs = _needs_for(chunk)
+        Need.objects.bulk_create(chunk_needs, batch_size=BATCH * 3)
+        needs += len(chunk_needs)
+        if progress:
+            progress(len(chunk))
+    return needs
+
+
+def _location(village: Region) -> dict[str, str]:
+    parts = village.code.split(".")
+    return {
+        "district_code": ".".join(parts[:3]),
+        "city_code": ".".join(parts[:2]),
+        "province_code": parts[0],
+    }
+
+
+def rw_rows_to_objects(
+    rows: list[dict[str, str]], *, synthetic: bool = False, first_line: int = 2
+) -> tuple[list[Region], list[Target]]:
+    """Validate RW rows; return the region and target rows to write, or raise."""
+    check = _Checker()
+    villages = _village_map(r.get("village_code", "") for r in rows)
+    seen: dict[str, int] = {}
+    parsed = []
+    for index, row in enumerate(rows):
+        line = first_line + index
+        if "__extra__" in row:
+            check.add(line, "", "terlalu banyak kolom (more fields than the header)")
+            continue
+        code = row.get("village_code", "")
+        village = villages.get(code)
+        if village is None:
+            check.add(
+                line, "village_code", f"kode kelurahan/desa {code!r} tidak dikenal (unknown village code)"
+            )
+        number = check.field(line, "rw_number", parse_count, row.get("rw_number", ""))
+        if number is not None and not 1 <= number <= 999:
+            check.add(line, "rw_number", f"nomor RW {number} harus 1..999 (must be 1..999)")
+            number = None
+        households = check.field(line, "households", parse_count, row.get("households", ""))
+        as_of = check.field(line, "as_of", parse_date, row.get("as_of", ""))
+        source = row.get("source", "")
+        if not source:
+            check.add(line, "source", "sumber data kosong (source is empty)")
+        head = row.get("head_name", "")
+        if len(head) > 120:
+            check.add(line, "head_name", "lebih dari 120 karakter (longer than 120 characters)")
+        if village is None or number is None:
+            continue
+        rw_code = f"{code}.{number:03d}"
+        if rw_code in seen:
+            check.add(line, "rw_number", f"RW {rw_code} ganda, juga di baris {seen[rw_code]} (duplicate RW)")
+            continue
+        seen[rw_code] = line
+        parsed.append((line, village, rw_code, number, households, as_of, source, head))
+    existing: set[str] = set()
+    codes = list(seen)
+    for start in range(0, len(codes), 500):
+        existing.update(
+            Region.objects.filter(code__in=codes[start : start + 500]).values_list("code", flat=True)
+        )
+    for line, _v, rw_code, *_ in parsed:
+        if rw_code in existing:
+            check.add(line, "rw_number", f"RW {rw_code} sudah ada (RW already exists)")
+    check.raise_if_any()
+    regions, targets = [], []
+    for _line, village, rw_code, number, households, as_of, source, head in parsed:
+        name = f"RW {number:03d}"
+        regions.append(Region(code=rw_code, name=name, level=Level.RW, parent_id=village.code))
+        targets.append(
+            Target(
+                kind=TargetKind.RW,
+                name=f"{name} {village.name}",
+                region_id=rw_code,
+                village_id=village.code,
+                size=households,
+                head_name=head,
+                as_of=as_of,
+                source=source[:200],
+                synthetic=synthetic,
+                **_location(village),
+            )
+        )
+    return regions, targets
+
+
+def institution_rows_to_objects(
+    rows: list[dict[str, str]], *, synthetic: bool = False, first_line: int = 2
+) -> list[Target]:
+    check = _Checker()
+    villages = _village_map(r.get("village_code", "") for r in rows)
+    seen: dict[tuple[str, str, str], int] = {}
+    targets = []
+    for index, row in enumerate(rows):
+        line = first_line + index
+        if "__extra__" in row:
+            check.add(line, "", "terlalu banyak kolom (more fields than the header)")
+            continue
+        code = row.get("village_code", "")
+        village = villages.get(code)
+        if village is None:
+            check.add(
+                line, "village_code", f"kode kelurahan/desa {code!r} tidak dikenal (unknown village code)"
+            )
+        kind = row.get("kind", "")
+        if kind not in INSTITUTION_KINDS:
+            check.add(line, "kind", f"jenis {kind!r} tidak dikenal; pilih {', '.join(INSTITUTION_KINDS)}")
+        name = row.get("name", "")
+        if not name or len(name) > 200:
+            check.add(line, "name", "nama kosong atau lebih dari 200 karakter (empty or too long)")
+        residents = check.field(line, "residents", parse_count, row.get("residents", ""))
+        as_of = check.field(line, "as_of", parse_date, row.get("as_of", ""))
+        source = row.get("source", "")
+        if not source:
+            check.add(line, "source", "sumber data kosong (source is empty)")
+        lat = check.field(line, "lat", lambda v: parse_coordinate(v, -90, 90), row.get("lat", ""))
+        lng = check.field(line, "lng", lambda v: parse_coordinate(v, -180, 180), row.get("lng", ""))
+        if (row.get("lat", "") == "") != (row.get("lng", "") == ""):
+            check.add(
+                line, "lat", "lat dan lng harus diisi keduanya atau tidak sama sekali (both or neither)"
+            )
+        key = (code, kind, name.lower())
+        if key in seen:
+            check.add(line, "name", f"lembaga ganda, juga di baris {seen[key]} (duplicate institution)")
+            continue
+        seen[key] = line
+        if village is None or residents is None or kind not in INSTITUTION_KINDS or not name:
+            continue
+        targets.append(
+            Target(
+                kind=kind,
+                name=name,
+                region_id=village.code,
+                village_id=village.code,
+                size=residents,
+                head_name=row.get("head_name", "")[:120],
+                address=row.get("address", "")[:250],
+                lat=lat,
+                lng=lng,
+                as_of=as_of,
+                source=source[:200],
+                synthetic=synthetic,
+                **_location(village),
+            )
+        )
+    existing: set[tuple[str, str, str]] = set()
+    village_codes = sorted(villages)
+    for start in range(0, len(village_codes), 500):
+        rows_in_db = (
+            Target.objects.filter(village_id__in=village_codes[start : start + 500])
+            .exclude(kind=TargetKind.RW)
+            .values_list("village_id", "kind", "name")
+        )
+        existing.update((v, k, n.lower()) for v, k, n in rows_in_db)
+    for (code, kind, lowered), line in seen.items():
+        if (code, kind, lowered) in existing:
+            check.add(line, "name", f"lembaga ini sudah ada di {code} (institution already exists)")
+    check.raise_if_any()
+    return targets
+
+
+def rw_import(
+    *, actor: object | None, data: bytes | IO[bytes], label: str = "", progress: Progress | None = None
+) -> ImportResult:
+    _, rows = read_csv(data, RW_REQUIRED)
+    return rw_import_rows(actor=actor, rows=rows, label=label, progress=progress)
+
+
+def rw_import_rows(
+    *,
+    actor: object | None,
+    rows: list[dict[str, str]],
+    label: str = "",
+    synthetic: bool = False,
+    progress: Progress | None = None,
+) -> ImportResult:
+    regions, targets = rw_rows_to_objects(rows, synthetic=synthetic)
+    with transaction.atomic():
+        needs = _write(regions, targets, progress)
+        audit_record(
+            actor=actor,
+            action="targets.import_rw",
+            object_type="targets.target",
+            object_id=label or "csv",
+            after={"rws": len(targets), "needs": needs, "synthetic": synthetic},
+        )
+    return ImportResult(created=len(targets), needs=needs)
+
+
+def institution_import(
+    *, actor: object | None, data: bytes | IO[bytes], label: str = "", progress: Progress | None = None
+) -> ImportResult:
+    _, rows = read_csv(data, INSTITUTION_REQUIRED)
+    return institution_import_rows(actor=actor, rows=rows, label=label, progress=progress)
+
+
+def institution_import_rows(
+    *,
+    actor: object | None,
+    rows: list[dict[str, str]],
+    label: str = "",
+    synthetic: bool = False,
+    progress: Progress | None = None,
+) -> ImportResult:
+    targets = institution_rows_to_objects(rows, synthetic=synthetic)
+    with transaction.atomic():
+        needs = _write([], targets, progress)
+        audit_record(
+            actor=actor,
+            action="targets.import_institutions",
+            object_type="targets.target",
+            object_id=label or "csv",
+            after={"institutions": len(targets), "needs": needs, "synthetic": synthetic},
+        )
+    return ImportResult(created=len(targets), needs=needs)

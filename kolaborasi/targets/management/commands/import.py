@@ -1,0 +1,48 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from kolaborasi.core.errors import ImportRejected
+from kolaborasi.core.progress import progress_bar
+from kolaborasi.regions.services import boundaries_import
+from kolaborasi.targets.imports import institution_import, rw_import
+
+
+class Command(BaseCommand):
+    help = (
+        "Impor data: `import rw FILE.csv`, `import institutions FILE.csv`, "
+        "`import boundaries FILE.geojson`. All-or-nothing per file."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("kind", choices=["rw", "institutions", "boundaries"])
+        parser.add_argument("file", type=Path)
+
+    def handle(self, *args: object, **options: object) -> None:
+        kind = options["kind"]
+        path = options["file"]
+        assert isinstance(path, Path)
+        if not path.is_file():
+            raise CommandError(f"berkas tidak ditemukan (file not found): {path}")
+        data = path.read_bytes()
+        lines = data.count(b"\n")
+        try:
+            with progress_bar(lines or None, f"impor {kind}") as update:
+                if kind == "rw":
+                    result = rw_import(actor=None, data=data, label=path.name, progress=update)
+                    message = f"{result.created} RW diimpor, {result.needs} kebutuhan dibuat"
+                elif kind == "institutions":
+                    inst = institution_import(actor=None, data=data, label=path.name, progress=update)
+                    message = f"{inst.created} lembaga diimpor, {inst.needs} kebutuhan dibuat"
+                else:
+                    shapes = boundaries_import(actor=None, data=data, label=path.name, progress=update)
+                    for note in shapes.repaired:
+                        self.stderr.write(f"{path.name}: {note}")
+                    message = f"{shapes.imported} batas wilayah diimpor"
+        except ImportRejected as exc:
+            for error in exc.errors:
+                self.stderr.write(f"{path.name}: {error}")
+            raise CommandError(
+                f"{len(exc.errors)} kesalahan; tidak ada yang diubah (nothing was changed)"
+            ) from None
+        self.stdout.write(message)

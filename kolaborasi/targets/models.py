@@ -1,0 +1,122 @@
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Greatest
+from django.utils.translation import gettext_lazy as _
+
+
+class AidType(models.Model):
+    slug = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(_("nama"), max_length=80)
+    name_en = models.CharField(_("nama (English)"), max_length=80, blank=True)
+    unit = models.CharField(_("satuan"), max_length=30, default="paket")
+    sort_order = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["sort_order", "slug"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TargetKind(models.TextChoices):
+    RW = "rw", _("RW prioritas")
+    PESANTREN = "pesantren", _("Pesantren")
+    PANTI_ASUHAN = "panti-asuhan", _("Panti asuhan")
+    PANTI_DISABILITAS = "panti-disabilitas", _("Panti disabilitas")
+    PANTI_JOMPO = "panti-jompo", _("Panti jompo")
+
+
+INSTITUTION_KINDS = [k for k in TargetKind.values if k != TargetKind.RW]
+
+
+class Target(models.Model):
+    """What receives aid: an RW (size = vulnerable households) or an institution
+    (size = residents). The codes of every enclosing region are copied onto the row
+    (they never change: a code *is* its place in the tree) so that "everything under
+    this region" is one indexed equality, on SQLite and PostgreSQL alike."""
+
+    kind = models.CharField(max_length=20, choices=TargetKind.choices)
+    name = models.CharField(max_length=200)
+    # The RW's own region row for RWs; the village for institutions.
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="targets")
+    village = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    district_code = models.CharField(max_length=24)
+    city_code = models.CharField(max_length=24)
+    province_code = models.CharField(max_length=24)
+    size = models.PositiveIntegerField(help_text=_("KK rentan (RW) atau penghuni (lembaga)"))
+    head_name = models.CharField(_("nama Ketua RW / pengurus"), max_length=120, blank=True)
+    address = models.CharField(max_length=250, blank=True)
+    lat = models.FloatField(null=True, blank=True)
+    lng = models.FloatField(null=True, blank=True)
+    source = models.CharField(max_length=200, blank=True)
+    as_of = models.DateField(null=True, blank=True)
+    synthetic = models.BooleanField(default=False, help_text=_("data sintetis (demo)"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["region_id", "name"]
+        constraints = [
+            # One target per RW region; institutions may share a village.
+            models.UniqueConstraint(fields=["region"], condition=Q(kind="rw"), name="target_one_per_rw"),
+            models.CheckConstraint(
+                condition=Q(lat__isnull=True) | Q(lat__gte=-90, lat__lte=90), name="target_lat_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(lng__isnull=True) | Q(lng__gte=-180, lng__lte=180), name="target_lng_range"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["city_code", "kind"]),
+            models.Index(fields=["district_code", "kind"]),
+            models.Index(fields=["province_code", "kind"]),
+            models.Index(fields=["village", "kind"]),
+            models.Index(fields=["kind"]),
+            models.Index(fields=["name"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Need(models.Model):
+    """How many units of one aid type a target needs, and how many of them are held.
+
+    ``held`` is the units held by live pledges (committed + delivered, never the released
+    remainder of cancelled/expired ones). Pledges reserve with one conditional UPDATE
+    ``held = held + n WHERE quantity - held >= n`` (DESIGN §3.1). ``quantity`` may later
+    drop below ``held`` when a coordinator corrects the count: the target is then
+    over-covered and ``remaining`` is zero, never negative."""
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="needs")
+    aid_type = models.ForeignKey(AidType, on_delete=models.PROTECT, related_name="needs")
+    quantity = models.PositiveIntegerField()
+    held = models.PositiveIntegerField(default=0)
+    delivered = models.PositiveIntegerField(default=0)
+    confirmed = models.PositiveIntegerField(default=0)
+    remaining = models.GeneratedField(
+        expression=Greatest(F("quantity") - F("held"), 0),
+        output_field=models.IntegerField(),
+        db_persist=True,
+    )
+    source = models.CharField(max_length=200, blank=True)
+    as_of = models.DateField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["target", "aid_type"], name="need_unique_per_aid_type"),
+            models.CheckConstraint(condition=Q(delivered__lte=F("held")), name="need_delivered_le_held"),
+            models.CheckConstraint(
+                condition=Q(confirmed__lte=F("delivered")), name="need_confirmed_le_delivered"
+            ),
+        ]
+        indexes = [models.Index(fields=["aid_type", "remaining"])]
+
+    def __str__(self) -> str:
+        return f"{self.target} · {self.aid_type}: {self.quantity}"
+
+    @property
+    def over_covered(self) -> bool:
+        return self.held > self.quantity

@@ -1,0 +1,23 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, include, path
+
+from kolaborasi.api import api
+
+admin.site.site_header = "kolaborasi — operator"
+admin.site.site_title = "kolaborasi"
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", include("kolaborasi.core.urls")),
+    path("", include("kolaborasi.targets.urls")),
+    path("akun/", include("kolaborasi.accounts.urls")),
+    path("komitmen/", include("kolaborasi.pledges.urls")),
+    path("dana/", include("kolaborasi.funds.urls")),
+    path("data/", include("kolaborasi.stats.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

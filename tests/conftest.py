@@ -1,0 +1,51 @@
+"""Shared fixtures. The test database gets the Jakarta demo once per session (the
+registry for DKI, 2,731 synthetic RWs, institutions and, when ../shared/data is there,
+the reference boundaries); each test then runs in a transaction that is rolled back."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    from kolaborasi.targets.demo import demo_load
+
+    with django_db_blocker.unblock():
+        demo_load(log=lambda _msg: None)
+    yield
+
+
+@pytest.fixture
+def run_cli() -> Iterator[object]:
+    """Run a `kolaborasi` command in-process; returns (stdout, stderr)."""
+
+    def _run(*args: str) -> tuple[str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        call_command(*args, stdout=out, stderr=err)
+        return out.getvalue(), err.getvalue()
+
+    yield _run
+
+
+@pytest.fixture
+def tmp_file(tmp_path: Path):  # type: ignore[no-untyped-def]
+    def _write(name: str, content: str | bytes) -> Path:
+        path = tmp_path / name
+        if isinstance(content, str):
+            path.write_text(content, encoding="utf-8")
+        else:
+            path.write_bytes(content)
+        return path
+
+    return _write
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
