@@ -49,3 +49,11 @@ def tmp_file(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def personas(db):  # type: ignore[no-untyped-def]
+    """dina (donor), agus (aggregator), ratna (coordinator), oki (operator), luar (outsider)."""
+    from tests.personas import make_personas
+
+    return make_personas()

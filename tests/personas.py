@@ -1,0 +1,51 @@
+"""Named personas for every role plus an outsider (DESIGN §4):
+
+- ``dina``  – donor, owner of the company "PT Dina Logistik"
+- ``agus``  – aggregator, owner of the verified "Yayasan Agus Peduli"
+- ``ratna`` – coordinator (Ketua RW) covering RW ``31.74.03.1001.001`` (Kebayoran Lama)
+- ``oki``   – operator, member of "Tim Operator KSBB"
+- ``luar``  – an outsider: a registered account in no organisation
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+
+from kolaborasi.accounts.models import Membership, Organisation, OrgKind, OrgSubtype, Role
+
+PASSWORD = "kolaborasi-uji-2026"
+RATNA_RW = "31.74.03.1001.001"
+
+
+@dataclass
+class Persona:
+    user: AbstractBaseUser
+    organisation: Organisation | None
+    token: str = ""  # filled once API tokens exist (accounts)
+
+
+def _persona(username: str, org: Organisation | None, role: str = Role.OWNER) -> Persona:
+    user = get_user_model().objects.create_user(username, f"{username}@example.org", PASSWORD)
+    if org is not None:
+        Membership.objects.create(user=user, organisation=org, role=role)
+    return Persona(user=user, organisation=org)
+
+
+def make_personas() -> dict[str, Persona]:
+    dina_org = Organisation.objects.create(
+        name="PT Dina Logistik", kind=OrgKind.DONOR, subtype=OrgSubtype.COMPANY
+    )
+    agus_org = Organisation.objects.create(name="Yayasan Agus Peduli", kind=OrgKind.AGGREGATOR, verified=True)
+    ratna_org = Organisation.objects.create(name="RW 001 Cipulir", kind=OrgKind.COORDINATOR, verified=True)
+    ratna_org.regions.add(RATNA_RW)
+    oki_org = Organisation.objects.create(name="Tim Operator KSBB", kind=OrgKind.OPERATOR, verified=True)
+    return {
+        "dina": _persona("dina", dina_org),
+        "agus": _persona("agus", agus_org),
+        "ratna": _persona("ratna", ratna_org),
+        "oki": _persona("oki", oki_org, Role.MEMBER),
+        "luar": _persona("luar", None),
+    }
