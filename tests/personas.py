@@ -2,7 +2,7 @@
 
 - ``dina``  – donor, owner of the company "PT Dina Logistik"
 - ``agus``  – aggregator, owner of the verified "Yayasan Agus Peduli"
-- ``ratna`` – coordinator (Ketua RW) covering RW ``31.74.03.1001.001`` (Kebayoran Lama)
+- ``ratna`` – coordinator (Ketua RW) covering RW ``31.74.05.1003.001`` (Cipulir, Kebayoran Lama)
 - ``oki``   – operator, member of "Tim Operator KSBB"
 - ``luar``  – an outsider: a registered account in no organisation
 """
@@ -17,7 +17,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from kolaborasi.accounts.models import Membership, Organisation, OrgKind, OrgSubtype, Role
 
 PASSWORD = "kolaborasi-uji-2026"
-RATNA_RW = "31.74.03.1001.001"
+RATNA_RW = "31.74.05.1003.001"
 
 
 @dataclass
