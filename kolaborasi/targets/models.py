@@ -1,6 +1,6 @@
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Greatest
+from django.db.models import Case, F, FloatField, Q, Value, When
+from django.db.models.functions import Cast, Greatest
 from django.utils.translation import gettext_lazy as _
 
 
@@ -100,6 +100,24 @@ class Need(models.Model):
         output_field=models.IntegerField(),
         db_persist=True,
     )
+    # Share of the need already held by live pledges, capped at 1. A need with nothing
+    # left to give (fully or over-covered, or a zero need) is 1.0, so ordering by
+    # coverage alone already puts those last. Stored and indexed with the aid type so
+    # the priority order (see targets.selectors.PRIORITY) is an index walk, not a sort
+    # of every need in the country. Computed from quantity/held directly because a
+    # generated column may not refer to another generated column on PostgreSQL.
+    coverage = models.GeneratedField(
+        expression=Case(
+            When(
+                quantity__gt=F("held"),
+                then=Cast(F("held"), FloatField()) / Cast(F("quantity"), FloatField()),
+            ),
+            default=Value(1.0),
+            output_field=FloatField(),
+        ),
+        output_field=models.FloatField(),
+        db_persist=True,
+    )
     source = models.CharField(max_length=200, blank=True)
     as_of = models.DateField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -112,7 +130,11 @@ class Need(models.Model):
                 condition=Q(confirmed__lte=F("delivered")), name="need_confirmed_le_delivered"
             ),
         ]
-        indexes = [models.Index(fields=["aid_type", "remaining"])]
+        indexes = [
+            models.Index(fields=["aid_type", "remaining"]),
+            # The priority order per aid type: least covered, then most remaining, then id.
+            models.Index(fields=["aid_type", "coverage", "-remaining", "target"], name="need_priority_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.target} · {self.aid_type}: {self.quantity}"

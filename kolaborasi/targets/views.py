@@ -1,0 +1,307 @@
+"""Public pages: the map (Peta), the list (Daftar), one target (Sasaran), the finder (Cari).
+
+Views only translate: parse the query string, call a selector, render. No login."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.gzip import gzip_page
+from django.views.decorators.http import require_GET
+
+from kolaborasi.regions.models import Level, Region
+
+from . import selectors
+from .models import AidType, TargetKind
+
+PAGE_SIZE = 25
+MAP_CACHE_SECONDS = 60
+
+
+def _aid_type_or_default(slug: str) -> tuple[AidType | None, str]:
+    """The aid type asked for, or the default with a message when the slug is unknown."""
+    aid = selectors.aid_type_get(slug or None)
+    if aid is None and slug:
+        return selectors.aid_type_get(None), _("Jenis bantuan %(slug)s tidak dikenal.") % {"slug": slug}
+    return aid, ""
+
+
+def _region_or_none(code: str) -> tuple[Region | None, str]:
+    if not code:
+        return None, ""
+    region = Region.objects.filter(code=code).first()
+    if region is None:
+        return None, _("Wilayah %(code)s tidak ditemukan.") % {"code": code}
+    return region, ""
+
+
+# --- Peta -----------------------------------------------------------------------------------
+
+
+@require_GET
+def peta(request: HttpRequest) -> HttpResponse:
+    aid, error = _aid_type_or_default(request.GET.get("jenis", ""))
+    region, region_error = _region_or_none(request.GET.get("wilayah", ""))
+    region = region or selectors.map_default_region()
+    config = {
+        "dataUrl": "/peta/data/",
+        "infoUrl": "/peta/info/",
+        "targetUrl": "/peta/sasaran/",
+        "parent": region.code if region else "",
+        "level": selectors.map_level(region),
+        "aidType": aid.slug if aid else "",
+        "tileUrl": settings.MAP_TILE_URL,
+        "tileAttribution": settings.MAP_TILE_ATTRIBUTION,
+        "labels": {
+            "kota": _("Kota"),
+            "kecamatan": _("Kecamatan"),
+            "kelurahan": _("Kelurahan"),
+            "rw": _("RW"),
+            "households": _("KK rentan"),
+            "residents": _("Penghuni"),
+            "need": _("Kebutuhan"),
+            "committed": _("Komitmen"),
+            "delivered": _("Tersalurkan"),
+            "remaining": _("Sisa"),
+            "head": _("Ketua RW"),
+            "give": _("Beri bantuan"),
+            "list": _("Lihat daftar"),
+            "showRw": _("Tampilkan RW"),
+            "top": _("Prioritas di sini"),
+            "none": _("Tidak ada kebutuhan tersisa"),
+            "synthetic": _("DATA SINTETIS"),
+            "loading": _("Memuat…"),
+            "error": _("Data peta tidak dapat dimuat."),
+            "noData": _("tanpa sasaran"),
+            "kinds": {k.value: str(k.label) for k in TargetKind},
+        },
+    }
+    return TemplateResponse(
+        request,
+        "targets/peta.html",
+        {
+            "aid_types": selectors.aid_types_active(),
+            "aid_type": aid,
+            "region": region,
+            "error": error or region_error,
+            "has_boundaries": selectors.boundaries_exist(),
+            "map_config": config,
+            "kinds": [(k.value, k.label) for k in TargetKind if k != TargetKind.RW],
+        },
+    )
+
+
+def _cached_json(request: HttpRequest, key: str, build: Any) -> HttpResponse:
+    """Serve compact JSON from the cache with a strong ETag; 304 when unchanged."""
+    cached = cache.get(key)
+    if cached is None:
+        cached = build()
+        cache.set(key, cached, MAP_CACHE_SECONDS)
+    body, etag = cached
+    headers = {"ETag": etag, "Cache-Control": f"public, max-age={MAP_CACHE_SECONDS}"}
+    if request.headers.get("If-None-Match") == etag:
+        response: HttpResponse = HttpResponseNotModified(headers=headers)
+    else:
+        response = HttpResponse(body, content_type="application/json", headers=headers)
+    return response
+
+
+@require_GET
+@gzip_page
+def peta_data(request: HttpRequest, aid: str) -> HttpResponse:
+    """Choropleth GeoJSON of the areas under ``parent`` for one aid type (cached)."""
+    aid_type = selectors.aid_type_get(aid)
+    if aid_type is None:
+        return JsonResponse({"detail": f"jenis bantuan {aid!r} tidak dikenal (unknown aid type)"}, status=404)
+    code = request.GET.get("parent", "")
+    parent = None
+    if code:
+        parent = Region.objects.filter(code=code).first()
+        if parent is None:
+            return JsonResponse({"detail": f"wilayah {code!r} tidak ditemukan (unknown region)"}, status=404)
+    level = request.GET.get("level") or selectors.map_level(parent)
+    if level not in Level.values:
+        return JsonResponse({"detail": f"level {level!r} tidak dikenal (unknown level)"}, status=422)
+    key = f"peta:data:{aid_type.slug}:{code}:{level}"
+    return _cached_json(request, key, lambda: selectors.map_data_json(aid_type, parent, level))
+
+
+@require_GET
+@gzip_page
+def peta_info(request: HttpRequest, code: str) -> HttpResponse:
+    """Popup content for one area: where, how many, need per aid type, top targets."""
+    region = Region.objects.filter(code=code).first()
+    if region is None:
+        return JsonResponse({"detail": f"wilayah {code!r} tidak ditemukan (unknown region)"}, status=404)
+    aid_type = selectors.aid_type_get(request.GET.get("jenis") or None) or selectors.aid_type_get(None)
+    if aid_type is None:
+        raise Http404
+    if region.level == Level.RW:
+        target = region.targets.filter(kind=TargetKind.RW).first()
+        if target is not None:
+            return peta_target(request, target.pk)
+
+    def build() -> tuple[bytes, str]:
+        import hashlib
+        import json
+
+        body = json.dumps(selectors.area_summary(region, aid_type), default=str).encode()
+        return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+    return _cached_json(request, f"peta:info:{aid_type.slug}:{code}", build)
+
+
+@require_GET
+@gzip_page
+def peta_target(request: HttpRequest, target_id: int) -> HttpResponse:
+    target = selectors.target_get(target_id)
+    if target is None:
+        return JsonResponse({"detail": f"sasaran {target_id} tidak ditemukan (unknown target)"}, status=404)
+    target["url"] = f"/sasaran/{target_id}/"
+    return JsonResponse(target, json_dumps_params={"default": str})
+
+
+# --- Daftar ---------------------------------------------------------------------------------
+
+
+@require_GET
+def daftar(request: HttpRequest) -> HttpResponse:
+    """Drill down kota → kecamatan → kelurahan → RW with filters, sort, search and pages.
+    An HTMX request gets only the ``results`` partial."""
+    errors: list[str] = []
+    aid, error = _aid_type_or_default(request.GET.get("jenis", ""))
+    if error:
+        errors.append(error)
+    region, error = _region_or_none(request.GET.get("wilayah", ""))
+    if error:
+        errors.append(error)
+    kind = request.GET.get("kategori", "")
+    if kind and kind not in selectors.KINDS:
+        errors.append(_("Kategori %(kind)s tidak dikenal.") % {"kind": kind})
+        kind = ""
+    order = request.GET.get("urut", "priority")
+    if order not in selectors.ORDERS:
+        errors.append(_("Urutan %(order)s tidak dikenal.") % {"order": order})
+        order = "priority"
+    unmet = request.GET.get("belum") in ("1", "on", "true")
+    q = request.GET.get("q", "").strip()[:100]
+    try:
+        page_number = max(1, int(request.GET.get("hal", "1")))
+    except ValueError:
+        errors.append(_("Nomor halaman harus angka."))
+        page_number = 1
+    if aid is None:
+        raise Http404("no aid types")
+    result = selectors.targets_list(
+        region=region,
+        kind=kind or None,
+        aid_type=aid,
+        unmet=unmet,
+        order=order,
+        q=q,
+        limit=PAGE_SIZE,
+        offset=(page_number - 1) * PAGE_SIZE,
+    )
+    pages = max(1, (result.count + PAGE_SIZE - 1) // PAGE_SIZE)
+    paginator = Paginator(range(result.count), PAGE_SIZE)
+    params = request.GET.copy()
+    params.pop("hal", None)
+    context = {
+        "aid_types": selectors.aid_types_active(),
+        "aid_type": aid,
+        "region": region,
+        "path": selectors.region_path(region),
+        "children": selectors.region_children_with_need(region, aid),
+        "kinds": TargetKind.choices,
+        "kind": kind,
+        "order": order,
+        "unmet": unmet,
+        "q": q,
+        "errors": errors,
+        "count": result.count,
+        "items": result.items,
+        "page_number": min(page_number, pages),
+        "pages": pages,
+        "page_range": paginator.get_elided_page_range(min(page_number, pages), on_each_side=2, on_ends=1),
+        "querystring": params.urlencode(),
+        "first_index": (page_number - 1) * PAGE_SIZE + 1,
+        "ellipsis": Paginator.ELLIPSIS,
+    }
+    template = "targets/daftar.html"
+    if request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request"):
+        template = "targets/daftar.html#results"
+    return TemplateResponse(request, template, context)
+
+
+# --- Sasaran --------------------------------------------------------------------------------
+
+
+@require_GET
+def sasaran(request: HttpRequest, target_id: int) -> HttpResponse:
+    target = selectors.target_get(target_id)
+    if target is None:
+        raise Http404(_("Sasaran tidak ditemukan."))
+    region = Region.objects.get(code=target["region"]["code"])
+    return TemplateResponse(
+        request,
+        "targets/sasaran.html",
+        {
+            "target": target,
+            "path": selectors.region_path(region),
+            "pledgers": selectors.target_pledgers(target_id),
+            "pledge_url": f"/komitmen/baru/{target_id}/",
+        },
+    )
+
+
+# --- Cari -----------------------------------------------------------------------------------
+
+
+@require_GET
+def cari(request: HttpRequest) -> HttpResponse:
+    """ "Saya punya N paket …": where to take them (see selectors.finder_suggestions)."""
+    errors: dict[str, str] = {}
+    aid_slug = request.GET.get("jenis", "")
+    raw_quantity = request.GET.get("jumlah", "").strip()
+    code = request.GET.get("wilayah", "").strip()
+    suggestions = None
+    aid = selectors.aid_type_get(aid_slug or None)
+    region = None
+    if raw_quantity or code or aid_slug:
+        if aid is None:
+            errors["jenis"] = _("Jenis bantuan %(slug)s tidak dikenal.") % {"slug": aid_slug}
+        quantity = 0
+        try:
+            quantity = int(raw_quantity)
+            if quantity < 1:
+                errors["jumlah"] = _("Jumlah harus bilangan bulat positif.")
+        except ValueError:
+            errors["jumlah"] = _("Jumlah harus bilangan bulat positif.")
+        if code:
+            region = Region.objects.filter(code=code).first()
+            if region is None:
+                errors["wilayah"] = _("Wilayah %(code)s tidak ditemukan.") % {"code": code}
+        if not errors and aid is not None:
+            suggestions = selectors.finder_suggestions(aid, quantity, code or None)
+    areas = selectors.finder_areas()
+    return TemplateResponse(
+        request,
+        "targets/cari.html",
+        {
+            "aid_types": selectors.aid_types_active(),
+            "aid_type": aid,
+            "quantity": raw_quantity,
+            "region": region,
+            "code": code,
+            "areas": areas,
+            "errors": errors,
+            "suggestions": suggestions,
+        },
+        status=422 if errors else 200,
+    )
