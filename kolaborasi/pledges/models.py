@@ -88,3 +88,26 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"Delivery #{self.pk} of pledge #{self.pledge_id}: {self.quantity}"
+
+
+class IdempotencyKey(models.Model):
+    """The first successful answer to a ``POST /api/v1/pledges`` carrying an
+    ``Idempotency-Key`` header, so a client retrying after a lost response gets the same
+    pledge back instead of a second one. Keys are per organisation; ``request_hash``
+    detects the same key reused with another body (answered 422)."""
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+    pledge = models.ForeignKey(Pledge, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "key"], name="idempotency_key_unique_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id}:{self.key}"

@@ -1,0 +1,162 @@
+"""Who may see and change a pledge — in one place, for the web pages (a user, who may
+belong to several organisations) and the API (a token, which is one organisation).
+
+Rules (issue 4):
+- an organisation sees its own pledges; an operator sees every pledge; a coordinator
+  sees the pledges to targets in the regions it covers. Anyone else gets 404, so a
+  pledge's existence does not leak.
+- record a delivery / extend: the pledging organisation only;
+- cancel: the pledging organisation or an operator;
+- confirm: an operator or a coordinator covering the target — never a member of the
+  pledging organisation (nobody confirms their own delivery).
+A visible pledge with a forbidden action answers 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import F, Q, QuerySet
+from django.http import Http404
+
+from kolaborasi.accounts.models import Organisation, OrgKind
+from kolaborasi.targets.models import Target
+
+from .models import Pledge
+
+Action = Literal["view", "deliver", "extend", "cancel", "confirm"]
+
+PLEDGING_KINDS = (OrgKind.DONOR, OrgKind.AGGREGATOR)
+
+
+def user_organisations(user: Any) -> list[Organisation]:
+    """Organisations the user belongs to (any role), by name."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(Organisation.objects.filter(memberships__user=user).order_by("name", "pk"))
+
+
+def covered_codes(org: Organisation) -> list[str]:
+    if org.kind != OrgKind.COORDINATOR:
+        return []
+    return list(org.regions.values_list("code", flat=True))
+
+
+def target_codes(target: Target) -> set[str]:
+    return {
+        target.region_id,
+        target.village_id,
+        target.district_code,
+        target.city_code,
+        target.province_code,
+    }
+
+
+def org_covers_target(org: Organisation, target: Target) -> bool:
+    """A coordinator covers a target when one of its regions is the target's RW or any
+    region above it (kelurahan, kecamatan, kota, provinsi)."""
+    if org.kind != OrgKind.COORDINATOR:
+        return False
+    return org.regions.filter(code__in=target_codes(target)).exists()
+
+
+def targets_in_codes_q(codes: list[str], prefix: str = "target__") -> Q:
+    """Q matching targets under any of ``codes`` (an empty list matches nothing)."""
+    q = Q(pk__in=[])
+    for field in ("region_id", "village_id", "district_code", "city_code", "province_code"):
+        q |= Q(**{f"{prefix}{field}__in": codes})
+    return q
+
+
+def org_can_see(org: Organisation, pledge: Pledge) -> bool:
+    if pledge.organisation_id == org.pk or org.kind == OrgKind.OPERATOR:
+        return True
+    return org_covers_target(org, pledge.target)
+
+
+def org_can(org: Organisation, pledge: Pledge, action: Action) -> bool:
+    own = pledge.organisation_id == org.pk
+    if action == "view":
+        return org_can_see(org, pledge)
+    if action in ("deliver", "extend"):
+        return own
+    if action == "cancel":
+        return own or org.kind == OrgKind.OPERATOR
+    if action == "confirm":
+        if own:
+            return False
+        return org.kind == OrgKind.OPERATOR or org_covers_target(org, pledge.target)
+    return False
+
+
+def get_pledge_for_org(org: Organisation, pledge_id: int, *, action: Action = "view") -> Pledge:
+    """The pledge if ``org`` may do ``action`` on it; Http404 if it may not even see it,
+    PermissionDenied if it sees it but the action is not its role."""
+    pledge = (
+        Pledge.objects.select_related("target", "aid_type", "organisation", "need")
+        .filter(pk=pledge_id)
+        .first()
+    )
+    if pledge is None or not org_can_see(org, pledge):
+        raise Http404("komitmen tidak ditemukan (pledge not found)")
+    if not org_can(org, pledge, action):
+        raise PermissionDenied(_denied_reason(action))
+    return pledge
+
+
+def acting_org_for_user(user: Any, pledge: Pledge, action: Action) -> Organisation:
+    """Which of the user's organisations acts on ``pledge`` for ``action``; raises like
+    :func:`get_pledge_for_org`. A member of the pledging organisation can never confirm,
+    even through another organisation it also belongs to."""
+    orgs = user_organisations(user)
+    visible = [o for o in orgs if org_can_see(o, pledge)]
+    if not visible:
+        raise Http404("komitmen tidak ditemukan (pledge not found)")
+    if action == "confirm" and any(o.pk == pledge.organisation_id for o in orgs):
+        raise PermissionDenied(_denied_reason(action))
+    for org in visible:
+        if org_can(org, pledge, action):
+            return org
+    raise PermissionDenied(_denied_reason(action))
+
+
+def get_pledge_for_user(user: Any, pledge_id: int, *, action: Action = "view") -> tuple[Pledge, Organisation]:
+    pledge = (
+        Pledge.objects.select_related("target", "aid_type", "organisation", "need")
+        .filter(pk=pledge_id)
+        .first()
+    )
+    if pledge is None:
+        raise Http404("komitmen tidak ditemukan (pledge not found)")
+    return pledge, acting_org_for_user(user, pledge, action)
+
+
+def pledging_orgs(user: Any) -> list[Organisation]:
+    """The user's organisations that may pledge (donors and aggregators)."""
+    return [o for o in user_organisations(user) if o.kind in PLEDGING_KINDS]
+
+
+def confirmable_pledges_for_org(org: Organisation) -> QuerySet[Pledge]:
+    """Pledges with delivered units not yet confirmed that ``org`` may confirm."""
+    qs = Pledge.objects.filter(confirmed__lt=F("delivered")).exclude(organisation=org)
+    if org.kind == OrgKind.OPERATOR:
+        return qs
+    if org.kind == OrgKind.COORDINATOR:
+        return qs.filter(targets_in_codes_q(covered_codes(org)))
+    return qs.none()
+
+
+def _denied_reason(action: Action) -> str:
+    return {
+        "view": "tidak boleh melihat komitmen ini (not allowed to see this pledge)",
+        "deliver": "hanya organisasi pemberi komitmen yang mencatat penyaluran "
+        "(only the pledging organisation records deliveries)",
+        "extend": "hanya organisasi pemberi komitmen yang dapat memperpanjang "
+        "(only the pledging organisation can extend)",
+        "cancel": "hanya organisasi pemberi komitmen atau operator yang dapat membatalkan "
+        "(only the pledging organisation or an operator can cancel)",
+        "confirm": "hanya koordinator wilayah sasaran atau operator, dan bukan anggota organisasi "
+        "penyalur, yang dapat mengonfirmasi (only the target's coordinator or an operator, never "
+        "the delivering organisation, can confirm)",
+    }[action]

@@ -1,0 +1,496 @@
+"""Every write on pledges and deliveries. Each function is atomic and appends its audit
+event in the same transaction (DESIGN §3.5).
+
+Counters: ``Need.held`` / ``delivered`` / ``confirmed`` always equal the sums over the
+need's pledges of ``quantity - released`` / ``delivered`` / ``confirmed`` (§3.7);
+:func:`kolaborasi.pledges.selectors.need_counters_recomputed` recomputes them.
+
+Reservation (§3.1) is one conditional UPDATE on the need row: the database checks and
+adds in one statement, so no two requests can both take the last units, on SQLite and
+PostgreSQL, without SERIALIZABLE or a read-then-write window. Changes to one pledge row
+(delivery, confirmation, cancellation, expiry) lock that row first (``select_for_update``
+on PostgreSQL; on SQLite every write transaction is IMMEDIATE, which serialises writers).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from functools import partial
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from kolaborasi.accounts.models import Membership, Organisation, OrgKind
+from kolaborasi.audit.services import audit_record
+from kolaborasi.targets.models import Need
+
+from .access import PLEDGING_KINDS, org_covers_target
+from .evidence import evidence_clean
+from .models import LIVE_STATUSES, Delivery, Pledge, PledgeStatus
+
+logger = logging.getLogger(__name__)
+
+
+class PledgeError(ValueError):
+    """Bad input or a state that does not allow the change; nothing was changed.
+    ``field`` names the input at fault when there is one."""
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NeedExhausted(PledgeError):
+    """The quantity does not fit the need's remaining units at this moment."""
+
+    def __init__(self, remaining: int) -> None:
+        super().__init__(
+            f"jumlah melebihi sisa kebutuhan: tinggal {remaining} (quantity exceeds the remaining need: "
+            f"{remaining} left)",
+            field="quantity",
+        )
+        self.remaining = remaining
+
+
+class PlanConflict(PledgeError):
+    """Some items of a plan no longer fit; ``conflicts`` lists (need, requested, remaining)."""
+
+    def __init__(self, conflicts: list[tuple[Need, int, int]]) -> None:
+        parts = ", ".join(f"{need}: diminta {req}, sisa {rem}" for need, req, rem in conflicts)
+        super().__init__(f"rencana tidak lagi muat (plan no longer fits): {parts}")
+        self.conflicts = conflicts
+
+
+def snapshot(pledge: Pledge) -> dict[str, Any]:
+    return {
+        "status": pledge.status,
+        "quantity": pledge.quantity,
+        "delivered": pledge.delivered,
+        "confirmed": pledge.confirmed,
+        "released": pledge.released,
+        "planned_delivery": pledge.planned_delivery.isoformat() if pledge.planned_delivery else None,
+        "need": pledge.need_id,
+        "organisation": pledge.organisation_id,
+    }
+
+
+def _audit(actor: Any, organisation: Organisation | None, action: str, pledge: Pledge, before: Any) -> None:
+    label = ""
+    if not getattr(actor, "is_authenticated", False) and organisation is not None:
+        label = f"token:{organisation.pk}"
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=pledge,
+        before=before,
+        after=snapshot(pledge),
+        organisation=organisation,
+        actor_label=label,
+    )
+
+
+def _today(today: dt.date | None) -> dt.date:
+    return today or timezone.localdate()
+
+
+def _live_status(pledge: Pledge) -> str:
+    if pledge.delivered == 0:
+        return PledgeStatus.COMMITTED
+    if pledge.confirmed == pledge.delivered and pledge.delivered + pledge.released == pledge.quantity:
+        return PledgeStatus.CONFIRMED
+    return PledgeStatus.DELIVERED
+
+
+def undelivered(pledge: Pledge) -> int:
+    return pledge.quantity - pledge.released - pledge.delivered
+
+
+def _check_quantity(quantity: Any) -> int:
+    if isinstance(quantity, bool) or not isinstance(quantity, int):
+        raise PledgeError("jumlah harus bilangan bulat (quantity must be a whole number)", field="quantity")
+    if quantity < 1:
+        raise PledgeError("jumlah harus minimal 1 (quantity must be at least 1)", field="quantity")
+    return quantity
+
+
+def _check_pledger(organisation: Organisation) -> None:
+    if organisation.kind not in PLEDGING_KINDS:
+        raise PermissionDenied(
+            "hanya donatur atau agregator yang dapat berkomitmen (only donors and aggregators can pledge)"
+        )
+
+
+def _check_planned(planned_delivery: Any, today: dt.date) -> dt.date:
+    if not isinstance(planned_delivery, dt.date):
+        raise PledgeError(
+            "tanggal rencana penyaluran wajib (planned delivery date required)", field="planned_delivery"
+        )
+    if planned_delivery < today:
+        raise PledgeError(
+            f"tanggal rencana penyaluran {planned_delivery} sudah lewat "
+            "(planned delivery date is in the past)",
+            field="planned_delivery",
+        )
+    return planned_delivery
+
+
+def _reserve(need_id: int, quantity: int) -> bool:
+    """§3.1: take ``quantity`` units if — and only if — they still fit, in one statement."""
+    return bool(
+        Need.objects.filter(pk=need_id, quantity__gte=F("held") + quantity).update(held=F("held") + quantity)
+    )
+
+
+def _remaining(need_id: int) -> int:
+    return int(Need.objects.filter(pk=need_id).values_list("remaining", flat=True).first() or 0)
+
+
+def pledge_create(
+    *,
+    actor: Any,
+    organisation: Organisation,
+    need: Need,
+    quantity: int,
+    planned_delivery: dt.date,
+    contact_name: str = "",
+    contact_phone: str = "",
+    today: dt.date | None = None,
+) -> Pledge:
+    """Reserve ``quantity`` units of ``need`` for ``organisation``; NeedExhausted if they
+    do not fit the remaining need at this moment."""
+    _check_pledger(organisation)
+    quantity = _check_quantity(quantity)
+    planned_delivery = _check_planned(planned_delivery, _today(today))
+    with transaction.atomic():
+        if not _reserve(need.pk, quantity):
+            raise NeedExhausted(_remaining(need.pk))
+        pledge = Pledge.objects.create(
+            organisation=organisation,
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            need=need,
+            target_id=need.target_id,
+            aid_type_id=need.aid_type_id,
+            quantity=quantity,
+            planned_delivery=planned_delivery,
+            contact_name=contact_name[:120],
+            contact_phone=contact_phone[:40],
+        )
+        _audit(actor, organisation, "pledge.create", pledge, None)
+    return pledge
+
+
+def pledges_create_many(
+    *,
+    actor: Any,
+    organisation: Organisation,
+    items: list[tuple[Need, int]],
+    planned_delivery: dt.date,
+    today: dt.date | None = None,
+) -> list[Pledge]:
+    """All-or-nothing: every item is reserved or none is. PlanConflict lists every item
+    that no longer fits (the need, the quantity asked, what remains)."""
+    _check_pledger(organisation)
+    planned_delivery = _check_planned(planned_delivery, _today(today))
+    if not items:
+        raise PledgeError("rencana kosong (the plan has no items)", field="items")
+    for _need, quantity in items:
+        _check_quantity(quantity)
+    conflicts: list[tuple[Need, int, int]] = []
+    pledges: list[Pledge] = []
+    try:
+        with transaction.atomic():
+            for need, quantity in items:
+                if not _reserve(need.pk, quantity):
+                    conflicts.append((need, quantity, _remaining(need.pk)))
+                    continue
+                if conflicts:
+                    continue  # everything rolls back anyway; only keep collecting conflicts
+                pledge = Pledge.objects.create(
+                    organisation=organisation,
+                    created_by=actor if getattr(actor, "is_authenticated", False) else None,
+                    need=need,
+                    target_id=need.target_id,
+                    aid_type_id=need.aid_type_id,
+                    quantity=quantity,
+                    planned_delivery=planned_delivery,
+                )
+                _audit(actor, organisation, "pledge.create", pledge, None)
+                pledges.append(pledge)
+            if conflicts:
+                raise PlanConflict(conflicts)
+    except PlanConflict:
+        # The reservations of items that did fit were rolled back with the transaction;
+        # report what remains now, after the rollback, for the items that did not.
+        raise PlanConflict([(need, req, _remaining(need.pk)) for need, req, _ in conflicts]) from None
+    return pledges
+
+
+def _locked(pledge: Pledge) -> Pledge:
+    return Pledge.objects.select_for_update().select_related("target", "organisation").get(pk=pledge.pk)
+
+
+def delivery_record(
+    *,
+    actor: Any,
+    organisation: Organisation | None,
+    pledge: Pledge,
+    quantity: int,
+    delivered_on: dt.date,
+    evidence: IO[bytes] | None = None,
+    evidence_size: int | None = None,
+    today: dt.date | None = None,
+) -> Delivery:
+    """Record units handed over (partial deliveries allowed), with an optional photo."""
+    quantity = _check_quantity(quantity)
+    if not isinstance(delivered_on, dt.date):
+        raise PledgeError("tanggal penyaluran wajib (delivery date required)", field="delivered_on")
+    if delivered_on > _today(today):
+        raise PledgeError(
+            f"tanggal penyaluran {delivered_on} di masa depan (delivery date is in the future)",
+            field="delivered_on",
+        )
+    clean = evidence_clean(evidence, size=evidence_size) if evidence is not None else None
+    stored_name = ""
+    try:
+        with transaction.atomic():
+            locked = _locked(pledge)
+            if locked.status not in LIVE_STATUSES:
+                raise PledgeError(
+                    f"komitmen berstatus {locked.get_status_display()}, tidak dapat disalurkan "
+                    f"(pledge is {locked.status}; no delivery possible)",
+                    field="quantity",
+                )
+            left = undelivered(locked)
+            if quantity > left:
+                raise PledgeError(
+                    f"jumlah {quantity} melebihi yang belum disalurkan ({left}) "
+                    f"(quantity exceeds the undelivered {left})",
+                    field="quantity",
+                )
+            before = snapshot(locked)
+            locked.delivered += quantity
+            locked.status = _live_status(locked)
+            locked.save(update_fields=["delivered", "status", "updated_at"])
+            Need.objects.filter(pk=locked.need_id).update(delivered=F("delivered") + quantity)
+            delivery = Delivery(
+                pledge=locked,
+                quantity=quantity,
+                delivered_on=delivered_on,
+                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            )
+            if clean is not None:
+                delivery.evidence.save(clean.name, ContentFile(clean.content), save=False)
+                stored_name = delivery.evidence.name or ""
+            delivery.save()
+            _audit(actor, organisation, "pledge.deliver", locked, before)
+            audit_record(
+                actor=actor,
+                action="delivery.create",
+                obj=delivery,
+                after={
+                    "pledge": locked.pk,
+                    "quantity": quantity,
+                    "delivered_on": delivered_on.isoformat(),
+                    "evidence": stored_name,
+                },
+                organisation=organisation,
+                actor_label=""
+                if getattr(actor, "is_authenticated", False)
+                else f"token:{getattr(organisation, 'pk', '')}",
+            )
+    except BaseException:
+        if stored_name:
+            default_storage.delete(stored_name)
+        raise
+    pledge.refresh_from_db()
+    return delivery
+
+
+def _is_member(actor: Any, organisation_id: int) -> bool:
+    if not getattr(actor, "is_authenticated", False):
+        return False
+    return Membership.objects.filter(user=actor, organisation_id=organisation_id).exists()
+
+
+def pledge_confirm(*, actor: Any, organisation: Organisation, pledge: Pledge) -> Pledge:
+    """The receiving side confirms every delivered, not yet confirmed unit."""
+    if organisation.pk == pledge.organisation_id or _is_member(actor, pledge.organisation_id):
+        raise PermissionDenied(
+            "organisasi penyalur tidak dapat mengonfirmasi penyalurannya sendiri "
+            "(the delivering organisation cannot confirm its own delivery)"
+        )
+    if organisation.kind != OrgKind.OPERATOR and not org_covers_target(organisation, pledge.target):
+        raise PermissionDenied(
+            "hanya koordinator wilayah sasaran atau operator yang dapat mengonfirmasi "
+            "(only the target's coordinator or an operator can confirm)"
+        )
+    with transaction.atomic():
+        locked = _locked(pledge)
+        units = locked.delivered - locked.confirmed
+        if units <= 0:
+            raise PledgeError(
+                "tidak ada penyaluran yang menunggu konfirmasi (no delivery awaits confirmation)"
+            )
+        before = snapshot(locked)
+        locked.confirmed = locked.delivered
+        if locked.status in LIVE_STATUSES:
+            locked.status = _live_status(locked)
+        locked.save(update_fields=["confirmed", "status", "updated_at"])
+        Need.objects.filter(pk=locked.need_id).update(confirmed=F("confirmed") + units)
+        _audit(actor, organisation, "pledge.confirm", locked, before)
+    return locked
+
+
+def _release(locked: Pledge, status: str) -> int:
+    """Give the undelivered remainder back to the need (conditional, never below zero)."""
+    units = undelivered(locked)
+    locked.released += units
+    locked.status = status
+    locked.save(update_fields=["released", "status", "updated_at"])
+    if units:
+        changed = Need.objects.filter(pk=locked.need_id, held__gte=units).update(held=F("held") - units)
+        if changed != 1:  # pragma: no cover - would mean the counters drifted (§3.7)
+            raise RuntimeError(f"need {locked.need_id} holds fewer than {units} units")
+    return units
+
+
+def pledge_cancel(*, actor: Any, organisation: Organisation, pledge: Pledge) -> Pledge:
+    """Cancel by the pledging organisation or an operator; releases what is undelivered.
+    Delivered units stay delivered (and can still be confirmed)."""
+    if organisation.pk != pledge.organisation_id and organisation.kind != OrgKind.OPERATOR:
+        raise PermissionDenied(
+            "hanya organisasi pemberi komitmen atau operator yang dapat membatalkan "
+            "(only the pledging organisation or an operator can cancel)"
+        )
+    with transaction.atomic():
+        locked = _locked(pledge)
+        if locked.status not in LIVE_STATUSES:
+            raise PledgeError(
+                f"komitmen sudah {locked.get_status_display()} (pledge is already {locked.status})"
+            )
+        if undelivered(locked) == 0:
+            raise PledgeError(
+                "semua unit sudah disalurkan, tidak ada yang dapat dibatalkan "
+                "(everything was delivered; nothing left to cancel)"
+            )
+        before = snapshot(locked)
+        _release(locked, PledgeStatus.CANCELLED)
+        _audit(actor, organisation, "pledge.cancel", locked, before)
+    return locked
+
+
+def expiry_date(pledge: Pledge) -> dt.date:
+    """First day on which the undelivered remainder is released."""
+    return pledge.planned_delivery + dt.timedelta(days=settings.PLEDGE_GRACE_DAYS + 1)
+
+
+def pledge_extend(
+    *,
+    actor: Any,
+    organisation: Organisation,
+    pledge: Pledge,
+    planned_delivery: dt.date,
+    today: dt.date | None = None,
+) -> Pledge:
+    """The pledging organisation moves its planned delivery date, before expiry."""
+    if organisation.pk != pledge.organisation_id:
+        raise PermissionDenied(
+            "hanya organisasi pemberi komitmen yang dapat memperpanjang "
+            "(only the pledging organisation can extend)"
+        )
+    now = _today(today)
+    planned_delivery = _check_planned(planned_delivery, now)
+    with transaction.atomic():
+        locked = _locked(pledge)
+        if locked.status not in LIVE_STATUSES or undelivered(locked) == 0:
+            raise PledgeError(
+                "komitmen ini tidak dapat diperpanjang (this pledge cannot be extended)",
+                field="planned_delivery",
+            )
+        if expiry_date(locked) <= now:
+            raise PledgeError("komitmen sudah kedaluwarsa (pledge has expired)", field="planned_delivery")
+        before = snapshot(locked)
+        locked.planned_delivery = planned_delivery
+        locked.reminded_at = None
+        locked.save(update_fields=["planned_delivery", "reminded_at", "updated_at"])
+        _audit(actor, organisation, "pledge.extend", locked, before)
+    return locked
+
+
+@dataclass
+class ExpiryReport:
+    expired: int = 0
+    reminded: int = 0
+    released_units: int = 0
+
+
+def pledges_expire(*, today: dt.date | None = None) -> ExpiryReport:
+    """Sweep: release the undelivered remainder of pledges whose planned date plus
+    PLEDGE_GRACE_DAYS has passed, and remind the pledging organisation the day before.
+
+    A pledge is only expired once it has been reminded in an earlier sweep, so no
+    organisation loses a pledge without having been told (if the worker was down on the
+    reminder day, the reminder goes out first and expiry follows on a later sweep)."""
+    now = _today(today)
+    last_day = now - dt.timedelta(days=settings.PLEDGE_GRACE_DAYS)  # planned on this day: last chance
+    report = ExpiryReport()
+    open_q = Pledge.objects.filter(status__in=LIVE_STATUSES, quantity__gt=F("delivered") + F("released"))
+    for pk in open_q.filter(planned_delivery__lt=last_day, reminded_at__isnull=False).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            locked = Pledge.objects.select_for_update().get(pk=pk)
+            if locked.status not in LIVE_STATUSES or undelivered(locked) == 0:
+                continue
+            if locked.planned_delivery >= last_day or locked.reminded_at is None:
+                continue  # extended meanwhile
+            before = snapshot(locked)
+            report.released_units += _release(locked, PledgeStatus.EXPIRED)
+            _audit(None, locked.organisation, "pledge.expire", locked, before)
+            report.expired += 1
+    for pk in open_q.filter(planned_delivery__lte=last_day, reminded_at__isnull=True).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            locked = Pledge.objects.select_for_update().select_related("organisation").get(pk=pk)
+            if locked.reminded_at is not None or locked.status not in LIVE_STATUSES:
+                continue
+            locked.reminded_at = timezone.now()
+            locked.save(update_fields=["reminded_at", "updated_at"])
+            _audit(None, locked.organisation, "pledge.remind", locked, None)
+            transaction.on_commit(partial(_send_reminder, locked))
+            report.reminded += 1
+    return report
+
+
+def _send_reminder(pledge: Pledge) -> None:
+    recipients = list(
+        Membership.objects.filter(organisation_id=pledge.organisation_id)
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
+    if not recipients:
+        return
+    until = expiry_date(pledge) - dt.timedelta(days=1)
+    subject = f"[kolaborasi] Komitmen #{pledge.pk} akan kedaluwarsa / pledge #{pledge.pk} is about to expire"
+    body = (
+        f"Komitmen #{pledge.pk} ({pledge.quantity} {pledge.aid_type_id}) untuk sasaran #{pledge.target_id} "
+        f"belum tersalurkan seluruhnya. Sisa yang belum disalurkan akan dilepas setelah {until}. "
+        "Catat penyaluran atau perpanjang tanggal rencana di /komitmen/.\n\n"
+        f"Pledge #{pledge.pk} is not fully delivered. Its undelivered remainder is released after {until}. "
+        "Record the delivery or extend the planned date at /komitmen/."
+    )
+    try:
+        send_mail(subject, body, None, recipients)
+    except Exception:  # a mail outage must not undo the sweep; the reminder is recorded
+        logger.exception("reminder mail for pledge %s failed", pledge.pk)

@@ -1,0 +1,16 @@
+"""Background jobs (django.tasks; the database backend's worker runs them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.tasks import task
+
+from .services import pledges_expire
+
+
+@task()
+def pledges_expire_task(today: str | None = None) -> dict[str, int]:
+    """Expire overdue pledges and send reminders; ``today`` (ISO date) for replays."""
+    report = pledges_expire(today=dt.date.fromisoformat(today) if today else None)
+    return {"expired": report.expired, "reminded": report.reminded, "released_units": report.released_units}

@@ -1,0 +1,92 @@
+"""Writes on targets and needs (the issue-4 part: keeping the need current)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from kolaborasi.accounts.models import Organisation, OrgKind
+from kolaborasi.audit.services import audit_record
+
+from .models import Need, Target
+
+
+class NeedUpdateError(ValueError):
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def _covers(org: Organisation, target: Target) -> bool:
+    codes = {
+        target.region_id,
+        target.village_id,
+        target.district_code,
+        target.city_code,
+        target.province_code,
+    }
+    return org.kind == OrgKind.COORDINATOR and org.regions.filter(code__in=codes).exists()
+
+
+def can_update_need(org: Organisation, target: Target) -> bool:
+    """A coordinator for the RWs it covers; an operator anywhere."""
+    return org.kind == OrgKind.OPERATOR or (target.kind == "rw" and _covers(org, target))
+
+
+def need_update(
+    *,
+    actor: Any,
+    organisation: Organisation,
+    target: Target,
+    size: int,
+    reason: str,
+    as_of: dt.date | None = None,
+) -> Target:
+    """Set the target's vulnerable-household (or resident) count and every need of it to
+    one unit per household. Pledges are never cancelled: if a need drops below what is
+    already held the target is over-covered (remaining 0) and operators see it listed."""
+    if not can_update_need(organisation, target):
+        raise PermissionDenied(
+            "hanya koordinator RW ini atau operator yang dapat mengubah kebutuhan "
+            "(only this RW's coordinator or an operator can change the need)"
+        )
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise NeedUpdateError(
+            "jumlah harus bilangan bulat ≥ 0 (count must be a whole number ≥ 0)", field="size"
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise NeedUpdateError("alasan perubahan wajib diisi (a reason is required)", field="reason")
+    as_of = as_of or timezone.localdate()
+    if as_of > timezone.localdate():
+        raise NeedUpdateError("tanggal data di masa depan (as-of date is in the future)", field="as_of")
+    with transaction.atomic():
+        locked = Target.objects.select_for_update().get(pk=target.pk)
+        needs = list(Need.objects.select_for_update().filter(target=locked).order_by("pk"))
+        before = {"size": locked.size, "needs": {n.aid_type_id: n.quantity for n in needs}}
+        locked.size = size
+        locked.as_of = as_of
+        locked.save(update_fields=["size", "as_of", "updated_at"])
+        for need in needs:
+            # Only quantity changes: held/delivered/confirmed belong to the pledges.
+            Need.objects.filter(pk=need.pk).update(quantity=size, as_of=as_of, updated_at=timezone.now())
+        audit_record(
+            actor=actor,
+            action="need.update",
+            obj=locked,
+            before=before,
+            after={
+                "size": size,
+                "needs": {n.aid_type_id: size for n in needs},
+                "reason": reason,
+                "as_of": as_of.isoformat(),
+            },
+            organisation=organisation,
+        )
+    target.refresh_from_db()
+    return target
