@@ -5,6 +5,9 @@
 - ``ratna`` – coordinator (Ketua RW) covering RW ``31.74.05.1003.001`` (Cipulir, Kebayoran Lama)
 - ``oki``   – operator, member of "Tim Operator KSBB"
 - ``luar``  – an outsider: a registered account in no organisation
+
+Each persona with an organisation carries a real API token for it (``Persona.token``,
+made by ``token_create``), for ``Authorization: Bearer ...`` in API tests.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 
 from kolaborasi.accounts.models import Membership, Organisation, OrgKind, OrgSubtype, Role
+from kolaborasi.accounts.services import token_create
+from kolaborasi.regions.models import Region
 
 PASSWORD = "kolaborasi-uji-2026"
 RATNA_RW = "31.74.05.1003.001"
@@ -24,13 +29,19 @@ RATNA_RW = "31.74.05.1003.001"
 class Persona:
     user: AbstractBaseUser
     organisation: Organisation | None
-    token: str = ""  # filled once API tokens exist (accounts)
+    token: str = ""  # an API token of ``organisation`` ("" for an outsider)
+
+    @property
+    def auth_header(self) -> dict[str, str]:
+        """Extra kwargs for the test client: ``client.get(url, **persona.auth_header)``."""
+        return {"HTTP_AUTHORIZATION": f"Bearer {self.token}"} if self.token else {}
 
 
 def _persona(username: str, org: Organisation | None, role: str = Role.OWNER) -> Persona:
     user = get_user_model().objects.create_user(username, f"{username}@example.org", PASSWORD)
     if org is not None:
         Membership.objects.create(user=user, organisation=org, role=role)
+        return Persona(user=user, organisation=org, token=token_create(actor=user, organisation=org))
     return Persona(user=user, organisation=org)
 
 
@@ -40,7 +51,7 @@ def make_personas() -> dict[str, Persona]:
     )
     agus_org = Organisation.objects.create(name="Yayasan Agus Peduli", kind=OrgKind.AGGREGATOR, verified=True)
     ratna_org = Organisation.objects.create(name="RW 001 Cipulir", kind=OrgKind.COORDINATOR, verified=True)
-    ratna_org.regions.add(RATNA_RW)
+    ratna_org.regions.add(Region.objects.get(code=RATNA_RW))
     oki_org = Organisation.objects.create(name="Tim Operator KSBB", kind=OrgKind.OPERATOR, verified=True)
     return {
         "dina": _persona("dina", dina_org),

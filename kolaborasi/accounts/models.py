@@ -51,3 +51,32 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organisation} ({self.role})"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API, acting for one organisation. Only the SHA-256 of the
+    token is stored: a leaked database does not leak usable tokens. ``prefix`` (the
+    first characters of the plain token) lets people tell their tokens apart."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, blank=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=16)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("Token API")
+        verbose_name_plural = _("Token API")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.organisation})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

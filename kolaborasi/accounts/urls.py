@@ -1,4 +1,25 @@
-from django.urls import path  # noqa: F401
+from django.urls import URLPattern, path
+
+from . import views
 
 app_name = "accounts"
-urlpatterns: list = []
+urlpatterns: list[URLPattern] = [
+    path("", views.home, name="home"),
+    path("daftar/", views.register, name="register"),
+    path("verifikasi/kirim-ulang/", views.verify_resend, name="verify_resend"),
+    path("verifikasi/<str:token>/", views.verify, name="verify"),
+    path("masuk/", views.LoginView.as_view(), name="login"),
+    path("keluar/", views.LogoutView.as_view(), name="logout"),
+    path("sandi/lupa/", views.password_reset, name="password_reset"),
+    path("sandi/terkirim/", views.password_reset_done, name="password_reset_done"),
+    path("sandi/atur/<uidb64>/<token>/", views.password_reset_confirm, name="password_reset_confirm"),
+    path("sandi/selesai/", views.password_reset_complete, name="password_reset_complete"),
+    path("organisasi/baru/", views.org_create, name="org_create"),
+    path("organisasi/pilih/", views.org_switch, name="org_switch"),
+    path("organisasi/<int:org_id>/", views.org_detail, name="org_detail"),
+    path("organisasi/<int:org_id>/anggota/", views.member_add, name="member_add"),
+    path("organisasi/<int:org_id>/token/", views.token_create, name="token_create"),
+    path("organisasi/<int:org_id>/token/<int:token_id>/cabut/", views.token_revoke, name="token_revoke"),
+    path("operator/agregator/", views.operator_aggregators, name="operator_aggregators"),
+    path("operator/agregator/<int:org_id>/verifikasi/", views.operator_verify, name="operator_verify"),
+]

@@ -1,0 +1,67 @@
+"""`kolaborasi org create ...` / `kolaborasi org token ID` (public contract, issue 4).
+
+Both print one line of JSON, {"id": ..., "token": "..."}, the token being a new API
+token for the organisation (shown once; only its hash is stored)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from kolaborasi.accounts.models import Organisation
+from kolaborasi.accounts.services import AccountsInputError, organisation_create, token_create
+
+
+class Command(BaseCommand):
+    help = "Organisations: `org create --name N --kind K ...` and `org token ID`, each printing JSON."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        create = sub.add_parser("create", help="create an organisation and print its id and an API token")
+        create.add_argument("--name", required=True)
+        # Kinds and subtypes are checked by the service, so the message is ours and
+        # names the allowed values in both languages.
+        create.add_argument("--kind", required=True, help="donor|aggregator|operator|coordinator")
+        create.add_argument("--subtype", default="", help="individual|company|community (donors only)")
+        create.add_argument("--verified", action="store_true", help="mark as verified")
+        create.add_argument(
+            "--region",
+            action="append",
+            default=[],
+            dest="regions",
+            help="region code (coordinators; repeatable)",
+        )
+        token = sub.add_parser("token", help="print a new API token for organisation ID")
+        token.add_argument("id")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "create":
+            try:
+                with transaction.atomic():  # the organisation and its first token, or neither
+                    org = organisation_create(
+                        actor=None,
+                        name=options["name"],
+                        kind=options["kind"],
+                        subtype=options["subtype"],
+                        verified=options["verified"],
+                        region_codes=options["regions"],
+                    )
+                    plain = token_create(actor=None, organisation=org, name="cli")
+            except AccountsInputError as exc:
+                flag = "--region" if exc.field == "regions" else f"--{exc.field}"
+                raise CommandError(f"{flag}: {exc.message}") from exc
+        else:
+            raw = options["id"]
+            if not str(raw).isdigit():
+                raise CommandError(
+                    f"ID organisasi harus angka, bukan '{raw}' (organisation id must be a number)."
+                )
+            org_or_none = Organisation.objects.filter(pk=int(raw)).first()
+            if org_or_none is None:
+                raise CommandError(f"Organisasi dengan ID {raw} tidak ada (no organisation with id {raw}).")
+            org = org_or_none
+            plain = token_create(actor=None, organisation=org, name="cli")
+        self.stdout.write(json.dumps({"id": org.pk, "token": plain}))

@@ -1,0 +1,272 @@
+"""Account pages: translate HTTP to services and selectors; access checks live in
+access.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import access, selectors, services
+from .forms import (
+    LoginForm,
+    MemberAddForm,
+    OrganisationForm,
+    RegisterForm,
+    ResendVerificationForm,
+    TokenCreateForm,
+)
+from .models import ApiToken, Organisation, OrgKind, Role
+
+
+def _site_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/")
+
+
+# --- Registration, verification, login --------------------------------------------------
+
+
+def register(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("accounts:home")
+    form = RegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_register(
+                username=form.cleaned_data["username"],
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+                site_url=_site_url(request),
+            )
+        except services.AccountsInputError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            return TemplateResponse(
+                request, "accounts/register_done.html", {"email": form.cleaned_data["email"]}
+            )
+    return TemplateResponse(request, "accounts/register.html", {"form": form})
+
+
+def verify(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        services.user_verify_email(token=token)
+    except services.AccountsInputError as exc:
+        return TemplateResponse(request, "accounts/verify_failed.html", {"reason": exc.message}, status=400)
+    messages.success(request, _("E-mail terverifikasi. Silakan masuk."))
+    return redirect("accounts:login")
+
+
+def verify_resend(request: HttpRequest) -> HttpResponse:
+    form = ResendVerificationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.verification_resend(email=form.cleaned_data["email"], site_url=_site_url(request))
+        messages.success(
+            request, _("Jika alamat itu menunggu verifikasi, tautan baru sudah kami kirim ke sana.")
+        )
+        return redirect("accounts:login")
+    return TemplateResponse(request, "accounts/verify_resend.html", {"form": form})
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    template_name = "accounts/logged_out.html"
+
+
+def locked_out(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: Any = None
+) -> HttpResponse:
+    """django-axes lockout page (AXES_LOCKOUT_CALLABLE): too many failed logins."""
+    minutes = int(settings.AXES_COOLOFF_TIME * 60)
+    return TemplateResponse(
+        request,
+        "accounts/locked_out.html",
+        {"minutes": minutes, "failure_limit": settings.AXES_FAILURE_LIMIT},
+        status=429,
+    )
+
+
+# Django's password-reset views with our templates (e-mail sent only to active accounts).
+password_reset = auth_views.PasswordResetView.as_view(
+    template_name="accounts/password_reset_form.html",
+    email_template_name="accounts/email/password_reset_body.txt",
+    subject_template_name="accounts/email/password_reset_subject.txt",
+    success_url=reverse_lazy("accounts:password_reset_done"),
+)
+password_reset_done = auth_views.PasswordResetDoneView.as_view(
+    template_name="accounts/password_reset_done.html"
+)
+password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
+    template_name="accounts/password_reset_confirm.html",
+    success_url=reverse_lazy("accounts:password_reset_complete"),
+)
+password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
+    template_name="accounts/password_reset_complete.html"
+)
+
+
+# --- My account and organisations ---------------------------------------------------------
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return TemplateResponse(
+        request,
+        "accounts/home.html",
+        {
+            "memberships": selectors.user_memberships(request.user),
+            "active": access.org_for_request(request),
+            "is_operator": access.is_operator(request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def org_switch(request: HttpRequest) -> HttpResponse:
+    raw = request.POST.get("organisation", "")
+    if not raw.isdigit():
+        messages.error(request, _("Pilih organisasi."))
+        return redirect("accounts:home")
+    org = access.org_set_active(request, int(raw))
+    messages.success(request, _("Sekarang bertindak atas nama %(org)s.") % {"org": org.name})
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return HttpResponseRedirect(target)
+    return redirect("accounts:home")
+
+
+@login_required
+def org_create(request: HttpRequest) -> HttpResponse:
+    form = OrganisationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            org = services.organisation_create(
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                kind=form.cleaned_data["kind"],
+                subtype=form.cleaned_data["subtype"],
+                description=form.cleaned_data["description"],
+                owner=request.user,
+            )
+        except services.AccountsInputError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            request.session[access.ACTIVE_ORG_SESSION_KEY] = org.pk
+            if org.kind == OrgKind.AGGREGATOR:
+                messages.success(
+                    request,
+                    _("Organisasi dibuat. Agregator tampil untuk publik setelah diverifikasi operator."),
+                )
+            else:
+                messages.success(request, _("Organisasi dibuat."))
+            return redirect("accounts:org_detail", org.pk)
+    return TemplateResponse(request, "accounts/org_form.html", {"form": form})
+
+
+def _org_page(
+    request: HttpRequest, org: Organisation, *, status: int = 200, **extra: Any
+) -> TemplateResponse:
+    membership = access.membership_for(request.user, org)
+    context = {
+        "org": org,
+        "is_owner": membership is not None and membership.role == Role.OWNER,
+        "members": selectors.organisation_members(org),
+        "tokens": selectors.organisation_tokens(org),
+        "member_form": MemberAddForm(),
+        "token_form": TokenCreateForm(),
+        **extra,
+    }
+    return TemplateResponse(request, "accounts/org_detail.html", context, status=status)
+
+
+@login_required
+def org_detail(request: HttpRequest, org_id: int) -> HttpResponse:
+    org = access.get_organisation_for_user(request.user, org_id)
+    return _org_page(request, org)
+
+
+@login_required
+@require_POST
+def member_add(request: HttpRequest, org_id: int) -> HttpResponse:
+    org = access.get_organisation_for_user(request.user, org_id, write=True)
+    form = MemberAddForm(request.POST)
+    if form.is_valid():
+        try:
+            services.membership_add(
+                actor=request.user,
+                organisation=org,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+            )
+        except services.AccountsInputError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("Anggota ditambahkan."))
+            return redirect("accounts:org_detail", org.pk)
+    return _org_page(request, org, member_form=form, status=400)
+
+
+@login_required
+@require_POST
+def token_create(request: HttpRequest, org_id: int) -> HttpResponse:
+    org = access.get_organisation_for_user(request.user, org_id, write=True)
+    form = TokenCreateForm(request.POST)
+    if not form.is_valid():
+        return _org_page(request, org, token_form=form, status=400)
+    plain = services.token_create(actor=request.user, organisation=org, name=form.cleaned_data["name"])
+    # The plain token is shown on this one response and never again.
+    return _org_page(request, org, new_token=plain)
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, org_id: int, token_id: int) -> HttpResponse:
+    org = access.get_organisation_for_user(request.user, org_id, write=True)
+    token = get_object_or_404(ApiToken, pk=token_id, organisation=org)
+    if services.token_revoke(actor=request.user, token=token):
+        messages.success(request, _("Token %(prefix)s… dicabut.") % {"prefix": token.prefix})
+    return redirect("accounts:org_detail", org.pk)
+
+
+# --- Operators ---------------------------------------------------------------------------
+
+
+def _require_operator(request: HttpRequest) -> None:
+    if not access.is_operator(request.user):
+        raise PermissionDenied("operators only")
+
+
+@login_required
+def operator_aggregators(request: HttpRequest) -> HttpResponse:
+    _require_operator(request)
+    return TemplateResponse(
+        request, "accounts/operator_aggregators.html", {"orgs": selectors.aggregators_unverified()}
+    )
+
+
+@login_required
+@require_POST
+def operator_verify(request: HttpRequest, org_id: int) -> HttpResponse:
+    _require_operator(request)
+    org = get_object_or_404(Organisation, pk=org_id, kind=OrgKind.AGGREGATOR)
+    if services.organisation_verify(actor=request.user, organisation=org):
+        messages.success(request, _("%(org)s terverifikasi.") % {"org": org.name})
+    else:
+        messages.info(request, _("%(org)s sudah terverifikasi.") % {"org": org.name})
+    return redirect(reverse("accounts:operator_aggregators"))
