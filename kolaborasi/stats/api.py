@@ -1,3 +1,163 @@
-from ninja import Router
+"""Public statistics and open-data exports under /api/v1/ (thin: parse, call a selector)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import HttpRequest, HttpResponseBase
+from ninja import Router, Schema
+from ninja.errors import HttpError
+
+from . import exports
+from .selectors import Figures, RegionFigures, ScopeError, by_region, parse_scope, summary
 
 router = Router(tags=["stats"])
+
+FRESHNESS = (
+    "Figures are cached for at most 3 seconds per set of parameters; `as_of` is the moment "
+    "the rows were read, so every write committed before `as_of` is included and every "
+    "committed write shows within 5 seconds (3 s cache + the time of one computation). "
+    "Definitions: pledged = units held by live pledges (quantity − released; status "
+    "committed, delivered or confirmed); delivered/confirmed = units delivered/confirmed on "
+    "those pledges; reach = distinct areas and targets with ≥ 1 live pledge; rws_met = RWs "
+    "whose PRIMARY_AID_TYPE need (default sembako) is fully pledged (held ≥ quantity > 0); "
+    "rws_receiving = RWs with ≥ 1 live pledge; collaborators = donor organisations "
+    "(company/community), individual donors and aggregators with ≥ 1 live pledge or "
+    "confirmed donation. Dates filter the pledge's creation day (inclusive, site time zone)."
+)
+
+
+class ReachOut(Schema):
+    cities: int
+    districts: int
+    villages: int
+    rws: int
+    institutions: int
+
+
+class CollaboratorsOut(Schema):
+    donor_organisations: int
+    individual_donors: int
+    aggregators: int
+
+
+class FundsOut(Schema):
+    donated: int
+    confirmed: int
+
+
+class SummaryOut(Schema):
+    as_of: datetime
+    pledged: dict[str, int]
+    delivered: dict[str, int]
+    confirmed: dict[str, int]
+    reach: ReachOut
+    rws_met: int
+    rws_receiving: int
+    collaborators: CollaboratorsOut
+    funds: FundsOut
+
+
+class RegionSummaryOut(SummaryOut):
+    code: str
+    name: str
+    level: str
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+def _raise(exc: ScopeError) -> HttpError:
+    return HttpError(exc.status, str(exc))
+
+
+@router.get(
+    "/stats/summary",
+    response={200: SummaryOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Live public figures for an area and date range",
+    description=FRESHNESS,
+)
+def stats_summary(
+    request: HttpRequest, region: str | None = None, since: str | None = None, until: str | None = None
+) -> Figures:
+    """`region`: a region code at any level; `since`/`until`: YYYY-MM-DD, inclusive."""
+    try:
+        return summary(parse_scope(region, since, until))
+    except ScopeError as exc:
+        raise _raise(exc) from None
+
+
+@router.get(
+    "/stats/regions",
+    response={200: list[RegionSummaryOut], 404: ErrorOut, 422: ErrorOut},
+    summary="The same figures per region (city, district or village) under a parent",
+    description=FRESHNESS,
+)
+def stats_regions(
+    request: HttpRequest,
+    level: str,
+    parent: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> list[dict[str, object]]:
+    """`level`: city, district or village; `parent`: a region code above that level
+    (optional for `city`: every city)."""
+    try:
+        if level not in ("city", "district", "village"):
+            raise ScopeError("level", "harus city, district atau village (must be city, district or village)")
+        scope = parse_scope(parent, since, until, region_field="parent")
+        if scope.region is None and level != "city":
+            raise ScopeError("parent", "wajib untuk district dan village (required below city level)")
+        rows: list[RegionFigures] = by_region(scope, level)
+    except ScopeError as exc:
+        raise _raise(exc) from None
+    return [{"code": r["code"], "name": r["name"], "level": r["level"], **r["figures"]} for r in rows]
+
+
+@router.get(
+    "/exports/coverage.geojson",
+    summary="Coverage per village (or district/city) as GeoJSON",
+    description="Region boundaries with the stats figures as properties. " + FRESHNESS,
+    response={200: None, 404: ErrorOut, 422: ErrorOut},
+)
+def export_coverage(
+    request: HttpRequest,
+    level: str = "village",
+    parent: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> HttpResponseBase:
+    try:
+        return exports.coverage_response(level=level, parent=parent, since=since, until=until)
+    except ScopeError as exc:
+        raise _raise(exc) from None
+
+
+@router.get(
+    "/exports/{dataset}.{fmt}",
+    summary="Open data: needs, pledges, deliveries or funds as CSV (with HXL row) or XLSX",
+    description=(
+        "`dataset`: needs, pledges, deliveries or funds; `fmt`: csv or xlsx. Row 1 holds the "
+        "column names, row 2 the HXL hashtags. Optional filters: `region`, `since`, `until` "
+        "(same as /stats/summary). Organisation names only: no contact persons or phone "
+        "numbers; individual donors appear as 'Donatur perorangan' unless they chose public."
+    ),
+    response={200: None, 404: ErrorOut, 422: ErrorOut},
+)
+def export_dataset(
+    request: HttpRequest,
+    dataset: str,
+    fmt: str,
+    region: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> HttpResponseBase:
+    if dataset not in exports.DATASETS:
+        raise HttpError(404, f"dataset {dataset!r} tidak ada (use one of {', '.join(exports.DATASETS)})")
+    if fmt not in ("csv", "xlsx"):
+        raise HttpError(404, f"format {fmt!r} tidak ada (use csv or xlsx)")
+    try:
+        return exports.dataset_response(dataset, fmt, parse_scope(region, since, until))
+    except ScopeError as exc:
+        raise _raise(exc) from None

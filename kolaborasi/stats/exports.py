@@ -1,0 +1,503 @@
+"""Open data: needs, pledges, deliveries and aggregator funds as CSV (row 1: column
+names, row 2: HXL hashtags, https://hxlstandard.org) or XLSX with the same rows, and
+village coverage as GeoJSON.
+
+Privacy (DESIGN §3.6): organisation names only. Never a pledge's contact person or phone,
+never the name of a Ketua RW, never the name of a private person: a donor of subtype
+``individual`` appears as "Donatur perorangan" (on donations: unless the donation was
+marked public by its donor).
+
+Every figure of /api/v1/stats/summary can be re-computed from these files: e.g.
+``pledged[sembako]`` = sum of column ``held`` of pledges.csv where ``aid_type`` is
+``sembako``; ``delivered`` = sum of ``delivered``; ``rws_met`` = rows of needs.csv with
+``target_kind`` rw, aid type ``sembako`` and ``held >= quantity > 0``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.db.models import Count, Q, Sum
+from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.utils import timezone
+
+from kolaborasi.accounts.models import OrgKind, OrgSubtype
+from kolaborasi.pledges.models import Delivery, Pledge
+from kolaborasi.regions.models import Boundary, Level, Region
+from kolaborasi.targets.models import AidType, Need, Target, TargetKind
+
+from .selectors import (
+    TARGET_COLUMN,
+    Scope,
+    ScopeError,
+    by_region,
+    child_level_ok,
+    parse_scope,
+    pledge_filter,
+    target_column,
+)
+
+PRIVATE_DONOR = "Donatur perorangan"
+CHUNK = 2000
+
+Row = list[Any]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    hxl: str
+
+
+# Where a target lies, shared by every dataset (codes and names of each level).
+PLACE_COLUMNS = [
+    Column("province_code", "#adm1+code"),
+    Column("city_code", "#adm2+code"),
+    Column("city_name", "#adm2+name"),
+    Column("district_code", "#adm3+code"),
+    Column("district_name", "#adm3+name"),
+    Column("village_code", "#adm4+code"),
+    Column("village_name", "#adm4+name"),
+    Column("target_code", "#loc+code"),
+    Column("rw", "#loc+rw"),
+    Column("target_name", "#loc+name"),
+    Column("target_kind", "#loc+type"),
+]
+
+DATASET_COLUMNS: dict[str, list[Column]] = {
+    "needs": [
+        Column("need_id", "#meta+id"),
+        *PLACE_COLUMNS,
+        Column("households", "#inneed+hh"),
+        Column("residents", "#inneed+ind"),
+        Column("aid_type", "#item+code"),
+        Column("aid_type_name", "#item+name"),
+        Column("quantity", "#inneed+num"),
+        Column("held", "#targeted"),
+        Column("delivered", "#reached"),
+        Column("confirmed", "#reached+confirmed"),
+        Column("remaining", "#inneed+remaining"),
+        Column("as_of", "#date+reported"),
+        Column("source", "#meta+source"),
+        Column("synthetic", "#meta+synthetic"),
+    ],
+    "pledges": [
+        Column("pledge_id", "#activity+id"),
+        Column("created_on", "#date+created"),
+        Column("planned_delivery", "#date+planned"),
+        Column("organisation", "#org+name"),
+        Column("organisation_type", "#org+type"),
+        *PLACE_COLUMNS,
+        Column("aid_type", "#item+code"),
+        Column("aid_type_name", "#item+name"),
+        Column("status", "#status"),
+        Column("quantity", "#targeted+committed"),
+        Column("released", "#targeted+released"),
+        Column("held", "#targeted"),
+        Column("delivered", "#reached"),
+        Column("confirmed", "#reached+confirmed"),
+    ],
+    "deliveries": [
+        Column("delivery_id", "#activity+id+delivery"),
+        Column("delivered_on", "#date"),
+        Column("pledge_id", "#activity+id"),
+        Column("organisation", "#org+name"),
+        Column("organisation_type", "#org+type"),
+        *PLACE_COLUMNS,
+        Column("aid_type", "#item+code"),
+        Column("aid_type_name", "#item+name"),
+        Column("quantity", "#reached"),
+    ],
+    "funds": [
+        Column("donation_id", "#meta+id"),
+        Column("donated_on", "#date"),
+        Column("donor", "#org+name+donor"),
+        Column("donor_type", "#org+type+donor"),
+        Column("aggregator", "#org+name+impl"),
+        Column("status", "#status"),
+        Column("amount_idr", "#value+idr"),
+        Column("allocated_idr", "#value+idr+allocated"),
+    ],
+}
+DATASETS = tuple(DATASET_COLUMNS)
+
+
+def org_type(kind: str, subtype: str) -> str:
+    return f"{kind}-{subtype}" if subtype else kind
+
+
+def org_public_name(name: str, kind: str, subtype: str, public: bool = False) -> str:
+    """Organisation names are public; a private person's name is not (§3.6)."""
+    if kind == OrgKind.DONOR and subtype == OrgSubtype.INDIVIDUAL and not public:
+        return PRIVATE_DONOR
+    return name
+
+
+class Places:
+    """Names of cities, districts and villages under the scope, loaded once per export."""
+
+    def __init__(self, scope: Scope) -> None:
+        qs = Region.objects.filter(level__in=[Level.CITY, Level.DISTRICT, Level.VILLAGE])
+        if scope.region is not None:
+            parts = scope.region.code.split(".")
+            ancestors = [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
+            qs = qs.filter(Q(code__startswith=scope.region.code + ".") | Q(code__in=ancestors))
+        self.names = dict(qs.values_list("code", "name"))
+
+    def row(self, t: dict[str, Any], prefix: str) -> Row:
+        kind = t[f"{prefix}kind"]
+        code = t[f"{prefix}region_id"]
+        return [
+            t[f"{prefix}province_code"],
+            t[f"{prefix}city_code"],
+            self.names.get(t[f"{prefix}city_code"], ""),
+            t[f"{prefix}district_code"],
+            self.names.get(t[f"{prefix}district_code"], ""),
+            t[f"{prefix}village_id"],
+            self.names.get(t[f"{prefix}village_id"], ""),
+            code if kind == TargetKind.RW else f"{t[f'{prefix}village_id']}/lembaga-{t[f'{prefix}id']}",
+            code.rsplit(".", 1)[1] if kind == TargetKind.RW else "",
+            t[f"{prefix}name"],
+            kind,
+        ]
+
+
+def place_fields(prefix: str) -> list[str]:
+    return [
+        f"{prefix}{f}"
+        for f in (
+            "id",
+            "kind",
+            "name",
+            "region_id",
+            "village_id",
+            "district_code",
+            "city_code",
+            "province_code",
+        )
+    ]
+
+
+def _region_q(scope: Scope, prefix: str) -> Q:
+    if scope.region is None:
+        return Q()
+    return Q(**{f"{prefix}{target_column(scope.region)}": scope.region.code})
+
+
+def _day(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return timezone.localtime(value).date().isoformat()
+    return value.isoformat()
+
+
+def needs_rows(scope: Scope) -> Iterator[Row]:
+    places = Places(scope)
+    slug_name = {t.pk: (t.slug, t.name) for t in AidType.objects.all()}
+    qs = (
+        Need.objects.filter(_region_q(scope, "target__"))
+        .order_by("target__region_id", "target_id", "aid_type__sort_order", "aid_type_id")
+        .values(
+            "id",
+            "aid_type_id",
+            "quantity",
+            "held",
+            "delivered",
+            "confirmed",
+            "remaining",
+            "as_of",
+            "source",
+            "target__size",
+            "target__synthetic",
+            *place_fields("target__"),
+        )
+    )
+    for n in qs.iterator(chunk_size=CHUNK):
+        slug, name = slug_name[n["aid_type_id"]]
+        is_rw = n["target__kind"] == TargetKind.RW
+        yield [
+            n["id"],
+            *places.row(n, "target__"),
+            n["target__size"] if is_rw else "",
+            "" if is_rw else n["target__size"],
+            slug,
+            name,
+            n["quantity"],
+            n["held"],
+            n["delivered"],
+            n["confirmed"],
+            n["remaining"],
+            _day(n["as_of"]),
+            n["source"],
+            int(n["target__synthetic"]),
+        ]
+
+
+def pledges_rows(scope: Scope) -> Iterator[Row]:
+    places = Places(scope)
+    slug_name = {t.pk: (t.slug, t.name) for t in AidType.objects.all()}
+    qs = (
+        Pledge.objects.filter(pledge_filter(scope, live=False))
+        .order_by("id")
+        .values(
+            "id",
+            "created_at",
+            "planned_delivery",
+            "organisation__name",
+            "organisation__kind",
+            "organisation__subtype",
+            "aid_type_id",
+            "status",
+            "quantity",
+            "released",
+            "delivered",
+            "confirmed",
+            *place_fields("target__"),
+        )
+    )
+    for p in qs.iterator(chunk_size=CHUNK):
+        slug, name = slug_name[p["aid_type_id"]]
+        kind, subtype = p["organisation__kind"], p["organisation__subtype"]
+        yield [
+            p["id"],
+            _day(p["created_at"]),
+            _day(p["planned_delivery"]),
+            org_public_name(p["organisation__name"], kind, subtype),
+            org_type(kind, subtype),
+            *places.row(p, "target__"),
+            slug,
+            name,
+            p["status"],
+            p["quantity"],
+            p["released"],
+            p["quantity"] - p["released"],
+            p["delivered"],
+            p["confirmed"],
+        ]
+
+
+def deliveries_rows(scope: Scope) -> Iterator[Row]:
+    """Deliveries of the pledges in the scope (the same pledges as pledges.csv), so
+    the sum of ``quantity`` per aid type equals the summary's ``delivered``."""
+    places = Places(scope)
+    slug_name = {t.pk: (t.slug, t.name) for t in AidType.objects.all()}
+    pq = pledge_filter(scope, live=False)
+    qs = (
+        Delivery.objects.filter(pledge__in=Pledge.objects.filter(pq).values("pk"))
+        .order_by("id")
+        .values(
+            "id",
+            "delivered_on",
+            "pledge_id",
+            "quantity",
+            "pledge__organisation__name",
+            "pledge__organisation__kind",
+            "pledge__organisation__subtype",
+            "pledge__aid_type_id",
+            *place_fields("pledge__target__"),
+        )
+    )
+    for d in qs.iterator(chunk_size=CHUNK):
+        slug, name = slug_name[d["pledge__aid_type_id"]]
+        kind, subtype = d["pledge__organisation__kind"], d["pledge__organisation__subtype"]
+        yield [
+            d["id"],
+            _day(d["delivered_on"]),
+            d["pledge_id"],
+            org_public_name(d["pledge__organisation__name"], kind, subtype),
+            org_type(kind, subtype),
+            *places.row(d, "pledge__target__"),
+            slug,
+            name,
+            d["quantity"],
+        ]
+
+
+def funds_rows(scope: Scope) -> Iterator[Row]:
+    """Donations to aggregators (rejected ones left out: they are not money given), by
+    the day given. With an area: the donations whose money was spent under it."""
+    from kolaborasi.funds.models import Donation, DonationStatus
+
+    qs = Donation.objects.exclude(status=DonationStatus.REJECTED)
+    if scope.region is not None:
+        qs = qs.filter(
+            pk__in=Donation.objects.filter(
+                **{f"fundings__pledge__target__{target_column(scope.region)}": scope.region.code}
+            ).values("pk")
+        )
+    if scope.since:
+        qs = qs.filter(donated_on__gte=scope.since)
+    if scope.until:
+        qs = qs.filter(donated_on__lte=scope.until)
+    for d in (
+        qs.order_by("id")
+        .values(
+            "id",
+            "donated_on",
+            "donor__name",
+            "donor__kind",
+            "donor__subtype",
+            "public",
+            "aggregator__name",
+            "status",
+            "amount",
+            "allocated",
+        )
+        .iterator(chunk_size=CHUNK)
+    ):
+        kind, subtype = d["donor__kind"], d["donor__subtype"]
+        yield [
+            d["id"],
+            _day(d["donated_on"]),
+            org_public_name(d["donor__name"], kind, subtype, d["public"]),
+            org_type(kind, subtype),
+            d["aggregator__name"],
+            d["status"],
+            d["amount"],
+            d["allocated"],
+        ]
+
+
+ROWS: dict[str, Callable[[Scope], Iterator[Row]]] = {
+    "needs": needs_rows,
+    "pledges": pledges_rows,
+    "deliveries": deliveries_rows,
+    "funds": funds_rows,
+}
+
+
+def dataset_rows(dataset: str, scope: Scope) -> Iterator[Row]:
+    """Header row, HXL row, then the data rows."""
+    columns = DATASET_COLUMNS[dataset]
+    rows = ROWS[dataset](scope)
+    yield [c.name for c in columns]
+    yield [c.hxl for c in columns]
+    yield from rows
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _filename(dataset: str, scope: Scope, ext: str) -> str:
+    parts = [dataset]
+    if scope.region:
+        parts.append(scope.region.code)
+    if scope.since:
+        parts.append(f"from-{scope.since}")
+    if scope.until:
+        parts.append(f"to-{scope.until}")
+    return "kolaborasi-" + "_".join(parts) + f".{ext}"
+
+
+def dataset_response(dataset: str, fmt: str, scope: Scope) -> HttpResponseBase:
+    if dataset == "needs" and (scope.since or scope.until):
+        raise ScopeError("since", "needs tidak disaring menurut tanggal (needs have no date filter)")
+    rows = ROWS[dataset](scope)
+    columns = DATASET_COLUMNS[dataset]
+    if fmt == "csv":
+        head: Iterable[Row] = [[c.name for c in columns], [c.hxl for c in columns]]
+        writer = csv.writer(_Echo())
+
+        def stream() -> Iterator[str]:
+            for row in head:
+                yield writer.writerow(row)
+            for row in rows:
+                yield writer.writerow(row)
+
+        response: HttpResponseBase = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{_filename(dataset, scope, "csv")}"'
+    else:
+        response = HttpResponse(
+            xlsx_bytes(dataset, [[c.name for c in columns], [c.hxl for c in columns]], rows),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{_filename(dataset, scope, "xlsx")}"'
+    response["Cache-Control"] = "public, max-age=3"
+    return response
+
+
+def xlsx_bytes(title: str, head: list[Row], rows: Iterable[Row]) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title=title)
+    for row in head:
+        ws.append(row)
+    for row in rows:
+        ws.append(row)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def coverage_geojson(scope: Scope, level: str) -> dict[str, Any]:
+    """Regions at ``level`` under ``scope.region`` with their boundary (null when none was
+    imported) and the stats figures as properties, plus totals of targets."""
+    if level not in (Level.CITY, Level.DISTRICT, Level.VILLAGE):
+        raise ScopeError("level", "harus city, district atau village (must be city, district or village)")
+    if scope.region is None and level != Level.CITY:
+        raise ScopeError("parent", "wajib untuk district dan village (required below city level)")
+    if not child_level_ok(scope.region, level):
+        raise ScopeError("level", "tingkat harus di bawah parent (level must lie below the parent)")
+    figures = by_region(scope, level)
+    col = TARGET_COLUMN[level]
+    codes = [r["code"] for r in figures]
+    geometry = dict(Boundary.objects.filter(region_id__in=codes).values_list("region_id", "geometry"))
+    totals: dict[str, dict[str, int]] = {}
+    targets = Target.objects.filter(**{f"{col}__in": codes}) if codes else Target.objects.none()
+    for row in targets.values(col).annotate(
+        rws=Count("id", filter=Q(kind=TargetKind.RW)),
+        institutions=Count("id", filter=~Q(kind=TargetKind.RW)),
+        households=Sum("size", filter=Q(kind=TargetKind.RW)),
+    ):
+        totals[row[col]] = {
+            "rws": row["rws"],
+            "institutions": row["institutions"],
+            "households": int(row["households"] or 0),
+        }
+    features = []
+    as_of = None
+    for r in figures:
+        fig = r["figures"]
+        as_of = fig["as_of"]
+        total = totals.get(r["code"], {"rws": 0, "institutions": 0, "households": 0})
+        props: dict[str, Any] = {
+            "code": r["code"],
+            "name": r["name"],
+            "level": r["level"],
+            "rws": total["rws"],
+            "institutions": total["institutions"],
+            "households": total["households"],
+            "rws_receiving": fig["rws_receiving"],
+            "rws_met": fig["rws_met"],
+            "coverage": round(fig["rws_receiving"] / total["rws"], 4) if total["rws"] else None,
+        }
+        for slug, value in fig["pledged"].items():
+            props[f"pledged_{slug}"] = value
+        for slug, value in fig["delivered"].items():
+            props[f"delivered_{slug}"] = value
+        features.append({"type": "Feature", "geometry": geometry.get(r["code"]), "properties": props})
+    return {
+        "type": "FeatureCollection",
+        "as_of": (as_of or timezone.now()).isoformat(),
+        "features": features,
+    }
+
+
+def coverage_response(
+    *, level: str, parent: str | None, since: str | None, until: str | None
+) -> HttpResponseBase:
+    scope = parse_scope(parent, since, until, region_field="parent")
+    data = coverage_geojson(scope, level)
+    response = HttpResponse(json.dumps(data, default=str), content_type="application/geo+json")
+    response["Cache-Control"] = "public, max-age=3"
+    return response

@@ -1,0 +1,435 @@
+"""Every published figure equals a recomputation from the rows (DESIGN §3.7).
+
+A randomized history of pledges, deliveries, confirmations, cancellations, expiries and
+donations goes through the real services; then the summary API, the regions API, the
+dashboard HTML, the CSV and XLSX exports are each compared with figures recomputed here,
+independently, in plain Python over the raw rows."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import random
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.test import Client
+from django.utils import timezone
+
+from kolaborasi.accounts.models import Membership, Organisation, OrgKind, OrgSubtype
+from kolaborasi.funds.models import Donation, DonationStatus
+from kolaborasi.pledges import services as pledge_services
+from kolaborasi.pledges.models import Pledge
+from kolaborasi.regions.models import Region
+from kolaborasi.targets.models import AidType, Need, Target, TargetKind
+
+CITY = "31.74"  # Jakarta Selatan
+OTHER_CITY = "31.71"  # Jakarta Pusat
+
+
+@dataclass
+class History:
+    orgs: dict[str, Organisation]
+    phones: list[str] = field(default_factory=list)
+    contact_names: list[str] = field(default_factory=list)
+    private_names: list[str] = field(default_factory=list)
+    days: list[dt.date] = field(default_factory=list)
+
+
+def _user(name: str, org: Organisation) -> Any:
+    from django.contrib.auth import get_user_model
+
+    # No password: these members never log in, and hashing one costs seconds.
+    user = get_user_model().objects.create(username=name, email=f"{name}@example.org")
+    Membership.objects.create(user=user, organisation=org, role="owner")
+    return user
+
+
+def build_history(personas: dict[str, Any], seed: int = 7, pledges: int = 60) -> History:
+    """Pledges on needs in two cities (full coverage of some sembako needs so RWs are met),
+    partial and full deliveries, confirmations, cancellations, expiries and donations."""
+    rng = random.Random(seed)
+    today = timezone.localdate()
+    orgs = {
+        "company": personas["dina"].organisation,
+        "aggregator": personas["agus"].organisation,
+        "community": Organisation.objects.create(
+            name="Komunitas Berbagi Tebet", kind=OrgKind.DONOR, subtype=OrgSubtype.COMMUNITY
+        ),
+        "individual": Organisation.objects.create(
+            name="Siti Rahmawati Pribadi", kind=OrgKind.DONOR, subtype=OrgSubtype.INDIVIDUAL
+        ),
+        "operator": personas["oki"].organisation,
+    }
+    users = {
+        "company": personas["dina"].user,
+        "aggregator": personas["agus"].user,
+        "community": _user("komunitas", orgs["community"]),
+        "individual": _user("siti", orgs["individual"]),
+    }
+    oki = personas["oki"].user
+    history = History(orgs=orgs, private_names=["Siti Rahmawati Pribadi"])
+    needs = list(
+        Need.objects.filter(target__city_code__in=[CITY, OTHER_CITY], quantity__gt=0)
+        .select_related("target", "aid_type")
+        .order_by("?")[:40]
+    )
+    rng.shuffle(needs)
+    sembako_rw = [n for n in needs if n.aid_type.slug == settings.PRIMARY_AID_TYPE and n.target.kind == "rw"]
+    created: list[Pledge] = []
+    # Fully cover two RWs' primary need (one in two pledges) so rws_met > 0.
+    for i, need in enumerate(sembako_rw[:2]):
+        parts = [need.quantity] if i == 0 else [need.quantity // 2, need.quantity - need.quantity // 2]
+        for q in [p for p in parts if p > 0]:
+            created.append(
+                pledge_services.pledge_create(
+                    actor=users["company"],
+                    organisation=orgs["company"],
+                    need=need,
+                    quantity=q,
+                    planned_delivery=today + dt.timedelta(days=10),
+                    contact_name="Pak Kontak Rahasia",
+                    contact_phone="+62 811-0000-0001",
+                )
+            )
+    protected = {p.pk for p in created}  # keep these RWs met: never cancelled
+    history.phones.append("+62 811-0000-0001")
+    history.contact_names.append("Pak Kontak Rahasia")
+    kinds = ["company", "aggregator", "community", "individual"]
+    for i in range(pledges):
+        need = rng.choice(needs)
+        need.refresh_from_db()
+        if need.remaining < 1:
+            continue
+        who = rng.choice(kinds)
+        phone = f"+62 812-{seed:04d}-{i:04d}"
+        history.phones.append(phone)
+        created.append(
+            pledge_services.pledge_create(
+                actor=users[who],
+                organisation=orgs[who],
+                need=need,
+                quantity=rng.randint(1, min(need.remaining, 40)),
+                planned_delivery=today + dt.timedelta(days=rng.choice([0, 0, 10])),
+                contact_name=f"Kontak {i}",
+                contact_phone=phone,
+            )
+        )
+    # Spread creation over the last three weeks (the date filters need a past).
+    for pledge in created:
+        day = today - dt.timedelta(days=rng.randint(0, 20))
+        history.days.append(day)
+        created_at = timezone.make_aware(dt.datetime.combine(day, dt.time(rng.randint(0, 23), 30)))
+        Pledge.objects.filter(pk=pledge.pk).update(created_at=created_at)
+    for pledge in created:
+        pledge.refresh_from_db()
+        roll = 1.0 if pledge.pk in protected else rng.random()
+        who = next(k for k, o in orgs.items() if o.pk == pledge.organisation_id)
+        if roll < 0.45:
+            quantity = rng.randint(1, pledge.quantity)
+            pledge_services.delivery_record(
+                actor=users[who], organisation=orgs[who], pledge=pledge, quantity=quantity, delivered_on=today
+            )
+            pledge.refresh_from_db()
+            if rng.random() < 0.6:
+                pledge_services.pledge_confirm(actor=oki, organisation=orgs["operator"], pledge=pledge)
+            if pledge.delivered < pledge.quantity and rng.random() < 0.4:
+                pledge_services.pledge_cancel(actor=users[who], organisation=orgs[who], pledge=pledge)
+        elif roll < 0.6:
+            pledge_services.pledge_cancel(actor=users[who], organisation=orgs[who], pledge=pledge)
+    # Expiry: remind, then release what is undelivered on pledges planned for today.
+    later = today + dt.timedelta(days=settings.PLEDGE_GRACE_DAYS + 2)
+    pledge_services.pledges_expire(today=later)
+    pledge_services.pledges_expire(today=later)
+    # Donations: confirmed, pending and rejected; one individual donor chose public.
+    for i in range(8):
+        donor = orgs[rng.choice(["company", "community", "individual"])]
+        Donation.objects.create(
+            donor=donor,
+            aggregator=orgs["aggregator"],
+            amount=rng.randint(1, 50) * 100_000,
+            donated_on=today - dt.timedelta(days=rng.randint(0, 20)),
+            status=rng.choice([DonationStatus.CONFIRMED, DonationStatus.PENDING, DonationStatus.REJECTED]),
+            public=i == 0 and donor.subtype != OrgSubtype.INDIVIDUAL,
+        )
+    cache.clear()
+    return history
+
+
+# --- Independent recomputation from the rows ------------------------------------------
+
+
+def _in_region(target: Target, code: str | None) -> bool:
+    if code is None:
+        return True
+    return (
+        target.region_id == code
+        or target.region_id.startswith(code + ".")
+        or (
+            target.kind != TargetKind.RW
+            and (target.village_id == code or target.village_id.startswith(code + "."))
+        )
+    )
+
+
+def recompute(region: str | None = None, since: dt.date | None = None, until: dt.date | None = None) -> dict:
+    slugs = list(AidType.objects.order_by("sort_order", "slug").values_list("slug", flat=True))
+    fig: dict[str, Any] = {
+        "pledged": dict.fromkeys(slugs, 0),
+        "delivered": dict.fromkeys(slugs, 0),
+        "confirmed": dict.fromkeys(slugs, 0),
+    }
+    cities: set[str] = set()
+    districts: set[str] = set()
+    villages: set[str] = set()
+    rws: set[int] = set()
+    institutions: set[int] = set()
+    held_by_need: dict[int, int] = defaultdict(int)
+    orgs: set[int] = set()
+    for p in Pledge.objects.select_related("target", "aid_type", "need"):
+        day = timezone.localtime(p.created_at).date()
+        if not _in_region(p.target, region) or (since and day < since) or (until and day > until):
+            continue
+        held = p.quantity - p.released
+        fig["pledged"][p.aid_type.slug] += held
+        fig["delivered"][p.aid_type.slug] += p.delivered
+        fig["confirmed"][p.aid_type.slug] += p.confirmed
+        if held <= 0:
+            continue
+        t = p.target
+        cities.add(t.city_code)
+        districts.add(t.district_code)
+        villages.add(t.village_id)
+        (rws if t.kind == TargetKind.RW else institutions).add(t.pk)
+        held_by_need[p.need_id] += held
+        orgs.add(p.organisation_id)
+    met = 0
+    for need in Need.objects.filter(pk__in=list(held_by_need)).select_related("target", "aid_type"):
+        if (
+            need.aid_type.slug == settings.PRIMARY_AID_TYPE
+            and need.target.kind == TargetKind.RW
+            and need.quantity > 0
+            and held_by_need[need.pk] >= need.quantity
+        ):
+            met += 1
+    donations = Donation.objects.all()
+    if since:
+        donations = donations.filter(donated_on__gte=since)
+    if until:
+        donations = donations.filter(donated_on__lte=until)
+    if region is None:
+        for d in donations:
+            if d.status == DonationStatus.CONFIRMED:
+                orgs.update((d.donor_id, d.aggregator_id))
+        funds = {
+            "donated": sum(d.amount for d in donations if d.status != DonationStatus.REJECTED),
+            "confirmed": sum(d.amount for d in donations if d.status == DonationStatus.CONFIRMED),
+        }
+    else:
+        funds = {"donated": 0, "confirmed": 0}  # no donation money was spent on pledges here
+    collaborators = {"donor_organisations": 0, "individual_donors": 0, "aggregators": 0}
+    for org in Organisation.objects.filter(pk__in=orgs):
+        if org.kind == OrgKind.AGGREGATOR:
+            collaborators["aggregators"] += 1
+        elif org.kind == OrgKind.DONOR and org.subtype == OrgSubtype.INDIVIDUAL:
+            collaborators["individual_donors"] += 1
+        elif org.kind == OrgKind.DONOR and org.subtype in (OrgSubtype.COMPANY, OrgSubtype.COMMUNITY):
+            collaborators["donor_organisations"] += 1
+    fig["reach"] = {
+        "cities": len(cities),
+        "districts": len(districts),
+        "villages": len(villages),
+        "rws": len(rws),
+        "institutions": len(institutions),
+    }
+    fig["rws_met"] = met
+    fig["rws_receiving"] = len(rws)
+    fig["collaborators"] = collaborators
+    fig["funds"] = funds
+    return fig
+
+
+def _without_as_of(data: dict) -> dict:
+    return {k: v for k, v in data.items() if k not in ("as_of", "code", "name", "level")}
+
+
+def _digits(html: str) -> str:
+    """Drop thousands separators (Indonesian "." and English ",") from the page."""
+    return re.sub(r"(?<=\d)[.,](?=\d{3})", "", html)
+
+
+def _csv(client: Client, url: str) -> list[dict[str, str]]:
+    response = client.get(url)
+    assert response.status_code == 200, response.content
+    text = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
+    rows = list(csv.reader(io.StringIO(text)))
+    header, hxl_row = rows[0], rows[1]
+    assert all(tag.startswith("#") for tag in hxl_row)
+    return [dict(zip(header, row, strict=True)) for row in rows[2:]]
+
+
+@pytest.fixture
+def history(personas: dict[str, Any]) -> History:
+    return build_history(personas)
+
+
+def check_summary_api_equals_recomputation(client: Client, history: History) -> None:
+    today = timezone.localdate()
+    cases: list[tuple[str | None, dt.date | None, dt.date | None]] = [
+        (None, None, None),
+        (CITY, None, None),
+        (OTHER_CITY, None, None),
+        (None, today - dt.timedelta(days=10), None),
+        (None, None, today - dt.timedelta(days=5)),
+        (CITY, today - dt.timedelta(days=14), today - dt.timedelta(days=3)),
+        ("31", today, today),
+    ]
+    for region, since, until in cases:
+        params = {
+            k: str(v) for k, v in {"region": region, "since": since, "until": until}.items() if v is not None
+        }
+        response = client.get("/api/v1/stats/summary", params)
+        assert response.status_code == 200, response.content
+        data = response.json()
+        assert data["as_of"]
+        expected = recompute(region, since, until)
+        assert _without_as_of(data) == expected, params
+    whole = recompute()
+    assert sum(whole["pledged"].values()) > 0
+    assert whole["rws_met"] >= 1
+    assert whole["rws_met"] <= whole["rws_receiving"]
+    assert sum(whole["delivered"].values()) > 0
+    assert whole["collaborators"]["individual_donors"] == 1
+
+
+def check_summary_equals_need_counters(client: Client, history: History) -> None:
+    """The figures equal the sums of the stored need counters (no date filter)."""
+    data = client.get("/api/v1/stats/summary").json()
+    for slug in data["pledged"]:
+        needs = Need.objects.filter(aid_type__slug=slug)
+        assert data["pledged"][slug] == sum(needs.values_list("held", flat=True))
+        assert data["delivered"][slug] == sum(needs.values_list("delivered", flat=True))
+        assert data["confirmed"][slug] == sum(needs.values_list("confirmed", flat=True))
+
+
+def check_regions_api_equals_recomputation(client: Client, history: History) -> None:
+    response = client.get("/api/v1/stats/regions", {"level": "city", "parent": "31"})
+    assert response.status_code == 200, response.content
+    rows = response.json()
+    assert [r["code"] for r in rows] == list(
+        Region.objects.filter(level="city", code__startswith="31.")
+        .order_by("code")
+        .values_list("code", flat=True)
+    )
+    for row in rows:
+        assert _without_as_of(row) == recompute(row["code"]), row["code"]
+    districts = client.get("/api/v1/stats/regions", {"level": "district", "parent": CITY}).json()
+    assert districts
+    for row in districts:
+        assert _without_as_of(row) == recompute(row["code"]), row["code"]
+    # Per-region pledged figures add up to the total of the parent.
+    parent = recompute(CITY)
+    for slug, value in parent["pledged"].items():
+        assert sum(r["pledged"][slug] for r in districts) == value
+
+
+def check_dashboard_html_shows_the_same_numbers(client: Client, history: History) -> None:
+    expected = recompute(CITY)
+    response = client.get("/data/", {"region": CITY})
+    assert response.status_code == 200
+    html = _digits(response.content.decode())
+    for kind in ("pledged", "delivered", "confirmed"):
+        for slug, value in expected[kind].items():
+            assert f'data-figure="{kind}-{slug}">{value}<' in html
+    for key, value in expected["reach"].items():
+        assert f'data-figure="{key}">{value}<' in html
+    assert f'data-figure="rws_met">{expected["rws_met"]}<' in html
+    assert f'data-figure="rws_receiving">{expected["rws_receiving"]}<' in html
+    for key, value in expected["collaborators"].items():
+        assert f'data-figure="{key}">{value}<' in html
+    assert f'data-figure="funds_donated">Rp{expected["funds"]["donated"]}<' in html
+
+
+def check_report_shows_the_same_numbers(client: Client, history: History) -> None:
+    """The weekly report of this week equals the dashboard up to Sunday (cumulative)."""
+    today = timezone.localdate()
+    monday = today - dt.timedelta(days=today.weekday())
+    sunday = monday + dt.timedelta(days=6)
+    iso = monday.isocalendar()
+    week = f"{iso.year}-W{iso.week:02d}"
+    expected = recompute(CITY, None, sunday)
+    html = _digits(client.get("/data/laporan/", {"week": week, "region": CITY}).content.decode())
+    for slug, value in expected["pledged"].items():
+        assert f'data-figure="pledged-{slug}">{value}<' in html
+    this_week = recompute(CITY, monday, sunday)
+    for slug, value in this_week["pledged"].items():
+        assert f'data-figure="week-{slug}">{value}<' in html
+    assert f'data-figure="rws_met">{expected["rws_met"]}<' in html
+    assert f'data-figure="rws_receiving">{expected["rws_receiving"]}<' in html
+    for key, value in expected["collaborators"].items():
+        assert f'data-figure="{key}">{value}<' in html
+
+
+def check_csv_and_xlsx_exports_reproduce_the_summary(client: Client, history: History) -> None:
+    from openpyxl import load_workbook
+
+    summary = client.get("/api/v1/stats/summary").json()
+    pledges = _csv(client, "/api/v1/exports/pledges.csv")
+    assert len(pledges) == Pledge.objects.count()
+    by_type: dict[str, int] = defaultdict(int)
+    delivered: dict[str, int] = defaultdict(int)
+    for row in pledges:
+        by_type[row["aid_type"]] += int(row["held"])
+        delivered[row["aid_type"]] += int(row["delivered"])
+    for slug, value in summary["pledged"].items():
+        assert by_type[slug] == value
+        assert delivered[slug] == summary["delivered"][slug]
+    deliveries = _csv(client, "/api/v1/exports/deliveries.csv")
+    per_type: dict[str, int] = defaultdict(int)
+    for row in deliveries:
+        per_type[row["aid_type"]] += int(row["quantity"])
+    for slug, value in summary["delivered"].items():
+        assert per_type[slug] == value
+    needs = _csv(client, f"/api/v1/exports/needs.csv?region={CITY}")
+    city = recompute(CITY)
+    met = [
+        r
+        for r in needs
+        if r["target_kind"] == "rw"
+        and r["aid_type"] == settings.PRIMARY_AID_TYPE
+        and int(r["held"]) >= int(r["quantity"]) > 0
+    ]
+    assert len(met) == city["rws_met"]
+    funds = _csv(client, "/api/v1/exports/funds.csv")
+    assert sum(int(r["amount_idr"]) for r in funds) == summary["funds"]["donated"]
+    assert (
+        sum(int(r["amount_idr"]) for r in funds if r["status"] == "confirmed")
+        == summary["funds"]["confirmed"]
+    )
+    # XLSX: the same rows as the CSV.
+    response = client.get("/api/v1/exports/pledges.xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content), read_only=True).active
+    values = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert values[1][0] == "#activity+id"
+    header = values[0]
+    xlsx_total = sum(int(dict(zip(header, r, strict=True))["held"]) for r in values[2:])
+    assert xlsx_total == sum(summary["pledged"].values())
+
+
+def test_api_figures_equal_recomputation(client: Client, history: History) -> None:
+    check_summary_api_equals_recomputation(client, history)
+    check_summary_equals_need_counters(client, history)
+    check_regions_api_equals_recomputation(client, history)
+
+
+def test_pages_and_exports_equal_recomputation(client: Client, history: History) -> None:
+    check_dashboard_html_shows_the_same_numbers(client, history)
+    check_report_shows_the_same_numbers(client, history)
+    check_csv_and_xlsx_exports_reproduce_the_summary(client, history)
