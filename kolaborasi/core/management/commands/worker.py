@@ -1,12 +1,64 @@
+import logging
+import os
+import threading
+from argparse import BooleanOptionalAction
+
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import close_old_connections, connection
+from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
+
+logger = logging.getLogger(__name__)
+
+
+def _enqueue_sweeps(every: float, stop: threading.Event) -> None:
+    """Queue the pledge-expiry sweep now and then every ``every`` seconds; the worker
+    below runs it. Queuing (rather than calling) keeps one code path for the sweep and
+    lets several workers share the queue."""
+    from kolaborasi.pledges.tasks import pledges_expire_task
+
+    while not stop.is_set():
+        try:
+            close_old_connections()
+            pledges_expire_task.enqueue()
+        except Exception:  # the database may be briefly away; try again next round
+            logger.exception("could not queue the pledge expiry sweep")
+        finally:
+            connection.close()
+        stop.wait(every)
 
 
 class Command(BaseCommand):
-    help = "Jalankan pekerja latar (background worker) for queued tasks."
+    help = "Jalankan pekerja latar (background worker) for queued tasks and the periodic expiry sweep."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
+        parser.add_argument(
+            "--expire-every",
+            type=float,
+            default=600.0,
+            help="seconds between pledge expiry sweeps (0: do not schedule them)",
+        )
+        parser.add_argument(
+            "--reload",
+            action=BooleanOptionalAction,
+            default=settings.DEBUG,
+            help="restart on code changes (default: DEBUG)",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
-        call_command("db_worker", interval=options["interval"])
+        stop = threading.Event()
+        every = float(options["expire_every"])  # type: ignore[arg-type]
+        reload = bool(options["reload"])
+        # With the autoreloader the parent only watches files; the child does the work,
+        # so only the child schedules sweeps (otherwise every sweep is queued twice).
+        in_worker_process = not reload or os.environ.get(DJANGO_AUTORELOAD_ENV) == "true"
+        if every > 0 and in_worker_process:
+            threading.Thread(
+                target=_enqueue_sweeps, args=(every, stop), name="expiry-sweeps", daemon=True
+            ).start()
+        try:
+            call_command("db_worker", interval=options["interval"], reload=reload)
+        finally:
+            stop.set()
