@@ -1,3 +1,396 @@
-from ninja import Router
+"""Funds API (public contract, issue 5). Thin: parse, check access, call one service.
+
+Errors are JSON ``{"detail": ...}``: 401 missing/bad token, 403 wrong kind of
+organisation, 404 something the organisation may not see, 409 a plan that no longer
+fits (with ``conflicts`` and a ``replan`` link), 422 bad input (``field`` names it).
+Amounts are integers in whole rupiah.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+from ninja import Field, Router, Schema
+from ninja.errors import HttpError
+from ninja.responses import Status
+
+from kolaborasi.accounts.auth import token_auth
+from kolaborasi.accounts.models import Organisation, OrgKind
+from kolaborasi.pledges.models import Pledge
+from kolaborasi.pledges.services import PlanConflict, PledgeError
+from kolaborasi.regions.models import Region
+from kolaborasi.targets.models import AidType, Target
+
+from . import selectors, services
+from .access import (
+    get_aggregator_public,
+    get_donation_for_org,
+    get_plan_for_org,
+    get_template_for_org,
+    require_aggregator,
+    require_donor,
+)
+from .models import AllocationPlan, Donation, Kinds
 
 router = Router(tags=["funds"])
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class DonationIn(Schema):
+    aggregator: int = Field(..., strict=True, description="id of a verified aggregator")
+    amount: int = Field(..., strict=True, description="whole rupiah, 1 … 100.000.000.000")
+    donated_on: dt.date
+    reference: str = Field("", max_length=120)
+    public: bool = Field(False, strict=True, description="may the donor's name be shown publicly")
+    channel: str = Field("transfer", description="transfer | qris | cash | other")
+
+
+class DonationOut(Schema):
+    id: int
+    status: str
+    donor: int
+    aggregator: int
+    amount: int
+    donated_on: dt.date
+    channel: str
+    reference: str
+    public: bool
+
+
+class RejectIn(Schema):
+    reason: str = Field("", max_length=300)
+
+
+class FundsOut(Schema):
+    donated: int
+    confirmed: int
+    allocated: int
+    balance: int
+
+
+class DonorOut(Schema):
+    id: int
+    name: str
+    total: int
+
+
+class AggregatorOut(Schema):
+    id: int
+    name: str
+    verified: bool
+    description: str
+    funds: FundsOut
+    pledged: dict[str, int]
+    delivered: dict[str, int]
+    public_donors: list[DonorOut]
+
+
+class PlanIn(Schema):
+    aid_type: str = Field(..., min_length=1, max_length=40)
+    region: str = Field(..., min_length=1, max_length=24)
+    quantity: int | None = Field(None, strict=True)
+    budget: int | None = Field(None, strict=True)
+    template: int | None = Field(None, strict=True)
+    min_drop: int = Field(1, strict=True)
+    kinds: str = Field("both", description="rw | institutions | both")
+
+
+class AllocationOut(Schema):
+    target: int
+    need: int
+    quantity: int
+
+
+class PlanOut(Schema):
+    id: int
+    status: str
+    aid_type: str
+    region: str
+    kinds: str
+    min_drop: int
+    stock: int
+    budget: int | None
+    template: int | None
+    cost: int | None
+    total: int
+    allocations: list[AllocationOut]
+
+
+class CommitIn(Schema):
+    planned_delivery: dt.date | None = None
+
+
+class FundingOut(Schema):
+    pledge: int
+    aggregator: str
+    aggregator_id: int
+    donor: str | None
+    donation: int
+    donated_on: dt.date
+    amount: int
+
+
+class CommittedPledgeOut(Schema):
+    id: int
+    target: int
+    need: int
+    aid_type: str
+    quantity: int
+    status: str
+    planned_delivery: dt.date
+    funding: list[FundingOut]
+
+
+class CommitOut(Schema):
+    plan: int
+    status: str
+    pledges: list[CommittedPledgeOut]
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Service exceptions → HTTP answers with a readable ``detail``."""
+    try:
+        yield
+    except Http404 as exc:
+        raise HttpError(404, str(exc) or "not found") from exc
+    except PermissionDenied as exc:
+        raise HttpError(403, str(exc) or "forbidden") from exc
+    except PlanConflict:
+        raise
+    except (services.FundsError, PledgeError) as exc:
+        raise HttpError(422, exc.message) from exc
+
+
+def _org(request: HttpRequest) -> Organisation:
+    return request.auth  # type: ignore[attr-defined,no-any-return]
+
+
+def _donation_out(d: Donation) -> dict[str, Any]:
+    return {
+        "id": d.pk,
+        "status": d.status,
+        "donor": d.donor_id,
+        "aggregator": d.aggregator_id,
+        "amount": d.amount,
+        "donated_on": d.donated_on,
+        "channel": d.channel,
+        "reference": d.reference,
+        "public": d.public,
+    }
+
+
+@router.post(
+    "/donations", auth=token_auth, response={201: DonationOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+)
+def donation_create(request: HttpRequest, payload: DonationIn) -> Status:
+    with _errors():
+        donor = require_donor(_org(request))
+        aggregator = Organisation.objects.filter(pk=payload.aggregator).first()
+        if aggregator is None or aggregator.kind != OrgKind.AGGREGATOR:
+            raise services.FundsError(
+                f"aggregator: agregator {payload.aggregator} tidak ada (no such aggregator)"
+            )
+        donation = services.donation_create(
+            actor=None,
+            donor=donor,
+            aggregator=aggregator,
+            amount=payload.amount,
+            donated_on=payload.donated_on,
+            channel=payload.channel,
+            reference=payload.reference,
+            public=payload.public,
+        )
+    return Status(201, _donation_out(donation))
+
+
+@router.post(
+    "/donations/{donation_id}/confirm",
+    auth=token_auth,
+    response={200: DonationOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+)
+def donation_confirm(request: HttpRequest, donation_id: int) -> dict[str, Any]:
+    with _errors():
+        donation = get_donation_for_org(_org(request), donation_id, decide=True)
+        donation = services.donation_confirm(actor=None, donation=donation)
+    return _donation_out(donation)
+
+
+@router.post(
+    "/donations/{donation_id}/reject",
+    auth=token_auth,
+    response={200: DonationOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+)
+def donation_reject(
+    request: HttpRequest, donation_id: int, payload: RejectIn | None = None
+) -> dict[str, Any]:
+    with _errors():
+        donation = get_donation_for_org(_org(request), donation_id, decide=True)
+        donation = services.donation_reject(
+            actor=None, donation=donation, reason=payload.reason if payload else ""
+        )
+    return _donation_out(donation)
+
+
+def _aggregator_out(org: Organisation) -> dict[str, Any]:
+    return {
+        "id": org.pk,
+        "name": org.name,
+        "verified": org.verified,
+        "description": org.description,
+        "funds": selectors.aggregator_funds(org),
+        **selectors.aggregator_packages(org),
+        "public_donors": selectors.aggregator_public_donors(org),
+    }
+
+
+@router.get("/aggregators", response=list[AggregatorOut])
+def aggregators(request: HttpRequest) -> list[dict[str, Any]]:
+    return [_aggregator_out(org) for org in selectors.aggregators_list()]
+
+
+@router.get("/aggregators/{aggregator_id}", response={200: AggregatorOut, 404: ErrorOut})
+def aggregator_detail(request: HttpRequest, aggregator_id: int) -> dict[str, Any]:
+    with _errors():
+        org = get_aggregator_public(aggregator_id)
+    return _aggregator_out(org)
+
+
+def _plan_out(plan: AllocationPlan) -> dict[str, Any]:
+    cost = plan.total * plan.template.unit_cost if plan.template is not None else None
+    return {
+        "id": plan.pk,
+        "status": plan.status,
+        "aid_type": plan.aid_type.slug,
+        "region": plan.region_id,
+        "kinds": plan.kinds,
+        "min_drop": plan.min_drop,
+        "stock": plan.stock,
+        "budget": plan.budget,
+        "template": plan.template_id,
+        "cost": cost,
+        "total": plan.total,
+        "allocations": [
+            {"target": t, "need": n, "quantity": q}
+            for t, n, q in plan.lines.order_by("id").values_list("target_id", "need_id", "quantity")
+        ],
+    }
+
+
+@router.post(
+    "/allocation-plans", auth=token_auth, response={201: PlanOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+)
+def plan_create(request: HttpRequest, payload: PlanIn) -> Status:
+    with _errors():
+        org = require_aggregator(_org(request))
+        aid_type = AidType.objects.filter(slug=payload.aid_type).first()
+        if aid_type is None:
+            raise services.FundsError(f"aid_type: {payload.aid_type!r} tidak dikenal (unknown aid type)")
+        region = Region.objects.filter(code=payload.region).first()
+        if region is None:
+            raise services.FundsError(f"region: {payload.region!r} tidak dikenal (unknown region)")
+        if payload.kinds not in Kinds.values:
+            raise services.FundsError(f"kinds: {payload.kinds!r} harus rw, institutions atau both")
+        template = get_template_for_org(org, payload.template) if payload.template is not None else None
+        plan = services.plan_create(
+            actor=None,
+            aggregator=org,
+            aid_type=aid_type,
+            region=region,
+            quantity=payload.quantity,
+            budget=payload.budget,
+            template=template,
+            min_drop=payload.min_drop,
+            kinds=payload.kinds,
+        )
+    return Status(201, _plan_out(plan))
+
+
+@router.get("/allocation-plans/{plan_id}", auth=token_auth, response={200: PlanOut, 404: ErrorOut})
+def plan_detail(request: HttpRequest, plan_id: int) -> dict[str, Any]:
+    with _errors():
+        plan = get_plan_for_org(_org(request), plan_id)
+    return _plan_out(plan)
+
+
+def _pledge_out(p: Pledge, funding: dict[int, list[dict[str, Any]]]) -> dict[str, Any]:
+    return {
+        "id": p.pk,
+        "target": p.target_id,
+        "need": p.need_id,
+        "aid_type": p.aid_type.slug,
+        "quantity": p.quantity,
+        "status": p.status,
+        "planned_delivery": p.planned_delivery,
+        "funding": [dict(f, pledge=p.pk) for f in funding.get(p.pk, [])],
+    }
+
+
+@router.post(
+    "/allocation-plans/{plan_id}/commit",
+    auth=token_auth,
+    response={201: CommitOut, 403: ErrorOut, 404: ErrorOut, 409: dict[str, Any], 422: ErrorOut},
+)
+def plan_commit(request: HttpRequest, plan_id: int, payload: CommitIn | None = None) -> Status:
+    try:
+        with _errors():
+            plan = get_plan_for_org(_org(request), plan_id)
+            require_aggregator(_org(request))
+            pledges = services.plan_commit(
+                actor=None, plan=plan, planned_delivery=payload.planned_delivery if payload else None
+            )
+    except PlanConflict as exc:
+        conflicts = [
+            {"target": need.target_id, "need": need.pk, "requested": req, "remaining": rem}
+            for need, req, rem in exc.conflicts
+        ]
+        return Status(
+            409,
+            {
+                "detail": exc.message,
+                "conflicts": conflicts,
+                "replan": f"/api/v1/allocation-plans/{plan_id}/replan",
+            },
+        )
+    pledges = list(
+        Pledge.objects.filter(pk__in=[p.pk for p in pledges]).select_related("aid_type").order_by("id")
+    )
+    funding = selectors.pledge_fundings([p.pk for p in pledges])
+    return Status(
+        201,
+        {
+            "plan": plan.pk,
+            "status": "committed",
+            "pledges": [_pledge_out(p, funding) for p in pledges],
+        },
+    )
+
+
+@router.post(
+    "/allocation-plans/{plan_id}/replan",
+    auth=token_auth,
+    response={201: PlanOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+)
+def plan_replan(request: HttpRequest, plan_id: int) -> Status:
+    with _errors():
+        plan = get_plan_for_org(_org(request), plan_id)
+        require_aggregator(_org(request))
+        new = services.plan_replan(actor=None, plan=plan)
+    return Status(201, _plan_out(new))
+
+
+@router.get("/targets/{target_id}/funding", response={200: list[FundingOut], 404: ErrorOut})
+def target_funding(request: HttpRequest, target_id: int) -> list[dict[str, Any]]:
+    """Whose money paid for the packages pledged to this target (public donors by name)."""
+    target = Target.objects.filter(pk=target_id).first()
+    if target is None:
+        raise HttpError(404, "target not found")
+    return selectors.target_fundings(target)

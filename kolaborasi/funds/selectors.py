@@ -66,3 +66,177 @@ def funds_summary(
         "donated": _sum(donations.exclude(status=DonationStatus.REJECTED)),
         "confirmed": _sum(donations.filter(status=DonationStatus.CONFIRMED)),
     }
+
+
+def plan_needs(*, aid_type: Any, region: Any, kinds: str) -> list[tuple[int, int, int]]:
+    """(need_id, quantity, held) of every need with unmet units of ``aid_type`` under
+    ``region`` — plain tuples, the planner's input (cheap even for ~400k rows)."""
+    from kolaborasi.targets.models import INSTITUTION_KINDS, Need, TargetKind
+
+    qs = Need.objects.filter(target_region_q(region, "target__"), aid_type=aid_type, remaining__gt=0)
+    if kinds == "rw":
+        qs = qs.filter(target__kind=TargetKind.RW)
+    elif kinds == "institutions":
+        qs = qs.filter(target__kind__in=INSTITUTION_KINDS)
+    return list(qs.values_list("id", "quantity", "held"))
+
+
+def aggregator_funds(aggregator: Any) -> dict[str, int]:
+    """donated (pending + confirmed), confirmed, allocated and balance, in rupiah.
+    ``allocated`` and ``balance`` are the ledger accounts' balances."""
+    from .models import AccountKind, LedgerAccount
+
+    donations = Donation.objects.filter(aggregator=aggregator)
+    accounts = dict(LedgerAccount.objects.filter(aggregator=aggregator).values_list("kind", "balance"))
+    return {
+        "donated": _sum(donations.exclude(status=DonationStatus.REJECTED)),
+        "confirmed": _sum(donations.filter(status=DonationStatus.CONFIRMED)),
+        "allocated": int(accounts.get(AccountKind.ALLOCATED, 0)),
+        "balance": int(accounts.get(AccountKind.CASH, 0)),
+    }
+
+
+def aggregator_packages(aggregator: Any) -> dict[str, dict[str, int]]:
+    """Packages pledged (held by live pledges) and delivered per aid type slug."""
+    from django.db.models import F as _F
+
+    from kolaborasi.pledges.models import LIVE_STATUSES, Pledge
+
+    rows = (
+        Pledge.objects.filter(organisation=aggregator, status__in=LIVE_STATUSES)
+        .values("aid_type__slug")
+        .annotate(pledged=Sum(_F("quantity") - _F("released")), delivered=Sum("delivered"))
+        .order_by("aid_type__slug")
+    )
+    return {
+        "pledged": {r["aid_type__slug"]: int(r["pledged"] or 0) for r in rows},
+        "delivered": {r["aid_type__slug"]: int(r["delivered"] or 0) for r in rows},
+    }
+
+
+def aggregator_areas(aggregator: Any) -> list[dict[str, Any]]:
+    """Kecamatan reached by the aggregator's live pledges, with targets and packages."""
+    from django.db.models import Count
+    from django.db.models import F as _F
+
+    from kolaborasi.pledges.models import LIVE_STATUSES, Pledge
+    from kolaborasi.regions.models import Region
+
+    rows = list(
+        Pledge.objects.filter(organisation=aggregator, status__in=LIVE_STATUSES)
+        .values("target__district_code")
+        .annotate(targets=Count("target", distinct=True), packages=Sum(_F("quantity") - _F("released")))
+        .order_by("target__district_code")
+    )
+    names = dict(
+        Region.objects.filter(code__in=[r["target__district_code"] for r in rows]).values_list("code", "name")
+    )
+    return [
+        {
+            "code": r["target__district_code"],
+            "name": names.get(r["target__district_code"], r["target__district_code"]),
+            "targets": r["targets"],
+            "packages": int(r["packages"] or 0),
+        }
+        for r in rows
+    ]
+
+
+def aggregator_public_donors(aggregator: Any) -> list[dict[str, Any]]:
+    """Donors who chose to be shown, with their confirmed total. A donor who did not
+    choose ``public`` is never named (counted only in the totals)."""
+    rows = (
+        Donation.objects.filter(aggregator=aggregator, status=DonationStatus.CONFIRMED, public=True)
+        .values("donor_id", "donor__name")
+        .annotate(total=Sum("amount"))
+        .order_by("-total", "donor__name")
+    )
+    return [{"id": r["donor_id"], "name": r["donor__name"], "total": int(r["total"])} for r in rows]
+
+
+def aggregators_list() -> QuerySet[Any]:
+    from kolaborasi.accounts.models import Organisation, OrgKind
+
+    return Organisation.objects.filter(kind=OrgKind.AGGREGATOR).order_by("-verified", "name")
+
+
+def pledge_fundings(pledge_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Whose money paid for each pledge: ``{pledge_id: [{aggregator, donor, amount,
+    donated_on}]}``; the donor is named only when the donation is public."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    rows = (
+        PledgeFunding.objects.filter(pledge_id__in=pledge_ids)
+        .select_related("donation__donor", "donation__aggregator")
+        .order_by("pledge_id", "id")
+    )
+    for f in rows:
+        d = f.donation
+        out.setdefault(f.pledge_id, []).append(
+            {
+                "aggregator": d.aggregator.name,
+                "aggregator_id": d.aggregator_id,
+                "donor": d.donor.name if d.public else None,
+                "donation": d.pk,
+                "donated_on": d.donated_on,
+                "amount": f.amount,
+            }
+        )
+    return out
+
+
+def target_fundings(target: Any) -> list[dict[str, Any]]:
+    """Money that paid for packages at ``target``, per pledge slice (see pledge_fundings)."""
+    from kolaborasi.pledges.models import Pledge
+
+    ids = list(Pledge.objects.filter(target=target).values_list("id", flat=True))
+    fundings = pledge_fundings(ids)
+    return [dict(row, pledge=pid) for pid in sorted(fundings) for row in fundings[pid]]
+
+
+def ledger_verify(aggregator: Any = None) -> list[str]:
+    """Recompute the ledger; return the problems found (empty when consistent):
+    every transaction sums to zero, each account balance equals the sum of its
+    entries, cash is never negative, cash = confirmed - allocated, allocated equals
+    the funding rows, each donation's ``allocated`` equals its funding rows."""
+    from .models import AccountKind, LedgerAccount, LedgerEntry, LedgerTransaction
+
+    problems: list[str] = []
+    txs = LedgerTransaction.objects.all()
+    accounts = LedgerAccount.objects.all()
+    donations = Donation.objects.all()
+    if aggregator is not None:
+        txs = txs.filter(aggregator=aggregator)
+        accounts = accounts.filter(aggregator=aggregator)
+        donations = donations.filter(aggregator=aggregator)
+    for tx_id, total in txs.annotate(total=Sum("entries__amount")).values_list("id", "total"):
+        if (total or 0) != 0:
+            problems.append(f"transaction {tx_id} sums to {total}")
+    sums = dict(
+        LedgerEntry.objects.filter(account__in=accounts)
+        .values("account_id")
+        .annotate(s=Sum("amount"))
+        .values_list("account_id", "s")
+    )
+    by_agg: dict[int, dict[str, int]] = {}
+    for acc in accounts:
+        if acc.balance != int(sums.get(acc.pk, 0)):
+            problems.append(f"account {acc} balance {acc.balance} != entries {sums.get(acc.pk, 0)}")
+        if acc.kind == AccountKind.CASH and acc.balance < 0:
+            problems.append(f"account {acc} is negative")
+        by_agg.setdefault(acc.aggregator_id, {})[acc.kind] = acc.balance
+    for agg_id, bal in by_agg.items():
+        mine = donations.filter(aggregator_id=agg_id)
+        confirmed = _sum(mine.filter(status=DonationStatus.CONFIRMED))
+        funded = _sum(PledgeFunding.objects.filter(donation__aggregator_id=agg_id))
+        if -bal.get(AccountKind.CONTRIBUTIONS, 0) != confirmed:
+            problems.append(f"aggregator {agg_id}: contributions != confirmed donations {confirmed}")
+        if bal.get(AccountKind.ALLOCATED, 0) != funded:
+            problems.append(f"aggregator {agg_id}: allocated != funding rows {funded}")
+        if bal.get(AccountKind.CASH, 0) != confirmed - funded:
+            problems.append(f"aggregator {agg_id}: cash != confirmed - allocated")
+    for d_id, alloc, funded_sum in donations.annotate(f=Sum("fundings__amount")).values_list(
+        "id", "allocated", "f"
+    ):
+        if alloc != (funded_sum or 0):
+            problems.append(f"donation {d_id}: allocated {alloc} != funding rows {funded_sum or 0}")
+    return problems

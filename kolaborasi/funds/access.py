@@ -1,0 +1,79 @@
+"""Who may see and change what in funds, in one place (tested as a matrix).
+
+- Aggregator profiles are public (404 for an id that is not an aggregator).
+- A donation is visible to its donor and its aggregator (anyone else: 404); only the
+  aggregator that received it may confirm or reject it (the donor: 403).
+- Package templates and allocation plans belong to one aggregator: another
+  organisation gets 404 for them; acting on them needs a verified aggregator (403).
+- Recording a donation needs a donor organisation (others: 403).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from kolaborasi.accounts.models import Organisation, OrgKind
+
+from .models import AllocationPlan, Donation, PackageTemplate
+
+
+def get_aggregator_public(aggregator_id: int) -> Organisation:
+    org = Organisation.objects.filter(pk=aggregator_id, kind=OrgKind.AGGREGATOR).first()
+    if org is None:
+        raise Http404("aggregator not found")
+    return org
+
+
+def require_donor(org: Organisation | None) -> Organisation:
+    if org is None or org.kind != OrgKind.DONOR:
+        raise PermissionDenied("hanya donatur yang dapat mencatat donasi (only donors can record donations)")
+    return org
+
+
+def require_aggregator(org: Organisation | None) -> Organisation:
+    if org is None or org.kind != OrgKind.AGGREGATOR:
+        raise PermissionDenied("hanya agregator (aggregators only)")
+    if not org.verified:
+        raise PermissionDenied("agregator belum terverifikasi (the aggregator is not verified)")
+    return org
+
+
+def get_donation_for_org(org: Organisation | None, donation_id: int, *, decide: bool = False) -> Donation:
+    donation = Donation.objects.select_related("donor", "aggregator").filter(pk=donation_id).first()
+    if donation is None or org is None or org.pk not in (donation.donor_id, donation.aggregator_id):
+        raise Http404("donation not found")
+    if decide and org.pk != donation.aggregator_id:
+        raise PermissionDenied(
+            "hanya agregator penerima yang dapat memutuskan (only the receiving aggregator)"
+        )
+    return donation
+
+
+def get_template_for_org(org: Organisation | None, template_id: int) -> PackageTemplate:
+    template = PackageTemplate.objects.select_related("aid_type").filter(pk=template_id).first()
+    if template is None or org is None or template.aggregator_id != org.pk:
+        raise Http404("template not found")
+    return template
+
+
+def get_plan_for_org(org: Organisation | None, plan_id: int) -> AllocationPlan:
+    plan = (
+        AllocationPlan.objects.select_related("aggregator", "aid_type", "region", "template")
+        .filter(pk=plan_id)
+        .first()
+    )
+    if plan is None or org is None or plan.aggregator_id != org.pk:
+        raise Http404("plan not found")
+    return plan
+
+
+def acting_org(request: Any) -> Organisation | None:
+    """The organisation the logged-in user acts for (accounts' switcher), or None."""
+    from kolaborasi.accounts.access import org_for_request
+
+    if not getattr(request.user, "is_authenticated", False):
+        return None
+    return org_for_request(request)
