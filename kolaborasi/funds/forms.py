@@ -1,0 +1,56 @@
+"""Web forms for funds. They parse and check shapes; the services check the rules."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kolaborasi.accounts.models import Organisation, OrgKind
+from kolaborasi.targets.models import AidType
+
+from .models import DONATION_MAX, UNIT_COST_MAX, Channel, Kinds, PackageTemplate
+
+
+class DonationForm(forms.Form):
+    aggregator = forms.ModelChoiceField(
+        label=_("Agregator"),
+        queryset=Organisation.objects.filter(kind=OrgKind.AGGREGATOR, verified=True).order_by("name"),
+    )
+    amount = forms.IntegerField(
+        label=_("Jumlah (rupiah, tanpa titik)"),
+        min_value=1,
+        max_value=DONATION_MAX,
+        help_text=_("Maksimal Rp100.000.000.000"),
+    )
+    donated_on = forms.DateField(label=_("Tanggal donasi"), widget=forms.DateInput(attrs={"type": "date"}))
+    channel = forms.ChoiceField(label=_("Cara pembayaran"), choices=Channel.choices)
+    reference = forms.CharField(label=_("Nomor referensi"), max_length=120, required=False)
+    public = forms.BooleanField(label=_("Nama saya boleh ditampilkan di profil agregator"), required=False)
+
+
+class TemplateForm(forms.Form):
+    aid_type = forms.ModelChoiceField(label=_("Jenis bantuan"), queryset=AidType.objects.filter(active=True))
+    name = forms.CharField(label=_("Nama paket"), max_length=120)
+    contents = forms.CharField(label=_("Isi paket"), widget=forms.Textarea(attrs={"rows": 3}))
+    unit_cost = forms.IntegerField(label=_("Harga per paket (rupiah)"), min_value=1, max_value=UNIT_COST_MAX)
+
+
+class PlanForm(forms.Form):
+    aid_type = forms.ModelChoiceField(label=_("Jenis bantuan"), queryset=AidType.objects.filter(active=True))
+    region = forms.CharField(label=_("Kode wilayah (mis. 31.74.05)"), max_length=24)
+    quantity = forms.IntegerField(label=_("Jumlah paket (stok sendiri)"), min_value=1, required=False)
+    budget = forms.IntegerField(label=_("atau anggaran (rupiah, dari saldo)"), min_value=1, required=False)
+    template = forms.ModelChoiceField(
+        label=_("Paket"), queryset=PackageTemplate.objects.none(), required=False
+    )
+    min_drop = forms.IntegerField(label=_("Minimal paket per sasaran"), min_value=1, initial=1)
+    kinds = forms.ChoiceField(label=_("Sasaran"), choices=Kinds.choices, initial=Kinds.BOTH)
+
+    def __init__(self, *args: object, aggregator: Organisation | None = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        if aggregator is not None:
+            self.fields["template"].queryset = PackageTemplate.objects.filter(aggregator=aggregator)  # type: ignore[attr-defined]
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label=_("Alasan"), max_length=300, required=False)
