@@ -9,7 +9,7 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kolaborasi.funds.planner import NeedTuple, plan_allocation
+from kolaborasi.funds.planner import NeedTuple, plan_allocation, plan_allocation_reference
 
 needs_st = st.lists(
     st.tuples(st.integers(0, 7), st.integers(0, 8)),  # (quantity, held)
@@ -112,3 +112,16 @@ def test_large_uniform_instance_uses_whole_stock() -> None:
     split = plan_allocation(needs, 30_000, 1)
     assert sum(x for _n, x in split) == 30_000
     assert {x for _n, x in split} == {1, 2}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    needs=st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60)), min_size=1, max_size=30).map(
+        lambda rows: [(i + 1, q, h) for i, (q, h) in enumerate(rows)]
+    ),
+    stock=st.integers(1, 400),
+    min_drop=st.integers(1, 6),
+)
+def test_fast_planner_equals_reference_heap(needs: list[NeedTuple], stock: int, min_drop: int) -> None:
+    """The bisection planner hands out exactly what the one-at-a-time heap does."""
+    assert plan_allocation(needs, stock, min_drop) == plan_allocation_reference(needs, stock, min_drop)

@@ -172,3 +172,33 @@ def plan_allocation(needs: Sequence[NeedTuple], stock: int, min_drop: int = 1) -
     given = np.flatnonzero(x > 0)
     result = sorted(zip(ids[given].tolist(), x[given].tolist(), strict=True))
     return [(int(a), int(b)) for a, b in result]
+
+
+def plan_allocation_reference(
+    needs: Sequence[NeedTuple], stock: int, min_drop: int = 1
+) -> list[tuple[int, int]]:
+    """The same rule, written the obvious way: a heap of (coverage before the next
+    unit, quantity, id), one package (or first block) at a time. O(stock · log n): the
+    reference the benchmark compares ``plan_allocation`` with, and the tests check
+    that both agree exactly."""
+    import heapq
+
+    min_drop = max(1, int(min_drop))
+    heap: list[tuple[float, int, int, int, int]] = []  # (key, quantity, id, held, remaining)
+    for need_id, q, h in needs:
+        r = max(q - h, 0)
+        if q > 0 and r > 0:
+            heap.append((h / q, q, need_id, h, r))
+    heapq.heapify(heap)
+    given: dict[int, int] = {}
+    while stock > 0 and heap:
+        _key, q, need_id, h, r = heapq.heappop(heap)
+        x = given.get(need_id, 0)
+        step = 1 if x > 0 else min(min_drop, r)
+        if step > stock:
+            continue  # a first block that no longer fits: this need gets nothing
+        given[need_id] = x + step
+        stock -= step
+        if x + step < r:
+            heapq.heappush(heap, ((h + x + step) / q, q, need_id, h, r))
+    return sorted(given.items())
