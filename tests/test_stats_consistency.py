@@ -23,7 +23,8 @@ from django.test import Client
 from django.utils import timezone
 
 from kolaborasi.accounts.models import Membership, Organisation, OrgKind, OrgSubtype
-from kolaborasi.funds.models import Donation, DonationStatus
+from kolaborasi.funds import services as funds_services
+from kolaborasi.funds.models import Donation, DonationStatus, PledgeFunding
 from kolaborasi.pledges import services as pledge_services
 from kolaborasi.pledges.models import Pledge
 from kolaborasi.regions.models import Region
@@ -147,16 +148,50 @@ def build_history(personas: dict[str, Any], seed: int = 7, pledges: int = 60) ->
     later = today + dt.timedelta(days=settings.PLEDGE_GRACE_DAYS + 2)
     pledge_services.pledges_expire(today=later)
     pledge_services.pledges_expire(today=later)
-    # Donations: confirmed, pending and rejected; one individual donor chose public.
+    # Donations through the funds services: confirmed, pending and rejected.
     for i in range(8):
-        donor = orgs[rng.choice(["company", "community", "individual"])]
-        Donation.objects.create(
-            donor=donor,
+        who = rng.choice(["company", "community", "individual"])
+        donation = funds_services.donation_create(
+            actor=users[who],
+            donor=orgs[who],
             aggregator=orgs["aggregator"],
             amount=rng.randint(1, 50) * 100_000,
             donated_on=today - dt.timedelta(days=rng.randint(0, 20)),
-            status=rng.choice([DonationStatus.CONFIRMED, DonationStatus.PENDING, DonationStatus.REJECTED]),
-            public=i == 0 and donor.subtype != OrgSubtype.INDIVIDUAL,
+            public=i == 0 and who != "individual",  # the individual stays private
+        )
+        decision = "confirm" if i < 3 else rng.choice(["confirm", "reject", "pending"])
+        if decision == "confirm":
+            funds_services.donation_confirm(actor=users["aggregator"], donation=donation)
+        elif decision == "reject":
+            funds_services.donation_reject(actor=users["aggregator"], donation=donation, reason="tidak masuk")
+    # Two pledges paid from the aggregator's balance (the money then has a place).
+    template = funds_services.template_save(
+        actor=users["aggregator"],
+        aggregator=orgs["aggregator"],
+        aid_type=AidType.objects.get(slug=settings.PRIMARY_AID_TYPE),
+        name="Paket sembako 10 kg",
+        contents="beras 10 kg",
+        unit_cost=1_000,
+    )
+    funded_needs = list(
+        Need.objects.filter(
+            target__city_code=CITY,
+            target__kind=TargetKind.RW,
+            aid_type__slug=settings.PRIMARY_AID_TYPE,
+            remaining__gt=5,
+        ).exclude(pk__in=[n.pk for n in sembako_rw[:2]])[:2]
+    )
+    for need in funded_needs:
+        need.refresh_from_db()
+        if need.remaining < 1:
+            continue
+        funds_services.funded_pledge_create(
+            actor=users["aggregator"],
+            aggregator=orgs["aggregator"],
+            need=need,
+            quantity=min(need.remaining, 5),
+            template=template,
+            planned_delivery=today + dt.timedelta(days=10),
         )
     cache.clear()
     return history
@@ -232,7 +267,18 @@ def recompute(region: str | None = None, since: dt.date | None = None, until: dt
             "confirmed": sum(d.amount for d in donations if d.status == DonationStatus.CONFIRMED),
         }
     else:
-        funds = {"donated": 0, "confirmed": 0}  # no donation money was spent on pledges here
+        # With an area, money counts where it was spent: funding rows of pledges there.
+        spent = 0
+        for f in PledgeFunding.objects.select_related("donation", "pledge__target"):
+            d = f.donation
+            if not _in_region(f.pledge.target, region):
+                continue
+            if (since and d.donated_on < since) or (until and d.donated_on > until):
+                continue
+            spent += f.amount
+            if d.status == DonationStatus.CONFIRMED:
+                orgs.update((d.donor_id, d.aggregator_id))
+        funds = {"donated": spent, "confirmed": spent}
     collaborators = {"donor_organisations": 0, "individual_donors": 0, "aggregators": 0}
     for org in Organisation.objects.filter(pk__in=orgs):
         if org.kind == OrgKind.AGGREGATOR:
@@ -274,6 +320,12 @@ def _csv(client: Client, url: str) -> list[dict[str, str]]:
     return [dict(zip(header, row, strict=True)) for row in rows[2:]]
 
 
+@pytest.fixture(autouse=True)
+def fast_hasher(settings: Any) -> None:
+    """Personas hash five passwords per test; a fast hasher keeps these tests quick."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def history(personas: dict[str, Any]) -> History:
     return build_history(personas)
@@ -306,6 +358,7 @@ def check_summary_api_equals_recomputation(client: Client, history: History) -> 
     assert whole["rws_met"] <= whole["rws_receiving"]
     assert sum(whole["delivered"].values()) > 0
     assert whole["collaborators"]["individual_donors"] == 1
+    assert recompute(CITY)["funds"]["confirmed"] > 0
 
 
 def check_summary_equals_need_counters(client: Client, history: History) -> None:

@@ -135,7 +135,7 @@ def get_region(field: str, code: str | None) -> Region | None:
     if code is None or code.strip() == "":
         return None
     code = code.strip()
-    if level_of(code) is None or len(code) > 24:
+    if level_of(code) is None or len(code) > 24 or not all(part.isdigit() for part in code.split(".")):
         raise ScopeError(field, _("%(code)r bukan kode wilayah (not a region code)") % {"code": code})
     region = Region.objects.filter(code=code).first()
     if region is None:

@@ -170,7 +170,7 @@ def _report_context(request: HttpRequest) -> tuple[dict[str, Any], int]:
         monday, sunday = parse_week(form["week"])
         base = parse_scope(form["region"], None, None)
     except ScopeError as exc:
-        return {"form": form, "error": exc}, exc.status
+        return {"form": form, "error": exc, "week_label": "", "region": None, "pdf": False}, exc.status
     total = Scope(region=base.region, until=sunday)
     week = Scope(region=base.region, since=monday, until=sunday)
     fig = summary(total)

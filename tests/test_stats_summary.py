@@ -1,0 +1,88 @@
+"""GET /api/v1/stats/summary: shape, filters, freshness and bad input (422/404)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django.utils import timezone
+
+from kolaborasi.pledges.services import pledge_create
+from kolaborasi.targets.models import Need
+from tests.test_stats_consistency import fast_hasher  # noqa: F401  (autouse)
+
+URL = "/api/v1/stats/summary"
+
+
+@pytest.mark.django_db
+def test_summary_shape_without_pledges(client: Client) -> None:
+    cache.clear()
+    response = client.get(URL)
+    assert response.status_code == 200
+    data = response.json()
+    assert set(data) == {
+        "as_of",
+        "pledged",
+        "delivered",
+        "confirmed",
+        "reach",
+        "rws_met",
+        "rws_receiving",
+        "collaborators",
+        "funds",
+    }
+    assert set(data["reach"]) == {"cities", "districts", "villages", "rws", "institutions"}
+    assert set(data["collaborators"]) == {"donor_organisations", "individual_donors", "aggregators"}
+    assert data["funds"] == {"donated": 0, "confirmed": 0}
+    assert {"sembako", "siap-saji", "lebaran"} <= set(data["pledged"])
+    assert all(v == 0 for v in data["pledged"].values())
+    assert dt.datetime.fromisoformat(data["as_of"]) <= timezone.now()
+
+
+def test_new_pledge_shows_once_the_cached_figure_expires(client: Client, personas: dict[str, Any]) -> None:
+    """The cache is keyed by the parameters; once the entry is gone (its TTL ≤ 3 s;
+    cleared here instead of waiting) the next answer includes the new pledge."""
+    cache.clear()
+    need = Need.objects.filter(target__city_code="31.74", aid_type__slug="sembako", quantity__gt=10).first()
+    assert need is not None
+    before = client.get(URL, {"region": "31.74"}).json()
+    pledge_create(
+        actor=personas["dina"].user,
+        organisation=personas["dina"].organisation,
+        need=need,
+        quantity=7,
+        planned_delivery=timezone.localdate(),
+    )
+    cache.clear()
+    after = client.get(URL, {"region": "31.74"}).json()
+    assert after["pledged"]["sembako"] == before["pledged"]["sembako"] + 7
+    assert after["reach"]["rws"] == before["reach"]["rws"] + (1 if need.target.kind == "rw" else 0)
+    assert after["collaborators"]["donor_organisations"] == 1
+    # Another city is unaffected; a date range before today excludes it.
+    assert client.get(URL, {"region": "31.71"}).json()["pledged"]["sembako"] == 0
+    yesterday = (timezone.localdate() - dt.timedelta(days=1)).isoformat()
+    assert client.get(URL, {"region": "31.74", "until": yesterday}).json()["pledged"]["sembako"] == 0
+    today = timezone.localdate().isoformat()
+    assert client.get(URL, {"since": today, "until": today}).json()["pledged"]["sembako"] == 7
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("params", "status", "field"),
+    [
+        ({"since": "2020-13-01"}, 422, "since"),
+        ({"until": "kemarin"}, 422, "until"),
+        ({"since": "2020-05-01", "until": "2020-04-01"}, 422, "since"),
+        ({"region": "99"}, 404, "region"),
+        ({"region": "31.74.99"}, 404, "region"),
+        ({"region": "not a code"}, 422, "region"),
+        ({"region": "31.74.05.1003.001.7"}, 422, "region"),
+    ],
+)
+def test_summary_bad_input(client: Client, params: dict[str, str], status: int, field: str) -> None:
+    response = client.get(URL, params)
+    assert response.status_code == status, response.content
+    assert response.json()["detail"].startswith(field + ":")
