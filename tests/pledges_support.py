@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -11,6 +12,7 @@ from PIL import Image
 
 from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.audit.models import AuditHead
+from kolaborasi.pledges.models import Pledge
 from kolaborasi.regions.models import Region
 from kolaborasi.targets.models import AidType, Need, Target
 from tests.personas import RATNA_RW
@@ -126,3 +128,26 @@ def fast_hasher(settings):  # type: ignore[no-untyped-def]
     """Personas hash five passwords per test; a cheap hasher keeps the suite quick
     (password hashing itself is tested by accounts)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def make_pledge(persona: Any, need: Need | None = None, quantity: int = 5, delivered: int = 0) -> Pledge:
+    """A pledge by ``persona``'s organisation (through the services), optionally with
+    ``delivered`` units already recorded."""
+    from kolaborasi.pledges import services
+
+    need = need or ratna_need()
+    org = persona.organisation
+    user = persona.user
+    pledge = services.pledge_create(
+        actor=user,
+        organisation=org,
+        need=need,
+        quantity=quantity,
+        planned_delivery=today() + dt.timedelta(days=3),
+    )
+    if delivered:
+        services.delivery_record(
+            actor=user, organisation=org, pledge=pledge, quantity=delivered, delivered_on=today()
+        )
+        pledge.refresh_from_db()
+    return pledge

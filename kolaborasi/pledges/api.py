@@ -1,3 +1,359 @@
-from ninja import Router
+"""Pledge API (public contract, issue 4). Thin: parse, check access, call one service.
 
-router = Router(tags=["pledges"])
+Errors are JSON ``{"detail": ...}``: 401 missing/bad token, 403 wrong role, 404 a pledge
+the organisation may not see, 409 ``{detail, remaining}`` when the quantity does not
+fit, 422 bad input.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from ninja import Field, Header, Query, Router, Schema
+from ninja.errors import HttpError
+from ninja.responses import Status
+from pydantic import ValidationError as PydanticValidationError
+
+from kolaborasi.accounts.auth import token_auth
+from kolaborasi.accounts.models import Organisation
+from kolaborasi.targets.models import Need
+
+from . import services
+from .access import PLEDGING_KINDS, get_pledge_for_org
+from .evidence import EvidenceRejected
+from .models import Delivery, IdempotencyKey, Pledge, PledgeStatus
+from .selectors import pledges_for_org
+
+router = Router(tags=["pledges"], auth=token_auth)
+
+
+class PledgeIn(Schema):
+    target: int = Field(..., ge=1, description="id of the target (sasaran)")
+    aid_type: str = Field(..., min_length=1, max_length=40, description="aid type slug, e.g. sembako")
+    quantity: int = Field(..., ge=1, le=10_000_000)
+    planned_delivery: dt.date
+    contact_name: str = Field("", max_length=120)
+    contact_phone: str = Field("", max_length=40)
+
+
+class PledgeOut(Schema):
+    id: int
+    status: str
+    target: int
+    aid_type: str
+    quantity: int
+    delivered: int
+    confirmed: int
+    released: int
+    planned_delivery: dt.date
+    organisation: int
+
+
+class DeliveryIn(Schema):
+    quantity: int = Field(..., ge=1, le=10_000_000)
+    delivered_on: dt.date
+
+
+class DeliveryOut(Schema):
+    id: int
+    pledge: PledgeOut
+    quantity: int
+    delivered_on: dt.date
+    evidence: str | None
+
+
+class ExtendIn(Schema):
+    planned_delivery: dt.date
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class ConflictOut(Schema):
+    detail: str
+    remaining: int
+
+
+ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+
+def pledge_out(pledge: Pledge) -> dict[str, Any]:
+    return {
+        "id": pledge.pk,
+        "status": pledge.status,
+        "target": pledge.target_id,
+        "aid_type": pledge.aid_type.slug,
+        "quantity": pledge.quantity,
+        "delivered": pledge.delivered,
+        "confirmed": pledge.confirmed,
+        "released": pledge.released,
+        "planned_delivery": pledge.planned_delivery.isoformat(),
+        "organisation": pledge.organisation_id,
+    }
+
+
+def _detail(exc: services.PledgeError | EvidenceRejected) -> str:
+    field = getattr(exc, "field", "") or ("evidence" if isinstance(exc, EvidenceRejected) else "")
+    return f"{field}: {exc}" if field else str(exc)
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """Service exceptions → the API's status codes."""
+    try:
+        yield
+    except PermissionDenied as exc:
+        raise HttpError(403, str(exc) or "forbidden") from exc
+    except services.NeedExhausted:
+        raise  # answered 409 by the caller
+    except (services.PledgeError, EvidenceRejected) as exc:
+        raise HttpError(422, _detail(exc)) from exc
+
+
+def _org(request: HttpRequest) -> Organisation:
+    return request.auth  # type: ignore[attr-defined,no-any-return]
+
+
+def _pledge_for(request: HttpRequest, pledge_id: int, action: Any) -> Pledge:
+    with _translated():
+        return get_pledge_for_org(_org(request), pledge_id, action=action)
+
+
+def _body_hash(payload: PledgeIn) -> str:
+    canonical = json.dumps(payload.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(org: Organisation, key: str, body_hash: str) -> Status[dict[str, Any]] | None:
+    row = IdempotencyKey.objects.filter(organisation=org, key=key).first()
+    if row is None:
+        return None
+    if row.request_hash != body_hash:
+        raise HttpError(
+            422,
+            "Idempotency-Key sudah dipakai untuk permintaan lain "
+            "(this Idempotency-Key was already used with a different request body)",
+        )
+    return Status(row.status_code, row.response)
+
+
+@router.post(
+    "/pledges",
+    response={201: PledgeOut, 409: ConflictOut, **ERRORS},
+    summary="Create a pledge (komitmen)",
+    description=(
+        "Reserves `quantity` units of the target's need for the token's organisation, atomically: "
+        "409 with `remaining` when it does not fit. With an `Idempotency-Key` header the first "
+        "successful answer is replayed for the same body; another body with the same key is 422."
+    ),
+)
+def pledge_create(
+    request: HttpRequest,
+    payload: PledgeIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=200),
+) -> Any:
+    org = _org(request)
+    if org.kind not in PLEDGING_KINDS:
+        raise HttpError(
+            403,
+            "hanya donatur atau agregator yang dapat berkomitmen (only donors and aggregators can pledge)",
+        )
+    key = (idempotency_key or "").strip()
+    body_hash = _body_hash(payload)
+    if key:
+        replay = _replay(org, key, body_hash)
+        if replay is not None:
+            return replay
+    need = (
+        Need.objects.select_related("target")
+        .filter(target_id=payload.target, aid_type__slug=payload.aid_type)
+        .first()
+    )
+    if need is None:
+        raise HttpError(
+            422,
+            f"target/aid_type: sasaran {payload.target} tidak memiliki kebutuhan {payload.aid_type!r} "
+            "(no such target or it has no need of this aid type)",
+        )
+    try:
+        with transaction.atomic(), _translated():
+            pledge = services.pledge_create(
+                actor=None,
+                organisation=org,
+                need=need,
+                quantity=payload.quantity,
+                planned_delivery=payload.planned_delivery,
+                contact_name=payload.contact_name,
+                contact_phone=payload.contact_phone,
+            )
+            body = pledge_out(pledge)
+            if key:
+                IdempotencyKey.objects.create(
+                    organisation=org,
+                    key=key,
+                    request_hash=body_hash,
+                    status_code=201,
+                    response=body,
+                    pledge=pledge,
+                )
+    except services.NeedExhausted as exc:
+        return Status(409, {"detail": str(exc), "remaining": exc.remaining})
+    except IntegrityError:
+        # The same key raced with itself: the other request won; answer as it did.
+        replay = _replay(org, key, body_hash) if key else None
+        if replay is None:
+            raise
+        return replay
+    return Status(201, body)
+
+
+@router.get("/pledges", response={200: list[PledgeOut], **ERRORS}, summary="My organisation's pledges")
+def pledge_list(
+    request: HttpRequest,
+    status: PledgeStatus | None = None,
+    limit: int = Query(100, ge=1, le=settings.API_MAX_LIMIT),
+    offset: int = Query(0, ge=0, le=10_000_000),
+) -> list[dict[str, Any]]:
+    qs = pledges_for_org(_org(request), status=status)
+    return [pledge_out(p) for p in qs[offset : offset + limit]]
+
+
+@router.get("/pledges/{pledge_id}", response={200: PledgeOut, **ERRORS}, summary="One pledge")
+def pledge_get(request: HttpRequest, pledge_id: int) -> dict[str, Any]:
+    return pledge_out(_pledge_for(request, pledge_id, "view"))
+
+
+_DELIVERY_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["quantity", "delivered_on"],
+                "properties": {
+                    "quantity": {"type": "integer", "minimum": 1},
+                    "delivered_on": {"type": "string", "format": "date"},
+                },
+            }
+        },
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["quantity", "delivered_on"],
+                "properties": {
+                    "quantity": {"type": "integer", "minimum": 1},
+                    "delivered_on": {"type": "string", "format": "date"},
+                    "evidence": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "JPEG, PNG or WebP photo",
+                    },
+                },
+            }
+        },
+    },
+}
+
+
+def _delivery_input(request: HttpRequest) -> tuple[DeliveryIn, Any]:
+    """JSON body, or multipart form with an optional ``evidence`` file."""
+    content_type = (request.content_type or "").lower()
+    upload = None
+    if content_type == "application/json":
+        try:
+            raw: Any = json.loads(request.body or b"null")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise HttpError(
+                422, f"badan permintaan bukan JSON yang sah (body is not valid JSON: {exc})"
+            ) from exc
+        if not isinstance(raw, dict):
+            raise HttpError(422, "badan permintaan harus objek JSON (body must be a JSON object)")
+    elif content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        raw = {k: request.POST.get(k) for k in ("quantity", "delivered_on") if k in request.POST}
+        upload = request.FILES.get("evidence")
+        if "evidence" in request.POST and upload is None:
+            raise HttpError(
+                422, "evidence: harus berkas foto, bukan teks (evidence must be an uploaded file)"
+            )
+    else:
+        raise HttpError(
+            422,
+            "gunakan application/json atau multipart/form-data (use application/json or multipart/form-data)",
+        )
+    try:
+        data = DeliveryIn.model_validate(raw)
+    except PydanticValidationError as exc:
+        parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise HttpError(422, "; ".join(parts)) from exc
+    return data, upload
+
+
+@router.post(
+    "/pledges/{pledge_id}/deliveries",
+    response={201: DeliveryOut, **ERRORS},
+    summary="Record a delivery (penyaluran)",
+    description="JSON `{quantity, delivered_on}`, or multipart with an optional `evidence` photo.",
+    openapi_extra={"requestBody": _DELIVERY_BODY},
+)
+def delivery_create(request: HttpRequest, pledge_id: int) -> Any:
+    pledge = _pledge_for(request, pledge_id, "deliver")
+    data, upload = _delivery_input(request)
+    with _translated():
+        delivery: Delivery = services.delivery_record(
+            actor=None,
+            organisation=_org(request),
+            pledge=pledge,
+            quantity=data.quantity,
+            delivered_on=data.delivered_on,
+            evidence=upload,
+            evidence_size=upload.size if upload is not None else None,
+        )
+    pledge.refresh_from_db()
+    return Status(
+        201,
+        {
+            "id": delivery.pk,
+            "pledge": pledge_out(pledge),
+            "quantity": delivery.quantity,
+            "delivered_on": delivery.delivered_on,
+            "evidence": delivery.evidence.url if delivery.evidence else None,
+        },
+    )
+
+
+def _act(request: HttpRequest, pledge_id: int, action: Any, call: Callable[..., Pledge], **kw: Any) -> Any:
+    pledge = _pledge_for(request, pledge_id, action)
+    with _translated():
+        pledge = call(actor=None, organisation=_org(request), pledge=pledge, **kw)
+    return Status(200, pledge_out(pledge))
+
+
+@router.post(
+    "/pledges/{pledge_id}/confirm", response={200: PledgeOut, **ERRORS}, summary="Confirm deliveries"
+)
+def pledge_confirm(request: HttpRequest, pledge_id: int) -> Any:
+    return _act(request, pledge_id, "confirm", services.pledge_confirm)
+
+
+@router.post("/pledges/{pledge_id}/cancel", response={200: PledgeOut, **ERRORS}, summary="Cancel a pledge")
+def pledge_cancel(request: HttpRequest, pledge_id: int) -> Any:
+    return _act(request, pledge_id, "cancel", services.pledge_cancel)
+
+
+@router.post(
+    "/pledges/{pledge_id}/extend", response={200: PledgeOut, **ERRORS}, summary="Move the planned date"
+)
+def pledge_extend(request: HttpRequest, pledge_id: int, payload: ExtendIn) -> Any:
+    return _act(
+        request, pledge_id, "extend", services.pledge_extend, planned_delivery=payload.planned_delivery
+    )
