@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.template.response import TemplateResponse
+from django.utils.http import parse_etags
 from django.utils.translation import gettext as _
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
@@ -105,7 +106,9 @@ def _cached_json(request: HttpRequest, key: str, build: Any) -> HttpResponse:
         cache.set(key, cached, MAP_CACHE_SECONDS)
     body, etag = cached
     headers = {"ETag": etag, "Cache-Control": f"public, max-age={MAP_CACHE_SECONDS}"}
-    if request.headers.get("If-None-Match") == etag:
+    # gzip_page turns the ETag weak (W/"...") on compressed answers: compare weakly.
+    sent = {tag.removeprefix("W/") for tag in parse_etags(request.headers.get("If-None-Match", ""))}
+    if etag in sent or "*" in sent:
         response: HttpResponse = HttpResponseNotModified(headers=headers)
     else:
         response = HttpResponse(body, content_type="application/json", headers=headers)

@@ -1,0 +1,101 @@
+"""Helpers for browser tests: real headless Chromium (Debian's `chromium`) driven by
+Playwright for Python against pytest-django's live_server.
+
+Use in a test module with ``from tests.browser import browser_fixture, page_fixture,
+demo_url_fixture  # noqa: F401``; tests then ask for ``page`` and ``demo_url``.
+Screenshots go to ``test-artifacts/`` (gitignored)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(scope="module", name="browser")
+def browser_fixture() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread, which makes Django refuse
+    # ORM calls here ("async context"). The ORM calls of these tests are plain
+    # synchronous set-up, so allow them while the browser is open, and restore after.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(name="page")
+def page_fixture(browser: Any) -> Iterator[Any]:
+    """A fresh page in Indonesian; JavaScript errors fail the test."""
+    context = browser.new_context(locale="id-ID", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    def console(msg: Any) -> None:
+        # The site has no favicon; any other failed load or script error counts.
+        if msg.type == "error" and not str(msg.location.get("url", "")).endswith("/favicon.ico"):
+            errors.append(f"{msg.text} ({msg.location.get('url', '')})")
+
+    page.on("console", console)
+    page.set_default_timeout(20_000)
+    yield page
+    context.close()
+    assert not errors, f"browser errors: {errors}"
+
+
+def _restore_migration_data() -> None:
+    """What the data migrations create and a flush removes: the audit chain's head row
+    and the default aid types (the same rows their migrations write)."""
+    import importlib
+
+    from django.apps import apps as global_apps
+
+    from kolaborasi.audit.models import AuditHead
+
+    AuditHead.objects.get_or_create(pk=1)
+    aid_types = importlib.import_module("kolaborasi.targets.migrations.0002_default_aid_types")
+    aid_types.create(global_apps, None)
+
+
+@pytest.fixture(name="demo_url")
+def demo_url_fixture(live_server: Any) -> str:
+    """The live server's URL with the Jakarta demo in the database. live_server tests
+    are transactional and the database is flushed after each of them (and after any
+    other transactional test), so the migrations' rows and the demo are put back here
+    when missing; when present nothing changes."""
+    from kolaborasi.targets.demo import demo_load
+
+    _restore_migration_data()
+    demo_load(log=lambda _msg: None)
+    return str(live_server.url)
+
+
+def screenshot(page: Any, name: str, *, full_page: bool = True) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path

@@ -1,0 +1,128 @@
+"""GET /api/v1/targets: the contract, the filters and bad input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client, override_settings
+
+from kolaborasi.targets.models import INSTITUTION_KINDS, Need, Target
+
+pytestmark = pytest.mark.django_db
+
+TARGET_KEYS = {"id", "kind", "name", "region", "size", "coordinates", "needs", "synthetic"}
+NEED_KEYS = {"aid_type", "need", "committed", "delivered", "remaining"}
+
+
+def test_contract_and_numbers_equal_the_database(client: Client) -> None:
+    need = Need.objects.filter(target__district_code="31.74.05", aid_type__slug="sembako").first()
+    assert need is not None
+    Need.objects.filter(pk=need.pk).update(held=10, delivered=4)
+    body = client.get("/api/v1/targets", {"region": "31.74.05", "limit": "200"}).json()
+    assert set(body) == {"count", "items"}
+    assert body["count"] == Target.objects.filter(district_code="31.74.05").count() == len(body["items"])
+    for item in body["items"]:
+        assert set(item) >= TARGET_KEYS
+        assert set(item["region"]) == {"code", "name", "level"}
+        assert item["synthetic"] is True
+        target = Target.objects.get(pk=item["id"])
+        assert item["kind"] == target.kind and item["size"] == target.size and item["name"] == target.name
+        assert item["region"]["code"] == target.region_id
+        for n in item["needs"]:
+            assert set(n) >= NEED_KEYS
+            row = Need.objects.get(target=target, aid_type__slug=n["aid_type"])
+            assert (n["need"], n["committed"], n["delivered"], n["remaining"]) == (
+                row.quantity,
+                row.held,
+                row.delivered,
+                max(row.quantity - row.held, 0),
+            )
+        if target.kind != "rw":
+            assert item["coordinates"] == {"lat": target.lat, "lng": target.lng}
+    one = client.get(f"/api/v1/targets/{need.target_id}").json()
+    assert set(one) >= TARGET_KEYS
+    (sembako,) = [n for n in one["needs"] if n["aid_type"] == "sembako"]
+    assert (sembako["committed"], sembako["delivered"], sembako["remaining"]) == (10, 4, need.quantity - 10)
+
+
+@pytest.mark.parametrize(
+    ("code", "column"),
+    [
+        ("31", "province_code"),
+        ("31.74", "city_code"),
+        ("31.74.05", "district_code"),
+        ("31.74.05.1003", "village_id"),
+        ("31.74.05.1003.001", "region_id"),
+    ],
+)
+def test_region_matches_the_code_and_everything_under_it(client: Client, code: str, column: str) -> None:
+    body = client.get("/api/v1/targets", {"region": code, "limit": "5"}).json()
+    assert body["count"] == Target.objects.filter(**{column: code}).count() > 0
+    assert all(i["region"]["code"].startswith(code) for i in body["items"])
+
+
+def test_kind_filter_and_name_order(client: Client) -> None:
+    for kind in ["rw", *INSTITUTION_KINDS]:
+        body = client.get("/api/v1/targets", {"kind": kind, "limit": "200", "order": "name"}).json()
+        assert body["count"] == Target.objects.filter(kind=kind).count()
+        assert {i["kind"] for i in body["items"]} == {kind}
+        names = [i["name"] for i in body["items"]]
+        assert names == sorted(names) or len({*names}) < len(names)
+
+
+def test_unmet_and_search(client: Client) -> None:
+    village = "31.74.05.1003"
+    target = Target.objects.filter(village_id=village, kind="rw").order_by("id").first()
+    assert target is not None
+    Need.objects.filter(target=target, aid_type__slug="lebaran").update(held=target.size)
+    all_ = client.get("/api/v1/targets", {"region": village, "aid_type": "lebaran"}).json()
+    unmet = client.get("/api/v1/targets", {"region": village, "aid_type": "lebaran", "unmet": "true"}).json()
+    assert unmet["count"] == all_["count"] - 1
+    assert target.pk not in [i["id"] for i in unmet["items"]]
+    # met for lebaran, still unmet for sembako
+    sembako = client.get(
+        "/api/v1/targets", {"region": village, "aid_type": "sembako", "unmet": "true"}
+    ).json()
+    assert target.pk in [i["id"] for i in sembako["items"]]
+
+    found = client.get("/api/v1/targets", {"q": "cipulir", "kind": "rw"}).json()
+    assert found["count"] == Target.objects.filter(kind="rw", village_id=village).count()
+    assert client.get("/api/v1/targets", {"q": "tidak-ada-nama-seperti-ini"}).json() == {
+        "count": 0,
+        "items": [],
+    }
+
+
+def test_limit_offset(client: Client) -> None:
+    first = client.get("/api/v1/targets", {"limit": 4}).json()
+    second = client.get("/api/v1/targets", {"limit": 2, "offset": 2}).json()
+    assert first["items"][2:] == second["items"]
+    assert first["count"] == Target.objects.count()
+
+
+@override_settings(API_MAX_LIMIT=50)
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"limit": 51}, "limit"),
+        ({"limit": 0}, "limit"),
+        ({"offset": -1}, "offset"),
+        ({"kind": "gereja"}, "kind"),
+        ({"aid_type": "beras"}, "aid_type"),
+        ({"order": "random"}, "order"),
+        ({"unmet": "mungkin"}, "unmet"),
+        ({"limit": "lima"}, "limit"),
+    ],
+)
+def test_bad_parameters_are_422_with_a_message(client: Client, params: dict[str, Any], field: str) -> None:
+    response = client.get("/api/v1/targets", params)
+    assert response.status_code == 422
+    assert field in response.json()["detail"]
+
+
+def test_unknown_codes_and_ids_are_404(client: Client) -> None:
+    response = client.get("/api/v1/targets", {"region": "31.99"})
+    assert response.status_code == 404 and "31.99" in response.json()["detail"]
+    response = client.get("/api/v1/targets/99999999")
+    assert response.status_code == 404 and "detail" in response.json()
