@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import IO, Any
 
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
+from django.utils import timezone
 
 from kolaborasi.audit.services import audit_record
 from kolaborasi.core.errors import ImportRejected, RowError
@@ -156,7 +157,111 @@ def _needs_for(targets: list[Target]) -> list[Need]:
     ]
 
 
+# Field types whose Python values psycopg adapts exactly as Django would store them; any
+# other field goes through get_db_prep_save.
+_PLAIN_FIELDS = (
+    models.AutoField,
+    models.BigAutoField,
+    models.CharField,
+    models.IntegerField,
+    models.FloatField,
+    models.BooleanField,
+    models.DateField,  # DateTimeField too (subclass): pre_save gives aware datetimes
+    models.ForeignKey,
+)
+
+
+def _copy_rows(model: type[models.Model], fields: list[Any], rows: Iterable[list[Any]]) -> None:
+    db = connections[DEFAULT_DB_ALIAS]
+    quote = db.ops.quote_name
+    columns = ", ".join(quote(str(f.column)) for f in fields)
+    sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
+    with db.cursor() as cursor, db.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _reserve_ids(model: type[models.Model], count: int) -> list[int]:
+    """Primary keys from the table's own sequence, so concurrent writers never collide."""
+    db = connections[DEFAULT_DB_ALIAS]
+    with db.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [db.ops.quote_name(model._meta.db_table), count],
+        )
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+def _copy_objects(model: type[models.Model], objs: list[Any]) -> None:
+    """Insert model instances with PostgreSQL's COPY (several times faster than a
+    multi-row INSERT, see bench/). Every instance gets its pk as bulk_create would give
+    it; auto_now fields are filled by their pre_save."""
+    if not objs:
+        return
+    db = connections[DEFAULT_DB_ALIAS]
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.generated]
+    if isinstance(meta.pk, models.AutoField):  # BigAutoField too (AutoFieldMeta)
+        for obj, pk in zip(objs, _reserve_ids(model, len(objs)), strict=True):
+            obj.pk = pk
+    # 0: plain attribute, 1: auto_now(_add) through pre_save, 2: Django's own conversion.
+    modes = [
+        1
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        else (0 if isinstance(f, _PLAIN_FIELDS) else 2)
+        for f in fields
+    ]
+
+    def row(obj: Any) -> list[Any]:
+        return [
+            getattr(obj, f.attname)
+            if mode == 0
+            else (f.pre_save(obj, True) if mode == 1 else f.get_db_prep_save(f.pre_save(obj, True), db))
+            for f, mode in zip(fields, modes, strict=True)
+        ]
+
+    _copy_rows(model, fields, (row(obj) for obj in objs))
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = db.alias
+
+
+def _copy_needs(targets: list[Target]) -> int:
+    """The rows ``_needs_for`` would build (one per active aid type, quantity = size,
+    the target's source and date), written without building model instances; every
+    other field takes its model default."""
+    aid_types = list(AidType.objects.filter(active=True).values_list("pk", flat=True))
+    if not targets or not aid_types:
+        return 0
+    fields = [f for f in Need._meta.concrete_fields if not f.generated]
+    template = Need()
+    now = timezone.now()
+    base = [now if getattr(f, "auto_now", False) else getattr(template, f.attname) for f in fields]
+    index = {f.attname: i for i, f in enumerate(fields)}
+    ids = iter(_reserve_ids(Need, len(targets) * len(aid_types)))
+    pk, target_id, aid_type_id = index[Need._meta.pk.attname], index["target_id"], index["aid_type_id"]
+    quantity, source, as_of = index["quantity"], index["source"], index["as_of"]
+
+    def rows() -> Iterator[list[Any]]:
+        for t in targets:
+            for aid in aid_types:
+                row = base.copy()
+                row[pk], row[target_id], row[aid_type_id] = next(ids), t.pk, aid
+                row[quantity], row[source], row[as_of] = t.size, t.source, t.as_of
+                yield row
+
+    _copy_rows(Need, fields, rows())
+    return len(targets) * len(aid_types)
+
+
 def _write(regions: list[Region], targets: list[Target], progress: Progress | None) -> int:
+    if connection.vendor == "postgresql":
+        return _write_copy(regions, targets, progress)
+    return _write_bulk(regions, targets, progress)
+
+
+def _write_bulk(regions: list[Region], targets: list[Target], progress: Progress | None) -> int:
+    """The portable write path (SQLite), multi-row INSERTs."""
     if regions:
         Region.objects.bulk_create(regions, batch_size=BATCH)
     needs = 0
@@ -166,6 +271,20 @@ def _write(regions: list[Region], targets: list[Target], progress: Progress | No
         chunk_needs = _needs_for(chunk)
         Need.objects.bulk_create(chunk_needs, batch_size=BATCH * 3)
         needs += len(chunk_needs)
+        if progress:
+            progress(len(chunk))
+    return needs
+
+
+def _write_copy(regions: list[Region], targets: list[Target], progress: Progress | None) -> int:
+    """The PostgreSQL write path: the same rows as ``_write`` through COPY. Rows were
+    validated before, and constraints still hold (COPY checks them like INSERT)."""
+    _copy_objects(Region, regions)
+    needs = 0
+    for start in range(0, len(targets), BATCH):
+        chunk = targets[start : start + BATCH]
+        _copy_objects(Target, chunk)
+        needs += _copy_needs(chunk)
         if progress:
             progress(len(chunk))
     return needs

@@ -1,0 +1,562 @@
+"""`make bench` / `make bench-smoke`: build the dataset, measure every figure beside its
+reference in the same run, check the invariants under load, write the report.
+
+    python -m bench.run [--smoke] [--pledges N] [--rws-per-village X] [--duration S] ...
+
+Steps that need Django run as subprocesses (bench/steps.py) so SQLite and PostgreSQL
+each get their own settings; HTTP goes through gunicorn on loopback and locust."""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+RESULTS = ROOT / "bench" / "results"
+SECRET = "bench-only-secret-key-" + "x" * 40
+PORTS = range(8160, 8170)
+
+
+@dataclass
+class Scenario:
+    name: str
+    title: str
+    method: str
+    url: str
+    needs_path: str | None  # OpenAPI path that must exist; None: probe the URL
+    issue: str
+    ok: list[int] = field(default_factory=lambda: [200])
+    target: str = ""
+
+
+def scenarios(city: str) -> list[Scenario]:
+    return [
+        Scenario("healthz", "GET /healthz (reference)", "GET", "/healthz", None, "2"),
+        Scenario(
+            "regions_children",
+            f"GET /api/v1/regions?parent={city}",
+            "GET",
+            f"/api/v1/regions?parent={city}",
+            "/api/v1/regions",
+            "2",
+        ),
+        Scenario(
+            "targets_priority",
+            f"GET /api/v1/targets?region={city}&order=priority",
+            "GET",
+            f"/api/v1/targets?region={city}&order=priority",
+            "/api/v1/targets",
+            "3",
+            target="p95 < 50 ms",
+        ),
+        Scenario(
+            "target_detail",
+            "GET /api/v1/targets/{id} (random)",
+            "GET",
+            "/api/v1/targets/{id}",
+            "/api/v1/targets/{target_id}",
+            "3",
+        ),
+        Scenario(
+            "finder",
+            f"GET /api/v1/finder?aid_type=sembako&quantity=600&region={city}",
+            "GET",
+            f"/api/v1/finder?aid_type=sembako&quantity=600&region={city}",
+            "/api/v1/finder",
+            "3",
+        ),
+        Scenario(
+            "map_data",
+            f"GET /peta/data/sembako.json?parent={city} (map data, one kota)",
+            "GET",
+            f"/peta/data/sembako.json?parent={city}",
+            None,
+            "3",
+            target="< 300 KB compressed",
+        ),
+        Scenario(
+            "stats_summary",
+            "GET /api/v1/stats/summary",
+            "GET",
+            "/api/v1/stats/summary",
+            "/api/v1/stats/summary",
+            "6",
+            target="p95 < 50 ms and ≥ 1,000 req/s",
+        ),
+        Scenario(
+            "stats_regions_city",
+            f"GET /api/v1/stats/regions?level=district&parent={city}",
+            "GET",
+            f"/api/v1/stats/regions?level=district&parent={city}",
+            "/api/v1/stats/regions",
+            "6",
+            target="< 100 ms (p95)",
+        ),
+        Scenario(
+            "pledge_spread",
+            "POST /api/v1/pledges (spread over many targets)",
+            "POST",
+            "/api/v1/pledges",
+            "/api/v1/pledges",
+            "4",
+            ok=[201, 409],
+            target="≥ 500/s, p95 < 100 ms",
+        ),
+        Scenario(
+            "pledge_hot",
+            "POST /api/v1/pledges (one hot target)",
+            "POST",
+            "/api/v1/pledges",
+            "/api/v1/pledges",
+            "4",
+            ok=[201, 409],
+            target="≥ 300/s, p95 < 100 ms",
+        ),
+        Scenario("healthz_end", "GET /healthz (reference, again at the end)", "GET", "/healthz", None, "2"),
+    ]
+
+
+def log(msg: str) -> None:
+    print(f"[bench {datetime.now().strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.work = Path(tempfile.mkdtemp(prefix="kolaborasi-bench-"))
+        (self.work / "var" / "static").mkdir(parents=True)
+        self.results: dict[str, Any] = {"started": datetime.now(UTC).isoformat(timespec="seconds")}
+        self.pg_base = args.pg.rstrip("/")
+        suffix = f"_smoke_{os.getpid()}" if args.smoke else ""
+        self.db = args.db or f"kolaborasi_bench{suffix}"
+        self.pg_url = f"{self.pg_base}/{self.db}"
+        self.server: subprocess.Popen[bytes] | None = None
+        self.failures: list[str] = []
+
+    # --- plumbing ---------------------------------------------------------------------
+    def env(self, *, pg: bool = True, sqlite: Path | None = None) -> dict[str, str]:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("DATABASE_URL", "SQLITE_PATH", "DJANGO_SETTINGS_MODULE", "DEBUG")
+        }
+        env.update(
+            DEBUG="0",
+            SECRET_KEY=SECRET,
+            SECURE_SSL_REDIRECT="0",
+            SECURE_COOKIES="0",
+            ALLOWED_HOSTS="127.0.0.1",
+            KOLABORASI_VAR_DIR=str(self.work / "var"),
+            PYTHONPATH=str(ROOT),
+        )
+        if pg:
+            env["DATABASE_URL"] = self.pg_url
+        if sqlite is not None:
+            env["SQLITE_PATH"] = str(sqlite)
+        return env
+
+    def step(self, name: str, *extra: str, pg: bool = True, sqlite: Path | None = None) -> dict[str, Any]:
+        out = self.work / f"{name}-{time.monotonic_ns()}.json"
+        cmd = [sys.executable, "-m", "bench.steps", name, "--out", str(out), *extra]
+        subprocess.run(cmd, cwd=ROOT, env=self.env(pg=pg, sqlite=sqlite), check=True)
+        result: dict[str, Any] = json.loads(out.read_text())
+        return result
+
+    def manage(self, *argv: str, pg: bool = True, sqlite: Path | None = None) -> None:
+        subprocess.run(
+            [sys.executable, "manage.py", *argv],
+            cwd=ROOT,
+            env=self.env(pg=pg, sqlite=sqlite),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+    def admin(self, sql: str) -> None:
+        with psycopg.connect(f"{self.pg_base}/postgres", autocommit=True) as conn:
+            conn.execute(sql)
+
+    # --- phases -----------------------------------------------------------------------
+    def machine(self) -> None:
+        mem_kb = 0
+        cpu = platform.processor() or platform.machine()
+        try:
+            for line in Path("/proc/meminfo").read_text().splitlines():
+                if line.startswith("MemTotal:"):
+                    mem_kb = int(line.split()[1])
+            for line in Path("/proc/cpuinfo").read_text().splitlines():
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+        except OSError:
+            pass
+        with psycopg.connect(f"{self.pg_base}/postgres") as conn:
+            row = conn.execute("SHOW server_version").fetchone()
+            pg_version = row[0] if row else "?"
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        self.results["machine"] = {
+            "host": socket.gethostname(),
+            "cores": os.cpu_count(),
+            "cpu": cpu,
+            "memory_gb": round(mem_kb / 1024 / 1024, 1),
+            "postgresql": pg_version,
+            "python": platform.python_version(),
+            "os": platform.platform(),
+            "commit": commit or "?",
+        }
+
+    def registry(self) -> None:
+        province = ["--province", "31"] if self.args.smoke else []
+        sqlite = self.work / "registry.sqlite3"
+        log("registry load on SQLite (fresh database)")
+        self.manage("migrate", "--no-input", "-v0", pg=False, sqlite=sqlite)
+        self.results["registry_sqlite"] = self.step("registry", *province, pg=False, sqlite=sqlite)[
+            "registry"
+        ]
+        log("registry load on PostgreSQL (fresh database " + self.db + ")")
+        self.admin(f'DROP DATABASE IF EXISTS "{self.db}"')
+        self.admin(f'CREATE DATABASE "{self.db}"')
+        self.manage("migrate", "--no-input", "-v0")
+        self.results["registry_pg"] = self.step("registry", *province)["registry"]
+
+    def build_and_measure(self) -> dict[str, Any]:
+        """Dataset, import vs COPY, planner vs reference, HTTP inputs: one process."""
+        a = self.args
+        log(
+            f"synthetic dataset (~{a.rws_per_village} RWs per village, {a.pledges:,} pledges), then RW CSV"
+            f" import vs COPY ({a.import_rows:,} rows x {a.rounds}), then planner vs reference"
+        )
+        extra = [
+            "--rws-per-village",
+            str(a.rws_per_village),
+            "--pledges",
+            str(a.pledges),
+            "--seed",
+            str(a.seed),
+            "--rows",
+            str(a.import_rows),
+            "--rounds",
+            str(a.rounds),
+            "--stock",
+            str(a.stock),
+            "--hot-units",
+            str(a.hot_units),
+            "--tokens",
+            str(a.users),
+        ]
+        if a.smoke:
+            extra += ["--province", "31"]
+        steps = ["dataset", "import", "planner"] + ([] if a.no_http else ["prepare"])
+        out = self.step(",".join(steps), *extra)
+        for key in ("dataset", "import", "planner"):
+            self.results[key] = out[key]
+        return out.get("prepare", {})
+
+    def start_server(self) -> str:
+        port = next((p for p in PORTS if _port_free(p)), None)
+        if port is None:
+            raise SystemExit("no free port in 8160-8169")
+        base = f"http://127.0.0.1:{port}"
+        cmd = [
+            str(VENV_BIN / "gunicorn"),
+            "kolaborasi.wsgi",
+            "-w",
+            str(self.args.workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--error-logfile",
+            str(self.work / "gunicorn.log"),
+            "--log-level",
+            "warning",
+            # Import the project once in the master (matplotlib and all), then fork: the
+            # workers start at once instead of importing in parallel on a busy box.
+            "--preload",
+            "--timeout",
+            "120",
+        ]
+        self.server = subprocess.Popen(cmd, cwd=ROOT, env=self.env(), start_new_session=True)
+        last: object = None
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=5) as resp:  # noqa: S310 (http://127.0.0.1)
+                    if resp.status == 200:
+                        return base
+            except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+                last = exc
+            if self.server.poll() is not None:
+                break
+            time.sleep(0.3)
+        log_text = (
+            (self.work / "gunicorn.log").read_text()[-3000:] if (self.work / "gunicorn.log").exists() else ""
+        )
+        raise SystemExit(f"gunicorn did not answer /healthz ({last}):\n{log_text}")
+
+    def stop_server(self) -> None:
+        if self.server and self.server.poll() is None:
+            os.killpg(self.server.pid, signal.SIGTERM)
+            try:
+                self.server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.server.pid, signal.SIGKILL)
+        self.server = None
+
+    def http(self, prep: dict[str, Any]) -> None:
+        a = self.args
+        base = self.start_server()
+        log(f"gunicorn -w {a.workers} on {base}; locust -u {a.users}, {a.duration}s per scenario")
+        try:
+            with urllib.request.urlopen(base + "/api/v1/openapi.json", timeout=30) as resp:  # noqa: S310
+                paths = set(json.loads(resp.read())["paths"])
+        except (urllib.error.URLError, ValueError, KeyError):
+            paths = set()
+        city = prep["city"]
+        self.results["http_setup"] = {
+            "city": city,
+            "city_name": prep["city_name"],
+            "city_rws": prep["city_rws"],
+            "hot": prep["hot"],
+            "tokens": len(prep["tokens"]),
+            "tokens_error": prep.get("tokens_error", ""),
+            "workers": a.workers,
+            "users": a.users,
+            "duration": a.duration,
+        }
+        data = dict(prep)
+        data["scenarios"] = {}
+        results: list[dict[str, Any]] = []
+        ids: list[int] = []
+        for sc in scenarios(city):
+            row: dict[str, Any] = {
+                "name": sc.name,
+                "title": sc.title,
+                "issue": sc.issue,
+                "target": sc.target,
+            }
+            why = self._unavailable(sc, paths, base, prep, row)
+            if why:
+                row["status"] = why
+                results.append(row)
+                log(f"  {sc.name}: {why}")
+                continue
+            data["scenarios"][sc.name] = {"url": sc.url, "method": sc.method, "ok": sc.ok}
+            data_file = self.work / "locust-data.json"
+            data_file.write_text(json.dumps(data))
+            out = self.work / f"locust-{sc.name}.json"
+            log(f"  {sc.name}: {sc.method} {sc.url}")
+            cmd = [
+                str(VENV_BIN / "locust"),
+                "-f",
+                str(ROOT / "bench" / "locustfile.py"),
+                "--headless",
+                "-u",
+                str(a.users),
+                "-r",
+                str(a.users),
+                "-t",  # a backstop only; the locustfile stops the run after BENCH_DURATION
+                f"{a.duration + 120}s",
+                "-H",
+                base,
+                "--only-summary",
+                "--stop-timeout",
+                "5",
+                "--loglevel",
+                "ERROR",
+            ]
+            env = dict(
+                os.environ,
+                BENCH_SCENARIO=sc.name,
+                BENCH_DATA=str(data_file),
+                BENCH_OUT=str(out),
+                BENCH_DURATION=str(a.duration),
+            )
+            with open(self.work / f"locust-{sc.name}.log", "w") as logfile:
+                subprocess.run(cmd, cwd=ROOT, env=env, stdout=logfile, stderr=subprocess.STDOUT, check=False)
+            if not out.exists():
+                row["status"] = "locust produced no result (see log)"
+                results.append(row)
+                continue
+            raw = json.loads(out.read_text())
+            row.update(summarise(raw["records"], sc.ok))
+            row["status"] = "measured"
+            ids.extend(raw["ids"])
+            results.append(row)
+            log(
+                f"    {row['requests']:,} requests, {row['rps']:.0f}/s, p50 {row['p50']:.1f} ms,"
+                f" p95 {row['p95']:.1f} ms, p99 {row['p99']:.1f} ms, errors {row['errors']}"
+            )
+        self.stop_server()
+        self.results["http"] = results
+        ids_file = self.work / "acknowledged-ids.json"
+        ids_file.write_text(json.dumps(ids))
+        log(f"correctness check ({len(ids):,} acknowledged pledge ids)")
+        after = self.step("check,sizes", "--ids", str(ids_file))
+        check = self.results["check"] = after["check"]
+        self.results["sizes"] = after["sizes"]
+        if not check["ok"]:
+            self.failures.append(f"correctness check failed: {check}")
+
+    def _unavailable(
+        self, sc: Scenario, paths: set[str], base: str, prep: dict[str, Any], row: dict[str, Any]
+    ) -> str:
+        if sc.needs_path is not None and sc.needs_path not in paths:
+            return "not built yet"
+        if sc.name.startswith("pledge_"):
+            if not prep["tokens"]:
+                return "not built yet (no API tokens: " + prep.get("tokens_error", "?") + ")"
+            return ""
+        url = sc.url.replace("{id}", str(prep["target_ids"][0]))
+        request = urllib.request.Request(base + url, headers={"Accept-Encoding": "gzip"})  # noqa: S310
+        try:
+            with urllib.request.urlopen(request, timeout=60) as resp:  # noqa: S310
+                body = resp.read()
+                encoding = resp.headers.get("Content-Encoding", "")
+        except urllib.error.HTTPError as exc:
+            return (
+                "not built yet"
+                if exc.code == 404 and sc.needs_path is None
+                else f"probe failed: HTTP {exc.code}"
+            )
+        except (urllib.error.URLError, TimeoutError) as exc:
+            return f"probe failed: {exc}"
+        raw = gzip.decompress(body) if encoding == "gzip" else body
+        row["bytes"] = len(raw)
+        row["bytes_gzip"] = len(body) if encoding == "gzip" else len(gzip.compress(body))
+        row["served_gzip"] = encoding == "gzip"
+        return ""
+
+    def cleanup(self) -> None:
+        self.stop_server()
+        if self.args.smoke and not self.args.keep:
+            try:
+                self.admin(f'DROP DATABASE IF EXISTS "{self.db}" WITH (FORCE)')
+            except psycopg.Error as exc:
+                log(f"could not drop {self.db}: {exc}")
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    def run(self) -> int:
+        started = time.perf_counter()
+        try:
+            self.machine()
+            self.registry()
+            prep = self.build_and_measure()
+            if self.args.no_http:
+                self.results["sizes"] = self.step("sizes")["sizes"]
+            else:
+                self.http(prep)
+        finally:
+            self.cleanup()
+        self.results["seconds"] = time.perf_counter() - started
+        from bench.report import write_report
+
+        paths = write_report(self.results, self.args)
+        for path in paths:
+            log(f"wrote {path.relative_to(ROOT)}")
+        if self.failures:
+            for failure in self.failures:
+                log("FAILED: " + failure)
+            return 1
+        return 0
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def summarise(records: list[list[float]], ok: list[int]) -> dict[str, Any]:
+    if not records:
+        return {"requests": 0, "rps": 0.0, "p50": 0.0, "p95": 0.0, "p99": 0.0, "errors": 0, "codes": {}}
+    ends = [r[0] for r in records]
+    begins = [r[0] - r[1] / 1000 for r in records]
+    span = max(ends) - min(begins)
+    lat = sorted(r[1] for r in records)
+    codes: dict[str, int] = {}
+    for r in records:
+        codes[str(int(r[2]))] = codes.get(str(int(r[2])), 0) + 1
+
+    def pct(p: float) -> float:
+        return lat[min(len(lat) - 1, int(p * len(lat)))]
+
+    out: dict[str, Any] = {
+        "requests": len(records),
+        "seconds": span,
+        "rps": len(records) / span if span else 0.0,
+        "p50": pct(0.50),
+        "p95": pct(0.95),
+        "p99": pct(0.99),
+        "errors": sum(n for c, n in codes.items() if int(c) not in ok),
+        "codes": codes,
+    }
+    created = [r for r in records if int(r[2]) == 201]
+    if created:
+        # Writes: 201s per second up to the last 201 (a hot need runs out part-way).
+        last = max(r[0] for r in created)
+        out["created"] = len(created)
+        out["created_rps"] = len(created) / max(1e-9, last - min(begins))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny dataset (DKI Jakarta), a few seconds of load"
+    )
+    parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
+    parser.add_argument("--db", default="", help="database name (default kolaborasi_bench)")
+    parser.add_argument("--rws-per-village", type=float, default=None)
+    parser.add_argument("--pledges", type=int, default=None)
+    parser.add_argument("--import-rows", type=int, default=None)
+    parser.add_argument("--rounds", type=int, default=None)
+    parser.add_argument("--duration", type=int, default=None, help="seconds of load per HTTP scenario")
+    parser.add_argument("--users", type=int, default=8, help="concurrent locust users")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
+    parser.add_argument("--hot-units", type=int, default=None)
+    parser.add_argument("--stock", type=int, default=None, help="planner stock (packages)")
+    parser.add_argument("--seed", type=int, default=2020)
+    parser.add_argument("--no-http", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the smoke database")
+    parser.add_argument("--output", default="", help="report name instead of <date>-<machine>")
+    args = parser.parse_args(argv)
+    smoke = args.smoke
+    defaults = {
+        "rws_per_village": 3.0 if smoke else 5.0,
+        "pledges": 20_000 if smoke else 1_000_000,
+        "import_rows": 2_000 if smoke else 50_000,
+        "rounds": 1 if smoke else 3,
+        "duration": 3 if smoke else 20,
+        "hot_units": 150 if smoke else 3_000,
+        "stock": 2_000 if smoke else 100_000,
+    }
+    for key, value in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    return Bench(args).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
