@@ -352,7 +352,11 @@ def _allocate(
         left = cost
         while left > 0:
             if current is None or current.amount - current.allocated == 0:
-                current = next(donations)  # cash >= total guarantees enough unspent money
+                # cash >= total guarantees enough unspent confirmed money; if the rows
+                # disagree with the ledger, refuse (and roll back) rather than guess.
+                current = next(donations, None)
+                if current is None:
+                    raise FundsError("donasi tidak cukup untuk alokasi (ledger and donations disagree)")
             take = min(left, current.amount - current.allocated)
             updated = Donation.objects.filter(pk=current.pk, allocated__lte=F("amount") - take).update(
                 allocated=F("allocated") + take
