@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 
 import pytest
+from django.core.cache import cache
 from django.db.models import Sum
 from django.test import Client
 
@@ -12,6 +13,12 @@ from kolaborasi.regions.models import Boundary
 from kolaborasi.targets.models import Need, Target
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Map data is cached for a minute; each test changes needs and must see them."""
+    cache.clear()
 
 
 def test_map_page_has_config_and_no_inline_script(client: Client) -> None:
@@ -92,3 +99,24 @@ def test_popup_info_for_an_area_an_rw_and_an_institution(client: Client) -> None
     assert data["url"] == f"/sasaran/{institution.pk}/" and data["size"] == institution.size
     assert client.get("/peta/info/31.99.json").status_code == 404
     assert client.get("/peta/sasaran/99999999.json").status_code == 404
+
+
+def test_rw_polygons_where_rw_boundaries_exist(client: Client) -> None:
+    square = [[[106.77, -6.24], [106.771, -6.24], [106.771, -6.241], [106.77, -6.241], [106.77, -6.24]]]
+    Boundary.objects.create(
+        region_id="31.74.05.1003.001", geometry={"type": "Polygon", "coordinates": square}
+    )
+    villages = client.get("/peta/data/sembako.json", {"parent": "31.74.05"}).json()
+    flagged = {f["properties"]["code"] for f in villages["features"] if f["properties"].get("rw")}
+    assert flagged == {"31.74.05.1003"}
+    rws = client.get("/peta/data/sembako.json", {"parent": "31.74.05.1003"}).json()
+    assert rws["level"] == "rw"
+    (feature,) = rws["features"]
+    need = Need.objects.get(target__region_id="31.74.05.1003.001", aid_type__slug="sembako")
+    assert feature["properties"] == {
+        "code": "31.74.05.1003.001",
+        "name": "RW 001",
+        "remaining": need.remaining,
+        "need": need.quantity,
+        "targets": 1,
+    }
