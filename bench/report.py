@@ -93,6 +93,7 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
             f"Synthetic dataset built with COPY in {_n(ds.get('seconds', 0), 1)} s (FK triggers "
             f"{ds.get('fk_triggers', '?')}; seed {args.seed}, ~{args.rws_per_village} RWs per village, "
             f"{args.pledges:,} pledges requested). Donations: {ds.get('donations', '')}. "
+            f"Boundaries: {ds.get('boundaries', '')}. "
             + (f"Pledges skipped: {ds['pledges_skipped']}. " if ds.get("pledges_skipped") else ""),
             "",
         ]
@@ -224,6 +225,12 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
                 ["needs with held > quantity (over-commitment)", _n(check["over_committed"]), "0"],
                 ["needs whose held ≠ Σ(pledge quantity − released)", _n(check["held_mismatch"]), "0"],
                 ["needs with delivered > held or confirmed > delivered", _n(check["delivered_gt_held"]), "0"],
+                ["ledger transactions that do not sum to zero", _n(check.get("ledger_unbalanced", 0)), "0"],
+                [
+                    "ledger accounts whose balance ≠ Σ entries, or cash < 0",
+                    _n(check.get("ledger_balance_mismatch", 0)),
+                    "0",
+                ],
                 [
                     "pledge ids acknowledged with 201, found in the database",
                     f"{_n(check['acknowledged_present'])} of {_n(check['acknowledged_distinct'])}",

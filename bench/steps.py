@@ -388,7 +388,7 @@ def step_dataset(args: argparse.Namespace) -> dict[str, Any]:
                 out["deliveries_skipped"] = (
                     "pledges_delivery has required columns this generator does not know"
                 )
-        out["donations"] = "not built yet (no funds donation model)"
+        out.update(_donations(args, rnd, first_org, n_orgs, stamp, today))
         for table in [
             "targets_target",
             "targets_need",
@@ -397,10 +397,130 @@ def step_dataset(args: argparse.Namespace) -> dict[str, Any]:
             "pledges_delivery",
         ]:
             fix_sequence(table)
+    out["boundaries"] = _boundaries()
     with connection.cursor() as cur:
         cur.execute("ANALYZE")
     out["seconds"] = time.perf_counter() - started
     return out
+
+
+def _boundaries() -> str:
+    """The reference Jakarta boundaries, when present (as the demo does), so the map data
+    of a Jakarta kota has real polygons to measure."""
+    from django.conf import settings
+
+    from kolaborasi.regions.services import boundaries_import
+
+    folder = Path(settings.BOUNDARIES_DIR)
+    names = ["jakarta-kota.geojson", "jakarta-kecamatan.geojson", "jakarta-kelurahan.geojson"]
+    if not all((folder / n).is_file() for n in names):
+        return f"none ({folder} not found)"
+    count = 0
+    for name in names:
+        count += boundaries_import(actor=None, data=(folder / name).read_bytes(), label=name).imported
+    return f"{count} Jakarta boundaries from {folder}"
+
+
+def _donations(
+    args: argparse.Namespace, rnd: random.Random, first_org: int, n_orgs: int, stamp: str, today: date
+) -> dict[str, Any]:
+    """Donations to verified aggregators with their double-entry ledger, as
+    funds.services.donation_confirm would have posted them (cash +amount,
+    contributions -amount per confirmed donation)."""
+    n = args.donations if n_orgs else 0
+    tables = {"funds_donation", "funds_ledgeraccount", "funds_ledgertransaction", "funds_ledgerentry"}
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_name = ANY(%s)", [list(tables)]
+        )
+        present = {r[0] for r in cur.fetchall()}
+    if present != tables:
+        return {"donations": "not built yet (no funds ledger tables)"}
+    donation_cols = [
+        "id",
+        "donor_id",
+        "aggregator_id",
+        "amount",
+        "allocated",
+        "donated_on",
+        "channel",
+        "reference",
+        "public",
+        "status",
+        "reject_reason",
+        "decided_at",
+        "created_at",
+    ]
+    checks = {
+        "funds_donation": donation_cols,
+        "funds_ledgeraccount": ["id", "aggregator_id", "kind", "balance"],
+        "funds_ledgertransaction": ["id", "aggregator_id", "memo", "donation_id", "created_at"],
+        "funds_ledgerentry": ["id", "transaction_id", "account_id", "amount"],
+    }
+    for table, cols in checks.items():
+        missing = missing_required(table, cols)
+        if missing:
+            return {
+                "donations": f"skipped: {table} has required columns {missing} this generator does not know"
+            }
+    if not n:
+        return {"donations": 0}
+    n_aggs = 50
+    first_agg = next_id("accounts_organisation")
+    aggs = (
+        f"{first_agg + i}\tAgregator Bench {i + 1:02d}\taggregator\t\tt\t\t{stamp}\n" for i in range(n_aggs)
+    )
+    with progress_bar(n_aggs, "bench: aggregators") as bar:
+        copy_text(
+            "accounts_organisation",
+            ["id", "name", "kind", "subtype", "verified", "description", "created_at"],
+            aggs,
+            bar,
+        )
+    first_account = next_id("funds_ledgeraccount")
+    first_donation = next_id("funds_donation")
+    first_tx = next_id("funds_ledgertransaction")
+    first_entry = next_id("funds_ledgerentry")
+    cash = [0] * n_aggs
+    donations: list[str] = []
+    txs: list[str] = []
+    entries: list[str] = []
+    confirmed = 0
+    for k in range(n):
+        agg = rnd.randrange(n_aggs)
+        amount = int(rnd.choice([50_000, 100_000, 250_000, 500_000, 1_000_000, 5_000_000, 20_000_000]))
+        r = rnd.random()
+        status = "confirmed" if r < 0.8 else ("pending" if r < 0.9 else "rejected")
+        day = today - timedelta(days=rnd.randint(0, 60))
+        decided = stamp if status != "pending" else "\\N"
+        did = first_donation + k
+        donations.append(
+            f"{did}\t{first_org + rnd.randrange(n_orgs)}\t{first_agg + agg}\t{amount}\t0\t{day}\ttransfer\t"
+            f"BENCH-{k}\t{'t' if k % 3 else 'f'}\t{status}\t\t{decided}\t{stamp}\n"
+        )
+        if status == "confirmed":
+            tx = first_tx + confirmed
+            txs.append(f"{tx}\t{first_agg + agg}\tdonasi #{did} dikonfirmasi\t{did}\t{stamp}\n")
+            cash_acc, contrib_acc = first_account + agg * 3, first_account + agg * 3 + 1
+            entries.append(f"{first_entry + 2 * confirmed}\t{tx}\t{cash_acc}\t{amount}\n")
+            entries.append(f"{first_entry + 2 * confirmed + 1}\t{tx}\t{contrib_acc}\t{-amount}\n")
+            cash[agg] += amount
+            confirmed += 1
+    accounts = []
+    for agg in range(n_aggs):
+        base = first_account + agg * 3
+        accounts.append(f"{base}\t{first_agg + agg}\tcash\t{cash[agg]}\n")
+        accounts.append(f"{base + 1}\t{first_agg + agg}\tcontributions\t{-cash[agg]}\n")
+        accounts.append(f"{base + 2}\t{first_agg + agg}\tallocated\t0\n")
+    with progress_bar(n + len(txs) + len(entries), "bench: donations and ledger") as bar:
+        copy_text("funds_ledgeraccount", checks["funds_ledgeraccount"], accounts, bar)
+        copy_text("funds_donation", donation_cols, donations, bar)
+        copy_text("funds_ledgertransaction", checks["funds_ledgertransaction"], txs, bar)
+        copy_text("funds_ledgerentry", checks["funds_ledgerentry"], entries, bar)
+    for table in checks:
+        fix_sequence(table)
+    fix_sequence("accounts_organisation")
+    return {"donations": n, "aggregators": n_aggs, "ledger_entries": len(entries)}
 
 
 # --- RW CSV import vs COPY -------------------------------------------------------------
@@ -633,6 +753,21 @@ def step_check(args: argparse.Namespace) -> dict[str, Any]:
             chunk = ids[start : start + 10_000]
             cur.execute("SELECT count(*) FROM pledges_pledge WHERE id = ANY(%s)", [chunk])
             present += cur.fetchone()[0]
+        try:
+            with transaction.atomic():
+                cur.execute(
+                    "SELECT count(*) FROM (SELECT transaction_id FROM funds_ledgerentry"
+                    " GROUP BY transaction_id HAVING sum(amount) <> 0) x"
+                )
+                out["ledger_unbalanced"] = cur.fetchone()[0]
+                cur.execute(
+                    "SELECT count(*) FROM funds_ledgeraccount a LEFT JOIN (SELECT account_id, sum(amount) s"
+                    " FROM funds_ledgerentry GROUP BY account_id) e ON e.account_id = a.id"
+                    " WHERE a.balance <> coalesce(e.s, 0) OR (a.kind = 'cash' AND a.balance < 0)"
+                )
+                out["ledger_balance_mismatch"] = cur.fetchone()[0]
+        except Exception:  # no funds tables yet
+            out["ledger_unbalanced"] = out["ledger_balance_mismatch"] = 0
         out["acknowledged"] = len(ids)
         out["acknowledged_present"] = present
         out["acknowledged_distinct"] = len(set(ids))
@@ -640,6 +775,8 @@ def step_check(args: argparse.Namespace) -> dict[str, Any]:
         out["over_committed"] == 0
         and out["held_mismatch"] == 0
         and out["delivered_gt_held"] == 0
+        and out["ledger_unbalanced"] == 0
+        and out["ledger_balance_mismatch"] == 0
         and present == len(set(ids))
     )
     return out
@@ -752,6 +889,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rws-per-village", type=float, default=5.0)
     parser.add_argument("--institution-ratio", type=float, default=0.25)
     parser.add_argument("--pledges", type=int, default=1_000_000)
+    parser.add_argument("--donations", type=int, default=100_000)
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--hot-units", type=int, default=3000)
