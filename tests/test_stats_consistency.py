@@ -181,17 +181,24 @@ def build_history(personas: dict[str, Any], seed: int = 7, pledges: int = 60) ->
             remaining__gt=5,
         ).exclude(pk__in=[n.pk for n in sembako_rw[:2]])[:2]
     )
+    funded: list[Pledge] = []
     for need in funded_needs:
         need.refresh_from_db()
         if need.remaining < 1:
             continue
-        funds_services.funded_pledge_create(
-            actor=users["aggregator"],
-            aggregator=orgs["aggregator"],
-            need=need,
-            quantity=min(need.remaining, 5),
-            template=template,
-            planned_delivery=today + dt.timedelta(days=10),
+        funded.append(
+            funds_services.funded_pledge_create(
+                actor=users["aggregator"],
+                aggregator=orgs["aggregator"],
+                need=need,
+                quantity=min(need.remaining, 5),
+                template=template,
+                planned_delivery=today + dt.timedelta(days=10),
+            )
+        )
+    if len(funded) > 1:  # a cancelled funded pledge: its money goes back (refunded slice)
+        pledge_services.pledge_cancel(
+            actor=users["aggregator"], organisation=orgs["aggregator"], pledge=funded[1]
         )
     cache.clear()
     return history
@@ -275,8 +282,8 @@ def recompute(region: str | None = None, since: dt.date | None = None, until: dt
                 continue
             if (since and d.donated_on < since) or (until and d.donated_on > until):
                 continue
-            spent += f.amount
-            if d.status == DonationStatus.CONFIRMED:
+            spent += f.amount - f.refunded
+            if d.status == DonationStatus.CONFIRMED and f.amount > f.refunded:
                 orgs.update((d.donor_id, d.aggregator_id))
         funds = {"donated": spent, "confirmed": spent}
     collaborators = {"donor_organisations": 0, "individual_donors": 0, "aggregators": 0}

@@ -86,3 +86,32 @@ def test_summary_bad_input(client: Client, params: dict[str, str], status: int, 
     response = client.get(URL, params)
     assert response.status_code == status, response.content
     assert response.json()["detail"].startswith(field + ":")
+
+
+@pytest.mark.django_db
+def test_cache_refreshes_once_and_never_serves_older_than_the_bound() -> None:
+    """The freshness rule of the summary, checked on the cache entries themselves (no
+    waiting): fresh → served; stale while another request refreshes → served; older
+    than the bound → recomputed even then."""
+    import time
+
+    from kolaborasi.stats.selectors import STATS_FRESH_SECONDS, STATS_MAX_AGE_SECONDS, cached
+
+    cache.clear()
+    calls: list[int] = []
+
+    def compute() -> int:
+        calls.append(1)
+        return len(calls)
+
+    assert cached("k", compute) == 1
+    assert cached("k", compute) == 1  # fresh
+    cache.set("k", (time.time() - STATS_FRESH_SECONDS - 0.5, 1), 10)
+    cache.add("k:refresh", 1, 10)  # another request is refreshing
+    assert cached("k", compute) == 1
+    cache.set("k", (time.time() - STATS_MAX_AGE_SECONDS - 0.1, 1), 10)
+    assert cached("k", compute) == 2  # too old: computed despite the refresher
+    cache.delete("k:refresh")
+    cache.set("k", (time.time() - STATS_FRESH_SECONDS - 0.5, 2), 10)
+    assert cached("k", compute) == 3  # stale and nobody refreshing: this request does
+    assert STATS_MAX_AGE_SECONDS < 5

@@ -14,9 +14,10 @@ from .selectors import Figures, RegionFigures, ScopeError, by_region, parse_scop
 router = Router(tags=["stats"])
 
 FRESHNESS = (
-    "Figures are cached for at most 3 seconds per set of parameters; `as_of` is the moment "
-    "the rows were read, so every write committed before `as_of` is included and every "
-    "committed write shows within 5 seconds (3 s cache + the time of one computation). "
+    "Every committed write shows within 5 seconds: `as_of` is the moment the rows were read "
+    "(every write committed before it is included); results are cached per set of "
+    "parameters, recomputed by one request once older than 2 s, and never served older "
+    "than 4.5 s after their `as_of`. "
     "Definitions: pledged = units held by live pledges (quantity − released; status "
     "committed, delivered or confirmed); delivered/confirmed = units delivered/confirmed on "
     "those pledges; reach = distinct areas and targets with ≥ 1 live pledge; rws_met = RWs "

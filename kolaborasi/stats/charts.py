@@ -11,18 +11,17 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from django.core.cache import cache
 from django.utils.translation import gettext as _
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
 from .selectors import (
-    STATS_CACHE_SECONDS,
     Scope,
     _cache_key,
     aid_types,
     breakdown_level,
     by_region,
+    cached,
     cumulative_by_day,
 )
 
@@ -45,14 +44,19 @@ def _names() -> dict[str, str]:
 
 def cumulative_svg(scope: Scope) -> bytes:
     key = _cache_key("chart-cumulative", scope.key(), _("Komitmen kumulatif"))
-    cached = cache.get(key)
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
+    return cached(key, lambda: _cumulative_svg(scope))
+
+
+def _cumulative_svg(scope: Scope) -> bytes:
     series = cumulative_by_day(scope)
     names = _names()
     fig = Figure(figsize=(7.5, 3.6), dpi=100)
     ax = fig.add_subplot()
-    for i, (slug, points) in enumerate(sorted(series.items())):
+    order = [t.slug for t in aid_types()]
+    for i, slug in enumerate(order):
+        points = series.get(slug)
+        if not points:
+            continue
         days = [d for d, _v in points]
         values = [v for _d, v in points]
         ax.step(
@@ -78,17 +82,16 @@ def cumulative_svg(scope: Scope) -> bytes:
     ax.yaxis.set_major_formatter(
         matplotlib.ticker.FuncFormatter(lambda v, _p: f"{int(v):,}".replace(",", "."))
     )
-    svg = _svg(fig)
-    cache.set(key, svg, STATS_CACHE_SECONDS)
-    return svg
+    return _svg(fig)
 
 
 def breakdown_svg(scope: Scope) -> bytes:
     level = breakdown_level(scope)
     key = _cache_key("chart-breakdown", level or "", scope.key(), _("Komitmen kumulatif"))
-    cached = cache.get(key)
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
+    return cached(key, lambda: _breakdown_svg(scope, level))
+
+
+def _breakdown_svg(scope: Scope, level: str | None) -> bytes:
     rows = by_region(scope, level) if level else []
     names = _names()
     slugs = [t.slug for t in aid_types()]
@@ -125,6 +128,4 @@ def breakdown_svg(scope: Scope) -> bytes:
     ax.xaxis.set_major_formatter(
         matplotlib.ticker.FuncFormatter(lambda v, _p: f"{int(v):,}".replace(",", "."))
     )
-    svg = _svg(fig)
-    cache.set(key, svg, STATS_CACHE_SECONDS)
-    return svg
+    return _svg(fig)

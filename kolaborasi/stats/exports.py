@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils import timezone
 
@@ -329,7 +329,8 @@ def funds_rows(scope: Scope) -> Iterator[Row]:
     if scope.region is not None:
         qs = qs.filter(
             pk__in=Donation.objects.filter(
-                **{f"fundings__pledge__target__{target_column(scope.region)}": scope.region.code}
+                fundings__amount__gt=F("fundings__refunded"),
+                **{f"fundings__pledge__target__{target_column(scope.region)}": scope.region.code},
             ).values("pk")
         )
     if scope.since:
@@ -421,7 +422,7 @@ def dataset_response(dataset: str, fmt: str, scope: Scope) -> HttpResponseBase:
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
         response["Content-Disposition"] = f'attachment; filename="{_filename(dataset, scope, "xlsx")}"'
-    response["Cache-Control"] = "public, max-age=3"
+    response["Cache-Control"] = "no-cache"
     return response
 
 
@@ -499,5 +500,5 @@ def coverage_response(
     scope = parse_scope(parent, since, until, region_field="parent")
     data = coverage_geojson(scope, level)
     response = HttpResponse(json.dumps(data, default=str), content_type="application/geo+json")
-    response["Cache-Control"] = "public, max-age=3"
+    response["Cache-Control"] = "no-cache"
     return response
