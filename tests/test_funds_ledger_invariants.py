@@ -18,7 +18,8 @@ from kolaborasi.funds import services
 from kolaborasi.funds.models import AccountKind, Donation, DonationStatus, LedgerEntry, PackageTemplate
 from kolaborasi.funds.selectors import aggregator_funds, ledger_verify
 from kolaborasi.funds.testing import make_org
-from kolaborasi.pledges.services import NeedExhausted
+from kolaborasi.pledges.models import Pledge
+from kolaborasi.pledges.services import NeedExhausted, pledge_cancel
 from kolaborasi.targets.models import AidType, Need
 
 TODAY = dt.date(2026, 11, 28)
@@ -48,6 +49,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.confirmed = 0
         self.spent = 0
         self.pending: list[Donation] = []
+        self.pledges: list[Pledge] = []
 
     @rule(amount=st.integers(1, 2_000_000))
     def donate(self, amount: int) -> None:
@@ -78,7 +80,7 @@ class LedgerMachine(RuleBasedStateMachine):
         cost = quantity * self.template.unit_cost
         balance = self.confirmed - self.spent
         try:
-            services.funded_pledge_create(
+            pledge = services.funded_pledge_create(
                 actor=None,
                 aggregator=self.agg,
                 need=self.needs[i],
@@ -94,6 +96,16 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         assert cost <= balance
         self.spent += cost
+        self.pledges.append(pledge)
+
+    @rule(data=st.data())
+    def cancel_funded_pledge(self, data: st.DataObject) -> None:
+        """Cancelling gives the cost of the (undelivered) packages back to the balance."""
+        if not self.pledges:
+            return
+        pledge = self.pledges.pop(data.draw(st.integers(0, len(self.pledges) - 1)))
+        pledge_cancel(actor=None, organisation=self.agg, pledge=pledge)
+        self.spent -= pledge.quantity * self.template.unit_cost
 
     @rule(amount=st.integers(-5, 5))
     def unbalanced_posting_is_refused(self, amount: int) -> None:

@@ -188,13 +188,25 @@ class PledgeFunding(models.Model):
     )
     transaction = models.ForeignKey(LedgerTransaction, on_delete=models.PROTECT, related_name="fundings")
     amount = models.BigIntegerField()
+    # Given back to the balance when the pledge released undelivered units (cancelled
+    # or expired); the slice still paying for packages is ``amount - refunded``.
+    refunded = models.BigIntegerField(default=0)
 
     class Meta:
         ordering = ["id"]
-        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="pledge_funding_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="pledge_funding_positive"),
+            models.CheckConstraint(
+                condition=Q(refunded__gte=0, refunded__lte=F("amount")), name="pledge_funding_refund_range"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"pledge {self.pledge_id} ← donation {self.donation_id}: {self.amount}"
+
+    @property
+    def net(self) -> int:
+        return self.amount - self.refunded
 
 
 class Kinds(models.TextChoices):

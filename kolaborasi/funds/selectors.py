@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
 
 from kolaborasi.regions.models import Level, level_of
 
@@ -55,7 +55,7 @@ def funds_summary(
             fundings = fundings.filter(donation__donated_on__gte=since)
         if until is not None:
             fundings = fundings.filter(donation__donated_on__lte=until)
-        spent = _sum(fundings)
+        spent = _sum(fundings, "amount") - _sum(fundings, "refunded")
         return {"donated": spent, "confirmed": spent}
     donations = Donation.objects.all()
     if since is not None:
@@ -170,6 +170,8 @@ def pledge_fundings(pledge_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
         .order_by("pledge_id", "id")
     )
     for f in rows:
+        if f.net == 0:
+            continue  # fully refunded: it paid for nothing that is still pledged
         d = f.donation
         out.setdefault(f.pledge_id, []).append(
             {
@@ -178,7 +180,7 @@ def pledge_fundings(pledge_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
                 "donor": d.donor.name if d.public else None,
                 "donation": d.pk,
                 "donated_on": d.donated_on,
-                "amount": f.amount,
+                "amount": f.net,
             }
         )
     return out
@@ -227,16 +229,16 @@ def ledger_verify(aggregator: Any = None) -> list[str]:
     for agg_id, bal in by_agg.items():
         mine = donations.filter(aggregator_id=agg_id)
         confirmed = _sum(mine.filter(status=DonationStatus.CONFIRMED))
-        funded = _sum(PledgeFunding.objects.filter(donation__aggregator_id=agg_id))
+        slices = PledgeFunding.objects.filter(donation__aggregator_id=agg_id)
+        funded = _sum(slices, "amount") - _sum(slices, "refunded")
         if -bal.get(AccountKind.CONTRIBUTIONS, 0) != confirmed:
             problems.append(f"aggregator {agg_id}: contributions != confirmed donations {confirmed}")
         if bal.get(AccountKind.ALLOCATED, 0) != funded:
             problems.append(f"aggregator {agg_id}: allocated != funding rows {funded}")
         if bal.get(AccountKind.CASH, 0) != confirmed - funded:
             problems.append(f"aggregator {agg_id}: cash != confirmed - allocated")
-    for d_id, alloc, funded_sum in donations.annotate(f=Sum("fundings__amount")).values_list(
-        "id", "allocated", "f"
-    ):
+    per_donation = donations.annotate(f=Sum(F("fundings__amount") - F("fundings__refunded")))
+    for d_id, alloc, funded_sum in per_donation.values_list("id", "allocated", "f"):
         if alloc != (funded_sum or 0):
             problems.append(f"donation {d_id}: allocated {alloc} != funding rows {funded_sum or 0}")
     return problems

@@ -15,6 +15,12 @@ donations** — a funded pledge is paid from the aggregator's confirmed donation
 order they were confirmed (then by id), each donation being used up before the next
 one is touched. Every slice is a ``PledgeFunding`` row (pledge, donation, amount), so
 the target page can say "paid by X's donation of <date>".
+
+Refunds: when a funded pledge releases undelivered units (cancelled or expired), the
+cost of those units goes back to the balance (``pledge_funding_release``, called from a
+``post_save`` receiver on the pledge, inside the pledge service's transaction). The
+slices are given back last-in-first-out and the money returns to the donations it came
+from, so FIFO reuses it first for the next pledge.
 """
 
 from __future__ import annotations
@@ -616,3 +622,45 @@ def plan_commit(
             organisation=plan.aggregator,
         )
     return pledges
+
+
+def pledge_funding_release(*, actor: Any, pledge: Pledge) -> int:
+    """Give back to the balance the cost of the units ``pledge`` released. Idempotent:
+    the refund is what the pledge paid minus what its still-held units cost."""
+    with transaction.atomic():
+        rows = list(PledgeFunding.objects.filter(pledge=pledge).order_by("-id"))
+        if not rows:
+            return 0
+        unit_cost = sum(f.amount for f in rows) // pledge.quantity
+        keep = (pledge.quantity - pledge.released) * unit_cost
+        refund = sum(f.net for f in rows) - keep
+        if refund <= 0:
+            return 0
+        aggregator = rows[0].transaction.aggregator
+        tx = ledger_post(
+            actor=actor,
+            aggregator=aggregator,
+            memo=f"pengembalian komitmen #{pledge.pk}",
+            legs=[(AccountKind.CASH, refund), (AccountKind.ALLOCATED, -refund)],
+        )
+        left = refund
+        for f in rows:
+            take = min(left, f.net)
+            if take <= 0:
+                continue
+            PledgeFunding.objects.filter(pk=f.pk).update(refunded=F("refunded") + take)
+            if not Donation.objects.filter(pk=f.donation_id, allocated__gte=take).update(
+                allocated=F("allocated") - take
+            ):
+                raise FundsError("pengembalian dana bentrok (refund conflict)")
+            left -= take
+            if left == 0:
+                break
+        audit_record(
+            actor=actor,
+            action="pledge.refund",
+            obj=pledge,
+            after={"refund": refund, "unit_cost": unit_cost, "ledger_tx": tx.pk},
+            organisation=aggregator,
+        )
+    return refund
