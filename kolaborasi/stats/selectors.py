@@ -326,17 +326,19 @@ def _compute(scope: Scope, group_col: str | None, group_keys: list[str] | None) 
         fig["delivered"][slug] = int(row["d"] or 0)
         fig["confirmed"][slug] = int(row["c"] or 0)
 
-    # Reach.
+    # Reach: first the distinct targets holding units (a semi-join), then their places,
+    # so the DISTINCT counts see one row per target rather than one per pledge.
+    tfield = [group_col] if group_col else []
     for row in _grouped(
-        live,
-        gfield,
-        cities=Count("target__city_code", distinct=True),
-        districts=Count("target__district_code", distinct=True),
-        villages=Count("target__village_id", distinct=True),
-        rws=Count("target_id", distinct=True, filter=Q(target__kind=TargetKind.RW)),
-        institutions=Count("target_id", distinct=True, filter=~Q(target__kind=TargetKind.RW)),
+        Target.objects.filter(pk__in=live.values("target_id")),
+        tfield,
+        cities=Count("city_code", distinct=True),
+        districts=Count("district_code", distinct=True),
+        villages=Count("village_id", distinct=True),
+        rws=Count("id", filter=Q(kind=TargetKind.RW)),
+        institutions=Count("id", filter=~Q(kind=TargetKind.RW)),
     ):
-        fig = out.get(key_of(row))
+        fig = out.get(row[group_col] if group_col else None)
         if fig is None:
             continue
         fig["reach"] = {
