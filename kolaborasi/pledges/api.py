@@ -12,13 +12,13 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Annotated, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from ninja import Field, Header, Query, Router, Schema
+from ninja import Field, Header, Path, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
 from pydantic import ValidationError as PydanticValidationError
@@ -35,9 +35,13 @@ from .selectors import pledges_for_org
 
 router = Router(tags=["pledges"], auth=token_auth)
 
+# Ids are 64-bit in both databases; larger numbers are a 422, not a driver overflow.
+MAX_ID = 2**63 - 1
+PledgeId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
 
 class PledgeIn(Schema):
-    target: int = Field(..., ge=1, description="id of the target (sasaran)")
+    target: int = Field(..., ge=1, le=MAX_ID, description="id of the target (sasaran)")
     aid_type: str = Field(..., min_length=1, max_length=40, description="aid type slug, e.g. sembako")
     quantity: int = Field(..., ge=1, le=10_000_000)
     planned_delivery: dt.date
@@ -229,7 +233,7 @@ def pledge_list(
 
 
 @router.get("/pledges/{pledge_id}", response={200: PledgeOut, **ERRORS}, summary="One pledge")
-def pledge_get(request: HttpRequest, pledge_id: int) -> dict[str, Any]:
+def pledge_get(request: HttpRequest, pledge_id: PledgeId) -> dict[str, Any]:
     return pledge_out(_pledge_for(request, pledge_id, "view"))
 
 
@@ -305,7 +309,7 @@ def _delivery_input(request: HttpRequest) -> tuple[DeliveryIn, Any]:
     description="JSON `{quantity, delivered_on}`, or multipart with an optional `evidence` photo.",
     openapi_extra={"requestBody": _DELIVERY_BODY},
 )
-def delivery_create(request: HttpRequest, pledge_id: int) -> Any:
+def delivery_create(request: HttpRequest, pledge_id: PledgeId) -> Any:
     pledge = _pledge_for(request, pledge_id, "deliver")
     data, upload = _delivery_input(request)
     with _translated():
@@ -341,19 +345,19 @@ def _act(request: HttpRequest, pledge_id: int, action: Any, call: Callable[..., 
 @router.post(
     "/pledges/{pledge_id}/confirm", response={200: PledgeOut, **ERRORS}, summary="Confirm deliveries"
 )
-def pledge_confirm(request: HttpRequest, pledge_id: int) -> Any:
+def pledge_confirm(request: HttpRequest, pledge_id: PledgeId) -> Any:
     return _act(request, pledge_id, "confirm", services.pledge_confirm)
 
 
 @router.post("/pledges/{pledge_id}/cancel", response={200: PledgeOut, **ERRORS}, summary="Cancel a pledge")
-def pledge_cancel(request: HttpRequest, pledge_id: int) -> Any:
+def pledge_cancel(request: HttpRequest, pledge_id: PledgeId) -> Any:
     return _act(request, pledge_id, "cancel", services.pledge_cancel)
 
 
 @router.post(
     "/pledges/{pledge_id}/extend", response={200: PledgeOut, **ERRORS}, summary="Move the planned date"
 )
-def pledge_extend(request: HttpRequest, pledge_id: int, payload: ExtendIn) -> Any:
+def pledge_extend(request: HttpRequest, pledge_id: PledgeId, payload: ExtendIn) -> Any:
     return _act(
         request, pledge_id, "extend", services.pledge_extend, planned_delivery=payload.planned_delivery
     )
