@@ -11,6 +11,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
@@ -32,6 +33,11 @@ _STYLE_RE = re.compile(rb"<style[^>]*>.*?</style>", re.DOTALL)
 
 
 def _svg(fig: Figure) -> bytes:
+    # Every number says as of when: the moment the rows behind the chart were read.
+    stamp = timezone.localtime().strftime("%Y-%m-%d %H:%M:%S")
+    fig.text(
+        0.99, 0.005, _("per %(time)s") % {"time": stamp}, ha="right", va="bottom", fontsize=7, color="#555"
+    )
     buffer = io.BytesIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "kolaborasi"}):
         fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
