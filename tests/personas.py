@@ -13,8 +13,10 @@ made by ``token_create``), for ``Authorization: Bearer ...`` in API tests.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractBaseUser
 
 from kolaborasi.accounts.models import Membership, Organisation, OrgKind, OrgSubtype, Role
@@ -37,8 +39,17 @@ class Persona:
         return {"HTTP_AUTHORIZATION": f"Bearer {self.token}"} if self.token else {}
 
 
+@cache
+def _password_hash() -> str:
+    # Hashing is deliberately slow (PBKDF2); hash the shared password once per session
+    # instead of five times per test.
+    return make_password(PASSWORD)
+
+
 def _persona(username: str, org: Organisation | None, role: str = Role.OWNER) -> Persona:
-    user = get_user_model().objects.create_user(username, f"{username}@example.org", PASSWORD)
+    user = get_user_model().objects.create_user(username, f"{username}@example.org")
+    user.password = _password_hash()
+    user.save(update_fields=["password"])
     if org is not None:
         Membership.objects.create(user=user, organisation=org, role=role)
         return Persona(user=user, organisation=org, token=token_create(actor=user, organisation=org))

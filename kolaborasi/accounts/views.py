@@ -11,7 +11,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -91,9 +91,10 @@ class LogoutView(auth_views.LogoutView):
 def locked_out(
     request: HttpRequest, original_response: HttpResponse | None = None, credentials: Any = None
 ) -> HttpResponse:
-    """django-axes lockout page (AXES_LOCKOUT_CALLABLE): too many failed logins."""
+    """django-axes lockout page (AXES_LOCKOUT_CALLABLE): too many failed logins.
+    Rendered here because it is returned from middleware, after template rendering."""
     minutes = int(settings.AXES_COOLOFF_TIME * 60)
-    return TemplateResponse(
+    return render(
         request,
         "accounts/locked_out.html",
         {"minutes": minutes, "failure_limit": settings.AXES_FAILURE_LIMIT},
