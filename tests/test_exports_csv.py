@@ -124,3 +124,21 @@ def test_individual_donor_who_chose_public_is_named_in_funds(
     assert "Budi Terbuka" in text
     assert "Sari Tertutup" not in text
     assert "Donatur perorangan" in text
+
+
+def test_xlsx_keeps_a_formula_like_name_as_text(client: Client, personas: dict[str, Any]) -> None:
+    from django.utils import timezone
+
+    from kolaborasi.accounts.models import Organisation, OrgKind, OrgSubtype
+    from kolaborasi.pledges.services import pledge_create
+    from kolaborasi.targets.models import Need
+
+    org = Organisation.objects.create(
+        name='=HYPERLINK("x","y")', kind=OrgKind.DONOR, subtype=OrgSubtype.COMPANY
+    )
+    need = Need.objects.filter(quantity__gt=0).first()
+    assert need is not None
+    pledge_create(actor=None, organisation=org, need=need, quantity=1, planned_delivery=timezone.localdate())
+    sheet = load_workbook(io.BytesIO(client.get("/api/v1/exports/pledges.xlsx").content)).active
+    cells = [c for row in sheet.iter_rows() for c in row if c.value == '=HYPERLINK("x","y")']
+    assert cells and all(c.data_type == "s" for c in cells)

@@ -428,13 +428,24 @@ def dataset_response(dataset: str, fmt: str, scope: Scope) -> HttpResponseBase:
 
 def xlsx_bytes(title: str, head: list[Row], rows: Iterable[Row]) -> bytes:
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title=title)
+
+    def text(value: Any) -> Any:
+        # openpyxl turns a string starting with "=" into a formula; a name typed by a
+        # user must stay text (no formula injection into the spreadsheet).
+        if isinstance(value, str) and value.startswith("="):
+            cell = WriteOnlyCell(ws, value=value)
+            cell.data_type = "s"
+            return cell
+        return value
+
     for row in head:
         ws.append(row)
     for row in rows:
-        ws.append(row)
+        ws.append([text(v) for v in row])
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
