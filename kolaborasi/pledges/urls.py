@@ -1,4 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "pledges"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.mine, name="mine"),
+    path("baru/<int:target_id>/", views.pledge_new, name="new"),
+    path("konfirmasi/", views.inbox, name="inbox"),
+    path("semua/", views.everything, name="all"),
+    path("<int:pledge_id>/salurkan/", views.deliver, name="deliver"),
+    path("<int:pledge_id>/batal/", views.cancel, name="cancel"),
+    path("<int:pledge_id>/perpanjang/", views.extend, name="extend"),
+    path("<int:pledge_id>/konfirmasi/", views.confirm, name="confirm"),
+]

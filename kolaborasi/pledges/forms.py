@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kolaborasi.targets.models import Need, Target
+
+
+class NeedChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.aid_type.name} — {_('sisa')} {obj.remaining}"
+
+
+class PledgeForm(forms.Form):
+    need = NeedChoiceField(queryset=Need.objects.none(), label=_("Jenis bantuan"), empty_label=None)
+    quantity = forms.IntegerField(label=_("Jumlah (paket)"), min_value=1, max_value=10_000_000)
+    planned_delivery = forms.DateField(
+        label=_("Rencana tanggal penyaluran"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    contact_name = forms.CharField(label=_("Nama penanggung jawab"), max_length=120)
+    contact_phone = forms.CharField(
+        label=_("Telepon penanggung jawab (tidak ditampilkan publik)"), max_length=40
+    )
+    statement = forms.BooleanField(
+        label=_(
+            "Saya menyatakan berkomitmen menyalurkan bantuan ini sesuai jumlah dan tanggal di atas, "
+            "dan akan mencatat penyalurannya beserta bukti foto."
+        ),
+        required=True,
+        error_messages={"required": _("Centang pernyataan komitmen untuk melanjutkan.")},
+    )
+
+    def __init__(self, *args: Any, target: Target, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["need"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = Need.objects.filter(target=target, aid_type__active=True).select_related("aid_type")
+
+    def clean_planned_delivery(self) -> dt.date:
+        value: dt.date = self.cleaned_data["planned_delivery"]
+        if value < timezone.localdate():
+            raise forms.ValidationError(_("Tanggal rencana penyaluran sudah lewat."))
+        return value
+
+
+class DeliveryForm(forms.Form):
+    quantity = forms.IntegerField(label=_("Jumlah disalurkan"), min_value=1, max_value=10_000_000)
+    delivered_on = forms.DateField(
+        label=_("Tanggal penyaluran"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    evidence = forms.FileField(
+        label=_("Foto bukti (JPEG, PNG atau WebP)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
+
+
+class ExtendForm(forms.Form):
+    planned_delivery = forms.DateField(
+        label=_("Tanggal rencana baru"), widget=forms.DateInput(attrs={"type": "date"})
+    )

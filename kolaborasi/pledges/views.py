@@ -1,0 +1,237 @@
+"""Pledge pages: the pledge form, my organisation's pledges, the coordinator's inbox
+and the operator's overview. Thin: access check, one service call, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import F, Prefetch
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kolaborasi.accounts.access import org_for_request
+from kolaborasi.accounts.models import Organisation, OrgKind
+from kolaborasi.targets.models import Target
+
+from . import services
+from .access import PLEDGING_KINDS, confirmable_pledges_for_org, get_pledge_for_user
+from .evidence import EvidenceRejected
+from .forms import DeliveryForm, ExtendForm, PledgeForm
+from .models import Delivery, Pledge, PledgeStatus
+from .selectors import over_covered_needs, pledges_for_org
+
+
+def _suggestions(need: Any, quantity: int) -> list[dict[str, Any]]:
+    """The finder's alternatives (kolaborasi.targets.selectors), when it is available."""
+    try:
+        from kolaborasi.targets.selectors import finder_suggestions
+    except ImportError:  # pragma: no cover - the finder ships with targets
+        return []
+    try:
+        return finder_suggestions(need.aid_type, quantity, need.target.village_id)[:5]
+    except Exception:  # suggestions are a courtesy; never fail the form over them
+        return []
+
+
+def _pledging_org(request: HttpRequest) -> Organisation:
+    org = org_for_request(request)
+    if org is None or org.kind not in PLEDGING_KINDS:
+        raise PermissionDenied(_("Hanya anggota organisasi donatur atau agregator yang dapat berkomitmen."))
+    return org
+
+
+@login_required
+def pledge_new(request: HttpRequest, target_id: int) -> HttpResponse:
+    target = get_object_or_404(Target.objects.select_related("region", "village"), pk=target_id)
+    org = _pledging_org(request)
+    form = PledgeForm(request.POST or None, target=target)
+    exhausted: dict[str, Any] | None = None
+    if request.method == "POST" and form.is_valid():
+        need = form.cleaned_data["need"]
+        try:
+            pledge = services.pledge_create(
+                actor=request.user,
+                organisation=org,
+                need=need,
+                quantity=form.cleaned_data["quantity"],
+                planned_delivery=form.cleaned_data["planned_delivery"],
+                contact_name=form.cleaned_data["contact_name"],
+                contact_phone=form.cleaned_data["contact_phone"],
+            )
+        except services.NeedExhausted as exc:
+            exhausted = {
+                "remaining": exc.remaining,
+                "need": need,
+                "suggestions": _suggestions(need, form.cleaned_data["quantity"]),
+            }
+            form.add_error(
+                "quantity",
+                _("Jumlah melebihi sisa kebutuhan: tinggal %(n)s.") % {"n": exc.remaining},
+            )
+        except services.PledgeError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("Komitmen #%(id)s tercatat. Terima kasih!") % {"id": pledge.pk})
+            return HttpResponseRedirect("/komitmen/")
+    return TemplateResponse(
+        request,
+        "pledges/new.html",
+        {
+            "target": target,
+            "form": form,
+            "org": org,
+            "exhausted": exhausted,
+            "needs": target.needs.select_related("aid_type"),
+        },
+    )
+
+
+@login_required
+def mine(request: HttpRequest) -> HttpResponse:
+    org = org_for_request(request)
+    pledges: list[Pledge] = []
+    if org is not None:
+        pledges = list(
+            pledges_for_org(org).prefetch_related(
+                Prefetch("deliveries", queryset=Delivery.objects.order_by("delivered_on", "pk"))
+            )[:500]
+        )
+    return TemplateResponse(
+        request,
+        "pledges/mine.html",
+        {
+            "org": org,
+            "pledges": pledges,
+            "can_pledge": org is not None and org.kind in PLEDGING_KINDS,
+            "delivery_form": DeliveryForm(),
+            "extend_form": ExtendForm(),
+        },
+    )
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    org = org_for_request(request)
+    if org is None or org.kind not in (OrgKind.COORDINATOR, OrgKind.OPERATOR):
+        raise PermissionDenied(_("Kotak konfirmasi hanya untuk koordinator wilayah dan operator."))
+    pledges = (
+        confirmable_pledges_for_org(org)
+        .select_related("target", "aid_type", "organisation")
+        .prefetch_related(Prefetch("deliveries", queryset=Delivery.objects.order_by("delivered_on", "pk")))
+        .order_by("updated_at", "pk")[:500]
+    )
+    return TemplateResponse(request, "pledges/inbox.html", {"org": org, "pledges": pledges})
+
+
+@login_required
+def everything(request: HttpRequest) -> HttpResponse:
+    org = org_for_request(request)
+    if org is None or org.kind != OrgKind.OPERATOR:
+        raise PermissionDenied(_("Halaman ini hanya untuk operator."))
+    status = request.GET.get("status", "")
+    qs = Pledge.objects.select_related("target", "aid_type", "organisation").order_by("-created_at", "-pk")
+    if status:
+        qs = qs.filter(status=status)
+    return TemplateResponse(
+        request,
+        "pledges/all.html",
+        {
+            "org": org,
+            "pledges": qs[:500],
+            "total": qs.count(),
+            "status": status,
+            "over_covered": over_covered_needs().annotate(excess=F("held") - F("quantity"))[:500],
+            "status_choices": PledgeStatus.choices,
+        },
+    )
+
+
+def _done(request: HttpRequest, default: str = "/komitmen/") -> HttpResponseRedirect:
+    nxt = request.POST.get("next", "")
+    return HttpResponseRedirect(
+        nxt if nxt in ("/komitmen/", "/komitmen/konfirmasi/", "/komitmen/semua/") else default
+    )
+
+
+@login_required
+@require_POST
+def deliver(request: HttpRequest, pledge_id: int) -> HttpResponse:
+    pledge, org = get_pledge_for_user(request.user, pledge_id, action="deliver")
+    form = DeliveryForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}: {' '.join(str(e) for e in errors)}")
+        return _done(request)
+    upload = form.cleaned_data.get("evidence")
+    try:
+        services.delivery_record(
+            actor=request.user,
+            organisation=org,
+            pledge=pledge,
+            quantity=form.cleaned_data["quantity"],
+            delivered_on=form.cleaned_data["delivered_on"],
+            evidence=upload,
+            evidence_size=upload.size if upload else None,
+        )
+    except (services.PledgeError, EvidenceRejected) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Penyaluran untuk komitmen #%(id)s tercatat.") % {"id": pledge.pk})
+    return _done(request)
+
+
+@login_required
+@require_POST
+def cancel(request: HttpRequest, pledge_id: int) -> HttpResponse:
+    pledge, org = get_pledge_for_user(request.user, pledge_id, action="cancel")
+    try:
+        services.pledge_cancel(actor=request.user, organisation=org, pledge=pledge)
+    except services.PledgeError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("Komitmen #%(id)s dibatalkan; sisanya kembali tersedia.") % {"id": pledge.pk}
+        )
+    return _done(request)
+
+
+@login_required
+@require_POST
+def extend(request: HttpRequest, pledge_id: int) -> HttpResponse:
+    pledge, org = get_pledge_for_user(request.user, pledge_id, action="extend")
+    form = ExtendForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Tanggal rencana baru tidak sah."))
+        return _done(request)
+    try:
+        services.pledge_extend(
+            actor=request.user,
+            organisation=org,
+            pledge=pledge,
+            planned_delivery=form.cleaned_data["planned_delivery"],
+        )
+    except services.PledgeError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Tanggal rencana komitmen #%(id)s diubah.") % {"id": pledge.pk})
+    return _done(request)
+
+
+@login_required
+@require_POST
+def confirm(request: HttpRequest, pledge_id: int) -> HttpResponse:
+    pledge, org = get_pledge_for_user(request.user, pledge_id, action="confirm")
+    try:
+        services.pledge_confirm(actor=request.user, organisation=org, pledge=pledge)
+    except services.PledgeError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Penyaluran komitmen #%(id)s dikonfirmasi.") % {"id": pledge.pk})
+    return _done(request, "/komitmen/konfirmasi/")
