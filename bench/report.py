@@ -73,6 +73,14 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
             ]
         ],
     )
+    if m.get("load_start"):
+        lines += [
+            f"Load average (1, 5, 15 min) at the start: {m['load_start']}; "
+            f"at the end: {m.get('load_end', '?')}. "
+            f"Anything well above {m['cores']} means other work shared the machine during the run "
+            "and every absolute figure is depressed; the ratios to the references are what to read.",
+            "",
+        ]
     setup = results.get("http_setup", {})
     if setup:
         lines += [

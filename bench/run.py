@@ -225,6 +225,7 @@ class Bench:
             "python": platform.python_version(),
             "os": platform.platform(),
             "commit": commit or "?",
+            "load_start": " ".join(f"{x:.1f}" for x in os.getloadavg()),
         }
 
     def registry(self) -> None:
@@ -471,6 +472,7 @@ class Bench:
         finally:
             self.cleanup()
         self.results["seconds"] = time.perf_counter() - started
+        self.results["machine"]["load_end"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
         from bench.report import write_report
 
         paths = write_report(self.results, self.args)
