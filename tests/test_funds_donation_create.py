@@ -52,6 +52,8 @@ def test_donor_records_pending_donation(personas) -> None:  # type: ignore[no-un
         ({"donated_on": "kemarin"}, "donated_on"),
         ({"channel": "bitcoin"}, "channel"),
         ({"reference": "x" * 121}, "reference"),
+        ({"aggregator": 2**70}, "aggregator"),
+        ({"public": "ya"}, "public"),
     ],
 )
 def test_bad_input_is_422_and_changes_nothing(personas, change: dict[str, object], word: str) -> None:  # type: ignore[no-untyped-def]

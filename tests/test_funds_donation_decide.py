@@ -67,4 +67,6 @@ def test_others_cannot_decide(personas, who: str, status: int) -> None:  # type:
         ).status_code
         == 404
     )
+    huge = api_post(Client(), f"/api/v1/donations/{2**70}/confirm", token_for(personas["agus"].organisation))
+    assert huge.status_code == 422  # not a database overflow
     assert Donation.objects.get(pk=pk).status == DonationStatus.PENDING

@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Path, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
 
@@ -39,13 +39,17 @@ from .models import AllocationPlan, Donation, Kinds
 
 router = Router(tags=["funds"])
 
+# Ids are 64-bit in both databases; larger numbers are a 422, not a driver overflow.
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+
 
 class ErrorOut(Schema):
     detail: str
 
 
 class DonationIn(Schema):
-    aggregator: int = Field(..., strict=True, description="id of a verified aggregator")
+    aggregator: int = Field(..., strict=True, ge=1, le=MAX_ID, description="id of a verified aggregator")
     amount: int = Field(..., strict=True, description="whole rupiah, 1 … 100.000.000.000")
     donated_on: dt.date
     reference: str = Field("", max_length=120)
@@ -98,7 +102,7 @@ class PlanIn(Schema):
     region: str = Field(..., min_length=1, max_length=24)
     quantity: int | None = Field(None, strict=True)
     budget: int | None = Field(None, strict=True)
-    template: int | None = Field(None, strict=True)
+    template: int | None = Field(None, strict=True, ge=1, le=MAX_ID)
     min_drop: int = Field(1, strict=True)
     kinds: str = Field("both", description="rw | institutions | both")
 
@@ -217,7 +221,7 @@ def donation_create(request: HttpRequest, payload: DonationIn) -> Status:
     auth=token_auth,
     response={200: DonationOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
 )
-def donation_confirm(request: HttpRequest, donation_id: int) -> dict[str, Any]:
+def donation_confirm(request: HttpRequest, donation_id: Id) -> dict[str, Any]:
     with _errors():
         donation = get_donation_for_org(_org(request), donation_id, decide=True)
         donation = services.donation_confirm(actor=None, donation=donation)
@@ -229,9 +233,7 @@ def donation_confirm(request: HttpRequest, donation_id: int) -> dict[str, Any]:
     auth=token_auth,
     response={200: DonationOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
 )
-def donation_reject(
-    request: HttpRequest, donation_id: int, payload: RejectIn | None = None
-) -> dict[str, Any]:
+def donation_reject(request: HttpRequest, donation_id: Id, payload: RejectIn | None = None) -> dict[str, Any]:
     with _errors():
         donation = get_donation_for_org(_org(request), donation_id, decide=True)
         donation = services.donation_reject(
@@ -258,7 +260,7 @@ def aggregators(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.get("/aggregators/{aggregator_id}", response={200: AggregatorOut, 404: ErrorOut})
-def aggregator_detail(request: HttpRequest, aggregator_id: int) -> dict[str, Any]:
+def aggregator_detail(request: HttpRequest, aggregator_id: Id) -> dict[str, Any]:
     with _errors():
         org = get_aggregator_public(aggregator_id)
     return _aggregator_out(org)
@@ -315,7 +317,7 @@ def plan_create(request: HttpRequest, payload: PlanIn) -> Status:
 
 
 @router.get("/allocation-plans/{plan_id}", auth=token_auth, response={200: PlanOut, 404: ErrorOut})
-def plan_detail(request: HttpRequest, plan_id: int) -> dict[str, Any]:
+def plan_detail(request: HttpRequest, plan_id: Id) -> dict[str, Any]:
     with _errors():
         plan = get_plan_for_org(_org(request), plan_id)
     return _plan_out(plan)
@@ -339,7 +341,7 @@ def _pledge_out(p: Pledge, funding: dict[int, list[dict[str, Any]]]) -> dict[str
     auth=token_auth,
     response={201: CommitOut, 403: ErrorOut, 404: ErrorOut, 409: dict[str, Any], 422: ErrorOut},
 )
-def plan_commit(request: HttpRequest, plan_id: int, payload: CommitIn | None = None) -> Status:
+def plan_commit(request: HttpRequest, plan_id: Id, payload: CommitIn | None = None) -> Status:
     try:
         with _errors():
             plan = get_plan_for_org(_org(request), plan_id)
@@ -379,7 +381,7 @@ def plan_commit(request: HttpRequest, plan_id: int, payload: CommitIn | None = N
     auth=token_auth,
     response={201: PlanOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
 )
-def plan_replan(request: HttpRequest, plan_id: int) -> Status:
+def plan_replan(request: HttpRequest, plan_id: Id) -> Status:
     with _errors():
         plan = get_plan_for_org(_org(request), plan_id)
         require_aggregator(_org(request))
@@ -388,7 +390,7 @@ def plan_replan(request: HttpRequest, plan_id: int) -> Status:
 
 
 @router.get("/targets/{target_id}/funding", response={200: list[FundingOut], 404: ErrorOut})
-def target_funding(request: HttpRequest, target_id: int) -> list[dict[str, Any]]:
+def target_funding(request: HttpRequest, target_id: Id) -> list[dict[str, Any]]:
     """Whose money paid for the packages pledged to this target (public donors by name)."""
     target = Target.objects.filter(pk=target_id).first()
     if target is None:
