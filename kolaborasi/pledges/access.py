@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
+from kolaborasi.accounts.access import coordinator_covers
 from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.targets.models import Target
 
@@ -43,22 +44,10 @@ def covered_codes(org: Organisation) -> list[str]:
     return list(org.regions.values_list("code", flat=True))
 
 
-def target_codes(target: Target) -> set[str]:
-    return {
-        target.region_id,
-        target.village_id,
-        target.district_code,
-        target.city_code,
-        target.province_code,
-    }
-
-
 def org_covers_target(org: Organisation, target: Target) -> bool:
     """A coordinator covers a target when one of its regions is the target's RW or any
-    region above it (kelurahan, kecamatan, kota, provinsi)."""
-    if org.kind != OrgKind.COORDINATOR:
-        return False
-    return org.regions.filter(code__in=target_codes(target)).exists()
+    region above it (kelurahan, kecamatan, kota, provinsi) — accounts' one rule."""
+    return coordinator_covers(org, target.region_id)
 
 
 def targets_in_codes_q(codes: list[str], prefix: str = "target__") -> Q:

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from kolaborasi.accounts.access import coordinator_covers
 from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.audit.services import audit_record
 
@@ -22,20 +23,9 @@ class NeedUpdateError(ValueError):
         self.field = field
 
 
-def _covers(org: Organisation, target: Target) -> bool:
-    codes = {
-        target.region_id,
-        target.village_id,
-        target.district_code,
-        target.city_code,
-        target.province_code,
-    }
-    return org.kind == OrgKind.COORDINATOR and org.regions.filter(code__in=codes).exists()
-
-
 def can_update_need(org: Organisation, target: Target) -> bool:
     """A coordinator for the RWs it covers; an operator anywhere."""
-    return org.kind == OrgKind.OPERATOR or (target.kind == "rw" and _covers(org, target))
+    return org.kind == OrgKind.OPERATOR or (target.kind == "rw" and coordinator_covers(org, target.region_id))
 
 
 def need_update(
