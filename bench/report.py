@@ -155,7 +155,13 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
                 f"{_n(pl['seconds']['planner'], 3)} s (+ {_n(pl['load_seconds'], 2)} s reading needs)",
                 f"reference heap solver (one package at a time): {_n(pl['seconds']['reference'], 3)} s; "
                 "same plan: "
-                + ("yes" if pl["equal"] else f"no, {pl.get('differences')} needs get a different amount"),
+                + (
+                    "yes"
+                    if pl["equal"]
+                    else f"no, {_n(pl.get('differences', 0))} needs get a different amount (mean size of the"
+                    f" needs served: planner {_n(pl.get('mean_need_planner', 0))}, reference"
+                    f" {_n(pl.get('mean_need_reference', 0))})"
+                ),
                 f"{pl['seconds']['reference'] / max(pl['seconds']['planner'], 1e-9):.1f}× faster",
                 "< 2 s (issue 5)",
                 _verdict(None if smoke else total < 2),

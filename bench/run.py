@@ -402,6 +402,12 @@ class Bench:
                 results.append(row)
                 continue
             raw = json.loads(out.read_text())
+            if not raw["records"]:
+                probe = f" (one request alone took {row['probe_ms']:,.0f} ms)" if "probe_ms" in row else ""
+                row["status"] = f"no request finished within {a.duration} s{probe}"
+                results.append(row)
+                log(f"    {row['status']}")
+                continue
             row.update(summarise(raw["records"], sc.ok))
             row["status"] = "measured"
             ids.extend(raw["ids"])
@@ -432,6 +438,7 @@ class Bench:
             return ""
         url = sc.url.replace("{id}", str(prep["target_ids"][0]))
         request = urllib.request.Request(base + url, headers={"Accept-Encoding": "gzip"})  # noqa: S310
+        started = time.perf_counter()
         try:
             with urllib.request.urlopen(request, timeout=60) as resp:  # noqa: S310
                 body = resp.read()
@@ -444,6 +451,7 @@ class Bench:
             )
         except (urllib.error.URLError, TimeoutError) as exc:
             return f"probe failed: {exc}"
+        row["probe_ms"] = (time.perf_counter() - started) * 1000
         raw = gzip.decompress(body) if encoding == "gzip" else body
         row["bytes"] = len(raw)
         row["bytes_gzip"] = len(body) if encoding == "gzip" else len(gzip.compress(body))

@@ -866,6 +866,10 @@ def step_planner(args: argparse.Namespace) -> dict[str, Any]:
     if not out["equal"]:
         a, b = dict(plan), dict(ref)
         out["differences"] = sum(1 for k in set(a) | set(b) if a.get(k) != b.get(k))
+        # Which way do the two break coverage ties? (documented: towards the larger need)
+        size = {nid: qty for nid, qty, _h in needs}
+        out["mean_need_planner"] = sum(size[k] for k in a) / max(1, len(a))
+        out["mean_need_reference"] = sum(size[k] for k in b) / max(1, len(b))
     return out
 
 
