@@ -132,3 +132,15 @@ def test_coordinator_covers_its_regions_and_everything_below(personas) -> None: 
     assert coordinator_covers(lurah, "31.74.05.1003")
     assert not coordinator_covers(lurah, "31.74.05.1004.001")
     assert not coordinator_covers(personas["dina"].organisation, "31.74.05.1003.001")  # donors cover nothing
+
+
+def test_pages_speak_english_when_asked(client: Client, personas) -> None:  # type: ignore[no-untyped-def]
+    page = client.get("/akun/daftar/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Register</button>" in page
+    client.force_login(personas["luar"].user)
+    page = client.get("/akun/organisasi/baru/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Create an organisation" in page
+    assert " Donor</label>" in page
+    assert " Aggregator</label>" in page
+    page = client.get("/akun/organisasi/baru/").content.decode()
+    assert " Donatur</label>" in page

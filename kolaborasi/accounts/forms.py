@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import OrgKind, OrgSubtype, Role
 
@@ -57,7 +58,9 @@ class OrganisationForm(forms.Form):
     are created by operators (admin or `kolaborasi org create`)."""
 
     name = forms.CharField(label=_("Nama organisasi"), max_length=200)
-    kind = forms.ChoiceField(label=_("Jenis"), choices=_KIND_CHOICES, widget=forms.RadioSelect)
+    kind = forms.ChoiceField(
+        label=pgettext_lazy("organisasi", "Jenis"), choices=_KIND_CHOICES, widget=forms.RadioSelect
+    )
     subtype = forms.ChoiceField(
         label=_("Subjenis donatur"),
         choices=[("", "—"), *OrgSubtype.choices],

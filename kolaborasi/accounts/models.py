@@ -1,13 +1,15 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class OrgKind(models.TextChoices):
-    DONOR = "donor", _("Donatur")
-    AGGREGATOR = "aggregator", _("Agregator")
-    OPERATOR = "operator", _("Operator")
-    COORDINATOR = "coordinator", _("Koordinator")
+    # With a context: other apps translate the same words as plural headings.
+    DONOR = "donor", pgettext_lazy("jenis organisasi", "Donatur")
+    AGGREGATOR = "aggregator", pgettext_lazy("jenis organisasi", "Agregator")
+    OPERATOR = "operator", pgettext_lazy("jenis organisasi", "Operator")
+    COORDINATOR = "coordinator", pgettext_lazy("jenis organisasi", "Koordinator")
 
 
 class OrgSubtype(models.TextChoices):
