@@ -63,3 +63,23 @@ def test_bad_input(personas, size, reason, field):
         need_update(actor=oki.user, organisation=oki.organisation, target=target, size=size, reason=reason)
     assert exc.value.field == field
     assert not AuditEvent.objects.filter(action="need.update").exists()
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"), [("ratna", 302), ("oki", 302), ("dina", 403), ("agus", 403), ("luar", 403)]
+)
+def test_need_page(client, personas, who, expected):
+    target = ratna_need().target
+    client.force_login(personas[who].user)
+    assert client.get(f"/komitmen/kebutuhan/{target.pk}/").status_code == (200 if expected == 302 else 403)
+    r = client.post(f"/komitmen/kebutuhan/{target.pk}/", {"size": 77, "reason": "Data kelurahan terbaru"})
+    assert r.status_code == expected
+    assert (Target.objects.get(pk=target.pk).size == 77) is (expected == 302)
+
+
+def test_need_page_requires_reason(client, personas):
+    target = ratna_need().target
+    client.force_login(personas["ratna"].user)
+    r = client.post(f"/komitmen/kebutuhan/{target.pk}/", {"size": 77, "reason": ""})
+    assert r.status_code == 200 and "reason" in r.context["form"].errors
+    assert Target.objects.get(pk=target.pk).size != 77

@@ -63,3 +63,8 @@ class ExtendForm(forms.Form):
     planned_delivery = forms.DateField(
         label=_("Tanggal rencana baru"), widget=forms.DateInput(attrs={"type": "date"})
     )
+
+
+class NeedUpdateForm(forms.Form):
+    size = forms.IntegerField(label=_("Jumlah KK rentan / penghuni"), min_value=0, max_value=10_000_000)
+    reason = forms.CharField(label=_("Alasan perubahan"), max_length=300)

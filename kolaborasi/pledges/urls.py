@@ -8,6 +8,7 @@ urlpatterns = [
     path("baru/<int:target_id>/", views.pledge_new, name="new"),
     path("konfirmasi/", views.inbox, name="inbox"),
     path("semua/", views.everything, name="all"),
+    path("kebutuhan/<int:target_id>/", views.need_edit, name="need_edit"),
     path("<int:pledge_id>/salurkan/", views.deliver, name="deliver"),
     path("<int:pledge_id>/batal/", views.cancel, name="cancel"),
     path("<int:pledge_id>/perpanjang/", views.extend, name="extend"),

@@ -18,11 +18,12 @@ from django.views.decorators.http import require_POST
 from kolaborasi.accounts.access import org_for_request
 from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.targets.models import Target
+from kolaborasi.targets.services import NeedUpdateError, can_update_need, need_update
 
 from . import services
 from .access import PLEDGING_KINDS, confirmable_pledges_for_org, get_pledge_for_user
 from .evidence import EvidenceRejected
-from .forms import DeliveryForm, ExtendForm, PledgeForm
+from .forms import DeliveryForm, ExtendForm, NeedUpdateForm, PledgeForm
 from .models import Delivery, Pledge, PledgeStatus
 from .selectors import over_covered_needs, pledges_for_org
 
@@ -235,3 +236,34 @@ def confirm(request: HttpRequest, pledge_id: int) -> HttpResponse:
     else:
         messages.success(request, _("Penyaluran komitmen #%(id)s dikonfirmasi.") % {"id": pledge.pk})
     return _done(request, "/komitmen/konfirmasi/")
+
+
+@login_required
+def need_edit(request: HttpRequest, target_id: int) -> HttpResponse:
+    """A coordinator corrects the household count of an RW it covers (an operator: any
+    target), with a reason. Pledges are never cancelled by it."""
+    target = get_object_or_404(Target.objects.select_related("village"), pk=target_id)
+    org = org_for_request(request)
+    if org is None or not can_update_need(org, target):
+        raise PermissionDenied(
+            _("Hanya koordinator wilayah ini atau operator yang dapat mengubah kebutuhan.")
+        )
+    form = NeedUpdateForm(request.POST or None, initial={"size": target.size})
+    if request.method == "POST" and form.is_valid():
+        try:
+            need_update(
+                actor=request.user,
+                organisation=org,
+                target=target,
+                size=form.cleaned_data["size"],
+                reason=form.cleaned_data["reason"],
+            )
+        except NeedUpdateError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("Kebutuhan %(name)s diperbarui.") % {"name": target.name})
+            return HttpResponseRedirect(request.path)
+    needs = target.needs.select_related("aid_type").order_by("aid_type__sort_order")
+    return TemplateResponse(
+        request, "pledges/need_edit.html", {"target": target, "form": form, "needs": needs}
+    )
