@@ -64,3 +64,15 @@ def test_charts_are_svg_without_inline_style_or_script(client: Client, chart: st
         assert "<svg" in svg and "<style" not in svg and "<script" not in svg
     assert client.get(f"/data/grafik/{chart}.svg", {"since": "x"}).status_code == 422
     assert client.get(f"/data/grafik/{chart}.svg", {"region": "31.99"}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_village_drills_down_to_its_rws(client: Client) -> None:
+    from kolaborasi.regions.models import Region
+
+    response = client.get("/data/", {"region": "31.74.05.1003"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    for code in Region.objects.filter(parent_id="31.74.05.1003", level="rw").values_list("code", flat=True):
+        assert f"?region={code}" in html
+    assert client.get("/data/", {"region": "31.74.05.1003.001"}).status_code == 200

@@ -124,6 +124,7 @@ def _breakdown_svg(scope: Scope, level: str | None) -> bytes:
         "city": _("Paket berkomitmen per kota/kabupaten"),
         "district": _("Paket berkomitmen per kecamatan"),
         "village": _("Paket berkomitmen per kelurahan/desa"),
+        "rw": _("Paket berkomitmen per RW"),
     }.get(level or "", "")
     ax.set_title(title, loc="left")
     if any(left):

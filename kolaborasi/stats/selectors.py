@@ -499,13 +499,15 @@ def cumulative_by_day(scope: Scope) -> dict[str, list[tuple[date, int]]]:
 
 def breakdown_level(scope: Scope) -> str | None:
     """The level one step below the scope's region used for breakdowns (kota by
-    default); None below the kecamatan (a village is broken down on its own page)."""
+    default), down to the RWs of a village; None for a single RW."""
     if scope.region is None or scope.region.level == Level.PROVINCE:
         return Level.CITY
     if scope.region.level == Level.CITY:
         return Level.DISTRICT
     if scope.region.level == Level.DISTRICT:
         return Level.VILLAGE
+    if scope.region.level == Level.VILLAGE:
+        return Level.RW
     return None
 
 
