@@ -195,3 +195,21 @@ def test_only_verified_aggregators_plan(personas) -> None:  # type: ignore[no-un
     other = token_for(personas["dina"].organisation)
     assert api_post(Client(), f"/api/v1/allocation-plans/{plan_id}/commit", other).status_code == 404
     assert not Pledge.objects.exists()
+
+
+def test_plan_page_shows_table_and_map_points(personas) -> None:  # type: ignore[no-untyped-def]
+    token = token_for(personas["agus"].organisation)
+    plan = api_post(
+        Client(),
+        "/api/v1/allocation-plans",
+        token,
+        {"aid_type": "sembako", "region": CIPULIR, "quantity": 40},
+    ).json()
+    client = Client()
+    client.force_login(personas["agus"].user)
+    resp = client.get(f"/dana/rencana/{plan['id']}/")
+    assert resp.status_code == 200
+    points = resp.context["points"]
+    assert len(points) == len(plan["allocations"])  # RWs placed at their kelurahan's centroid
+    assert sum(p["q"] for p in points) == 40
+    assert 'id="plan-points"' in resp.content.decode() and "funds/plan-map.js" in resp.content.decode()

@@ -212,11 +212,13 @@ def planner(request: HttpRequest) -> HttpResponse:
 
 def _plan_context(plan: AllocationPlan) -> dict[str, Any]:
     lines = list(plan.lines.select_related("target", "target__village", "need").order_by("-quantity", "id"))
-    points = [
-        {"lat": ln.target.lat, "lng": ln.target.lng, "name": ln.target.name, "q": ln.quantity}
-        for ln in lines
-        if ln.target.lat is not None and ln.target.lng is not None
-    ]
+    points = []
+    for ln in lines:
+        # RWs often have no point of their own: fall back to their kelurahan's centroid.
+        lat = ln.target.lat if ln.target.lat is not None else ln.target.village.centroid_lat
+        lng = ln.target.lng if ln.target.lng is not None else ln.target.village.centroid_lng
+        if lat is not None and lng is not None:
+            points.append({"lat": lat, "lng": lng, "name": ln.target.name, "q": ln.quantity})
     cost = plan.total * plan.template.unit_cost if plan.template is not None else None
     return {"plan": plan, "lines": lines, "points": points, "cost": cost}
 
