@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
+from kolaborasi.accounts import selectors as accounts_selectors
 from kolaborasi.accounts.access import coordinator_covers
 from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.targets.models import Target
@@ -33,9 +34,7 @@ PLEDGING_KINDS = (OrgKind.DONOR, OrgKind.AGGREGATOR)
 
 def user_organisations(user: Any) -> list[Organisation]:
     """Organisations the user belongs to (any role), by name."""
-    if not getattr(user, "is_authenticated", False):
-        return []
-    return list(Organisation.objects.filter(memberships__user=user).order_by("name", "pk"))
+    return list(accounts_selectors.user_organisations(user))
 
 
 def covered_codes(org: Organisation) -> list[str]:

@@ -50,6 +50,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, ExpressionWrapper, F, FloatField, Q, QuerySet, Sum
+from django.utils.translation import gettext as _
 
 from kolaborasi.regions.models import Boundary, Level, Region, level_of
 
@@ -523,18 +524,24 @@ def region_children_with_need(region: Region | None, aid_type: AidType) -> list[
 
 def target_pledgers(target_id: int) -> list[dict[str, Any]]:
     """Who has pledged to a target: organisation names and units per aid type, never a
-    person's contact (DESIGN §3.6)."""
+    person's contact or a private person's name (DESIGN §3.6): an individual donor shows
+    as "Donatur perorangan", as in the open-data exports."""
+    from kolaborasi.accounts.models import OrgSubtype
     from kolaborasi.pledges.models import LIVE_STATUSES, Pledge
 
     rows = (
         Pledge.objects.filter(target_id=target_id, status__in=LIVE_STATUSES)
-        .values("organisation__name", "aid_type__name")
+        .values("organisation__name", "organisation__subtype", "aid_type__name")
         .annotate(quantity=Sum("quantity"), delivered=Sum("delivered"))
         .order_by("organisation__name", "aid_type__name")
     )
     return [
         {
-            "organisation": r["organisation__name"],
+            "organisation": (
+                _("Donatur perorangan")
+                if r["organisation__subtype"] == OrgSubtype.INDIVIDUAL
+                else r["organisation__name"]
+            ),
             "aid_type": r["aid_type__name"],
             "quantity": r["quantity"] or 0,
             "delivered": r["delivered"] or 0,

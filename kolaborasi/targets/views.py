@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
+from kolaborasi.accounts.access import coordinator_covers, is_operator
+from kolaborasi.accounts.selectors import user_organisations
 from kolaborasi.regions.models import Level, Region
 
 from . import selectors
@@ -245,6 +247,15 @@ def daftar(request: HttpRequest) -> HttpResponse:
 # --- Sasaran --------------------------------------------------------------------------------
 
 
+def _can_update_need(request: HttpRequest, region_code: str) -> bool:
+    """Show the "update need" link to operators and coordinators covering the target
+    (the need-update page itself enforces the same rule)."""
+    user = request.user
+    if not user.is_authenticated:
+        return False
+    return is_operator(user) or any(coordinator_covers(org, region_code) for org in user_organisations(user))
+
+
 @require_GET
 def sasaran(request: HttpRequest, target_id: int) -> HttpResponse:
     target = selectors.target_get(target_id)
@@ -259,6 +270,9 @@ def sasaran(request: HttpRequest, target_id: int) -> HttpResponse:
             "path": selectors.region_path(region),
             "pledgers": selectors.target_pledgers(target_id),
             "pledge_url": f"/komitmen/baru/{target_id}/",
+            "funding_url": f"/dana/sasaran/{target_id}/",
+            "can_update_need": _can_update_need(request, region.code),
+            "need_update_url": f"/komitmen/kebutuhan/{target_id}/",
         },
     )
 
