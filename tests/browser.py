@@ -88,9 +88,10 @@ def demo_url_fixture(live_server: Any) -> str:
     other transactional test), so the migrations' rows and the demo are put back here
     when missing; when present nothing changes."""
     from kolaborasi.targets.demo import demo_load
+    from tests.boundaries import boundaries_dir
 
     _restore_migration_data()
-    demo_load(log=lambda _msg: None)
+    demo_load(boundaries_dir=boundaries_dir(), log=lambda _msg: None)
     return str(live_server.url)
 
 

@@ -1,6 +1,7 @@
 """Shared fixtures. The test database gets the Jakarta demo once per session (the
-registry for DKI, 2,731 synthetic RWs, institutions and, when ../shared/data is there,
-the reference boundaries); each test then runs in a transaction that is rolled back."""
+registry for DKI, 2,731 synthetic RWs, institutions and boundaries: the reference ones
+from ../shared/data when there, stand-in squares otherwise, see tests/boundaries.py);
+each test then runs in a transaction that is rolled back."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ from django.db import connection
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
     from kolaborasi.targets.demo import demo_load
+    from tests.boundaries import boundaries_dir
 
     with django_db_blocker.unblock():
-        demo_load(log=lambda _msg: None)
+        demo_load(boundaries_dir=boundaries_dir(), log=lambda _msg: None)
     yield
 
 
