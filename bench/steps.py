@@ -816,19 +816,20 @@ def step_sizes(args: argparse.Namespace) -> dict[str, Any]:
 def reference_plan(needs: list[tuple[int, int, int]], stock: int) -> list[tuple[int, int]]:
     """The documented water-filling rule done the obvious way: hand out one package at a
     time to the need with the lowest coverage (held / quantity) before receiving it; ties
-    to the larger need, then the lower id. A heap, O(stock · log n). min_drop = 1."""
+    to the smaller need (as kolaborasi/funds/planner.py documents), then the lower id. A
+    heap, O(stock · log n). min_drop = 1."""
     import heapq
 
-    heap = [(h / qty, -qty, nid, h, qty) for nid, qty, h in needs if qty > 0 and qty > h]
+    heap = [(h / qty, qty, nid, h, qty) for nid, qty, h in needs if qty > 0 and qty > h]
     heapq.heapify(heap)
     given: dict[int, int] = {}
     for _ in range(stock):
         if not heap:
             break
-        _cov, negq, nid, h, qty = heapq.heappop(heap)
+        _cov, tieq, nid, h, qty = heapq.heappop(heap)
         given[nid] = given.get(nid, 0) + 1
         if h + 1 < qty:
-            heapq.heappush(heap, ((h + 1) / qty, negq, nid, h + 1, qty))
+            heapq.heappush(heap, ((h + 1) / qty, tieq, nid, h + 1, qty))
     return sorted(given.items())
 
 
