@@ -128,3 +128,31 @@ def test_unknown_codes_and_ids_are_404(client: Client) -> None:
     assert response.status_code == 404 and "31.99" in response.json()["detail"]
     response = client.get("/api/v1/targets/99999999")
     assert response.status_code == 404 and "detail" in response.json()
+
+
+@pytest.mark.parametrize("region", ["", "31", "31.74", "31.74.05", "31.74.05.1003"])
+@pytest.mark.parametrize("order", ["priority", "name"])
+def test_a_page_costs_the_same_few_queries_whatever_its_size(client: Client, region: str, order: str) -> None:
+    """No query per target or per need (N+1): a page of 1 and a page of 200 run the
+    same number of queries, and the count is still the whole area's."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    params: dict[str, str | int] = {"region": region, "order": order}
+    queries = []
+    for limit in (1, 200):
+        with CaptureQueriesContext(connection) as ctx:
+            body = client.get("/api/v1/targets", {**params, "limit": limit}).json()
+        assert len(body["items"]) == min(limit, body["count"])
+        queries.append(len(ctx.captured_queries))
+    assert queries[0] == queries[1] <= 7
+    q = {"province_code": region} if region.count(".") == 0 else {"city_code": region}
+    if region.count(".") == 2:
+        q = {"district_code": region}
+    elif region.count(".") == 3:
+        q = {"village_id": region}
+    expected = Target.objects.filter(**q).count() if region else Target.objects.count()
+    assert body["count"] == expected
+    # Past the last page the count is still the area's.
+    past = client.get("/api/v1/targets", {**params, "offset": expected + 5}).json()
+    assert past == {"count": expected, "items": []}

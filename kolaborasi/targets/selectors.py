@@ -49,7 +49,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, ExpressionWrapper, F, FloatField, Q, QuerySet, Sum
+from django.db.models import Count, ExpressionWrapper, F, FloatField, Q, QuerySet, Sum, Window
 from django.utils.translation import gettext as _
 
 from kolaborasi.regions.models import Boundary, Level, Region, level_of
@@ -147,73 +147,127 @@ def targets_list(
     q = q.strip()
     if q:
         needs = needs.filter(Q(target__name__icontains=q) | Q(target__village__name__icontains=q))
-    count = needs.count()
     if order == "name":
         needs = needs.order_by("target__name", "target_id")
     else:
         needs = needs.order_by(*priority_order(region))
-    ids = list(needs.values_list("target_id", flat=True)[offset : offset + limit])
+    if region is not None and region.level != Level.PROVINCE:
+        # A kota or smaller: the area's needs are read and sorted anyway (see
+        # priority_order), so the count rides along as a window over the same rows: one
+        # pass instead of a second join over the whole area just to count it.
+        page = needs.annotate(total=Window(Count("*"))).values_list("target_id", "total")
+        rows = list(page[offset : offset + limit])
+        count = rows[0][1] if rows else (needs.count() if offset else 0)
+        ids = [target_id for target_id, _total in rows]
+    else:
+        # Nationally or for a province the page is an index walk that stops after one
+        # page; a window count would force reading and sorting every need instead.
+        count = needs.count()
+        ids = list(needs.values_list("target_id", flat=True)[offset : offset + limit])
     return TargetPage(count=count, items=targets_serialise(ids), aid_type=aid)
+
+
+_TARGET_FIELDS = (
+    "id",
+    "kind",
+    "name",
+    "size",
+    "lat",
+    "lng",
+    "synthetic",
+    "head_name",
+    "address",
+    "source",
+    "as_of",
+    "region_id",
+    "region__name",
+    "region__level",
+    "region__centroid_lat",
+    "region__centroid_lng",
+    "village_id",
+    "village__name",
+    "district_code",
+    "city_code",
+)
+_NEED_FIELDS = (
+    "target_id",
+    "quantity",
+    "held",
+    "delivered",
+    "confirmed",
+    "remaining",
+    "aid_type__slug",
+    "aid_type__name",
+    "aid_type__unit",
+)
 
 
 def targets_serialise(ids: Iterable[int]) -> list[dict[str, Any]]:
     """Serialise targets (in the given order) with their needs per active aid type and
-    the names of their kota / kecamatan / kelurahan. A fixed number of queries."""
+    the names of their kota / kecamatan / kelurahan. Three queries whatever the number
+    of targets, reading plain rows (no model instances: a page of 200 targets would
+    otherwise build ~1,800 of them)."""
     ids = list(ids)
     if not ids:
         return []
-    targets = {t.pk: t for t in Target.objects.filter(pk__in=ids).select_related("region", "village")}
-    needs: dict[int, list[Need]] = defaultdict(list)
+    targets = {row["id"]: row for row in Target.objects.filter(pk__in=ids).order_by().values(*_TARGET_FIELDS)}
+    needs: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for need in (
         Need.objects.filter(target_id__in=ids, aid_type__active=True)
-        .select_related("aid_type")
         .order_by("aid_type__sort_order", "aid_type__slug")
+        .values(*_NEED_FIELDS)
     ):
-        needs[need.target_id].append(need)
-    codes = {t.district_code for t in targets.values()} | {t.city_code for t in targets.values()}
-    names = dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
+        needs[need["target_id"]].append(need)
+    codes = {t["district_code"] for t in targets.values()} | {t["city_code"] for t in targets.values()}
+    names = dict(Region.objects.filter(code__in=codes).order_by().values_list("code", "name"))
     return [target_dict(targets[i], needs[i], names) for i in ids if i in targets]
 
 
-def need_dict(need: Need) -> dict[str, Any]:
+def need_dict(need: dict[str, Any]) -> dict[str, Any]:
+    """One need (a row of ``_NEED_FIELDS``) as the API and the pages show it."""
+    quantity, held = need["quantity"], need["held"]
     return {
-        "aid_type": need.aid_type.slug,
-        "aid_type_name": need.aid_type.name,
-        "unit": need.aid_type.unit,
-        "need": need.quantity,
+        "aid_type": need["aid_type__slug"],
+        "aid_type_name": need["aid_type__name"],
+        "unit": need["aid_type__unit"],
+        "need": quantity,
         # Units held by live pledges, delivered ones included (remaining = need - committed).
-        "committed": need.held,
-        "delivered": need.delivered,
-        "confirmed": need.confirmed,
-        "remaining": need.remaining,
-        "coverage": round(min(need.held / need.quantity, 1.0), 4) if need.quantity else 1.0,
+        "committed": held,
+        "delivered": need["delivered"],
+        "confirmed": need["confirmed"],
+        "remaining": need["remaining"],
+        "coverage": round(min(held / quantity, 1.0), 4) if quantity else 1.0,
     }
 
 
-def target_dict(target: Target, needs: list[Need], names: dict[str, str]) -> dict[str, Any]:
-    region = target.region
+def target_dict(target: dict[str, Any], needs: list[dict[str, Any]], names: dict[str, str]) -> dict[str, Any]:
+    """One target (a row of ``_TARGET_FIELDS``) with its needs, as the API and pages show it."""
     coordinates = None
-    if target.lat is not None and target.lng is not None:
-        coordinates = {"lat": target.lat, "lng": target.lng}
-    elif region.centroid_lat is not None and region.centroid_lng is not None:
-        coordinates = {"lat": region.centroid_lat, "lng": region.centroid_lng}
+    if target["lat"] is not None and target["lng"] is not None:
+        coordinates = {"lat": target["lat"], "lng": target["lng"]}
+    elif target["region__centroid_lat"] is not None and target["region__centroid_lng"] is not None:
+        coordinates = {"lat": target["region__centroid_lat"], "lng": target["region__centroid_lng"]}
     return {
-        "id": target.pk,
-        "kind": target.kind,
-        "kind_label": str(TargetKind(target.kind).label),
-        "name": target.name,
-        "region": {"code": region.code, "name": region.name, "level": region.level},
-        "size": target.size,
+        "id": target["id"],
+        "kind": target["kind"],
+        "kind_label": str(TargetKind(target["kind"]).label),
+        "name": target["name"],
+        "region": {
+            "code": target["region_id"],
+            "name": target["region__name"],
+            "level": target["region__level"],
+        },
+        "size": target["size"],
         "coordinates": coordinates,
         "needs": [need_dict(n) for n in needs],
-        "synthetic": target.synthetic,
-        "head_name": target.head_name,
-        "address": target.address,
-        "source": target.source,
-        "as_of": target.as_of,
-        "village": {"code": target.village_id, "name": target.village.name},
-        "district": {"code": target.district_code, "name": names.get(target.district_code, "")},
-        "city": {"code": target.city_code, "name": names.get(target.city_code, "")},
+        "synthetic": target["synthetic"],
+        "head_name": target["head_name"],
+        "address": target["address"],
+        "source": target["source"],
+        "as_of": target["as_of"],
+        "village": {"code": target["village_id"], "name": target["village__name"]},
+        "district": {"code": target["district_code"], "name": names.get(target["district_code"], "")},
+        "city": {"code": target["city_code"], "name": names.get(target["city_code"], "")},
     }
 
 
