@@ -327,12 +327,18 @@ def _area_groups(aid: AidType, region: Region | None, column: str, quantity: int
     return groups
 
 
-def finder_suggestions(aid_type: AidType, quantity: int, region_code: str | None) -> list[dict[str, Any]]:
-    """Where to take ``quantity`` units of ``aid_type`` in the area (see the module
-    docstring for the rule). Raises Region.DoesNotExist for an unknown code."""
+def finder_suggestions(
+    aid_type: AidType, quantity: int, region_code: str | Region | None
+) -> list[dict[str, Any]]:
+    """Where to take ``quantity`` units of ``aid_type`` in the area (a code, or the Region
+    when the caller has it already; see the module docstring for the rule). Raises
+    Region.DoesNotExist for an unknown code."""
     if quantity <= 0:
         raise ValueError("quantity must be positive")
-    region = Region.objects.get(code=region_code) if region_code else None
+    if isinstance(region_code, Region):
+        region: Region | None = region_code
+    else:
+        region = Region.objects.get(code=region_code) if region_code else None
     singles = list(
         priority_needs(aid_type, region)
         .filter(remaining__gte=quantity)
