@@ -838,23 +838,25 @@ def step_planner(args: argparse.Namespace) -> dict[str, Any]:
         from kolaborasi.funds.planner import plan_allocation
     except ImportError:
         return {"available": False}
+    from kolaborasi.funds.selectors import plan_needs
+    from kolaborasi.targets.models import AidType
+
     out: dict[str, Any] = {"available": True, "stock": args.stock}
+    # The needs are read the way plan_create reads them (every sembako need of an RW with
+    # unmet units, the whole country): the reading figure is the application's own.
+    sembako = AidType.objects.get(slug="sembako")
     start = time.perf_counter()
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT n.id, n.quantity, n.held FROM targets_need n"
-            " JOIN targets_aidtype a ON a.id = n.aid_type_id JOIN targets_target t ON t.id = n.target_id"
-            " WHERE a.slug = 'sembako' AND t.kind = 'rw' AND n.quantity > n.held"
-        )
-        needs = [(int(a), int(b), int(c)) for a, b, c in cur.fetchall()]
+    rows = plan_needs(aid_type=sembako, region=None, kinds="rw")
     out["load_seconds"] = time.perf_counter() - start
+    planner_input = rows[:, :3]
+    needs = [(int(a), int(b), int(c)) for a, b, c in planner_input.tolist()]  # for the reference
     out["needs"] = len(needs)
     times: dict[str, list[float]] = {"planner": [], "reference": []}
     plan: list[tuple[int, int]] = []
     ref: list[tuple[int, int]] = []
     for _round in range(args.rounds):
         start = time.perf_counter()
-        plan = plan_allocation(needs, args.stock)
+        plan = plan_allocation(planner_input, args.stock)
         times["planner"].append(time.perf_counter() - start)
         start = time.perf_counter()
         ref = reference_plan(needs, args.stock)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db.models import F
+from django.db.models import F, Q
 from django.test import Client
 
 from kolaborasi.funds import services
@@ -213,3 +213,36 @@ def test_plan_page_shows_table_and_map_points(personas) -> None:  # type: ignore
     assert len(points) == len(plan["allocations"])  # RWs placed at their kelurahan's centroid
     assert sum(p["q"] for p in points) == 40
     assert 'id="plan-points"' in resp.content.decode() and "funds/plan-map.js" in resp.content.decode()
+
+
+@pytest.mark.parametrize(("kinds", "expect_rw"), [("rw", True), ("institutions", False), ("both", None)])
+def test_kinds_choose_rws_institutions_or_both(personas, kinds: str, expect_rw: bool | None) -> None:  # type: ignore[no-untyped-def]
+    """A stock larger than the area's need is spread over exactly the needs of the kinds
+    asked for, each to its own target, never beyond what remains."""
+    from kolaborasi.targets.models import Target, TargetKind
+
+    district = "31.74.05"
+    token = token_for(personas["agus"].organisation)
+    needs = Need.objects.filter(target__district_code=district, aid_type__slug="sembako", remaining__gt=0)
+    if expect_rw is not None:
+        rw = Q(target__kind=TargetKind.RW)
+        needs = needs.filter(rw if expect_rw else ~rw)
+    total = sum(needs.values_list("remaining", flat=True))
+    assert total > 0
+    body = {"aid_type": "sembako", "region": district, "quantity": 50_000, "kinds": kinds}
+    resp = api_post(Client(), "/api/v1/allocation-plans", token, body)
+    assert resp.status_code == 201, resp.content
+    plan = resp.json()
+    given = {a["need"]: a for a in plan["allocations"]}
+    assert set(given) == set(needs.values_list("id", flat=True))
+    assert plan["total"] == min(50_000, total)
+    for need in needs:
+        assert given[need.pk]["target"] == need.target_id
+        assert given[need.pk]["quantity"] == need.remaining
+    kinds_seen = set(
+        Target.objects.filter(pk__in=[a["target"] for a in given.values()]).values_list("kind", flat=True)
+    )
+    if expect_rw is True:
+        assert kinds_seen == {TargetKind.RW}
+    elif expect_rw is False:
+        assert TargetKind.RW not in kinds_seen and kinds_seen

@@ -143,13 +143,15 @@ def _fill(h: _I, q: _I, r: _I, d: _I, stock: int) -> _I:
     return x
 
 
-def plan_allocation(needs: Sequence[NeedTuple], stock: int, min_drop: int = 1) -> list[tuple[int, int]]:
-    """Split ``stock`` packages over ``needs`` ``(need_id, quantity, held)``.
+def plan_allocation(needs: Sequence[NeedTuple] | _I, stock: int, min_drop: int = 1) -> list[tuple[int, int]]:
+    """Split ``stock`` packages over ``needs`` ``(need_id, quantity, held)``: tuples, or
+    an ``(n, 3)`` integer array (what ``funds.selectors.plan_needs`` reads, no per-row
+    Python objects).
 
     Returns ``[(need_id, units)]`` for the needs that receive something, ordered by
     need id. Pure: no database, so it can be benchmarked and property-tested directly.
     """
-    if stock <= 0 or not needs:
+    if stock <= 0 or len(needs) == 0:
         return []
     min_drop = max(1, int(min_drop))
     if isinstance(needs, np.ndarray):

@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import F, Q, QuerySet, Sum
+import numpy as np
+import numpy.typing as npt
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 
 from kolaborasi.regions.models import Level, level_of
 
@@ -68,17 +71,47 @@ def funds_summary(
     }
 
 
-def plan_needs(*, aid_type: Any, region: Any, kinds: str) -> list[tuple[int, int, int]]:
-    """(need_id, quantity, held) of every need with unmet units of ``aid_type`` under
-    ``region`` — plain tuples, the planner's input (cheap even for ~400k rows)."""
-    from kolaborasi.targets.models import INSTITUTION_KINDS, Need, TargetKind
+def plan_needs(*, aid_type: Any, region: Any, kinds: str) -> npt.NDArray[np.int64]:
+    """Every need with unmet units of ``aid_type`` under ``region`` (``None``: the whole
+    country) as an ``(n, 4)`` int64 array of rows ``(need_id, quantity, held, target_id)``
+    in no particular order (the planner's result does not depend on it) — the planner's
+    input is its first three columns.
 
-    qs = Need.objects.filter(target_region_q(region, "target__"), aid_type=aid_type, remaining__gt=0)
+    Read for ~400k needs in well under a second: no model instances and no Python tuple
+    per row (columns go straight into numpy), and the target conditions are one
+    ``EXISTS`` on ``targets_target`` so the country-wide RW read is an anti-join against
+    the few institutions (partial index ``target_institution_idx``) instead of a join
+    with every RW."""
+    from kolaborasi.targets.models import INSTITUTION_KINDS, Need, Target, TargetKind
+
+    targets = Target.objects.filter(pk=OuterRef("target_id"))
+    if region is not None:
+        targets = targets.filter(target_region_q(region))
+    qs = Need.objects.filter(aid_type=aid_type, remaining__gt=0)
     if kinds == "rw":
-        qs = qs.filter(target__kind=TargetKind.RW)
+        if region is None:
+            qs = qs.filter(~Exists(targets.exclude(kind=TargetKind.RW)))
+        else:
+            qs = qs.filter(Exists(targets.filter(kind=TargetKind.RW)))
     elif kinds == "institutions":
-        qs = qs.filter(target__kind__in=INSTITUTION_KINDS)
-    return list(qs.values_list("id", "quantity", "held"))
+        qs = qs.filter(Exists(targets.filter(kind__in=INSTITUTION_KINDS)))
+    elif region is not None:
+        qs = qs.filter(Exists(targets))
+    rows = qs.order_by().values_list("id", "quantity", "held", "target_id")
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            # One row of four arrays (aggregated in the same pass, so aligned row by
+            # row): the driver decodes each array in one go. ``sql`` is the ORM's own
+            # compiled query; every value is in ``params``.
+            arrays = f"SELECT array_agg(c0), array_agg(c1), array_agg(c2), array_agg(c3) FROM ({sql}) AS s(c0, c1, c2, c3)"  # noqa: S608, E501
+            cur.execute(arrays, params)
+            columns = cur.fetchone()
+            if columns is None or columns[0] is None:
+                return np.empty((0, 4), dtype=np.int64)
+            return np.column_stack([np.asarray(c, dtype=np.int64) for c in columns])
+        cur.execute(sql, params)
+        return np.array(cur.fetchall(), dtype=np.int64).reshape(-1, 4)
 
 
 def aggregator_funds(aggregator: Any) -> dict[str, int]:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import numpy as np
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
@@ -508,16 +509,19 @@ def plan_create(
         if stock * template.unit_cost > balance:
             raise InsufficientFunds(stock * template.unit_cost, balance)
     needs = plan_needs(aid_type=aid_type, region=region, kinds=kinds)
-    if not needs:
+    if len(needs) == 0:
         raise FundsError(
             f"region: tidak ada kebutuhan {aid_type.slug} yang belum terpenuhi di {region.code} "
             "(no unmet need in this area)",
             field="region",
         )
-    split = plan_allocation(needs, stock, min_drop)
+    split = plan_allocation(needs[:, :3], stock, min_drop)
     if not split:
         raise FundsError("min_drop: tidak ada sasaran yang dapat menerima (no target can receive this drop)")
-    target_of = dict(Need.objects.filter(pk__in=[n for n, _q in split]).values_list("id", "target_id"))
+    # The target of each need that receives something, from the rows already read.
+    by_id = np.argsort(needs[:, 0])
+    at = by_id[np.searchsorted(needs[by_id, 0], [n for n, _q in split])]
+    target_of = dict(zip(needs[at, 0].tolist(), needs[at, 3].tolist(), strict=True))
     with transaction.atomic():
         plan = AllocationPlan.objects.create(
             aggregator=aggregator,
