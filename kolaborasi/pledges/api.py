@@ -25,13 +25,12 @@ from pydantic import ValidationError as PydanticValidationError
 
 from kolaborasi.accounts.auth import token_auth
 from kolaborasi.accounts.models import Organisation
-from kolaborasi.targets.models import Need
 
 from . import services
 from .access import PLEDGING_KINDS, get_pledge_for_org
 from .evidence import EvidenceRejected
 from .models import Delivery, IdempotencyKey, Pledge, PledgeStatus
-from .selectors import pledges_for_org
+from .selectors import need_for_pledge, pledges_for_org
 
 router = Router(tags=["pledges"], auth=token_auth)
 
@@ -91,12 +90,13 @@ class ConflictOut(Schema):
 ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
-def pledge_out(pledge: Pledge) -> dict[str, Any]:
+def pledge_out(pledge: Pledge, *, aid_type: str = "") -> dict[str, Any]:
+    """The API's pledge; ``aid_type`` (the slug) when the caller already knows it."""
     return {
         "id": pledge.pk,
         "status": pledge.status,
         "target": pledge.target_id,
-        "aid_type": pledge.aid_type.slug,
+        "aid_type": aid_type or pledge.aid_type.slug,
         "quantity": pledge.quantity,
         "delivered": pledge.delivered,
         "confirmed": pledge.confirmed,
@@ -178,11 +178,7 @@ def pledge_create(
         replay = _replay(org, key, body_hash)
         if replay is not None:
             return replay
-    need = (
-        Need.objects.select_related("target")
-        .filter(target_id=payload.target, aid_type__slug=payload.aid_type)
-        .first()
-    )
+    need = need_for_pledge(payload.target, payload.aid_type)
     if need is None:
         raise HttpError(
             422,
@@ -200,7 +196,7 @@ def pledge_create(
                 contact_name=payload.contact_name,
                 contact_phone=payload.contact_phone,
             )
-            body = pledge_out(pledge)
+            body = pledge_out(pledge, aid_type=payload.aid_type)
             if key:
                 IdempotencyKey.objects.create(
                     organisation=org,

@@ -6,7 +6,8 @@ from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from kolaborasi.accounts.models import Organisation
-from kolaborasi.targets.models import Need
+from kolaborasi.core.sql import table
+from kolaborasi.targets.models import AidType, Need
 
 from .models import Pledge
 
@@ -16,6 +17,20 @@ def pledges_for_org(org: Organisation, *, status: str | None = None) -> QuerySet
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-created_at", "-pk")
+
+
+def need_for_pledge(target_id: int, aid_type: str) -> Need | None:
+    """The need of ``target_id`` for the aid type with slug ``aid_type``: only the columns
+    a pledge needs (id, target, aid type), in one raw query — every API pledge starts
+    here, and building the equivalent ORM query cost three times running it."""
+    found = list(Need.objects.raw(_NEED_FOR_PLEDGE, [target_id, aid_type]))
+    return found[0] if found else None
+
+
+_NEED_FOR_PLEDGE = (
+    f"SELECT n.id, n.target_id, n.aid_type_id FROM {table(Need)} n"  # noqa: S608 (names only)
+    f" JOIN {table(AidType)} a ON a.id = n.aid_type_id WHERE n.target_id = %s AND a.slug = %s"
+)
 
 
 def need_counters_recomputed(need_ids: list[int] | None = None) -> dict[int, tuple[int, int, int]]:

@@ -25,12 +25,13 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from kolaborasi.accounts.models import Membership, Organisation, OrgKind
 from kolaborasi.audit.services import audit_record
+from kolaborasi.core.sql import Inserter, column, table
 from kolaborasi.targets.models import Need
 
 from .access import PLEDGING_KINDS, org_covers_target
@@ -145,10 +146,17 @@ def _check_planned(planned_delivery: Any, today: dt.date) -> dt.date:
 
 
 def _reserve(need_id: int, quantity: int) -> bool:
-    """§3.1: take ``quantity`` units if — and only if — they still fit, in one statement."""
-    return bool(
-        Need.objects.filter(pk=need_id, quantity__gte=F("held") + quantity).update(held=F("held") + quantity)
-    )
+    """§3.1: take ``quantity`` units if — and only if — they still fit, in one statement
+    (prebuilt: the hottest statement of the platform)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_RESERVE, [quantity, need_id, quantity])
+        return cursor.rowcount == 1
+
+
+_RESERVE = "UPDATE {need} SET {held} = {held} + %s WHERE {id} = %s AND {quantity} >= {held} + %s".format(  # noqa: S608
+    need=table(Need), held=column(Need, "held"), id=column(Need, "id"), quantity=column(Need, "quantity")
+)
+_insert_pledge = Inserter(Pledge)
 
 
 def _remaining(need_id: int) -> int:
@@ -171,21 +179,31 @@ def pledge_create(
     _check_pledger(organisation)
     quantity = _check_quantity(quantity)
     planned_delivery = _check_planned(planned_delivery, _today(today))
-    with transaction.atomic():
-        if not _reserve(need.pk, quantity):
-            raise NeedExhausted(_remaining(need.pk))
-        pledge = Pledge.objects.create(
-            organisation=organisation,
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
-            need=need,
-            target_id=need.target_id,
-            aid_type_id=need.aid_type_id,
-            quantity=quantity,
-            planned_delivery=planned_delivery,
-            contact_name=contact_name[:120],
-            contact_phone=contact_phone[:40],
-        )
-        _audit(actor, organisation, "pledge.create", pledge, None)
+    # No savepoint when nested (the API's transaction, a funded pledge): two round trips
+    # fewer. So nothing may fail inside the block: when the units do not fit, nothing
+    # has been written, the block ends normally and NeedExhausted is raised after it,
+    # leaving a caller's transaction usable.
+    with transaction.atomic(savepoint=False):
+        reserved = _reserve(need.pk, quantity)
+        if reserved:
+            pledge = _insert_pledge(
+                Pledge(
+                    organisation=organisation,
+                    created_by=actor if getattr(actor, "is_authenticated", False) else None,
+                    need=need,
+                    target_id=need.target_id,
+                    aid_type_id=need.aid_type_id,
+                    quantity=quantity,
+                    planned_delivery=planned_delivery,
+                    contact_name=contact_name[:120],
+                    contact_phone=contact_phone[:40],
+                )
+            )
+            _audit(actor, organisation, "pledge.create", pledge, None)
+        else:
+            remaining = _remaining(need.pk)
+    if not reserved:
+        raise NeedExhausted(remaining)
     return pledge
 
 
