@@ -30,19 +30,36 @@ region codes copied onto the target row, so "under this region" is one indexed
 equality) and a date range on the pledge's ``created_at`` (inclusive days in the site's
 time zone, Asia/Jakarta by default).
 
+How it is computed (the same figures either way; ``tests/test_stats_fast_path.py``
+compares the two on randomized histories, on SQLite and PostgreSQL):
+
+- Without a date range, pledged/delivered/confirmed, reach and rws_met are read from the
+  need counters ``Need.held/delivered/confirmed``, which ``pledges.services`` keeps equal
+  to the sums over each need's pledges in the same transaction as every pledge write (a
+  need has held > 0 exactly when one of its pledges holds ≥ 1 unit). That is one pass over
+  the needs (and their targets) instead of over every pledge; collaborators in the whole
+  country are one index probe per organisation. Partial indexes (migration
+  ``stats.0001``) cover the rows these queries count.
+- With a date range (``since``/``until``), only pledges created in it count, so the
+  figures are summed from those pledges.
+
 Freshness ("every committed write shows within 5 seconds"): results are cached under a
-key made of the parameters (Django's cache: local memory, or Redis shared by every app
-server). ``as_of`` is the moment the rows were read, so a result includes every write
-committed before its ``as_of``. A result older than ``STATS_FRESH_SECONDS`` (2 s) is
-recomputed by one request while concurrent requests keep getting it (no stampede of
-identical aggregate queries), and a result older than ``STATS_MAX_AGE_SECONDS`` (4.5 s,
-measured from ``as_of``) is never served: every request then computes. So a committed
-write shows within 4.5 s, however long one computation takes.
+key made of the parameters (Django's cache: local memory per app process, or Redis shared
+by every app server), together with the JSON body the API answers, so a cached answer is
+the stored bytes with no database query. ``as_of`` is the moment the rows were read, so a
+result includes every write committed before its ``as_of``. A result older than
+``STATS_FRESH_SECONDS`` (2 s) is recomputed by one request while concurrent requests keep
+getting it (no stampede of identical aggregate queries), and a result older than
+``STATS_MAX_AGE_SECONDS`` (4.5 s, measured from ``as_of``) is never served: every request
+then computes. So a committed write shows within 4.5 s (tested on the cache entries in
+``tests/test_stats_summary.py``); a national computation takes well under that (about a
+second on the 2-core benchmark machine under load, ~1M pledges), a kota in ~0.1 s.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import time as clock
 from collections import defaultdict
@@ -53,7 +70,8 @@ from typing import Any, TypedDict
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -138,18 +156,39 @@ def parse_date(field: str, value: str | None) -> date | None:
         ) from None
 
 
-def get_region(field: str, code: str | None) -> Region | None:
+def region_code(field: str, code: str | None) -> str | None:
+    """The region code of the input, stripped, if it has the form of one (422 if not);
+    whether such a region exists is ``get_region``'s question."""
     if code is None or code.strip() == "":
         return None
     code = code.strip()
     if level_of(code) is None or len(code) > 24 or not all(part.isdigit() for part in code.split(".")):
         raise ScopeError(field, _("%(code)r bukan kode wilayah (not a region code)") % {"code": code})
+    return code
+
+
+def get_region(field: str, code: str | None) -> Region | None:
+    code = region_code(field, code)
+    if code is None:
+        return None
     region = Region.objects.filter(code=code).first()
     if region is None:
         raise ScopeError(
             field, _("wilayah %(code)r tidak ditemukan (unknown region code)") % {"code": code}, 404
         )
     return region
+
+
+def parse_dates(since: str | None, until: str | None) -> tuple[date | None, date | None]:
+    since_d = parse_date("since", since)
+    until_d = parse_date("until", until)
+    if since_d and until_d and since_d > until_d:
+        raise ScopeError(
+            "since",
+            _("tanggal awal %(since)s sesudah tanggal akhir %(until)s (reversed range)")
+            % {"since": since_d, "until": until_d},
+        )
+    return since_d, until_d
 
 
 def parse_scope(
@@ -160,15 +199,19 @@ def parse_scope(
     region_field: str = "region",
 ) -> Scope:
     """Validate filter input (shared by API, pages and exports)."""
-    since_d = parse_date("since", since)
-    until_d = parse_date("until", until)
-    if since_d and until_d and since_d > until_d:
-        raise ScopeError(
-            "since",
-            _("tanggal awal %(since)s sesudah tanggal akhir %(until)s (reversed range)")
-            % {"since": since_d, "until": until_d},
-        )
+    since_d, until_d = parse_dates(since, until)
     return Scope(region=get_region(region_field, region), since=since_d, until=until_d)
+
+
+def scope_key(
+    region: str | None, since: str | None, until: str | None, *, region_field: str = "region"
+) -> str:
+    """``parse_scope(...).key()`` without the database: the same validation (dates, range,
+    the form of the region code) except whether the region exists, so that a cached
+    answer needs no query. Existence is checked by ``parse_scope`` when the figures are
+    computed, and an unknown code (404) is never cached."""
+    since_d, until_d = parse_dates(since, until)
+    return f"{region_code(region_field, region) or ''}|{since_d or ''}|{until_d or ''}"
 
 
 def target_column(region: Region) -> str:
@@ -258,24 +301,43 @@ def _funds(region: Region | None, since: date | None, until: date | None) -> Fun
     return {"donated": int(result["donated"]), "confirmed": int(result["confirmed"])}
 
 
-def _donation_partners(scope: Scope, group_col: str | None) -> dict[str | None, set[int]]:
-    """Donor and aggregator ids of confirmed donations in ``scope`` (by ``donated_on``),
-    per group. Without an area and grouping: every confirmed donation. With an area: the
-    donations whose money was spent on pledges under it (as ``funds_summary`` counts)."""
+def _funds_by_region(scope: Scope, group_col: str) -> dict[str, Funds]:
+    """``funds_summary(region=R, since, until)`` for every region R of one level under
+    ``scope.region`` in one grouped query instead of one per region: the money of the
+    donations in the date range spent on pledges under R, net of refunds (see
+    ``kolaborasi.funds.selectors.funds_summary``; the tests compare the two)."""
     try:
-        from kolaborasi.funds.models import Donation, DonationStatus, PledgeFunding
+        from kolaborasi.funds.models import PledgeFunding
+    except ImportError:  # pragma: no cover - funds not installed
+        return {}
+    fundings = PledgeFunding.objects.all()
+    if scope.region is not None:
+        fundings = fundings.filter(**{f"pledge__target__{target_column(scope.region)}": scope.region.code})
+    if scope.since:
+        fundings = fundings.filter(donation__donated_on__gte=scope.since)
+    if scope.until:
+        fundings = fundings.filter(donation__donated_on__lte=scope.until)
+    out: dict[str, Funds] = {}
+    for row in (
+        fundings.values(f"pledge__target__{group_col}")
+        .order_by()
+        .annotate(amount=Sum("amount"), refunded=Sum("refunded"))
+    ):
+        spent = int(row["amount"] or 0) - int(row["refunded"] or 0)
+        out[row[f"pledge__target__{group_col}"]] = {"donated": spent, "confirmed": spent}
+    return out
+
+
+def _donation_partners(scope: Scope, group_col: str | None) -> dict[str | None, set[int]]:
+    """Donor and aggregator ids of confirmed donations whose money was spent on pledges
+    under ``scope.region`` (by ``donated_on``), per value of the Target column
+    ``group_col``, as ``funds_summary`` counts money in an area. (Without an area and a
+    grouping every confirmed donation counts: see ``_national_collaborators``.)"""
+    try:
+        from kolaborasi.funds.models import DonationStatus, PledgeFunding
     except ImportError:  # pragma: no cover - funds not installed
         return {}
     out: dict[str | None, set[int]] = defaultdict(set)
-    if scope.region is None and group_col is None:
-        donations = Donation.objects.filter(status=DonationStatus.CONFIRMED)
-        if scope.since:
-            donations = donations.filter(donated_on__gte=scope.since)
-        if scope.until:
-            donations = donations.filter(donated_on__lte=scope.until)
-        for donor_id, aggregator_id in donations.values_list("donor_id", "aggregator_id").distinct():
-            out[None].update((donor_id, aggregator_id))
-        return out
     # A slice fully refunded (its pledge cancelled/expired) paid for nothing here.
     fundings = PledgeFunding.objects.filter(
         donation__status=DonationStatus.CONFIRMED, amount__gt=F("refunded")
@@ -287,7 +349,9 @@ def _donation_partners(scope: Scope, group_col: str | None) -> dict[str | None, 
     if scope.until:
         fundings = fundings.filter(donation__donated_on__lte=scope.until)
     gfield = [f"pledge__target__{group_col}"] if group_col else []
-    for row in fundings.values(*gfield, "donation__donor_id", "donation__aggregator_id").distinct():
+    for row in (
+        fundings.values(*gfield, "donation__donor_id", "donation__aggregator_id").order_by().distinct()
+    ):
         key = row[gfield[0]] if gfield else None
         out[key].update((row["donation__donor_id"], row["donation__aggregator_id"]))
     return out
@@ -296,108 +360,208 @@ def _donation_partners(scope: Scope, group_col: str | None) -> dict[str | None, 
 def _grouped(qs: QuerySet[Any], gfield: list[str], **aggregates: Any) -> list[dict[str, Any]]:
     """``aggregates`` per value of ``gfield``, or once over the whole queryset."""
     if gfield:
-        return list(qs.values(*gfield).annotate(**aggregates))
+        return list(qs.values(*gfield).order_by().annotate(**aggregates))
     return [qs.aggregate(**aggregates)]
 
 
-def _compute(scope: Scope, group_col: str | None, group_keys: list[str] | None) -> dict[str | None, Figures]:
-    """Figures for ``scope``, either as one total (``group_col`` None → key None) or per
-    value of the Target column ``group_col`` (keys ``group_keys``)."""
-    as_of = timezone.now()
-    types = aid_types()
-    slug_of = {t.pk: t.slug for t in types}
-    keys: list[str | None] = [*group_keys] if group_col and group_keys is not None else [None]
-    out: dict[str | None, Figures] = {k: _empty(as_of, slug_of.values()) for k in keys}
+def _count_collaborator(col: Collaborators, kind: str, subtype: str, n: int = 1) -> None:
+    if kind == OrgKind.DONOR and subtype == OrgSubtype.INDIVIDUAL:
+        col["individual_donors"] += n
+    elif kind == OrgKind.DONOR and subtype in DONOR_ORG_SUBTYPES:
+        col["donor_organisations"] += n
+    elif kind == OrgKind.AGGREGATOR:
+        col["aggregators"] += n
+
+
+# Two ways to the same figures (see the module docstring, "How it is computed"):
+# without a date range they are sums and counts over the maintained need counters,
+# with one they come from the pledges created in the range.
+
+
+# Distinct places and targets among the targets holding units.
+REACH = {
+    "cities": Count("city_code", distinct=True),
+    "districts": Count("district_code", distinct=True),
+    "villages": Count("village_id", distinct=True),
+    "rws": Count("id", filter=Q(kind=TargetKind.RW)),
+    "institutions": Count("id", filter=~Q(kind=TargetKind.RW)),
+}
+
+
+def _figures_from_needs(scope: Scope, group_col: str | None, put: Callable[..., None]) -> None:
+    """pledged/delivered/confirmed, reach and rws_met from ``Need.held/delivered/
+    confirmed``: the need counters are the sums over the need's pledges of exactly
+    these quantities (``pledges.services``), and a need has held > 0 iff one of its
+    pledges holds ≥ 1 unit. Valid only without a date range."""
+    needs = Need.objects.all()
+    targets = Target.objects.all()
+    if scope.region is not None:
+        col = target_column(scope.region)
+        needs = needs.filter(**{f"target__{col}": scope.region.code})
+        targets = targets.filter(**{col: scope.region.code})
+    need_g = [f"target__{group_col}"] if group_col else []
+    for row in (
+        needs.filter(held__gt=0)
+        .values(*need_g, "aid_type_id")
+        .order_by()
+        .annotate(p=Sum("held"), d=Sum("delivered"), c=Sum("confirmed"))
+    ):
+        put("units", row[need_g[0]] if need_g else None, row)
+    held = Need.objects.filter(target_id=OuterRef("pk"), held__gt=0)
+    for row in _grouped(targets.filter(Exists(held)), [group_col] if group_col else [], **REACH):
+        put("reach", row[group_col] if group_col else None, row)
+    primary = primary_aid_type()
+    if primary is not None:
+        met = needs.filter(
+            aid_type=primary, target__kind=TargetKind.RW, quantity__gt=0, held__gte=F("quantity")
+        )
+        for row in _grouped(met, need_g, n=Count("id")):
+            put("met", row[need_g[0]] if need_g else None, row)
+
+
+def _figures_from_pledges(scope: Scope, group_col: str | None, put: Callable[..., None]) -> None:
+    """The same figures from the pledges created in the scope's date range."""
     live = live_pledges(scope)
     gfield = [f"target__{group_col}"] if group_col else []
-
-    def key_of(row: dict[str, Any]) -> str | None:
-        return row[gfield[0]] if gfield else None
-
-    # Units per aid type.
-    for row in live.values(*gfield, "aid_type_id").annotate(
-        p=Sum(F("quantity") - F("released")), d=Sum("delivered"), c=Sum("confirmed")
+    for row in (
+        live.values(*gfield, "aid_type_id")
+        .order_by()
+        .annotate(p=Sum(F("quantity") - F("released")), d=Sum("delivered"), c=Sum("confirmed"))
     ):
-        fig = out.get(key_of(row))
-        if fig is None:
-            continue
-        slug = slug_of[row["aid_type_id"]]
-        fig["pledged"][slug] = int(row["p"] or 0)
-        fig["delivered"][slug] = int(row["d"] or 0)
-        fig["confirmed"][slug] = int(row["c"] or 0)
-
+        put("units", row[gfield[0]] if gfield else None, row)
     # Reach: first the distinct targets holding units (a semi-join), then their places,
     # so the DISTINCT counts see one row per target rather than one per pledge.
     tfield = [group_col] if group_col else []
-    for row in _grouped(
-        Target.objects.filter(pk__in=live.values("target_id")),
-        tfield,
-        cities=Count("city_code", distinct=True),
-        districts=Count("district_code", distinct=True),
-        villages=Count("village_id", distinct=True),
-        rws=Count("id", filter=Q(kind=TargetKind.RW)),
-        institutions=Count("id", filter=~Q(kind=TargetKind.RW)),
-    ):
-        fig = out.get(row[group_col] if group_col else None)
-        if fig is None:
-            continue
-        fig["reach"] = {
-            "cities": row["cities"],
-            "districts": row["districts"],
-            "villages": row["villages"],
-            "rws": row["rws"],
-            "institutions": row["institutions"],
-        }
-        fig["rws_receiving"] = row["rws"]
-
-    # RWs met: needs of the primary aid type whose live held units cover the quantity.
+    for row in _grouped(Target.objects.filter(pk__in=live.values("target_id")), tfield, **REACH):
+        put("reach", row[group_col] if group_col else None, row)
+    # RWs met: needs of the primary aid type whose held units in scope cover the quantity.
     primary = primary_aid_type()
     if primary is not None:
         met_needs = (
             live.filter(aid_type=primary, target__kind=TargetKind.RW)
             .values("need_id")
+            .order_by()
             .annotate(h=Sum(F("quantity") - F("released")))
             .filter(need__quantity__gt=0, h__gte=F("need__quantity"))
             .values("need_id")
         )
-        need_gfield = [f"target__{group_col}"] if group_col else []
-        for row in _grouped(Need.objects.filter(pk__in=met_needs), need_gfield, n=Count("id")):
-            fig = out.get(row[need_gfield[0]] if need_gfield else None)
-            if fig is not None:
-                fig["rws_met"] = row["n"]
+        for row in _grouped(Need.objects.filter(pk__in=met_needs), gfield, n=Count("id")):
+            put("met", row[gfield[0]] if gfield else None, row)
 
-    # Collaborators: organisations with a live pledge, plus donation partners.
-    orgs: dict[str | None, set[int]] = defaultdict(set)
-    for row in live.values(*gfield, "organisation_id").distinct():
-        orgs[key_of(row)].add(row["organisation_id"])
+
+def _national_collaborators(scope: Scope) -> Collaborators:
+    """Collaborators without an area or grouping: one index probe per organisation
+    (a live pledge in the date range; a confirmed donation given or received in it)
+    instead of a DISTINCT over every pledge in the country."""
     from kolaborasi.accounts.models import Organisation
 
-    for key, ids in _donation_partners(scope, group_col).items():
-        orgs[key].update(ids)
-    all_ids = set().union(*orgs.values()) if orgs else set()
-    kinds = {
-        o["id"]: (o["kind"], o["subtype"])
-        for o in Organisation.objects.filter(pk__in=all_ids).values("id", "kind", "subtype")
-    }
-    for key, ids in orgs.items():
+    start, end = scope.created_range()
+    pledges = Pledge.objects.filter(HOLDS_UNITS, organisation_id=OuterRef("pk"))
+    if start is not None:
+        pledges = pledges.filter(created_at__gte=start)
+    if end is not None:
+        pledges = pledges.filter(created_at__lt=end)
+    active = Q(Exists(pledges))
+    try:
+        from kolaborasi.funds.models import Donation, DonationStatus
+    except ImportError:  # pragma: no cover - funds not installed
+        pass
+    else:
+        donations = Donation.objects.filter(status=DonationStatus.CONFIRMED)
+        if scope.since:
+            donations = donations.filter(donated_on__gte=scope.since)
+        if scope.until:
+            donations = donations.filter(donated_on__lte=scope.until)
+        active |= Q(Exists(donations.filter(donor_id=OuterRef("pk"))))
+        active |= Q(Exists(donations.filter(aggregator_id=OuterRef("pk"))))
+    col: Collaborators = {"donor_organisations": 0, "individual_donors": 0, "aggregators": 0}
+    for row in (
+        Organisation.objects.filter(active).values("kind", "subtype").order_by().annotate(n=Count("id"))
+    ):
+        _count_collaborator(col, row["kind"], row["subtype"], row["n"])
+    return col
+
+
+def _collaborators(scope: Scope, group_col: str | None) -> dict[str | None, Collaborators]:
+    """Organisations with a live pledge in scope plus donation partners, per group.
+    Those with a pledge are counted per kind in the database (a kota has thousands of
+    pledges, the country a million); only donation partners are looked at one by one,
+    to count each organisation once."""
+    if scope.region is None and group_col is None:
+        return {None: _national_collaborators(scope)}
+    gfield = [f"target__{group_col}"] if group_col else []
+    out: dict[str | None, Collaborators] = defaultdict(
+        lambda: {"donor_organisations": 0, "individual_donors": 0, "aggregators": 0}
+    )
+    live = live_pledges(scope)
+    for row in (
+        live.values(*gfield, "organisation__kind", "organisation__subtype")
+        .order_by()
+        .annotate(n=Count("organisation_id", distinct=True))
+    ):
+        key = row[gfield[0]] if gfield else None
+        _count_collaborator(out[key], row["organisation__kind"], row["organisation__subtype"], row["n"])
+    partners = _donation_partners(scope, group_col)
+    partner_ids = set().union(*partners.values()) if partners else set()
+    if partner_ids:
+        from kolaborasi.accounts.models import Organisation
+
+        counted: set[tuple[str | None, int]] = {
+            (row[gfield[0]] if gfield else None, row["organisation_id"])
+            for row in live.filter(organisation_id__in=partner_ids)
+            .values(*gfield, "organisation_id")
+            .order_by()
+            .distinct()
+        }
+        kinds = dict(
+            (o["id"], (o["kind"], o["subtype"]))
+            for o in Organisation.objects.filter(pk__in=partner_ids).values("id", "kind", "subtype")
+        )
+        for key, ids in partners.items():
+            for org_id in ids:
+                if (key, org_id) not in counted:
+                    _count_collaborator(out[key], *kinds.get(org_id, ("", "")))
+    return out
+
+
+def _compute(
+    scope: Scope, group_col: str | None, group_keys: list[str] | None, *, from_pledges: bool | None = None
+) -> dict[str | None, Figures]:
+    """Figures for ``scope``, either as one total (``group_col`` None → key None) or per
+    value of the Target column ``group_col`` (keys ``group_keys``). ``from_pledges``
+    forces the pledge scan (default: only with a date range; tests compare both)."""
+    as_of = timezone.now()
+    slug_of = {t.pk: t.slug for t in aid_types()}
+    keys: list[str | None] = [*group_keys] if group_col and group_keys is not None else [None]
+    out: dict[str | None, Figures] = {k: _empty(as_of, slug_of.values()) for k in keys}
+
+    def put(what: str, key: str | None, row: dict[str, Any]) -> None:
         fig = out.get(key)
         if fig is None:
-            continue
-        col = fig["collaborators"]
-        for org_id in ids:
-            kind, subtype = kinds.get(org_id, ("", ""))
-            if kind == OrgKind.DONOR and subtype == OrgSubtype.INDIVIDUAL:
-                col["individual_donors"] += 1
-            elif kind == OrgKind.DONOR and subtype in DONOR_ORG_SUBTYPES:
-                col["donor_organisations"] += 1
-            elif kind == OrgKind.AGGREGATOR:
-                col["aggregators"] += 1
+            return
+        if what == "units":
+            slug = slug_of[row["aid_type_id"]]
+            fig["pledged"][slug] = int(row["p"] or 0)
+            fig["delivered"][slug] = int(row["d"] or 0)
+            fig["confirmed"][slug] = int(row["c"] or 0)
+        elif what == "reach":
+            fig["reach"] = {k: int(row[k] or 0) for k in REACH}  # type: ignore[typeddict-item]
+            fig["rws_receiving"] = fig["reach"]["rws"]
+        else:
+            fig["rws_met"] = int(row["n"] or 0)
+
+    if from_pledges is None:
+        from_pledges = scope.since is not None or scope.until is not None
+    (_figures_from_pledges if from_pledges else _figures_from_needs)(scope, group_col, put)
+    for key, col in _collaborators(scope, group_col).items():
+        if key in out:
+            out[key]["collaborators"] = col
     return out
 
 
 def _cache_key(*parts: str) -> str:
     raw = "|".join(parts)
-    return "stats:v1:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
+    return "stats:v2:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
 def cached[T](key: str, compute: Callable[[], T]) -> T:
@@ -420,15 +584,32 @@ def cached[T](key: str, compute: Callable[[], T]) -> T:
     return value
 
 
+def _json(data: Any) -> bytes:
+    """The JSON body the API answers (as django-ninja renders the documented schema:
+    Django's encoder, so ``as_of`` is ISO 8601 with milliseconds)."""
+    return json.dumps(data, cls=DjangoJSONEncoder).encode()
+
+
+def _summary_entry(scope: Scope) -> tuple[Figures, bytes]:
+    fig = _compute(scope, None, None)[None]
+    fig["funds"] = _funds(scope.region, scope.since, scope.until)
+    return fig, _json(fig)
+
+
+def _summary_key(key: str) -> str:
+    return _cache_key("summary", key, settings.PRIMARY_AID_TYPE)
+
+
 def summary(scope: Scope) -> Figures:
     """The figures of GET /api/v1/stats/summary for ``scope`` (cached, ≤ 4.5 s old)."""
+    return cached(_summary_key(scope.key()), lambda: _summary_entry(scope))[0]
 
-    def compute() -> Figures:
-        fig = _compute(scope, None, None)[None]
-        fig["funds"] = _funds(scope.region, scope.since, scope.until)
-        return fig
 
-    return cached(_cache_key("summary", scope.key(), settings.PRIMARY_AID_TYPE), compute)
+def summary_json(region: str | None = None, since: str | None = None, until: str | None = None) -> bytes:
+    """The body of GET /api/v1/stats/summary, from the same cache entry as ``summary``:
+    a cached answer is the stored bytes, with no database query and no re-encoding."""
+    key = scope_key(region, since, until)
+    return cached(_summary_key(key), lambda: _summary_entry(parse_scope(region, since, until)))[1]
 
 
 class RegionFigures(TypedDict):
@@ -451,9 +632,7 @@ def regions_at(level: str, parent: Region | None) -> QuerySet[Region]:
     return qs.order_by("code")
 
 
-def by_region(scope: Scope, level: str) -> list[RegionFigures]:
-    """The summary figures for every region at ``level`` under ``scope.region`` (cached
-    like ``summary``). Funds are each region's own ``funds_summary``."""
+def _check_level(scope: Scope, level: str) -> None:
     if level not in TARGET_COLUMN:
         raise ScopeError("level", _("tingkat %(level)r tidak dikenal (unknown level)") % {"level": level})
     if not child_level_ok(scope.region, level):
@@ -463,18 +642,44 @@ def by_region(scope: Scope, level: str) -> list[RegionFigures]:
             % {"level": level, "parent": scope.region_code or "-"},
         )
 
-    def compute() -> list[RegionFigures]:
-        regions = list(regions_at(level, scope.region).values_list("code", "name"))
-        computed = _compute(scope, TARGET_COLUMN[level], [code for code, _name in regions])
-        result: list[RegionFigures] = []
-        for code, name in regions:
-            fig = computed[code]
-            region = Region(code=code, name=name, level=level)
-            fig["funds"] = _funds(region, scope.since, scope.until)
-            result.append({"code": code, "name": name, "level": level, "figures": fig})
-        return result
 
-    return cached(_cache_key("regions", level, scope.key(), settings.PRIMARY_AID_TYPE), compute)
+def _regions_entry(scope: Scope, level: str) -> tuple[list[RegionFigures], bytes]:
+    _check_level(scope, level)
+    regions = list(regions_at(level, scope.region).values_list("code", "name"))
+    computed = _compute(scope, TARGET_COLUMN[level], [code for code, _name in regions])
+    funds = _funds_by_region(scope, TARGET_COLUMN[level])
+    result: list[RegionFigures] = []
+    for code, name in regions:
+        fig = computed[code]
+        fig["funds"] = funds.get(code, {"donated": 0, "confirmed": 0})
+        result.append({"code": code, "name": name, "level": level, "figures": fig})
+    body = _json(
+        [{"code": r["code"], "name": r["name"], "level": r["level"], **r["figures"]} for r in result]
+    )
+    return result, body
+
+
+def _regions_key(level: str, key: str) -> str:
+    return _cache_key("regions", level, key, settings.PRIMARY_AID_TYPE)
+
+
+def by_region(scope: Scope, level: str) -> list[RegionFigures]:
+    """The summary figures for every region at ``level`` under ``scope.region`` (cached
+    like ``summary``). Funds are each region's own ``funds_summary``."""
+    _check_level(scope, level)
+    return cached(_regions_key(level, scope.key()), lambda: _regions_entry(scope, level))[0]
+
+
+def by_region_json(
+    level: str, parent: str | None = None, since: str | None = None, until: str | None = None
+) -> bytes:
+    """The body of GET /api/v1/stats/regions (a list of the summary figures with the
+    region's code, name and level), from the same cache entry as ``by_region``."""
+    key = scope_key(parent, since, until, region_field="parent")
+    return cached(
+        _regions_key(level, key),
+        lambda: _regions_entry(parse_scope(parent, since, until, region_field="parent"), level),
+    )[1]
 
 
 def cumulative_by_day(scope: Scope) -> dict[str, list[tuple[date, int]]]:
