@@ -44,10 +44,16 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy kolaborasi tests
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 
+# The HTTP load comes from wrk (Debian package `wrk`): a C load tool leaves the two
+# cores to the server, where a Python one took half of them.
+WRK_CHECK = @command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install -y wrk" >&2; exit 1; }
+
 bench: $(STAMP)
+	$(WRK_CHECK)
 	$(PY) -m bench.run
 
 bench-smoke: $(STAMP)
+	$(WRK_CHECK)
 	$(PY) -m bench.run --smoke
 
 clean:

@@ -84,8 +84,8 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
     setup = results.get("http_setup", {})
     if setup:
         lines += [
-            f"HTTP: gunicorn with {setup['workers']} sync workers and the load tool (locust, "
-            f"{setup['users']} users, no think time, {setup['duration']} s per scenario) run **on the same "
+            f"HTTP: gunicorn with {setup['workers']} sync workers and the load tool (wrk, "
+            f"{setup['users']} connections, no think time, {setup['duration']} s per scenario) run **on the same "
             f"{m['cores']}-core box**, on loopback, DEBUG off; so server and client compete for the cores "
             "and absolute req/s are a floor, not a ceiling.",
             "",
@@ -176,7 +176,7 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
         ref_rps = sum(r["rps"] for r in ref) / len(ref) if ref else 0.0
         ref_p95 = sum(r["p95"] for r in ref) / len(ref) if ref else 0.0
         lines += [
-            "## HTTP (gunicorn on loopback, locust)",
+            "## HTTP (gunicorn on loopback, wrk)",
             "",
             f"Reference: `GET /healthz` of the same server, {_n(ref_rps)} req/s, p95 {_n(ref_p95, 1)} ms "
             "(mean of the runs at the start and the end). Latencies in ms, measured by the client.",

@@ -4,7 +4,7 @@ reference in the same run, check the invariants under load, write the report.
     python -m bench.run [--smoke] [--pledges N] [--rws-per-village X] [--duration S] ...
 
 Steps that need Django run as subprocesses (bench/steps.py) so SQLite and PostgreSQL
-each get their own settings; HTTP goes through gunicorn on loopback and locust."""
+each get their own settings; HTTP goes through gunicorn on loopback, driven by wrk (bench/wrk.lua)."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ VENV_BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results"
 SECRET = "bench-only-secret-key-" + "x" * 40
 PORTS = range(8160, 8170)
+WRK = shutil.which("wrk") or "/usr/bin/wrk"
 # The map scenario uses a Jakarta kota: the reference boundaries exist only for Jakarta.
 MAP_CITY = "31.74"
 
@@ -329,7 +330,7 @@ class Bench:
     def http(self, prep: dict[str, Any]) -> None:
         a = self.args
         base = self.start_server()
-        log(f"gunicorn -w {a.workers} on {base}; locust -u {a.users}, {a.duration}s per scenario")
+        log(f"gunicorn -w {a.workers} on {base}; wrk -c {a.users}, {a.duration}s per scenario")
         try:
             with urllib.request.urlopen(base + "/api/v1/openapi.json", timeout=30) as resp:  # noqa: S310
                 paths = set(json.loads(resp.read())["paths"])
@@ -347,8 +348,6 @@ class Bench:
             "users": a.users,
             "duration": a.duration,
         }
-        data = dict(prep)
-        data["scenarios"] = {}
         results: list[dict[str, Any]] = []
         ids: list[int] = []
         for sc in scenarios(city):
@@ -364,51 +363,22 @@ class Bench:
                 results.append(row)
                 log(f"  {sc.name}: {why}")
                 continue
-            data["scenarios"][sc.name] = {"url": sc.url, "method": sc.method, "ok": sc.ok}
-            data_file = self.work / "locust-data.json"
-            data_file.write_text(json.dumps(data))
-            out = self.work / f"locust-{sc.name}.json"
+            out = self.work / f"wrk-{sc.name}.json"
             log(f"  {sc.name}: {sc.method} {sc.url}")
-            cmd = [
-                str(VENV_BIN / "locust"),
-                "-f",
-                str(ROOT / "bench" / "locustfile.py"),
-                "--headless",
-                "-u",
-                str(a.users),
-                "-r",
-                str(a.users),
-                "-t",  # a backstop only; the locustfile stops the run after BENCH_DURATION
-                f"{a.duration + 120}s",
-                "-H",
-                base,
-                "--only-summary",
-                "--stop-timeout",
-                "5",
-                "--loglevel",
-                "ERROR",
-            ]
-            env = dict(
-                os.environ,
-                BENCH_SCENARIO=sc.name,
-                BENCH_DATA=str(data_file),
-                BENCH_OUT=str(out),
-                BENCH_DURATION=str(a.duration),
-            )
-            with open(self.work / f"locust-{sc.name}.log", "w") as logfile:
-                subprocess.run(cmd, cwd=ROOT, env=env, stdout=logfile, stderr=subprocess.STDOUT, check=False)
-            if not out.exists():
-                row["status"] = "locust produced no result (see log)"
+            raw = self.wrk(base, sc, prep, out)
+            if raw is None:
+                row["status"] = "wrk produced no result (see its log)"
                 results.append(row)
                 continue
-            raw = json.loads(out.read_text())
-            if not raw["records"]:
+            if not raw["requests"]:
                 probe = f" (one request alone took {row['probe_ms']:,.0f} ms)" if "probe_ms" in row else ""
                 row["status"] = f"no request finished within {a.duration} s{probe}"
                 results.append(row)
                 log(f"    {row['status']}")
                 continue
-            row.update(summarise(raw["records"], sc.ok))
+            row.update(summarise(raw, sc.ok))
+            if raw["ids"]:
+                row.update(self.created_rate(raw["ids"]))
             row["status"] = "measured"
             ids.extend(raw["ids"])
             results.append(row)
@@ -426,6 +396,56 @@ class Bench:
         self.results["sizes"] = after["sizes"]
         if not check["ok"]:
             self.failures.append(f"correctness check failed: {check}")
+
+    def wrk(self, base: str, sc: Scenario, prep: dict[str, Any], out: Path) -> dict[str, Any] | None:
+        """One scenario under wrk: ``--users`` connections on 2 threads for ``--duration`` s."""
+        a = self.args
+        data = {
+            "scenario": sc.name,
+            "url": sc.url,
+            "method": sc.method,
+            "out": str(out),
+            "tokens": prep["tokens"] or [""],
+            "target_ids": prep["target_ids"],
+            "spread": prep.get("spread", []),
+            "hot": [prep["hot"]["target"], prep["hot"]["aid_type"]] if prep.get("hot") else [],
+            "planned": prep.get("planned_delivery", ""),
+        }
+        data_file = self.work / f"wrk-{sc.name}.lua"
+        data_file.write_text("return " + lua_literal(data) + "\n")
+        cmd = [
+            WRK,
+            "-t",
+            str(min(2, a.users)),
+            "-c",
+            str(a.users),
+            "-d",
+            f"{a.duration}s",
+            "--timeout",
+            "60s",
+            "-s",
+            str(ROOT / "bench" / "wrk.lua"),
+            base + "/",
+        ]
+        env = dict(os.environ, BENCH_LUA_DATA=str(data_file))
+        with open(self.work / f"wrk-{sc.name}.log", "w") as logfile:
+            subprocess.run(cmd, cwd=ROOT, env=env, stdout=logfile, stderr=subprocess.STDOUT, check=False)
+        if not out.exists():
+            return None
+        result: dict[str, Any] = json.loads(out.read_text())
+        return result
+
+    def created_rate(self, ids: list[int]) -> dict[str, Any]:
+        """201s per second from the first to the last created pledge, by their own
+        ``created_at`` (a hot need runs out part-way; after that only 409s come)."""
+        with psycopg.connect(self.pg_url) as conn:
+            row = conn.execute(
+                "SELECT count(*), extract(epoch FROM max(created_at) - min(created_at))"
+                " FROM pledges_pledge WHERE id = ANY(%s)",
+                (ids,),
+            ).fetchone()
+        count, span = (int(row[0]), float(row[1] or 0)) if row else (0, 0.0)
+        return {"created": len(ids), "created_rps": count / span if span > 0 else 0.0}
 
     def _unavailable(
         self, sc: Scenario, paths: set[str], base: str, prep: dict[str, Any], row: dict[str, Any]
@@ -502,37 +522,35 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def summarise(records: list[list[float]], ok: list[int]) -> dict[str, Any]:
-    if not records:
-        return {"requests": 0, "rps": 0.0, "p50": 0.0, "p95": 0.0, "p99": 0.0, "errors": 0, "codes": {}}
-    ends = [r[0] for r in records]
-    begins = [r[0] - r[1] / 1000 for r in records]
-    span = max(ends) - min(begins)
-    lat = sorted(r[1] for r in records)
-    codes: dict[str, int] = {}
-    for r in records:
-        codes[str(int(r[2]))] = codes.get(str(int(r[2])), 0) + 1
-
-    def pct(p: float) -> float:
-        return lat[min(len(lat) - 1, int(p * len(lat)))]
-
-    out: dict[str, Any] = {
-        "requests": len(records),
-        "seconds": span,
-        "rps": len(records) / span if span else 0.0,
-        "p50": pct(0.50),
-        "p95": pct(0.95),
-        "p99": pct(0.99),
-        "errors": sum(n for c, n in codes.items() if int(c) not in ok),
+def summarise(raw: dict[str, Any], ok: list[int]) -> dict[str, Any]:
+    """wrk's figures (latency from its histogram, in µs) as the report's row."""
+    seconds = raw["duration_us"] / 1e6
+    codes = {str(k): int(v) for k, v in raw["codes"].items()}
+    return {
+        "requests": raw["requests"],
+        "seconds": seconds,
+        "rps": raw["requests"] / seconds if seconds else 0.0,
+        "p50": raw["p50_us"] / 1000,
+        "p95": raw["p95_us"] / 1000,
+        "p99": raw["p99_us"] / 1000,
+        "errors": sum(n for c, n in codes.items() if int(c) not in ok) + raw["socket_errors"],
         "codes": codes,
     }
-    created = [r for r in records if int(r[2]) == 201]
-    if created:
-        # Writes: 201s per second up to the last 201 (a hot need runs out part-way).
-        last = max(r[0] for r in created)
-        out["created"] = len(created)
-        out["created_rps"] = len(created) / max(1e-9, last - min(begins))
-    return out
+
+
+def lua_literal(value: Any) -> str:
+    """A Lua table constructor for JSON-like data (wrk reads the scenario's inputs this way)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)  # a JSON string is a valid Lua string here (ASCII escapes)
+    if isinstance(value, list | tuple):
+        return "{" + ",".join(lua_literal(v) for v in value) + "}"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"[{json.dumps(str(k))}]={lua_literal(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"no Lua literal for {type(value).__name__}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -548,7 +566,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--import-rows", type=int, default=None)
     parser.add_argument("--rounds", type=int, default=None)
     parser.add_argument("--duration", type=int, default=None, help="seconds of load per HTTP scenario")
-    parser.add_argument("--users", type=int, default=8, help="concurrent locust users")
+    parser.add_argument("--users", type=int, default=8, help="concurrent connections (wrk -c)")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
     parser.add_argument("--hot-units", type=int, default=None)
     parser.add_argument("--stock", type=int, default=None, help="planner stock (packages)")
