@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import get_hasher, make_password
 from django.contrib.auth.models import AbstractBaseUser
 
 from kolaborasi.accounts.models import Membership, Organisation, OrgKind, OrgSubtype, Role
@@ -40,10 +40,15 @@ class Persona:
 
 
 @cache
+def _password_hash_with(hasher: str) -> str:
+    return make_password(PASSWORD, hasher=hasher)
+
+
 def _password_hash() -> str:
     # Hashing is deliberately slow (PBKDF2); hash the shared password once per session
-    # instead of five times per test.
-    return make_password(PASSWORD)
+    # instead of five times per test — once per hasher: a module's fast_hasher fixture
+    # must not leave its hash to a later test whose settings do not accept it.
+    return _password_hash_with(get_hasher().algorithm)
 
 
 def _persona(username: str, org: Organisation | None, role: str = Role.OWNER) -> Persona:
