@@ -24,6 +24,33 @@ def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-unty
     yield
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Each test starts with an empty cache: the public reads keep answers for a few
+    seconds (kolaborasi.core.freshness), and one test's answer must not be another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def later(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """``later(seconds)`` moves the clock of kolaborasi.core.freshness forward, so a test
+    can show a cached answer expiring without waiting for it."""
+    import time
+    from types import SimpleNamespace
+
+    from kolaborasi.core import freshness
+
+    offset = [0.0]
+    monkeypatch.setattr(freshness, "clock", SimpleNamespace(time=lambda: time.time() + offset[0]))
+
+    def _advance(seconds: float) -> None:
+        offset[0] += seconds
+
+    return _advance
+
+
 @pytest.fixture
 def run_cli() -> Iterator[object]:
     """Run a `kolaborasi` command in-process; returns (stdout, stderr)."""

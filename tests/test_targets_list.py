@@ -156,3 +156,30 @@ def test_a_page_costs_the_same_few_queries_whatever_its_size(client: Client, reg
     # Past the last page the count is still the area's.
     past = client.get("/api/v1/targets", {**params, "offset": expected + 5}).json()
     assert past == {"count": expected, "items": []}
+
+
+def test_a_busy_list_is_answered_from_the_cache_and_catches_up_within_max_age(
+    client: Client,
+    later,  # type: ignore[no-untyped-def]
+    django_assert_num_queries,  # type: ignore[no-untyped-def]
+) -> None:
+    from kolaborasi.core.freshness import FRESH_SECONDS, MAX_AGE_SECONDS
+
+    params = {"region": "31.74.05", "order": "priority", "limit": "5"}
+    first = client.get("/api/v1/targets", params).json()
+    top = first["items"][0]
+    with django_assert_num_queries(0):  # a hit: the stored bytes, no query
+        assert client.get("/api/v1/targets", params).json() == first
+    need = Need.objects.get(target_id=top["id"], aid_type__slug="sembako")
+    Need.objects.filter(pk=need.pk).update(held=need.quantity)  # now fully covered
+    later(FRESH_SECONDS / 2)
+    assert client.get("/api/v1/targets", params).json() == first  # still fresh: unchanged
+    later(MAX_AGE_SECONDS)
+    after = client.get("/api/v1/targets", params).json()
+    assert top["id"] not in [item["id"] for item in after["items"]]
+
+
+def test_errors_are_not_cached(client: Client) -> None:
+    assert client.get("/api/v1/targets", {"region": "99.99"}).status_code == 404
+    assert client.get("/api/v1/targets", {"region": "99.99"}).status_code == 404
+    assert client.get("/api/v1/targets", {"region": "31.74"}).status_code == 200

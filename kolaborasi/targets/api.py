@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from ninja.errors import HttpError
 from pydantic import BaseModel
 
+from kolaborasi.core.freshness import cache_key, cached
 from kolaborasi.regions.models import Region
 
 from .models import AidType
@@ -94,6 +95,16 @@ def _aid_type(slug: str | None) -> AidType:
     return aid
 
 
+def _json(model: BaseModel) -> bytes:
+    return model.model_dump_json().encode()
+
+
+def _answer(body: bytes) -> HttpResponse:
+    # The cached body was validated against the documented schema when it was built;
+    # a cache hit answers the stored bytes without a query or re-encoding.
+    return HttpResponse(body, content_type="application/json; charset=utf-8")
+
+
 @router.get("/targets", response=TargetPageOut, summary="Targets (sasaran) in priority order")
 def list_targets(
     request: HttpRequest,
@@ -105,7 +116,7 @@ def list_targets(
     q: str = "",
     limit: int = 50,
     offset: int = 0,
-) -> dict[str, Any]:
+) -> HttpResponse:
     """RWs and institutions under `region` (the code and everything under it).
 
     `order=priority` (default) ranks by the remaining need of `aid_type` (default: the
@@ -114,7 +125,8 @@ def list_targets(
     targets with remaining > 0 for that aid type. `limit` is at most `API_MAX_LIMIT`
     (200 by default). In `needs`, `committed` counts every unit held by live pledges
     (delivered ones included) and `remaining` = max(need − committed, 0). `synthetic`
-    marks demo data."""
+    marks demo data. The answer may be up to 4.5 s old (a busy list is computed at most
+    once every 2 s per server process; see `kolaborasi.core.freshness`)."""
     if kind is not None and kind not in KINDS:
         raise HttpError(422, f"kind: {kind!r} tidak dikenal; pilih salah satu dari {', '.join(KINDS)}")
     if order not in ORDERS:
@@ -123,18 +135,23 @@ def list_targets(
         raise HttpError(422, f"limit: harus 1–{settings.API_MAX_LIMIT} (must be 1..{settings.API_MAX_LIMIT})")
     if offset < 0:
         raise HttpError(422, "offset: tidak boleh negatif (must not be negative)")
-    aid = _aid_type(aid_type)
-    page = targets_list(
-        region=_region(region),
-        kind=kind,
-        aid_type=aid,
-        unmet=unmet,
-        order=order,
-        q=q[:100],
-        limit=limit,
-        offset=offset,
-    )
-    return {"count": page.count, "items": page.items}
+    q = q[:100]
+
+    def compute() -> bytes:
+        page = targets_list(
+            region=_region(region),
+            kind=kind,
+            aid_type=_aid_type(aid_type),
+            unmet=unmet,
+            order=order,
+            q=q,
+            limit=limit,
+            offset=offset,
+        )
+        return _json(TargetPageOut.model_validate({"count": page.count, "items": page.items}))
+
+    key = cache_key("targets:list", region, kind, aid_type, unmet, order, q, limit, offset)
+    return _answer(cached(key, compute))
 
 
 @router.get("/targets/{target_id}", response=TargetOut, summary="One target with its needs")
@@ -146,13 +163,17 @@ def get_target(request: HttpRequest, target_id: int) -> dict[str, Any]:
 
 
 @router.get("/finder", response=FinderOut, summary="Where to take N units of one aid type")
-def finder(request: HttpRequest, aid_type: str, quantity: int, region: str | None = None) -> dict[str, Any]:
+def finder(request: HttpRequest, aid_type: str, quantity: int, region: str | None = None) -> HttpResponse:
     """A single target in `region` whose remaining ≥ `quantity` (best priority first, up
     to 5); otherwise groups of targets within one kelurahan, then within one kecamatan,
     whose remaining adds up to `quantity` (least-served area first, members in priority
-    order). Empty when no kecamatan in the area can absorb the quantity."""
+    order). Empty when no kecamatan in the area can absorb the quantity. Up to 4.5 s old,
+    like the list."""
     if quantity < 1:
         raise HttpError(422, f"quantity: harus bilangan bulat positif, bukan {quantity} (must be ≥ 1)")
-    aid = _aid_type(aid_type)
-    area = _region(region)
-    return {"suggestions": finder_suggestions(aid, quantity, area)}
+
+    def compute() -> bytes:
+        suggestions = finder_suggestions(_aid_type(aid_type), quantity, _region(region))
+        return _json(FinderOut.model_validate({"suggestions": suggestions}))
+
+    return _answer(cached(cache_key("targets:finder", aid_type, quantity, region), compute))
