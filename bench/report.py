@@ -85,9 +85,10 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
     if setup:
         lines += [
             f"HTTP: gunicorn with {setup['workers']} sync workers and the load tool (wrk, "
-            f"{setup['users']} connections, no think time, {setup['duration']} s per scenario) run **on the same "
-            f"{m['cores']}-core box**, on loopback, DEBUG off; so server and client compete for the cores "
-            "and absolute req/s are a floor, not a ceiling.",
+            f"{setup['users']} connections, no think time, {setup['duration']} s per scenario) run "
+            f"**on the same {m['cores']}-core box**, on loopback, DEBUG off; so server and client "
+            "compete for the cores and absolute req/s are a floor, not a ceiling. "
+            f"Cache: {setup.get('cache', 'local memory per worker')}.",
             "",
         ]
     lines += ["## Data", ""]

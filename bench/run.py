@@ -154,6 +154,7 @@ class Bench:
         self.pg_url = f"{self.pg_base}/{self.db}"
         self.server: subprocess.Popen[bytes] | None = None
         self.failures: list[str] = []
+        self.redis_url = _redis_if_up(args.redis)
 
     # --- plumbing ---------------------------------------------------------------------
     def env(self, *, pg: bool = True, sqlite: Path | None = None) -> dict[str, str]:
@@ -171,6 +172,9 @@ class Bench:
             KOLABORASI_VAR_DIR=str(self.work / "var"),
             PYTHONPATH=str(ROOT),
         )
+        env.pop("REDIS_URL", None)
+        if self.redis_url:
+            env["REDIS_URL"] = self.redis_url
         if pg:
             env["DATABASE_URL"] = self.pg_url
         if sqlite is not None:
@@ -345,6 +349,7 @@ class Bench:
             "tokens": len(prep["tokens"]),
             "tokens_error": prep.get("tokens_error", ""),
             "workers": a.workers,
+            "cache": "Redis (shared by the workers)" if self.redis_url else "local memory per worker",
             "users": a.users,
             "duration": a.duration,
         }
@@ -513,6 +518,22 @@ class Bench:
         return 0
 
 
+def _redis_if_up(url: str) -> str:
+    """``url`` when a Redis answers there (its database emptied for this run), else "":
+    the documented production set-up shares cached public answers between the app
+    processes through Redis; without it each worker keeps its own."""
+    if not url:
+        return ""
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).flushdb()
+    except redis.RedisError as exc:
+        log(f"no Redis at {url} ({exc}); cache: local memory per worker")
+        return ""
+    return url
+
+
 def _port_free(port: int) -> bool:
     with socket.socket() as s:
         try:
@@ -568,6 +589,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=None, help="seconds of load per HTTP scenario")
     parser.add_argument("--users", type=int, default=8, help="concurrent connections (wrk -c)")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
+    parser.add_argument(
+        "--redis",
+        default=os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/15"),
+        help="Redis for the app's cache when it answers ('' for local memory per worker)",
+    )
     parser.add_argument("--hot-units", type=int, default=None)
     parser.add_argument("--stock", type=int, default=None, help="planner stock (packages)")
     parser.add_argument("--seed", type=int, default=2020)

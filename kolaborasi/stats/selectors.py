@@ -58,10 +58,7 @@ second on the 2-core benchmark machine under load, ~1M pledges), a kota in ~0.1 
 
 from __future__ import annotations
 
-import hashlib
 import json
-import math
-import time as clock
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -69,7 +66,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, TypedDict
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
@@ -77,12 +73,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kolaborasi.accounts.models import OrgKind, OrgSubtype
+from kolaborasi.core.freshness import FRESH_SECONDS, MAX_AGE_SECONDS, cache_key, cached
 from kolaborasi.pledges.models import Pledge
 from kolaborasi.regions.models import DEPTH_BY_LEVEL, Level, Region, level_of
 from kolaborasi.targets.models import AidType, Need, Target, TargetKind
 
-STATS_FRESH_SECONDS: float = 2.0
-STATS_MAX_AGE_SECONDS: float = 4.5
+# The freshness rule is shared with the other busy public reads (kolaborasi.core.freshness).
+STATS_FRESH_SECONDS: float = FRESH_SECONDS
+STATS_MAX_AGE_SECONDS: float = MAX_AGE_SECONDS
 
 # The Target column that says "this target lies in region X" for each level of X.
 TARGET_COLUMN: dict[str, str] = {
@@ -560,28 +558,7 @@ def _compute(
 
 
 def _cache_key(*parts: str) -> str:
-    raw = "|".join(parts)
-    return "stats:v2:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
-
-
-def cached[T](key: str, compute: Callable[[], T]) -> T:
-    """``compute()``, cached: fresh for 2 s, then refreshed by one request while the
-    others get the previous result, never served older than 4.5 s (see the module doc)."""
-    entry = cache.get(key)
-    if entry is not None:
-        born, value = entry
-        age = clock.time() - born
-        if age < STATS_FRESH_SECONDS:
-            return value  # type: ignore[no-any-return]
-        if age < STATS_MAX_AGE_SECONDS and not cache.add(key + ":refresh", 1, timeout=10):
-            return value  # type: ignore[no-any-return]  # another request is refreshing it
-    try:
-        born = clock.time()  # before reading: the result includes every earlier commit
-        value = compute()
-        cache.set(key, (born, value), timeout=math.ceil(STATS_MAX_AGE_SECONDS) + 1)
-    finally:
-        cache.delete(key + ":refresh")
-    return value
+    return cache_key("stats:v2", *parts)
 
 
 def _json(data: Any) -> bytes:
