@@ -21,6 +21,8 @@ import pytest
 from django.db import connection, connections
 
 from kolaborasi.accounts.services import token_create
+from kolaborasi.audit.models import AuditEvent
+from kolaborasi.audit.services import audit_verify
 from kolaborasi.pledges import services
 from kolaborasi.pledges.models import Pledge
 from kolaborasi.pledges.selectors import needs_with_drift
@@ -115,6 +117,7 @@ def test_postgres_http_race_never_overcommits(live_server):
     assert rows == created  # every 201 has its row, and no row without a 201
     assert 409 in statuses and len(created) > CLIENTS  # it really was a race
     assert needs_with_drift([need.pk]) == []
+    _chain_holds_one_event_per_pledge(set(created))
 
 
 @pytest.mark.django_db(transaction=True)
@@ -158,3 +161,14 @@ def test_threads_on_one_need_through_services():
     assert held == sum(won) <= 120
     assert held >= 118  # demand (32 × 10 × ≥1) far exceeds 120: only a 1–2 unit tail can stay free
     assert needs_with_drift([need.pk]) == []
+    _chain_holds_one_event_per_pledge(set(Pledge.objects.filter(need=need).values_list("pk", flat=True)))
+
+
+def _chain_holds_one_event_per_pledge(pledge_ids: set[int]) -> None:
+    """DESIGN §3.5 under the race: the concurrent writers appended to one unforked chain
+    (every link verifies, seq has no gap or duplicate), one event per created pledge."""
+    report = audit_verify()
+    assert report.ok, report
+    events = AuditEvent.objects.filter(action="pledge.create", object_type="pledges.pledge")
+    assert {int(i) for i in events.values_list("object_id", flat=True)} == pledge_ids
+    assert events.count() == len(pledge_ids)

@@ -8,6 +8,9 @@ class AuditHead(models.Model):
 
     seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+    # The hash before last_hash: lets PostgreSQL advance the head and hand back both
+    # ends of the new link in one UPDATE (kolaborasi.audit.services.audit_record).
+    prev_hash = models.CharField(max_length=64, default="0" * 64)
 
     class Meta:
         constraints = [models.CheckConstraint(condition=models.Q(id=1), name="audit_head_singleton")]
@@ -17,8 +20,9 @@ class AuditHead(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Append-only record of one state change. ``hash`` covers every field plus the
-    previous event's hash, so editing or deleting any row breaks the chain after it."""
+    """Append-only record of one state change. ``hash`` = SHA-256 of the previous
+    event's hash, this event's ``seq`` and the digest of all its other fields
+    (``audit.services.link_hash``), so editing or deleting any row breaks the chain."""
 
     seq = models.BigIntegerField(unique=True)
     created_at = models.DateTimeField()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Field
 from django.utils import timezone
 
 from kolaborasi.core.sql import Inserter, table
@@ -20,14 +21,14 @@ def _canonical(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str, sort_keys=True))
 
 
-def _digest(fields: dict[str, Any]) -> str:
-    payload = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(payload.encode()).hexdigest()
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _fields(event: AuditEvent) -> dict[str, Any]:
-    return {
-        "seq": event.seq,
+def content_digest(event: AuditEvent) -> str:
+    """SHA-256 of everything an event says (all but its place in the chain), as
+    canonical JSON."""
+    fields = {
         "created_at": event.created_at.isoformat(),
         "actor_id": event.actor_id,
         "actor_label": event.actor_label,
@@ -37,8 +38,14 @@ def _fields(event: AuditEvent) -> dict[str, Any]:
         "object_id": event.object_id,
         "before": event.before,
         "after": event.after,
-        "prev_hash": event.prev_hash,
     }
+    return _sha256(json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+
+
+def link_hash(prev_hash: str, seq: int, digest: str) -> str:
+    """An event's hash: its predecessor's hash, its place and its content, chained.
+    PostgreSQL computes the same expression in ``_LINK_PG`` (see ``audit_record``)."""
+    return _sha256(f"{prev_hash}:{seq}:{digest}")
 
 
 def audit_record(
@@ -60,40 +67,83 @@ def audit_record(
         object_id = object_id or obj.pk
     user = actor if getattr(actor, "is_authenticated", False) else None
     label = actor_label or (user.get_username() if user is not None else "system")
-    # No savepoint of its own: an error here fails the caller's whole transaction, which
-    # is what §3.5 wants anyway. The head row is taken (locked and advanced) by one
-    # UPDATE … RETURNING and the link is written by two plain statements: every write of
-    # the platform passes here while holding the chain's lock, so the fewer round trips
-    # (and the less ORM work) between the lock and the commit, the more writes per second.
+    event = AuditEvent(
+        created_at=timezone.now(),
+        actor=user,
+        actor_label=label[:150],
+        organisation_id=getattr(organisation, "pk", None),
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        before=_canonical(before),
+        after=_canonical(after),
+    )
+    # Everything but the link is hashed before the chain's lock is taken: every write of
+    # the platform passes here, so the lock is held as briefly as possible. No savepoint
+    # of its own: an error here fails the caller's whole transaction, as §3.5 wants.
+    digest = content_digest(event)
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        cursor.execute(_ADVANCE_HEAD)
-        row = cursor.fetchone()
-        if row is None:  # the head is created by migration audit 0002
-            raise RuntimeError("audit chain head row is missing: run `kolaborasi migrate`")
-        seq, prev_hash = row
-        event = AuditEvent(
-            seq=seq,
-            created_at=timezone.now(),
-            actor=user,
-            actor_label=label[:150],
-            organisation_id=getattr(organisation, "pk", None),
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            before=_canonical(before),
-            after=_canonical(after),
-            prev_hash=prev_hash,
-        )
-        event.hash = _digest(_fields(event))
-        _insert_event(event)
-        cursor.execute(_SET_HEAD_HASH, [event.hash])
+        if connection.vendor == "postgresql":
+            # One statement takes the head row (its lock is the chain's), advances it,
+            # computes the link and writes the event: no round trip while holding it.
+            values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _CONTENT_FIELDS]
+            cursor.execute(_LINK_PG, [digest, *values])
+            row = cursor.fetchone()
+            if row is None:  # the head is created by migration audit 0002
+                raise RuntimeError("audit chain head row is missing: run `kolaborasi migrate`")
+            event.pk, event.seq, event.prev_hash, event.hash = row
+        else:  # SQLite: writers are serialised by the database; three plain statements.
+            cursor.execute(_ADVANCE_HEAD)
+            row = cursor.fetchone()
+            if row is None:  # the head is created by migration audit 0002
+                raise RuntimeError("audit chain head row is missing: run `kolaborasi migrate`")
+            event.seq, event.prev_hash = row
+            event.hash = link_hash(event.prev_hash, event.seq, digest)
+            _insert_event(event)
+            cursor.execute(_SET_HEAD_HASH, [event.hash, event.prev_hash])
     return event
 
 
 _HEAD = table(AuditHead)
 _ADVANCE_HEAD = f"UPDATE {_HEAD} SET seq = seq + 1 WHERE id = 1 RETURNING seq, last_hash"  # noqa: S608
-_SET_HEAD_HASH = f"UPDATE {_HEAD} SET last_hash = %s WHERE id = 1"  # noqa: S608
+_SET_HEAD_HASH = f"UPDATE {_HEAD} SET last_hash = %s, prev_hash = %s WHERE id = 1"  # noqa: S608
 _insert_event = Inserter(AuditEvent)
+_CONTENT_FIELDS: list[Field[Any, Any]] = [
+    field
+    for name in (
+        "created_at",
+        "actor",
+        "actor_label",
+        "organisation",
+        "action",
+        "object_type",
+        "object_id",
+        "before",
+        "after",
+    )
+    if isinstance(field := AuditEvent._meta.get_field(name), Field)
+]
+# In an UPDATE every SET expression reads the row as it was: prev_hash takes the old
+# last_hash, and the new last_hash is link_hash(old last_hash, old seq + 1, digest).
+_LINK_PG = """
+WITH link AS (
+    UPDATE {head} SET prev_hash = last_hash, seq = seq + 1,
+        last_hash = encode(
+            sha256(convert_to(last_hash || ':' || (seq + 1)::text || ':' || %s, 'UTF8')), 'hex'
+        )
+    WHERE id = 1
+    RETURNING seq, prev_hash, last_hash
+)
+INSERT INTO {event} ({content}, seq, prev_hash, hash)
+SELECT {params}, link.seq, link.prev_hash, link.last_hash FROM link
+RETURNING id, seq, prev_hash, hash
+""".format(  # noqa: S608 (names only)
+    head=_HEAD,
+    event=table(AuditEvent),
+    content=", ".join(connection.ops.quote_name(str(f.column)) for f in _CONTENT_FIELDS),
+    # Typed, so PostgreSQL does not read a NULL or a string in a SELECT list as text.
+    params=", ".join(f"CAST(%s AS {f.db_type(connection)})" for f in _CONTENT_FIELDS),
+)
 
 
 @dataclass
@@ -117,7 +167,7 @@ def audit_verify() -> ChainReport:
             return ChainReport(checked, expected_seq, f"event #{expected_seq} is missing")
         if event.prev_hash != prev_hash:
             return ChainReport(checked, event.seq, "prev_hash does not match the previous event")
-        if _digest(_fields(event)) != event.hash:
+        if link_hash(prev_hash, event.seq, content_digest(event)) != event.hash:
             return ChainReport(checked, event.seq, "content does not match its hash (edited)")
         prev_hash = event.hash
         expected_seq += 1
