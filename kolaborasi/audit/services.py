@@ -48,7 +48,7 @@ def link_hash(prev_hash: str, seq: int, digest: str) -> str:
     return _sha256(f"{prev_hash}:{seq}:{digest}")
 
 
-def audit_record(
+def audit_event(
     *,
     actor: Any | None,
     action: str,
@@ -60,14 +60,13 @@ def audit_record(
     organisation: Any | None = None,
     actor_label: str = "",
 ) -> AuditEvent:
-    """Append one event. Must run inside the caller's transaction so the event and the
-    change it describes commit (or roll back) together."""
+    """The event (not yet linked nor saved) that ``audit_record`` appends."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
     user = actor if getattr(actor, "is_authenticated", False) else None
     label = actor_label or (user.get_username() if user is not None else "system")
-    event = AuditEvent(
+    return AuditEvent(
         created_at=timezone.now(),
         actor=user,
         actor_label=label[:150],
@@ -78,30 +77,50 @@ def audit_record(
         before=_canonical(before),
         after=_canonical(after),
     )
-    # Everything but the link is hashed before the chain's lock is taken: every write of
-    # the platform passes here, so the lock is held as briefly as possible. No savepoint
-    # of its own: an error here fails the caller's whole transaction, as §3.5 wants.
-    digest = content_digest(event)
+
+
+def audit_record(**fields: Any) -> AuditEvent:
+    """Append one event (the keyword arguments of ``audit_event``). Must run inside the
+    caller's transaction so the event and the change it describes commit (or roll back)
+    together."""
+    event = audit_event(**fields)
+    # No savepoint of its own: an error here fails the caller's whole transaction, as
+    # §3.5 wants.
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # One statement takes the head row (its lock is the chain's), advances it,
-            # computes the link and writes the event: no round trip while holding it.
-            values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _CONTENT_FIELDS]
-            cursor.execute(_LINK_PG, [digest, *values])
-            row = cursor.fetchone()
-            if row is None:  # the head is created by migration audit 0002
-                raise RuntimeError("audit chain head row is missing: run `kolaborasi migrate`")
-            event.pk, event.seq, event.prev_hash, event.hash = row
+            sql, params = pg_link_sql(event)
+            cursor.execute("WITH " + sql, params)
+            pg_link_done(event, cursor.fetchone())
         else:  # SQLite: writers are serialised by the database; three plain statements.
             cursor.execute(_ADVANCE_HEAD)
             row = cursor.fetchone()
             if row is None:  # the head is created by migration audit 0002
                 raise RuntimeError("audit chain head row is missing: run `kolaborasi migrate`")
             event.seq, event.prev_hash = row
-            event.hash = link_hash(event.prev_hash, event.seq, digest)
+            event.hash = link_hash(event.prev_hash, event.seq, content_digest(event))
             _insert_event(event)
             cursor.execute(_SET_HEAD_HASH, [event.hash, event.prev_hash])
     return event
+
+
+def pg_link_sql(event: AuditEvent, *, only_if: str = "") -> tuple[str, list[Any]]:
+    """PostgreSQL: the tail of a ``WITH`` statement that links ``event`` into the chain
+    and inserts it, answering (id, seq, prev_hash, hash). The event's content is hashed
+    here, before the chain's lock is taken; the statement then takes the head row (its
+    lock is the chain's), advances it and writes the event with no round trip while
+    holding it. ``only_if`` names an earlier CTE of the caller's statement: the event is
+    written only if that CTE yields a row (a pledge that fitted, say)."""
+    condition = f" AND EXISTS (SELECT 1 FROM {only_if})" if only_if else ""  # noqa: S608 (a CTE name in code)
+    values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _CONTENT_FIELDS]
+    return _LINK_PG.replace("{condition}", condition), [content_digest(event), *values]
+
+
+def pg_link_done(event: AuditEvent, row: Any) -> None:
+    """Fill ``event`` from the row the statement of ``pg_link_sql`` answered."""
+    if row is None:  # the head is created by migration audit 0002
+        raise RuntimeError("audit chain head row is missing: run `kolaborasi migrate`")
+    event.pk, event.seq, event.prev_hash, event.hash = row
+    event._state.adding = False
 
 
 _HEAD = table(AuditHead)
@@ -125,17 +144,16 @@ _CONTENT_FIELDS: list[Field[Any, Any]] = [
 ]
 # In an UPDATE every SET expression reads the row as it was: prev_hash takes the old
 # last_hash, and the new last_hash is link_hash(old last_hash, old seq + 1, digest).
-_LINK_PG = """
-WITH link AS (
+_LINK_PG = """audit_link AS (
     UPDATE {head} SET prev_hash = last_hash, seq = seq + 1,
         last_hash = encode(
             sha256(convert_to(last_hash || ':' || (seq + 1)::text || ':' || %s, 'UTF8')), 'hex'
         )
-    WHERE id = 1
+    WHERE id = 1{{condition}}
     RETURNING seq, prev_hash, last_hash
 )
 INSERT INTO {event} ({content}, seq, prev_hash, hash)
-SELECT {params}, link.seq, link.prev_hash, link.last_hash FROM link
+SELECT {params}, audit_link.seq, audit_link.prev_hash, audit_link.last_hash FROM audit_link
 RETURNING id, seq, prev_hash, hash
 """.format(  # noqa: S608 (names only)
     head=_HEAD,

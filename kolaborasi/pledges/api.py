@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Annotated, Any
 
 from django.conf import settings
@@ -186,7 +186,9 @@ def pledge_create(
             "(no such target or it has no need of this aid type)",
         )
     try:
-        with transaction.atomic(), _translated():
+        # A transaction only to keep the pledge and its idempotency record together: the
+        # service is atomic by itself (on PostgreSQL a single statement, no BEGIN/COMMIT).
+        with transaction.atomic() if key else nullcontext(), _translated():
             pledge = services.pledge_create(
                 actor=None,
                 organisation=org,

@@ -30,7 +30,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from kolaborasi.accounts.models import Membership, Organisation, OrgKind
-from kolaborasi.audit.services import audit_record
+from kolaborasi.audit.services import audit_event, audit_record, pg_link_done, pg_link_sql
 from kolaborasi.core.sql import Inserter, column, table
 from kolaborasi.targets.models import Need
 
@@ -85,10 +85,14 @@ def snapshot(pledge: Pledge) -> dict[str, Any]:
     }
 
 
-def _audit(actor: Any, organisation: Organisation | None, action: str, pledge: Pledge, before: Any) -> None:
-    label = ""
+def _token_label(actor: Any, organisation: Organisation | None) -> str:
+    """Who acted, when no user did: the organisation whose API token was used."""
     if not getattr(actor, "is_authenticated", False) and organisation is not None:
-        label = f"token:{organisation.pk}"
+        return f"token:{organisation.pk}"
+    return ""
+
+
+def _audit(actor: Any, organisation: Organisation | None, action: str, pledge: Pledge, before: Any) -> None:
     audit_record(
         actor=actor,
         action=action,
@@ -96,7 +100,7 @@ def _audit(actor: Any, organisation: Organisation | None, action: str, pledge: P
         before=before,
         after=snapshot(pledge),
         organisation=organisation,
-        actor_label=label,
+        actor_label=_token_label(actor, organisation),
     )
 
 
@@ -157,6 +161,23 @@ _RESERVE = "UPDATE {need} SET {held} = {held} + %s WHERE {id} = %s AND {quantity
     need=table(Need), held=column(Need, "held"), id=column(Need, "id"), quantity=column(Need, "quantity")
 )
 _insert_pledge = Inserter(Pledge)
+_PLEDGE_FIELDS = [f for f in Pledge._meta.concrete_fields if not f.primary_key]
+_NEXT_PLEDGE_ID = (
+    f"SELECT nextval(pg_get_serial_sequence('{Pledge._meta.db_table}', '{Pledge._meta.pk.column}'))"
+)
+_CREATE_PG = """WITH reserved AS (
+    {reserve} RETURNING {id}
+), new_pledge AS (
+    INSERT INTO {pledge} ({pk}, {columns}) SELECT %s, {params} FROM reserved RETURNING {pk}
+), """.format(  # noqa: S608 (names only)
+    reserve=_RESERVE,
+    id=column(Need, "id"),
+    pledge=table(Pledge),
+    pk=column(Pledge, "id"),
+    columns=", ".join(connection.ops.quote_name(str(f.column)) for f in _PLEDGE_FIELDS),
+    # Typed, so PostgreSQL does not read a NULL or a string in a SELECT list as text.
+    params=", ".join(f"CAST(%s AS {f.db_type(connection)})" for f in _PLEDGE_FIELDS),
+)
 
 
 def _remaining(need_id: int) -> int:
@@ -179,32 +200,65 @@ def pledge_create(
     _check_pledger(organisation)
     quantity = _check_quantity(quantity)
     planned_delivery = _check_planned(planned_delivery, _today(today))
-    # No savepoint when nested (the API's transaction, a funded pledge): two round trips
-    # fewer. So nothing may fail inside the block: when the units do not fit, nothing
-    # has been written, the block ends normally and NeedExhausted is raised after it,
-    # leaving a caller's transaction usable.
-    with transaction.atomic(savepoint=False):
-        reserved = _reserve(need.pk, quantity)
-        if reserved:
-            pledge = _insert_pledge(
-                Pledge(
-                    organisation=organisation,
-                    created_by=actor if getattr(actor, "is_authenticated", False) else None,
-                    need=need,
-                    target_id=need.target_id,
-                    aid_type_id=need.aid_type_id,
-                    quantity=quantity,
-                    planned_delivery=planned_delivery,
-                    contact_name=contact_name[:120],
-                    contact_phone=contact_phone[:40],
-                )
-            )
-            _audit(actor, organisation, "pledge.create", pledge, None)
-        else:
-            remaining = _remaining(need.pk)
+    pledge = Pledge(
+        organisation=organisation,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        need=need,
+        target_id=need.target_id,
+        aid_type_id=need.aid_type_id,
+        quantity=quantity,
+        planned_delivery=planned_delivery,
+        contact_name=contact_name[:120],
+        contact_phone=contact_phone[:40],
+    )
+    if connection.vendor == "postgresql":
+        reserved = _create_in_one_statement(actor, organisation, pledge)
+    else:
+        # No savepoint when nested (the API's transaction, a funded pledge): two round
+        # trips fewer. So nothing may fail inside the block: when the units do not fit,
+        # nothing has been written, the block ends normally and NeedExhausted is raised
+        # after it, leaving a caller's transaction usable.
+        with transaction.atomic(savepoint=False):
+            reserved = _reserve(need.pk, quantity)
+            if reserved:
+                _insert_pledge(pledge)
+                _audit(actor, organisation, "pledge.create", pledge, None)
     if not reserved:
-        raise NeedExhausted(remaining)
+        raise NeedExhausted(_remaining(need.pk))
     return pledge
+
+
+def _create_in_one_statement(actor: Any, organisation: Organisation, pledge: Pledge) -> bool:
+    """PostgreSQL: reserve (§3.1), insert the pledge and link its audit event (§3.5) in
+    ONE statement — atomic by itself, so outside a transaction there is no BEGIN, no
+    COMMIT and no round trip between them, and the need's row lock and the audit chain's
+    lock are held only while PostgreSQL runs it. The pledge's id is drawn first so its
+    audit event can be written (and hashed) before the statement. When the units do not
+    fit, ``reserved`` yields no row and nothing at all is written. Same order of locks
+    as the portable path (need, then chain head), so the two cannot deadlock."""
+    with connection.cursor() as cursor:
+        cursor.execute(_NEXT_PLEDGE_ID)
+        pledge.pk = cursor.fetchone()[0]
+        values = [f.get_db_prep_save(f.pre_save(pledge, True), connection) for f in _PLEDGE_FIELDS]
+        event = audit_event(
+            actor=actor,
+            action="pledge.create",
+            obj=pledge,
+            after=snapshot(pledge),
+            organisation=organisation,
+            actor_label=_token_label(actor, organisation),
+        )
+        link, link_params = pg_link_sql(event, only_if="new_pledge")
+        cursor.execute(
+            _CREATE_PG + link,
+            [pledge.quantity, pledge.need_id, pledge.quantity, pledge.pk, *values, *link_params],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    pledge._state.adding = False
+    pg_link_done(event, row)
+    return True
 
 
 def pledges_create_many(
