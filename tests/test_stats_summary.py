@@ -89,12 +89,14 @@ def test_summary_bad_input(client: Client, params: dict[str, str], status: int, 
 
 
 @pytest.mark.django_db
-def test_cache_refreshes_once_and_never_serves_older_than_the_bound() -> None:
-    """The freshness rule of the summary, checked on the cache entries themselves (no
-    waiting): fresh → served; stale while another request refreshes → served; older
-    than the bound → recomputed even then."""
+def test_cache_refreshes_once_and_never_serves_older_than_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The freshness rule of the summary, checked on the cache entries themselves:
+    fresh → served; stale while another request refreshes → served; older than the
+    bound → the refresher's answer is awaited, or computed here if it never comes."""
+    import threading
     import time
 
+    from kolaborasi.core import freshness
     from kolaborasi.stats.selectors import STATS_FRESH_SECONDS, STATS_MAX_AGE_SECONDS, cached
 
     cache.clear()
@@ -110,8 +112,18 @@ def test_cache_refreshes_once_and_never_serves_older_than_the_bound() -> None:
     cache.add("k:refresh", 1, 10)  # another request is refreshing
     assert cached("k", compute) == 1
     cache.set("k", (time.time() - STATS_MAX_AGE_SECONDS - 0.1, 1), 10)
+    # Too old while another request refreshes: wait for its answer, never serve the old.
+    refresher = threading.Timer(0.2, lambda: cache.set("k", (time.time(), 42), 10))
+    refresher.start()
+    assert cached("k", compute) == 42 and len(calls) == 1
+    refresher.join()
+    # ... and if the refresher never answers, compute here after WAIT_SECONDS.
+    monkeypatch.setattr(freshness, "WAIT_SECONDS", 0.1)
+    cache.set("k", (time.time() - STATS_MAX_AGE_SECONDS - 0.1, 1), 10)
     assert cached("k", compute) == 2  # too old: computed despite the refresher
+    assert cache.get("k:refresh") == 1  # the other request's flag is left to it
     cache.delete("k:refresh")
     cache.set("k", (time.time() - STATS_FRESH_SECONDS - 0.5, 2), 10)
     assert cached("k", compute) == 3  # stale and nobody refreshing: this request does
+    assert cache.get("k:refresh") is None
     assert STATS_MAX_AGE_SECONDS < 5

@@ -126,7 +126,7 @@ def list_targets(
     (200 by default). In `needs`, `committed` counts every unit held by live pledges
     (delivered ones included) and `remaining` = max(need − committed, 0). `synthetic`
     marks demo data. The answer may be up to 4.5 s old (a busy list is computed at most
-    once every 2 s per server process; see `kolaborasi.core.freshness`)."""
+    at most once every 2 s; see `kolaborasi.core.freshness`)."""
     if kind is not None and kind not in KINDS:
         raise HttpError(422, f"kind: {kind!r} tidak dikenal; pilih salah satu dari {', '.join(KINDS)}")
     if order not in ORDERS:
