@@ -180,7 +180,10 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
             "## HTTP (gunicorn on loopback, wrk)",
             "",
             f"Reference: `GET /healthz` of the same server, {_n(ref_rps)} req/s, p95 {_n(ref_p95, 1)} ms "
-            "(mean of the runs at the start and the end). Latencies in ms, measured by the client.",
+            "(mean of the runs at the start and the end). req/s from wrk; latencies in ms from a probe "
+            "client beside the load (one request of the scenario every 50 ms on a fresh connection, "
+            "timed from connect to last byte): wrk's own histogram is unreliable against a server "
+            "that closes every connection (bench/run.py LatencyProbe).",
             "",
         ]
         hrows = []
