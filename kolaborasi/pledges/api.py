@@ -173,7 +173,7 @@ def pledge_create(
             "hanya donatur atau agregator yang dapat berkomitmen (only donors and aggregators can pledge)",
         )
     key = (idempotency_key or "").strip()
-    body_hash = _body_hash(payload)
+    body_hash = _body_hash(payload) if key else ""
     if key:
         replay = _replay(org, key, body_hash)
         if replay is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
@@ -22,9 +23,16 @@ def pledges_for_org(org: Organisation, *, status: str | None = None) -> QuerySet
 def need_for_pledge(target_id: int, aid_type: str) -> Need | None:
     """The need of ``target_id`` for the aid type with slug ``aid_type``: only the columns
     a pledge needs (id, target, aid type), in one raw query — every API pledge starts
-    here, and building the equivalent ORM query cost three times running it."""
-    found = list(Need.objects.raw(_NEED_FOR_PLEDGE, [target_id, aid_type]))
-    return found[0] if found else None
+    here, and building the equivalent ORM query cost three times running it. The three
+    integers need no conversion on any backend, so the row becomes a Need directly."""
+    with connection.cursor() as cursor:
+        cursor.execute(_NEED_FOR_PLEDGE, [target_id, aid_type])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    need = Need(id=row[0], target_id=row[1], aid_type_id=row[2])
+    need._state.adding, need._state.db = False, connection.alias
+    return need
 
 
 _NEED_FOR_PLEDGE = (
