@@ -200,16 +200,14 @@ def pledge_create(
     _check_pledger(organisation)
     quantity = _check_quantity(quantity)
     planned_delivery = _check_planned(planned_delivery, _today(today))
-    pledge = Pledge(
-        organisation=organisation,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
-        need=need,
-        target_id=need.target_id,
-        aid_type_id=need.aid_type_id,
-        quantity=quantity,
-        planned_delivery=planned_delivery,
-        contact_name=contact_name[:120],
-        contact_phone=contact_phone[:40],
+    pledge = _new_pledge(
+        actor,
+        organisation,
+        need,
+        quantity,
+        planned_delivery,
+        contact_name=contact_name,
+        contact_phone=contact_phone,
     )
     if connection.vendor == "postgresql":
         reserved = _create_in_one_statement(actor, organisation, pledge)
@@ -226,6 +224,30 @@ def pledge_create(
     if not reserved:
         raise NeedExhausted(_remaining(need.pk))
     return pledge
+
+
+def _new_pledge(
+    actor: Any,
+    organisation: Organisation,
+    need: Need,
+    quantity: int,
+    planned_delivery: dt.date,
+    *,
+    contact_name: str = "",
+    contact_phone: str = "",
+) -> Pledge:
+    """The pledge row (not saved yet) of a reservation that fitted."""
+    return Pledge(
+        organisation=organisation,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        need=need,
+        target_id=need.target_id,
+        aid_type_id=need.aid_type_id,
+        quantity=quantity,
+        planned_delivery=planned_delivery,
+        contact_name=contact_name[:120],
+        contact_phone=contact_phone[:40],
+    )
 
 
 def _create_in_one_statement(actor: Any, organisation: Organisation, pledge: Pledge) -> bool:
@@ -287,15 +309,7 @@ def pledges_create_many(
                     continue
                 if conflicts:
                     continue  # everything rolls back anyway; only keep collecting conflicts
-                pledge = Pledge.objects.create(
-                    organisation=organisation,
-                    created_by=actor if getattr(actor, "is_authenticated", False) else None,
-                    need=need,
-                    target_id=need.target_id,
-                    aid_type_id=need.aid_type_id,
-                    quantity=quantity,
-                    planned_delivery=planned_delivery,
-                )
+                pledge = _insert_pledge(_new_pledge(actor, organisation, need, quantity, planned_delivery))
                 _audit(actor, organisation, "pledge.create", pledge, None)
                 pledges.append(pledge)
             if conflicts:

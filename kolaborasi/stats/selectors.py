@@ -308,13 +308,7 @@ def _funds_by_region(scope: Scope, group_col: str) -> dict[str, Funds]:
         from kolaborasi.funds.models import PledgeFunding
     except ImportError:  # pragma: no cover - funds not installed
         return {}
-    fundings = PledgeFunding.objects.all()
-    if scope.region is not None:
-        fundings = fundings.filter(**{f"pledge__target__{target_column(scope.region)}": scope.region.code})
-    if scope.since:
-        fundings = fundings.filter(donation__donated_on__gte=scope.since)
-    if scope.until:
-        fundings = fundings.filter(donation__donated_on__lte=scope.until)
+    fundings = _fundings_in(scope, PledgeFunding.objects.all())
     out: dict[str, Funds] = {}
     for row in (
         fundings.values(f"pledge__target__{group_col}")
@@ -324,6 +318,18 @@ def _funds_by_region(scope: Scope, group_col: str) -> dict[str, Funds]:
         spent = int(row["amount"] or 0) - int(row["refunded"] or 0)
         out[row[f"pledge__target__{group_col}"]] = {"donated": spent, "confirmed": spent}
     return out
+
+
+def _fundings_in(scope: Scope, fundings: QuerySet[Any]) -> QuerySet[Any]:
+    """The slices of donations (``funds.PledgeFunding``) spent on pledges under the
+    scope's area, of donations given in its date range."""
+    if scope.region is not None:
+        fundings = fundings.filter(**{f"pledge__target__{target_column(scope.region)}": scope.region.code})
+    if scope.since:
+        fundings = fundings.filter(donation__donated_on__gte=scope.since)
+    if scope.until:
+        fundings = fundings.filter(donation__donated_on__lte=scope.until)
+    return fundings
 
 
 def _donation_partners(scope: Scope, group_col: str | None) -> dict[str | None, set[int]]:
@@ -337,15 +343,10 @@ def _donation_partners(scope: Scope, group_col: str | None) -> dict[str | None, 
         return {}
     out: dict[str | None, set[int]] = defaultdict(set)
     # A slice fully refunded (its pledge cancelled/expired) paid for nothing here.
-    fundings = PledgeFunding.objects.filter(
-        donation__status=DonationStatus.CONFIRMED, amount__gt=F("refunded")
+    fundings = _fundings_in(
+        scope,
+        PledgeFunding.objects.filter(donation__status=DonationStatus.CONFIRMED, amount__gt=F("refunded")),
     )
-    if scope.region is not None:
-        fundings = fundings.filter(**{f"pledge__target__{target_column(scope.region)}": scope.region.code})
-    if scope.since:
-        fundings = fundings.filter(donation__donated_on__gte=scope.since)
-    if scope.until:
-        fundings = fundings.filter(donation__donated_on__lte=scope.until)
     gfield = [f"pledge__target__{group_col}"] if group_col else []
     for row in (
         fundings.values(*gfield, "donation__donor_id", "donation__aggregator_id").order_by().distinct()

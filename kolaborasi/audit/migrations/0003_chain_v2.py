@@ -32,26 +32,6 @@ def relink(apps, schema_editor):  # type: ignore[no-untyped-def]
     for event in _in_order(AuditEvent):
         # Re-linking must not launder tampering: each event must hold under the v1 rule
         # (hash of every field, seq and prev_hash included) before it gets its v2 link.
-        v1 = {
-            "seq": event.seq,
-            "created_at": event.created_at.isoformat(),
-            "actor_id": event.actor_id,
-            "actor_label": event.actor_label,
-            "organisation_id": event.organisation_id,
-            "action": event.action,
-            "object_type": event.object_type,
-            "object_id": event.object_id,
-            "before": event.before,
-            "after": event.after,
-            "prev_hash": event.prev_hash,
-        }
-        v1_hash = _sha256(json.dumps(v1, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
-        if event.seq != seq + 1 or event.prev_hash != old_prev or v1_hash != event.hash:
-            raise RuntimeError(
-                f"audit chain is broken at event #{seq + 1}: run `kolaborasi audit verify` on the "
-                "previous release and resolve it before migrating"
-            )
-        old_prev = event.hash
         fields = {
             "created_at": event.created_at.isoformat(),
             "actor_id": event.actor_id,
@@ -63,6 +43,14 @@ def relink(apps, schema_editor):  # type: ignore[no-untyped-def]
             "before": event.before,
             "after": event.after,
         }
+        v1 = {**fields, "seq": event.seq, "prev_hash": event.prev_hash}
+        v1_hash = _sha256(json.dumps(v1, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+        if event.seq != seq + 1 or event.prev_hash != old_prev or v1_hash != event.hash:
+            raise RuntimeError(
+                f"audit chain is broken at event #{seq + 1}: run `kolaborasi audit verify` on the "
+                "previous release and resolve it before migrating"
+            )
+        old_prev = event.hash
         digest = _sha256(json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
         link = _sha256(f"{prev}:{event.seq}:{digest}")
         event.prev_hash, event.hash = prev, link
