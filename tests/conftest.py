@@ -6,11 +6,14 @@ each test then runs in a transaction that is rolled back."""
 from __future__ import annotations
 
 import io
+import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connection
 
 
@@ -22,6 +25,47 @@ def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-unty
     with django_db_blocker.unblock():
         demo_load(boundaries_dir=boundaries_dir(), log=lambda _msg: None)
     yield
+
+
+@pytest.fixture(scope="session")
+def live_server(request: pytest.FixtureRequest) -> Iterator[object]:
+    """pytest-django's live server, except that on the in-memory SQLite test database
+    its request threads take turns. There every thread shares the test's one connection
+    (Django passes it as ``connections_override``), and two requests on it at once (a
+    page navigation while an HTMX request is still running) can read each other's
+    half-done statements: a target the list just showed came back 404. On PostgreSQL
+    every thread has its own connection and requests stay concurrent (the pledge race
+    depends on that)."""
+    from pytest_django.live_server_helper import LiveServer
+
+    addr = (
+        request.config.getvalue("liveserver") or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS") or "localhost"
+    )
+    server = LiveServer(addr, start=False)
+    if server.thread.connections_override:
+        server.thread.server_class = _TurnTakingServer
+    server.start()
+    yield server
+    server.stop()
+
+
+class _TurnTakingServer(ThreadedWSGIServer):
+    """Runs one request at a time, the whole response included."""
+
+    def set_app(self, application):  # type: ignore[no-untyped-def]
+        lock = threading.Lock()
+
+        def one_at_a_time(environ, start_response):  # type: ignore[no-untyped-def]
+            with lock:
+                result = application(environ, start_response)
+                try:
+                    body = b"".join(result)
+                finally:
+                    if hasattr(result, "close"):
+                        result.close()
+            return [body]
+
+        super().set_app(one_at_a_time)
 
 
 @pytest.fixture(autouse=True)
