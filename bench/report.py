@@ -103,6 +103,11 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
             f"{ds.get('fk_triggers', '?')}; seed {args.seed}, ~{args.rws_per_village} RWs per village, "
             f"{args.pledges:,} pledges requested). Donations: {ds.get('donations', '')}. "
             f"Boundaries: {ds.get('boundaries', '')}. "
+            + (
+                f"The stats' kelurahan totals rebuilt from the needs in {_n(ds['tally_seconds'], 1)} s. "
+                if "tally_seconds" in ds
+                else ""
+            )
             + (f"Pledges skipped: {ds['pledges_skipped']}. " if ds.get("pledges_skipped") else ""),
             "",
         ]
@@ -247,6 +252,11 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
                 [
                     "ledger accounts whose balance ≠ Σ entries, or cash < 0",
                     _n(check.get("ledger_balance_mismatch", 0)),
+                    "0",
+                ],
+                [
+                    "kelurahan totals of the stats (folded) that differ from the needs",
+                    _n(check.get("tally_drift", 0)),
                     "0",
                 ],
                 [

@@ -15,6 +15,8 @@ import json
 import random
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlparse
 
 import pytest
@@ -26,6 +28,8 @@ from kolaborasi.audit.services import audit_verify
 from kolaborasi.pledges import services
 from kolaborasi.pledges.models import Pledge
 from kolaborasi.pledges.selectors import needs_with_drift
+from kolaborasi.stats import tally
+from kolaborasi.stats.models import Tally
 from kolaborasi.targets.models import Need
 from tests.conftest import is_postgres
 from tests.pledges_support import donor_org, small_world, today
@@ -105,13 +109,16 @@ def test_postgres_http_race_never_overcommits(live_server):
             errors.append(exc)
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    with _folding(errors) as folds:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
     assert not errors, errors[:3]
+    assert folds[0] > 1
     need.refresh_from_db()
     assert need.held == NEED == sum(created.values())
+    _totals_agree(need, NEED)
     assert need.remaining == 0
     rows = dict(Pledge.objects.filter(need=need).values_list("pk", "quantity"))
     assert rows == created  # every 201 has its row, and no row without a 201
@@ -152,16 +159,52 @@ def test_threads_on_one_need_through_services():
             connections.close_all()
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(32)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    with _folding(errors):
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
     assert not errors, errors[:3]
     held = Need.objects.get(pk=need.pk).held
+    _totals_agree(need, held)
     assert held == sum(won) <= 120
     assert held >= 118  # demand (32 × 10 × ≥1) far exceeds 120: only a 1–2 unit tail can stay free
     assert needs_with_drift([need.pk]) == []
     _chain_holds_one_event_per_pledge(set(Pledge.objects.filter(need=need).values_list("pk", flat=True)))
+
+
+@contextmanager
+def _folding(errors: list[BaseException]) -> Iterator[list[int]]:
+    """A reader folding the per-kelurahan totals over and over (as the stats do) while
+    the writers race, on its own connection; yields [number of folds]."""
+    done = threading.Event()
+    folds = [0]
+
+    def fold_until_done() -> None:
+        try:
+            while not done.is_set():
+                tally.fold()
+                folds[0] += 1
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    folder = threading.Thread(target=fold_until_done)
+    folder.start()
+    try:
+        yield folds
+    finally:
+        done.set()
+        folder.join()
+
+
+def _totals_agree(need: Need, held: int) -> None:
+    """DESIGN §3.7 for the stats' running totals: after the race and the concurrent
+    folds they equal the needs, and the kelurahan holds exactly what its need holds."""
+    assert tally.drift() == []
+    row = Tally.objects.get(village_code=need.target.village_id, aid_type_id=need.aid_type_id)
+    assert row.held == held
 
 
 def _chain_holds_one_event_per_pledge(pledge_ids: set[int]) -> None:

@@ -30,16 +30,19 @@ region codes copied onto the target row, so "under this region" is one indexed
 equality) and a date range on the pledge's ``created_at`` (inclusive days in the site's
 time zone, Asia/Jakarta by default).
 
-How it is computed (the same figures either way; ``tests/test_stats_fast_path.py``
-compares the two on randomized histories, on SQLite and PostgreSQL):
+How it is computed (the same figures every way; ``tests/test_stats_fast_path.py``
+compares them on randomized histories, on SQLite and PostgreSQL):
 
-- Without a date range, pledged/delivered/confirmed, reach and rws_met are read from the
+- Without a date range, pledged/delivered/confirmed, reach and rws_met are sums of the
   need counters ``Need.held/delivered/confirmed``, which ``pledges.services`` keeps equal
   to the sums over each need's pledges in the same transaction as every pledge write (a
-  need has held > 0 exactly when one of its pledges holds ≥ 1 unit). That is one pass over
-  the needs (and their targets) instead of over every pledge; collaborators in the whole
-  country are one index probe per organisation. Partial indexes (migration
-  ``stats.0001``) cover the rows these queries count.
+  need has held > 0 exactly when one of its pledges holds ≥ 1 unit). For the country, a
+  province, kota, kecamatan or kelurahan they are read from running totals per
+  kelurahan (``kolaborasi.stats.tally``: a trigger on the needs appends each change, a
+  fold adds them up before every read), one row per kelurahan and aid type instead of
+  a pass over every need and target. For an RW they are read from its needs directly.
+  Collaborators in the whole country are one index probe per organisation. Partial
+  indexes (migration ``stats.0001``) cover the rows the per-need queries count.
 - With a date range (``since``/``until``), only pledges created in it count, so the
   figures are summed from those pledges.
 
@@ -52,8 +55,8 @@ result includes every write committed before its ``as_of``. A result older than
 getting it (no stampede of identical aggregate queries), and a result older than
 ``STATS_MAX_AGE_SECONDS`` (4.5 s, measured from ``as_of``) is never served: every request
 then computes. So a committed write shows within 4.5 s (tested on the cache entries in
-``tests/test_stats_summary.py``); a national computation takes well under that (about a
-second on the 2-core benchmark machine under load, ~1M pledges), a kota in ~0.1 s.
+``tests/test_stats_summary.py``); a national computation takes well under that (about
+0.2 s on the 2-core benchmark machine with ~1M pledges).
 """
 
 from __future__ import annotations
@@ -77,6 +80,9 @@ from kolaborasi.core.freshness import FRESH_SECONDS, MAX_AGE_SECONDS, cache_key,
 from kolaborasi.pledges.models import Pledge
 from kolaborasi.regions.models import DEPTH_BY_LEVEL, Level, Region, level_of
 from kolaborasi.targets.models import AidType, Need, Target, TargetKind
+
+from .models import Tally
+from .tally import fold
 
 # The freshness rule is shared with the other busy public reads (kolaborasi.core.freshness).
 STATS_FRESH_SECONDS: float = FRESH_SECONDS
@@ -418,6 +424,52 @@ def _figures_from_needs(scope: Scope, group_col: str | None, put: Callable[..., 
             put("met", row[need_g[0]] if need_g else None, row)
 
 
+# The Tally column for each Target column a scope filters or groups on (no RWs: a
+# kelurahan is the finest place the totals know).
+TALLY_COLUMN: dict[str, str] = {
+    "province_code": "province_code",
+    "city_code": "city_code",
+    "district_code": "district_code",
+    "village_id": "village_code",
+}
+
+
+def _figures_from_tally(scope: Scope, group_col: str | None, put: Callable[..., None]) -> None:
+    """The same figures as ``_figures_from_needs``, from the running totals per
+    kelurahan (``kolaborasi.stats.tally``; folded first, so every write committed before
+    this call counts). For areas and groupings of a kelurahan or larger."""
+    fold()
+    rows = Tally.objects.all()
+    if scope.region is not None:
+        rows = rows.filter(**{TALLY_COLUMN[target_column(scope.region)]: scope.region.code})
+    group = TALLY_COLUMN[group_col] if group_col else None
+    gfield = [group] if group else []
+
+    def key(row: dict[str, Any]) -> str | None:
+        return row[group] if group else None
+
+    primary = primary_aid_type()
+    for row in (
+        rows.filter(aid_type_id__gt=0)
+        .values(*gfield, "aid_type_id")
+        .order_by()
+        .annotate(p=Sum("held"), d=Sum("delivered"), c=Sum("confirmed"), n=Sum("met"))
+    ):
+        put("units", key(row), row)
+        if primary is not None and row["aid_type_id"] == primary.pk:
+            put("met", key(row), row)
+    reached = rows.filter(Q(rws__gt=0) | Q(institutions__gt=0), aid_type_id=0)  # one row per kelurahan
+    reach = {
+        "cities": Count("city_code", distinct=True),
+        "districts": Count("district_code", distinct=True),
+        "villages": Count("id"),
+        "rws": Sum("rws"),
+        "institutions": Sum("institutions"),
+    }
+    for row in _grouped(reached, gfield, **reach):
+        put("reach", key(row), row)
+
+
 def _figures_from_pledges(scope: Scope, group_col: str | None, put: Callable[..., None]) -> None:
     """The same figures from the pledges created in the scope's date range."""
     live = live_pledges(scope)
@@ -523,12 +575,30 @@ def _collaborators(scope: Scope, group_col: str | None) -> dict[str | None, Coll
     return out
 
 
+SOURCES: dict[str, Callable[[Scope, str | None, Callable[..., None]], None]] = {
+    "tally": _figures_from_tally,
+    "needs": _figures_from_needs,
+    "pledges": _figures_from_pledges,
+}
+
+
+def _source(scope: Scope, group_col: str | None) -> str:
+    """The cheapest way to the figures: the pledges for a date range, the per-kelurahan
+    totals down to a kelurahan, the need counters of an RW's targets."""
+    if scope.since is not None or scope.until is not None:
+        return "pledges"
+    columns = {group_col} if group_col else set()
+    if scope.region is not None:
+        columns.add(target_column(scope.region))
+    return "tally" if columns <= TALLY_COLUMN.keys() else "needs"
+
+
 def _compute(
-    scope: Scope, group_col: str | None, group_keys: list[str] | None, *, from_pledges: bool | None = None
+    scope: Scope, group_col: str | None, group_keys: list[str] | None, *, source: str | None = None
 ) -> dict[str | None, Figures]:
     """Figures for ``scope``, either as one total (``group_col`` None → key None) or per
-    value of the Target column ``group_col`` (keys ``group_keys``). ``from_pledges``
-    forces the pledge scan (default: only with a date range; tests compare both)."""
+    value of the Target column ``group_col`` (keys ``group_keys``). ``source`` forces one
+    of ``SOURCES`` (default ``_source``; the tests compare them all)."""
     as_of = timezone.now()
     slug_of = {t.pk: t.slug for t in aid_types()}
     keys: list[str | None] = [*group_keys] if group_col and group_keys is not None else [None]
@@ -549,9 +619,7 @@ def _compute(
         else:
             fig["rws_met"] = int(row["n"] or 0)
 
-    if from_pledges is None:
-        from_pledges = scope.since is not None or scope.until is not None
-    (_figures_from_pledges if from_pledges else _figures_from_needs)(scope, group_col, put)
+    SOURCES[source or _source(scope, group_col)](scope, group_col, put)
     for key, col in _collaborators(scope, group_col).items():
         if key in out:
             out[key]["collaborators"] = col

@@ -2,6 +2,7 @@ import logging
 import os
 import threading
 from argparse import BooleanOptionalAction
+from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
@@ -12,18 +13,16 @@ from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 logger = logging.getLogger(__name__)
 
 
-def _enqueue_sweeps(every: float, stop: threading.Event) -> None:
-    """Queue the pledge-expiry sweep now and then every ``every`` seconds; the worker
-    below runs it. Queuing (rather than calling) keeps one code path for the sweep and
-    lets several workers share the queue."""
-    from kolaborasi.pledges.tasks import pledges_expire_task
-
+def _enqueue_every(task: Any, every: float, stop: threading.Event) -> None:
+    """Queue ``task`` now and then every ``every`` seconds; the worker below runs it.
+    Queuing (rather than calling) keeps one code path for the job and lets several
+    workers share the queue."""
     while not stop.is_set():
         try:
             close_old_connections()
-            pledges_expire_task.enqueue()
+            task.enqueue()
         except Exception:  # the database may be briefly away; try again next round
-            logger.exception("could not queue the pledge expiry sweep")
+            logger.exception("could not queue %s", task.name)
         finally:
             connection.close()
         stop.wait(every)
@@ -41,6 +40,12 @@ class Command(BaseCommand):
             help="seconds between pledge expiry sweeps (0: do not schedule them)",
         )
         parser.add_argument(
+            "--fold-every",
+            type=float,
+            default=60.0,
+            help="seconds between folds of the public figures' running totals (0: do not schedule them)",
+        )
+        parser.add_argument(
             "--reload",
             action=BooleanOptionalAction,
             default=settings.DEBUG,
@@ -49,15 +54,22 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         stop = threading.Event()
-        every = float(options["expire_every"])  # type: ignore[arg-type]
         reload = bool(options["reload"])
         # With the autoreloader the parent only watches files; the child does the work,
         # so only the child schedules sweeps (otherwise every sweep is queued twice).
         in_worker_process = not reload or os.environ.get(DJANGO_AUTORELOAD_ENV) == "true"
-        if every > 0 and in_worker_process:
-            threading.Thread(
-                target=_enqueue_sweeps, args=(every, stop), name="expiry-sweeps", daemon=True
-            ).start()
+        from kolaborasi.pledges.tasks import pledges_expire_task
+        from kolaborasi.stats.tasks import tally_fold_task
+
+        schedule: list[tuple[Any, Any]] = [
+            (pledges_expire_task, options["expire_every"]),
+            (tally_fold_task, options["fold_every"]),
+        ]
+        for task, seconds in schedule:
+            if float(seconds) > 0 and in_worker_process:
+                threading.Thread(
+                    target=_enqueue_every, args=(task, float(seconds), stop), name=task.name, daemon=True
+                ).start()
         try:
             call_command("db_worker", interval=options["interval"], reload=reload)
         finally:

@@ -1,0 +1,14 @@
+"""Background jobs (django.tasks; the database backend's worker runs them)."""
+
+from __future__ import annotations
+
+from django.tasks import task
+
+from .tally import fold
+
+
+@task()
+def tally_fold_task() -> dict[str, int]:
+    """Fold the deltas of the stats' running totals, so that they never pile up while
+    nobody reads the figures (every read folds too)."""
+    return {"folded": fold()}
