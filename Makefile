@@ -26,11 +26,13 @@ migrate: $(STAMP)
 demo: migrate
 	DEBUG=1 $(KOL) demo
 
-# Serve the demo on http://127.0.0.1:$(PORT) with the background worker beside it.
+# Serve the demo on http://127.0.0.1:$(PORT) with the background worker beside it. The
+# worker runs in its own session so that Ctrl-C reaches it once, as the TERM of the trap:
+# a second signal while it shuts down (Ctrl-C and then the trap) crashed it on exit.
 run: demo
 	@echo "kolaborasi: http://127.0.0.1:$(PORT)  (Ctrl-C stops the server and the worker)"
-	@trap 'kill 0' EXIT INT TERM; \
-	DEBUG=1 $(KOL) worker & \
+	@DEBUG=1 $$(command -v setsid) $(KOL) worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
 	DEBUG=1 $(KOL) runserver 127.0.0.1:$(PORT)
 
 worker: $(STAMP)
