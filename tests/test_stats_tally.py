@@ -218,3 +218,34 @@ def test_the_worker_task_folds(personas: dict[str, Any], settings: Any) -> None:
     assert result.return_value == {"folded": 1}
     assert not TallyDelta.objects.exists()
     assert tally.drift() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_schedules_the_fold_and_runs_it_from_the_queue() -> None:
+    """The worker's scheduler queues the fold in the database queue (as `kolaborasi
+    worker` does every --fold-every seconds) and the database worker runs it."""
+    import threading
+
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    from kolaborasi.core.management.commands.worker import _enqueue_every
+    from kolaborasi.stats.tasks import tally_fold_task
+    from tests.pledges_support import small_world
+
+    need = small_world(30)
+    services.pledge_create(
+        actor=None, organisation=donor_org(), need=need, quantity=4, planned_delivery=today()
+    )
+    assert TallyDelta.objects.filter(target_id=need.target_id).exists()
+    stop = threading.Event()
+    timer = threading.Timer(0.3, stop.set)
+    timer.start()
+    _enqueue_every(tally_fold_task, 0.05, stop)  # returns once stop is set
+    queued = DBTaskResult.objects.filter(task_path=tally_fold_task.module_path)
+    assert queued.count() >= 2
+    call_command("db_worker", batch=True, no_startup_delay=True, reload=False, verbosity=0)
+    assert not TallyDelta.objects.exists()
+    assert Tally.objects.get(village_code=need.target.village_id, aid_type_id=need.aid_type_id).held == 4
+    assert tally.drift() == []
+    assert set(queued.values_list("status", flat=True)) == {"SUCCESSFUL"}
