@@ -28,11 +28,13 @@ demo: migrate
 
 # Serve the demo on http://127.0.0.1:$(PORT) with the background worker beside it. The
 # worker runs in its own session so that Ctrl-C reaches it once, as the TERM of the trap:
-# a second signal while it shuts down (Ctrl-C and then the trap) crashed it on exit.
+# a second signal while it shuts down (Ctrl-C and then the trap) crashed it on exit. The
+# TERM goes to the worker proper, the autoreloader's child, which finishes its task and
+# exits; its reloader then exits too (a TERM to the reloader would SIGKILL the child).
 run: demo
 	@echo "kolaborasi: http://127.0.0.1:$(PORT)  (Ctrl-C stops the server and the worker)"
 	@DEBUG=1 $$(command -v setsid) $(KOL) worker & worker=$$!; \
-	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	trap 'pkill -TERM -P $$worker 2>/dev/null || kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
 	DEBUG=1 $(KOL) runserver 127.0.0.1:$(PORT)
 
 worker: $(STAMP)

@@ -176,7 +176,8 @@ def test_threads_on_one_need_through_services():
 @contextmanager
 def _folding(errors: list[BaseException]) -> Iterator[list[int]]:
     """A reader folding the per-kelurahan totals over and over (as the stats do) while
-    the writers race, on its own connection; yields [number of folds]."""
+    the writers race, on its own connection, and checking now and then that they equal
+    the needs (``drift()`` is exact beside live writers); yields [number of folds]."""
     done = threading.Event()
     folds = [0]
 
@@ -185,6 +186,8 @@ def _folding(errors: list[BaseException]) -> Iterator[list[int]]:
             while not done.is_set():
                 tally.fold()
                 folds[0] += 1
+                if folds[0] % 5 == 0:
+                    assert tally.drift() == [], "the totals drifted from the needs during the race"
         except BaseException as exc:
             errors.append(exc)
         finally:

@@ -249,3 +249,35 @@ def test_the_worker_schedules_the_fold_and_runs_it_from_the_queue() -> None:
     assert Tally.objects.get(village_code=need.target.village_id, aid_type_id=need.aid_type_id).held == 4
     assert tally.drift() == []
     assert set(queued.values_list("status", flat=True)) == {"SUCCESSFUL"}
+
+
+def test_an_aid_type_deleted_after_its_needs_does_not_break_the_figures(personas: dict[str, Any]) -> None:
+    from kolaborasi.stats.selectors import parse_scope, summary
+    from kolaborasi.targets.models import AidType
+
+    target = ratna_need().target
+    aid = AidType.objects.create(slug="selimut", name="Selimut", unit="lembar", sort_order=99)
+    need = Need.objects.create(target=target, aid_type=aid, quantity=10)
+    Need.objects.filter(pk=need.pk).update(held=3)  # as if pledged, so its kelurahan has a total
+    tally.fold()
+    assert Tally.objects.get(village_code=target.village_id, aid_type_id=aid.pk).held == 3
+    Need.objects.filter(pk=need.pk).update(held=0)
+    need.delete()
+    aid.delete()  # nothing protects it any more; its kelurahan total stays, at zero
+    figures = summary(parse_scope(None))
+    assert "selimut" not in figures["pledged"]
+    assert tally.drift() == []
+
+
+def test_the_admin_keeps_a_targets_place_and_kind(admin_client: Any) -> None:
+    """Editing a target in the admin cannot move it to another kelurahan or kind, which
+    would leave its counts in the old kelurahan's totals."""
+    target = ratna_need().target
+    change = admin_client.get(f"/admin/targets/target/{target.pk}/change/")
+    assert change.status_code == 200
+    html = change.content.decode()
+    assert 'name="name"' in html  # still editable
+    for field in ("kind", "region", "village", "district_code", "city_code", "province_code"):
+        assert f'name="{field}"' not in html, field
+    add = admin_client.get("/admin/targets/target/add/").content.decode()
+    assert 'name="kind"' in add and 'name="village"' in add

@@ -24,11 +24,11 @@ import hashlib
 import math
 import time as clock
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from time import monotonic, sleep
 
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import DatabaseError, connection
 
 FRESH_SECONDS: float = 2.0
 MAX_AGE_SECONDS: float = 4.5
@@ -79,10 +79,20 @@ def _one_core() -> Iterator[None]:
     second of rows whether or not the scan is split (measured on the 2-core benchmark
     machine), but split it takes every core for that second, and every visitor being
     answered from the cache meanwhile waits: one core for the recomputation, the rest
-    for them."""
+    for them.
+
+    Set for the session and reset after, not in a transaction of its own: the stats'
+    fold (``kolaborasi.stats.tally``) must commit before the figures are read, not hold
+    its lock until the whole computation ends."""
     if connection.vendor != "postgresql":
         yield
         return
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-        yield
+    with connection.cursor() as cursor:
+        cursor.execute("SET max_parallel_workers_per_gather = 0")
+        try:
+            yield
+        finally:
+            # Fails only on a broken connection or an aborted transaction, whose end
+            # (a reconnect or the rollback) undoes the SET anyway.
+            with suppress(DatabaseError):
+                cursor.execute("RESET max_parallel_workers_per_gather")

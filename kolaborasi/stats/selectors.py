@@ -609,7 +609,9 @@ def _compute(
         if fig is None:
             return
         if what == "units":
-            slug = slug_of[row["aid_type_id"]]
+            slug = slug_of.get(row["aid_type_id"])
+            if slug is None:  # a deleted aid type's emptied totals (kolaborasi.stats.tally)
+                return
             fig["pledged"][slug] = int(row["p"] or 0)
             fig["delivered"][slug] = int(row["d"] or 0)
             fig["confirmed"][slug] = int(row["c"] or 0)

@@ -37,7 +37,7 @@ from django.db import connection, transaction
 
 from kolaborasi.targets.models import Target, TargetKind
 
-from .models import Tally, TargetLive
+from .models import Tally, TallyDelta, TargetLive
 
 # pg_advisory_xact_lock key of fold() and rebuild() (any constant unique to this use).
 LOCK_KEY = 0x6B6F6C7461
@@ -143,7 +143,15 @@ _PLACE = ("kind", "village_code", "district_code", "city_code", "province_code")
 
 def fold() -> int:
     """Move the committed deltas into ``TargetLive`` and ``Tally``; returns how many
-    deltas were folded. Safe beside any writer and any other fold."""
+    deltas were folded. Safe beside any writer and any other fold. Call it outside a
+    transaction where it can be: inside one, its lock (and every other fold) waits for
+    that transaction's end.
+
+    With no delta pending it writes nothing and takes no lock: every delta committed
+    before this call is then either folded already or being folded by a fold that has
+    not committed (its DELETE holds the rows), and such a fold would have been seen."""
+    if not TallyDelta.objects.exists():
+        return 0
     with transaction.atomic(), connection.cursor() as cur:
         _lock(cur)
         # Exactly the deltas committed before this statement: one committed later stays
@@ -274,11 +282,13 @@ _TALLY_COLUMNS = (
 _TARGET_LIVE_COLUMNS = "target_id, live_needs, kind, village_code, district_code, city_code, province_code"
 
 
-def rebuild() -> None:
-    """Recompute ``TargetLive`` and ``Tally`` from the needs (writers wait meanwhile)."""
-    with transaction.atomic(), connection.cursor() as cur:
-        _lock(cur)
-        if connection.vendor == "postgresql":
+def rebuild(conn: Any = None) -> None:
+    """Recompute ``TargetLive`` and ``Tally`` from the needs (writers wait meanwhile),
+    on ``conn`` (default: the default database)."""
+    conn = conn or connection
+    with transaction.atomic(using=conn.alias), conn.cursor() as cur:
+        if conn.vendor == "postgresql":
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
             cur.execute("LOCK TABLE targets_need IN SHARE MODE")
         for table in ("stats_tallydelta", "stats_targetlive", "stats_tally"):
             cur.execute(f"DELETE FROM {table}")  # noqa: S608 - constant names
@@ -299,9 +309,12 @@ def _nonzero(rows: Iterable[tuple[Any, ...]]) -> dict[tuple[str, int], tuple[int
 
 def drift() -> list[tuple[tuple[str, int], tuple[int, ...] | None, tuple[int, ...] | None]]:
     """Where the folded totals differ from the needs: ``((village, aid_type_id), in
-    the totals, from the needs)``; empty when they agree."""
-    fold()
-    with connection.cursor() as cur:
+    the totals, from the needs)``; empty when they agree. Exact beside live traffic:
+    writes to the needs wait while it runs (a few seconds for the whole country)."""
+    with transaction.atomic(), connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("LOCK TABLE targets_need IN SHARE MODE")
+        fold()
         cur.execute(f"SELECT {_TALLY_COLUMNS} FROM stats_tally")  # noqa: S608
         have = _nonzero(cur.fetchall())
         cur.execute(_UNITS_SQL, [TargetKind.RW])

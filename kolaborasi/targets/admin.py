@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from .models import AidType, Need, Target
 
@@ -22,6 +23,14 @@ class TargetAdmin(admin.ModelAdmin):
     search_fields = ["name", "region__code"]
     raw_id_fields = ["region", "village"]
     inlines = [NeedInline]
+    # Where a target lies and what it is stay as created: the public figures keep running
+    # totals per kelurahan and kind (kolaborasi.stats.tally), and a target moved here
+    # would leave its counts behind. Import a corrected target instead.
+    place_fields = ("kind", "region", "village", "district_code", "city_code", "province_code")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Target | None = None) -> tuple[str, ...]:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return fields + self.place_fields if obj is not None else fields
 
 
 @admin.register(Need)
