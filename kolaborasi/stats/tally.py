@@ -147,9 +147,9 @@ def fold() -> int:
     transaction where it can be: inside one, its lock (and every other fold) waits for
     that transaction's end.
 
-    With no delta pending it writes nothing and takes no lock: every delta committed
-    before this call is then either folded already or being folded by a fold that has
-    not committed (its DELETE holds the rows), and such a fold would have been seen."""
+    With no delta visible it writes nothing and takes no lock: every delta committed
+    before this call has then been folded by a fold that has committed (a fold's
+    deletion is invisible until it commits, so its deltas would still be seen)."""
     if not TallyDelta.objects.exists():
         return 0
     with transaction.atomic(), connection.cursor() as cur:
