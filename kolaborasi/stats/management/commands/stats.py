@@ -11,7 +11,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
-        sub.add_parser("check", help="compare the kelurahan totals with the needs")
+        sub.add_parser(
+            "check", help="compare the kelurahan totals with the needs (writes to the needs wait meanwhile)"
+        )
         sub.add_parser("rebuild", help="recompute the kelurahan totals from the needs")
 
     def handle(self, *args: object, **options: object) -> None:
