@@ -125,10 +125,10 @@ def install_trigger(conn: Any) -> None:
             cur.execute(sql)
 
 
-def _lock(cur: Any) -> None:
+def _lock(cur: Any, conn: Any = connection) -> None:
     """One fold or rebuild at a time. SQLite transactions here are IMMEDIATE (settings),
     which already makes them the only writer."""
-    if connection.vendor == "postgresql":
+    if conn.vendor == "postgresql":
         cur.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
 
 
@@ -287,8 +287,8 @@ def rebuild(conn: Any = None) -> None:
     on ``conn`` (default: the default database)."""
     conn = conn or connection
     with transaction.atomic(using=conn.alias), conn.cursor() as cur:
+        _lock(cur, conn)
         if conn.vendor == "postgresql":
-            cur.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
             cur.execute("LOCK TABLE targets_need IN SHARE MODE")
         for table in ("stats_tallydelta", "stats_targetlive", "stats_tally"):
             cur.execute(f"DELETE FROM {table}")  # noqa: S608 - constant names
