@@ -99,7 +99,9 @@ def parse_date(value: str) -> date:
             parsed = datetime.strptime(value, fmt).date()
         except ValueError:
             continue
-        if parsed > date.today():
+        # The programme's local date (TIME_ZONE), read the same way as every other
+        # "not in the future" check, not from the process clock.
+        if parsed > timezone.localdate():
             raise ValueError(f"{value!r} di masa depan (in the future)")
         return parsed
     raise ValueError(f"{value!r} bukan tanggal YYYY-MM-DD atau DD/MM/YYYY (not a date)")
