@@ -15,12 +15,17 @@ $(STAMP): requirements.lock pyproject.toml package.json package-lock.json
 	$(VENV)/bin/uv pip install -q --python $(PY) -r requirements.lock
 	$(VENV)/bin/uv pip install -q --python $(PY) --no-deps -e .
 	npm ci --no-audit --no-fund --loglevel=error
-	cd kolaborasi && DEBUG=1 ../$(PY) -m django compilemessages --settings=kolaborasi.settings --pythonpath=.. -v0
 	@touch $(STAMP)
 
-install: $(STAMP)
+# Translations: each .mo is rebuilt whenever its .po changes (not only on a fresh install).
+PO_FILES := $(wildcard kolaborasi/*/locale/*/LC_MESSAGES/django.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+%.mo: %.po
+	msgfmt --check-format -o $@ $<
 
-migrate: $(STAMP)
+install: $(STAMP) $(MO_FILES)
+
+migrate: install
 	DEBUG=1 $(KOL) migrate --no-input -v0
 
 demo: migrate
@@ -37,13 +42,13 @@ run: demo
 	trap 'pkill -TERM -P $$worker 2>/dev/null || kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
 	DEBUG=1 $(KOL) runserver 127.0.0.1:$(PORT)
 
-worker: $(STAMP)
+worker: install
 	DEBUG=1 $(KOL) worker
 
-test: $(STAMP)
+test: install
 	$(PY) -m pytest
 
-lint: $(STAMP)
+lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy kolaborasi tests
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
@@ -52,11 +57,11 @@ lint: $(STAMP)
 # cores to the server, where a Python one took half of them.
 WRK_CHECK = @command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install -y wrk" >&2; exit 1; }
 
-bench: $(STAMP)
+bench: install
 	$(WRK_CHECK)
 	$(PY) -m bench.run
 
-bench-smoke: $(STAMP)
+bench-smoke: install
 	$(WRK_CHECK)
 	$(PY) -m bench.run --smoke
 
