@@ -79,20 +79,19 @@ class LoadSheddingMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.deadline = settings.REQUEST_QUEUE_DEADLINE_MS / 1000
-        self.retry_after = settings.REQUEST_SHED_RETRY_AFTER
         self._lock = threading.Lock()
         self._shed_since_log = 0
         self._last_log = 0.0
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if self.deadline > 0:
+        deadline = settings.REQUEST_QUEUE_DEADLINE_MS / 1000
+        if deadline > 0:
             waited = queue_wait(request.META)
-            if waited is not None and waited > self.deadline:
-                return self.shed(request, waited)
+            if waited is not None and waited > deadline:
+                return self.shed(request, waited, deadline)
         return self.get_response(request)
 
-    def shed(self, request: HttpRequest, waited: float) -> HttpResponse:
+    def shed(self, request: HttpRequest, waited: float, deadline: float) -> HttpResponse:
         # The locale middleware has not run yet; a person still reads the page in the
         # language they chose.
         with translation.override(translation.get_language_from_request(request)):
@@ -101,15 +100,15 @@ class LoadSheddingMiddleware:
                 503,
                 _("Server sedang menerima terlalu banyak permintaan; permintaan Anda belum diproses."),
                 next_step=_("Tidak ada yang tersimpan. Kirim ulang sebentar lagi."),
-                retry_after=self.retry_after,
+                retry_after=settings.REQUEST_SHED_RETRY_AFTER,
             )
         # One log line per shed request would add to the overload it answers; a summary
         # at most once a second says the same (Django's request log is told to skip it).
         response._has_been_logged = True  # type: ignore[attr-defined]
-        self._log(waited)
+        self._log(waited, deadline)
         return response
 
-    def _log(self, waited: float) -> None:
+    def _log(self, waited: float, deadline: float) -> None:
         now = time.monotonic()
         with self._lock:
             self._shed_since_log += 1
@@ -120,5 +119,5 @@ class LoadSheddingMiddleware:
             "load shedding: %d request(s) answered 503 (waited %.0f ms, deadline %.0f ms)",
             count,
             waited * 1000,
-            self.deadline * 1000,
+            deadline * 1000,
         )
