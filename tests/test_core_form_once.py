@@ -23,6 +23,7 @@ from kolaborasi.accounts.models import ApiToken, Membership, Organisation, OrgKi
 from kolaborasi.audit.services import audit_verify
 from kolaborasi.core.models import SubmissionKey
 from kolaborasi.core.once import keys_expire
+from kolaborasi.core.tasks import keys_expire_task
 from kolaborasi.funds import services as funds
 from kolaborasi.funds.models import AllocationPlan, Donation, PackageTemplate
 from kolaborasi.funds.testing import fast_hasher  # noqa: F401
@@ -306,6 +307,11 @@ def test_old_keys_and_idempotency_records_expire(personas, settings) -> None:  #
     assert set(SubmissionKey.objects.values_list("pk", flat=True)) == {fresh.pk}
     assert set(IdempotencyKey.objects.values_list("pk", flat=True)) == {api_fresh.pk}
     assert not SubmissionKey.objects.filter(pk=old.pk).exists()
+    # The worker's job runs the same sweep.
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    SubmissionKey.objects.filter(pk=fresh.pk).update(created_at=now - dt.timedelta(hours=30))
+    assert keys_expire_task.using(backend="default").enqueue().return_value == {"removed": 1}
+    assert not SubmissionKey.objects.exists()
 
 
 def _race(
