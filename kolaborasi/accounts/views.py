@@ -236,9 +236,9 @@ def token_create(request: HttpRequest, org_id: int) -> HttpResponse:
     if not form.is_valid():
         return _org_page(request, org, token_form=form, status=400)
     plain = services.token_create(actor=request.user, organisation=org, name=form.cleaned_data["name"])
-    # A resubmission lands on the organisation's page: the plain token cannot be shown twice.
+    # The plain token is shown on this one response and never again: a resubmission of
+    # the form lands on the organisation's page, where the token is listed by its prefix.
     created(request, reverse("accounts:org_detail", args=[org.pk]))
-    # The plain token is shown on this one response and never again.
     return _org_page(request, org, new_token=plain)
 
 
