@@ -5,7 +5,11 @@ for the API and a page for people, and nothing it asked for is written."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
@@ -18,6 +22,7 @@ from kolaborasi.targets.models import Need
 from tests.pledges_support import ratna_need, today
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher")]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def stamp(seconds_ago: float) -> str:
@@ -129,3 +134,33 @@ def test_the_workers_stamp_counts_even_when_the_header_says_otherwise(client: Cl
     r = client.get("/healthz", headers={"X-Request-Start": stamp(0)}, **queued_long_ago)  # type: ignore[arg-type]
     assert r.status_code == 503
     assert client.get("/healthz", **{QUEUED_AT: time.monotonic()}).status_code == 200  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("REQUEST_QUEUE_DEADLINE_MS", "soon"),
+        ("REQUEST_QUEUE_DEADLINE_MS", "-1"),
+        ("REQUEST_SHED_RETRY_AFTER", "-2"),
+        ("IDEMPOTENCY_KEY_TTL_HOURS", "0"),
+        ("WEB_CONCURRENCY", "many"),
+        ("GUNICORN_THREADS", "0"),
+    ],
+)
+def test_a_malformed_setting_stops_the_start(name: str, value: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"} | {name: value}
+    module = (
+        "kolaborasi.gunicorn_conf"
+        if name in ("WEB_CONCURRENCY", "GUNICORN_THREADS")
+        else "kolaborasi.settings"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", f"import {module}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert name in result.stderr  # the traceback or the message names it
