@@ -7,7 +7,8 @@ Idempotency-Key.
 Then: every answer is 201, 409, 429 or 503 (never another 5xx); some requests were shed
 (503); no pledge exists whose client was answered 503; every 201 is in the database; no
 need is over-committed. A client that timed out and retries with its key gets the first
-answer back, never a second pledge.
+answer back, never a second pledge; and a pledge form sent again after the browser gave up
+on it makes one pledge.
 
 Bounded: at most CONNECTIONS × PER_CONNECTION requests within LOAD_SECONDS, loopback only."""
 
@@ -17,6 +18,8 @@ import datetime as dt
 import http.client
 import json
 import os
+import random
+import re
 import signal
 import socket
 import subprocess
@@ -25,13 +28,18 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.cookies import SimpleCookie
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
+from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Sum
+from django.test import Client
 
-from kolaborasi.accounts.models import Organisation, OrgKind, OrgSubtype
+from kolaborasi.accounts.models import Membership, Organisation, OrgKind, OrgSubtype, Role
 from kolaborasi.accounts.services import token_create
 from kolaborasi.pledges.models import IdempotencyKey, Pledge
 from kolaborasi.targets.models import Need
@@ -41,7 +49,8 @@ from tests.pledges_support import small_world, today
 ROOT = Path(__file__).resolve().parents[1]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 CONNECTIONS = 160  # concurrent clients: far more than one worker's two threads serve in time
-PER_CONNECTION = 2  # requests each client sends, one after the other
+PER_CONNECTION = 3  # requests each client sends, one after the other
+PAUSE = 2.0  # at most this many seconds (random) before each: arrivals spread, far above capacity
 CLIENT_TIMEOUT = 2.0  # seconds, as impatient as the clients in the field
 DEADLINE_MS = 300  # the server's queueing deadline for this test
 LOAD_SECONDS = 25.0  # nobody starts a request after this
@@ -63,16 +72,21 @@ def _database_url() -> str:
     return f"postgres://{auth}@{d['HOST'] or '127.0.0.1'}:{d['PORT'] or 5432}/{d['NAME']}"
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, int]]:
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, django_db_setup: None) -> Iterator[tuple[str, int]]:
+    """Our gunicorn on the test database (created by django_db_setup before its name is read)."""
+    tmp_path = tmp_path_factory.mktemp("overload")
     port = _free_port()
     env = {
         k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEBUG", "DJANGO_SETTINGS_MODULE")
     }
     env.update(
         DATABASE_URL=_database_url(),
-        DEBUG="0",
-        SECRET_KEY="overload-test-" + "x" * 40,
+        # Development static files: production's compressed manifest needs a collectstatic
+        # that takes minutes on this machine; nothing else here depends on DEBUG.
+        DEBUG="1",
+        # The test's own key: a session made here (force_login) is valid there.
+        SECRET_KEY=django_settings.SECRET_KEY,
         ALLOWED_HOSTS="127.0.0.1",
         SECURE_SSL_REDIRECT="0",
         SECURE_COOKIES="0",
@@ -192,14 +206,19 @@ def test_overload_sheds_with_503_and_commits_nothing_for_them(server: tuple[str,
     start = threading.Barrier(CONNECTIONS)
     stop_at = time.monotonic() + LOAD_SECONDS
 
-    def client(mine: list[Outcome]) -> None:
+    def client(mine: list[Outcome], pauses: list[float]) -> None:
         start.wait()
-        for o in mine:
+        for o, pause in zip(mine, pauses, strict=True):
+            time.sleep(pause)
             if time.monotonic() > stop_at:
                 break
             _send(host, port, o, CLIENT_TIMEOUT)
 
-    threads = [threading.Thread(target=client, args=(mine,)) for mine in outcomes]
+    rng = random.Random(11)
+    threads = [
+        threading.Thread(target=client, args=(mine, [rng.uniform(0, PAUSE) for _ in mine]))
+        for mine in outcomes
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -242,3 +261,81 @@ def test_overload_sheds_with_503_and_commits_nothing_for_them(server: tuple[str,
     fresh = Need.objects.get(pk=need.pk)
     assert fresh.held <= fresh.quantity
     print(f"outcomes: {summary}")
+
+
+def _http(
+    host: str, port: int, method: str, path: str, cookies: dict[str, str], body: str = ""
+) -> tuple[int, dict[str, str], str, dict[str, str]]:
+    """One request as a browser sends it: status, headers, text and the cookies set."""
+    conn = http.client.HTTPConnection(host, port, timeout=30)
+    try:
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
+        if body:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        conn.request(method, path, body=body or None, headers=headers)
+        resp = conn.getresponse()
+        text = resp.read().decode()
+        jar: SimpleCookie = SimpleCookie()
+        for value in resp.headers.get_all("Set-Cookie") or []:
+            jar.load(value)
+        return resp.status, dict(resp.getheaders()), text, {k: m.value for k, m in jar.items()}
+    finally:
+        conn.close()
+
+
+def _hidden(html: str, name: str) -> str:
+    found = re.search(rf'name="{name}" value="([^"]+)"', html)
+    assert found, f"no {name} in the form"
+    return found.group(1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_form_sent_again_after_the_client_gave_up_creates_one_pledge(server: tuple[str, int]) -> None:
+    """The browser sends the pledge form and gives up before the answer (a timeout, a
+    lost connection); the person sends it again. The real server makes one pledge."""
+    if not is_postgres():
+        pytest.skip("needs PostgreSQL: a real server and the test share the database")
+    host, port = server
+    need = small_world(100)
+    org = Organisation.objects.create(
+        name="Donatur Formulir", kind=OrgKind.DONOR, subtype=OrgSubtype.COMPANY, verified=True
+    )
+    user = get_user_model().objects.create_user("formulir", "formulir@example.org")
+    Membership.objects.create(user=user, organisation=org, role=Role.OWNER)
+    login = Client()
+    login.force_login(user)
+    cookies = {"sessionid": login.cookies["sessionid"].value}
+    url = f"/komitmen/baru/{need.target_id}/"
+    status, _headers, html, set_cookies = _http(host, port, "GET", url, cookies)
+    assert status == 200
+    cookies |= set_cookies
+    form = urlencode(
+        {
+            "csrfmiddlewaretoken": _hidden(html, "csrfmiddlewaretoken"),
+            "submission_key": _hidden(html, "submission_key"),
+            "need": need.pk,
+            "quantity": 5,
+            "planned_delivery": (today() + dt.timedelta(days=2)).isoformat(),
+            "contact_name": "Dina",
+            "contact_phone": "0812000000",
+            "statement": "on",
+        }
+    )
+    for _attempt in range(3):
+        # The first sending: the whole request goes out, then the client is gone.
+        raw = socket.create_connection((host, port), timeout=5)
+        cookie_header = "; ".join(f"{k}={v}" for k, v in cookies.items())
+        raw.sendall(
+            (
+                f"POST {url} HTTP/1.1\r\nHost: {host}:{port}\r\nCookie: {cookie_header}\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\n"
+                f"Content-Length: {len(form)}\r\nConnection: close\r\n\r\n{form}"
+            ).encode()
+        )
+        raw.close()
+        # The person sends the same page again and waits this time.
+        status, headers, _text, _set = _http(host, port, "POST", url, cookies, form)
+        assert status == 302 and headers["Location"] == "/komitmen/", status
+    _wait_until_quiet(host, port)
+    assert Pledge.objects.filter(organisation=org).count() == 1
+    assert Need.objects.get(pk=need.pk).held == 5
