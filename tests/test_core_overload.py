@@ -75,6 +75,8 @@ def _database_url() -> str:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, django_db_setup: None) -> Iterator[tuple[str, int]]:
     """Our gunicorn on the test database (created by django_db_setup before its name is read)."""
+    if not is_postgres():
+        pytest.skip("needs PostgreSQL: a real server and the test share the database")
     tmp_path = tmp_path_factory.mktemp("overload")
     port = _free_port()
     env = {
