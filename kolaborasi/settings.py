@@ -80,6 +80,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a request that queued too long is refused before anything else costs time.
+    "kolaborasi.core.shedding.LoadSheddingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -303,6 +305,25 @@ PLEDGE_GRACE_DAYS = env_int("PLEDGE_GRACE_DAYS", 3)
 PRIMARY_AID_TYPE = os.environ.get("PRIMARY_AID_TYPE", "sembako")
 # Largest page the public API serves.
 API_MAX_LIMIT = env_int("API_MAX_LIMIT", 200)
+
+# --- Load shedding and exactly-once writes ----------------------------------------------
+# A request that waited longer than this before the app could start it is answered 503
+# with Retry-After, without doing the work: by then its client has often given up, and
+# work nobody waits for only makes the queue behind it longer. The wait is measured from
+# the proxy's X-Request-Start header and/or the moment kolaborasi's gunicorn worker
+# (kolaborasi.core.serving) queued the connection; 0 turns shedding off.
+REQUEST_QUEUE_DEADLINE_MS = env_int("REQUEST_QUEUE_DEADLINE_MS", 1000)
+# The Retry-After (seconds) of such a 503.
+REQUEST_SHED_RETRY_AFTER = env_int("REQUEST_SHED_RETRY_AFTER", 2)
+# How long the one-time keys of HTML forms and the API's Idempotency-Key records are
+# kept: a resubmission within this time returns the first result; the worker removes
+# older ones.
+IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
+for _name in ("REQUEST_QUEUE_DEADLINE_MS", "REQUEST_SHED_RETRY_AFTER"):
+    if globals()[_name] < 0:
+        raise ValueError(f"{_name} must be 0 or more")
+if IDEMPOTENCY_KEY_TTL_HOURS < 1:
+    raise ValueError("IDEMPOTENCY_KEY_TTL_HOURS must be at least 1")
 
 LOGGING = {
     "version": 1,

@@ -18,6 +18,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kolaborasi.core.once import created, created_redirect, exactly_once
+
 from . import access, selectors, services
 from .forms import (
     LoginForm,
@@ -153,6 +155,7 @@ def org_switch(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@exactly_once
 def org_create(request: HttpRequest) -> HttpResponse:
     form = OrganisationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -176,7 +179,7 @@ def org_create(request: HttpRequest) -> HttpResponse:
                 )
             else:
                 messages.success(request, _("Organisasi dibuat."))
-            return redirect("accounts:org_detail", org.pk)
+            return created_redirect(request, reverse("accounts:org_detail", args=[org.pk]))
     return TemplateResponse(request, "accounts/org_form.html", {"form": form})
 
 
@@ -204,6 +207,7 @@ def org_detail(request: HttpRequest, org_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@exactly_once
 def member_add(request: HttpRequest, org_id: int) -> HttpResponse:
     org = access.get_organisation_for_user(request.user, org_id, write=True)
     form = MemberAddForm(request.POST)
@@ -219,19 +223,22 @@ def member_add(request: HttpRequest, org_id: int) -> HttpResponse:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, _("Anggota ditambahkan."))
-            return redirect("accounts:org_detail", org.pk)
+            return created_redirect(request, reverse("accounts:org_detail", args=[org.pk]))
     return _org_page(request, org, member_form=form, status=400)
 
 
 @login_required
 @require_POST
+@exactly_once
 def token_create(request: HttpRequest, org_id: int) -> HttpResponse:
     org = access.get_organisation_for_user(request.user, org_id, write=True)
     form = TokenCreateForm(request.POST)
     if not form.is_valid():
         return _org_page(request, org, token_form=form, status=400)
     plain = services.token_create(actor=request.user, organisation=org, name=form.cleaned_data["name"])
-    # The plain token is shown on this one response and never again.
+    # The plain token is shown on this one response and never again: a resubmission of
+    # the form lands on the organisation's page, where the token is listed by its prefix.
+    created(request, reverse("accounts:org_detail", args=[org.pk]))
     return _org_page(request, org, new_token=plain)
 
 

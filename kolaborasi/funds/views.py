@@ -12,9 +12,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kolaborasi.core.once import created_redirect, exactly_once
 from kolaborasi.pledges.services import PlanConflict, PledgeError
 from kolaborasi.regions.models import Region
 from kolaborasi.targets.models import Target
@@ -100,6 +102,7 @@ def donations(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@exactly_once
 def donation_new(request: HttpRequest) -> HttpResponse:
     org = require_donor(_org_or_403(request))
     form = DonationForm(request.POST or None)
@@ -120,7 +123,7 @@ def donation_new(request: HttpRequest) -> HttpResponse:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, _("Donasi tercatat; menunggu konfirmasi agregator."))
-            return redirect("funds:donations")
+            return created_redirect(request, reverse("funds:donations"))
     return TemplateResponse(request, "funds/donation_form.html", {"form": form, "org": org})
 
 
@@ -143,6 +146,7 @@ def donation_decide(request: HttpRequest, donation_id: int, decision: str) -> Ht
 
 
 @login_required
+@exactly_once
 def templates_page(request: HttpRequest, template_id: int | None = None) -> HttpResponse:
     org = require_aggregator(_org_or_403(request))
     current = get_template_for_org(org, template_id) if template_id is not None else None
@@ -164,7 +168,7 @@ def templates_page(request: HttpRequest, template_id: int | None = None) -> Http
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, _("Paket disimpan."))
-            return redirect("funds:templates")
+            return created_redirect(request, reverse("funds:templates"))
     return TemplateResponse(
         request,
         "funds/templates.html",
@@ -178,6 +182,7 @@ def templates_page(request: HttpRequest, template_id: int | None = None) -> Http
 
 
 @login_required
+@exactly_once
 def planner(request: HttpRequest) -> HttpResponse:
     org = require_aggregator(_org_or_403(request))
     form = PlanForm(request.POST or None, aggregator=org)
@@ -202,7 +207,7 @@ def planner(request: HttpRequest) -> HttpResponse:
             except services.FundsError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
-                return redirect("funds:plan", plan_id=plan.pk)
+                return created_redirect(request, reverse("funds:plan", kwargs={"plan_id": plan.pk}))
     balance = selectors.aggregator_funds(org)["balance"]
     plans = AllocationPlan.objects.filter(aggregator=org).select_related("aid_type", "region")[:20]
     return TemplateResponse(
@@ -232,6 +237,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@exactly_once
 def plan_commit(request: HttpRequest, plan_id: int) -> HttpResponse:
     org = require_aggregator(_org_or_403(request))
     plan = get_plan_for_org(org, plan_id)
@@ -245,11 +251,12 @@ def plan_commit(request: HttpRequest, plan_id: int) -> HttpResponse:
         return redirect("funds:plan", plan_id=plan.pk)
     total = sum(p.quantity for p in pledges)
     messages.success(request, _("%(n)s komitmen dibuat (%(q)s paket).") % {"n": len(pledges), "q": total})
-    return redirect("funds:plan", plan_id=plan.pk)
+    return created_redirect(request, reverse("funds:plan", kwargs={"plan_id": plan.pk}))
 
 
 @login_required
 @require_POST
+@exactly_once
 def plan_replan(request: HttpRequest, plan_id: int) -> HttpResponse:
     org = require_aggregator(_org_or_403(request))
     plan = get_plan_for_org(org, plan_id)
@@ -258,4 +265,4 @@ def plan_replan(request: HttpRequest, plan_id: int) -> HttpResponse:
     except services.FundsError as exc:
         messages.error(request, exc.message)
         return redirect("funds:plan", plan_id=plan.pk)
-    return redirect("funds:plan", plan_id=new.pk)
+    return created_redirect(request, reverse("funds:plan", kwargs={"plan_id": new.pk}))

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from kolaborasi.accounts.access import org_for_request
 from kolaborasi.accounts.models import Organisation, OrgKind
+from kolaborasi.core.once import created, created_redirect, exactly_once
 from kolaborasi.targets.models import Target
 from kolaborasi.targets.services import NeedUpdateError, can_update_need, need_update
 
@@ -48,6 +49,7 @@ def _pledging_org(request: HttpRequest) -> Organisation:
 
 
 @login_required
+@exactly_once
 def pledge_new(request: HttpRequest, target_id: int) -> HttpResponse:
     target = get_object_or_404(Target.objects.select_related("region", "village"), pk=target_id)
     org = _pledging_org(request)
@@ -79,7 +81,7 @@ def pledge_new(request: HttpRequest, target_id: int) -> HttpResponse:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, _("Komitmen #%(id)s tercatat. Terima kasih!") % {"id": pledge.pk})
-            return HttpResponseRedirect("/komitmen/")
+            return created_redirect(request, "/komitmen/")
     return TemplateResponse(
         request,
         "pledges/new.html",
@@ -162,6 +164,7 @@ def _done(request: HttpRequest, default: str = "/komitmen/") -> HttpResponseRedi
 
 @login_required
 @require_POST
+@exactly_once
 def deliver(request: HttpRequest, pledge_id: int) -> HttpResponse:
     pledge, org = get_pledge_for_user(request.user, pledge_id, action="deliver")
     form = DeliveryForm(request.POST, request.FILES)
@@ -185,6 +188,9 @@ def deliver(request: HttpRequest, pledge_id: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Penyaluran untuk komitmen #%(id)s tercatat.") % {"id": pledge.pk})
+        done = _done(request)
+        created(request, done.url)
+        return done
     return _done(request)
 
 

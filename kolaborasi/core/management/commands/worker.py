@@ -46,6 +46,13 @@ class Command(BaseCommand):
             help="seconds between folds of the public figures' running totals (0: do not schedule them)",
         )
         parser.add_argument(
+            "--keys-every",
+            type=float,
+            default=3600.0,
+            help="seconds between removals of expired one-time form keys and API idempotency records "
+            "(0: do not schedule them)",
+        )
+        parser.add_argument(
             "--reload",
             action=BooleanOptionalAction,
             default=settings.DEBUG,
@@ -58,12 +65,14 @@ class Command(BaseCommand):
         # With the autoreloader the parent only watches files; the child does the work,
         # so only the child schedules sweeps (otherwise every sweep is queued twice).
         in_worker_process = not reload or os.environ.get(DJANGO_AUTORELOAD_ENV) == "true"
+        from kolaborasi.core.tasks import keys_expire_task
         from kolaborasi.pledges.tasks import pledges_expire_task
         from kolaborasi.stats.tasks import tally_fold_task
 
         schedule: list[tuple[Any, Any]] = [
             (pledges_expire_task, options["expire_every"]),
             (tally_fold_task, options["fold_every"]),
+            (keys_expire_task, options["keys_every"]),
         ]
         for task, seconds in schedule:
             if float(seconds) > 0 and in_worker_process:
