@@ -43,6 +43,12 @@ def test_the_shedding_middleware_comes_first() -> None:
     assert django_settings.MIDDLEWARE[0] == "kolaborasi.core.shedding.LoadSheddingMiddleware"
 
 
+def test_liveness_is_never_shed(client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.REQUEST_QUEUE_DEADLINE_MS = 500
+    assert client.get("/healthz", HTTP_X_REQUEST_START=stamp(5)).status_code == 200
+    assert client.get("/api/v1/aid-types", HTTP_X_REQUEST_START=stamp(5)).status_code == 503
+
+
 def test_a_late_api_request_is_refused_and_writes_nothing(client: Client, personas, settings) -> None:  # type: ignore[no-untyped-def]
     settings.REQUEST_QUEUE_DEADLINE_MS = 500
     settings.REQUEST_SHED_RETRY_AFTER = 3

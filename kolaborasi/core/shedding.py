@@ -38,6 +38,9 @@ logger = logging.getLogger(__name__)
 
 QUEUED_AT = "kolaborasi.queued_at"  # time.monotonic() when the request was queued
 REQUEST_START_HEADER = "HTTP_X_REQUEST_START"
+# Liveness answers however long it queued: it costs one trivial query, and a 503 there
+# would make a load balancer take a server out exactly when it is busiest.
+NEVER_SHED = frozenset({"/healthz"})
 
 
 def parse_request_start(value: str) -> float | None:
@@ -85,7 +88,7 @@ class LoadSheddingMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         deadline = settings.REQUEST_QUEUE_DEADLINE_MS / 1000
-        if deadline > 0:
+        if deadline > 0 and request.path not in NEVER_SHED:
             waited = queue_wait(request.META)
             if waited is not None and waited > deadline:
                 return self.shed(request, waited, deadline)
