@@ -424,6 +424,7 @@ def funded_pledge_create(
             need=need,
             quantity=quantity,
             planned_delivery=planned_delivery,
+            funded=True,
             today=today,
         )
         _allocate(
@@ -602,6 +603,7 @@ def plan_commit(
             organisation=plan.aggregator,
             items=[(line.need, line.quantity) for line in lines],
             planned_delivery=planned_delivery,
+            funded=plan.template is not None,
             today=today,
         )
         for line, pledge in zip(lines, pledges, strict=True):
