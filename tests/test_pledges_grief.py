@@ -86,7 +86,7 @@ def test_one_account_cannot_hold_the_programme(client: Client, personas, run_cli
                 "planned_delivery": today().isoformat(),
             },
             content_type="application/json",
-            **auth(dina),
+            HTTP_AUTHORIZATION=auth(dina)["HTTP_AUTHORIZATION"],
         )
         assert r.status_code == 201, r.content
 

@@ -6,6 +6,7 @@ balance are bounded by money, not counted."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -33,7 +34,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher", "ver
 URL = "/api/v1/pledges"
 
 
-def _post(client: Client, token: str, body: dict) -> object:
+def _post(client: Client, token: str, body: dict) -> Any:
     return client.post(URL, body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
 
 

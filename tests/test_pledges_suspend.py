@@ -91,7 +91,7 @@ def test_suspension_releases_holds_and_blocks_pledges_until_lifted(client, perso
     assert OrganisationHold.objects.get(pk=dina.organisation.pk).held == 0
     assert dina.organisation.pk not in hold_counts_recomputed()
     event = AuditEvent.objects.get(action="organisation.suspend", object_id=str(dina.organisation.pk))
-    assert event.after["suspended_reason"] == "Menimbun"
+    assert (event.after or {})["suspended_reason"] == "Menimbun"
     assert (
         AuditEvent.objects.filter(
             action="pledge.cancel", object_id__in=[str(open_pledge.pk), str(partly.pk)]
