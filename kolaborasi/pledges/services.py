@@ -262,11 +262,11 @@ _CREATE_PG = """WITH reserved AS (
 )
 
 
-def _remaining(need_id: int) -> int:
+def need_remaining(need_id: int) -> int:
     return int(Need.objects.filter(pk=need_id).values_list("remaining", flat=True).first() or 0)
 
 
-need_remaining = _remaining
+_remaining = need_remaining
 
 
 def _unreserve(need_id: int, quantity: int) -> None:
