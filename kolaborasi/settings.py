@@ -311,7 +311,10 @@ API_MAX_LIMIT = env_int("API_MAX_LIMIT", 200)
 
 
 def _env_bounded(name: str, default: int, low: int, high: int) -> int:
-    value = env_int(name, default)
+    try:
+        value = env_int(name, default)
+    except ValueError:
+        raise ValueError(f"{name}={os.environ.get(name)!r} must be a whole number") from None
     if not low <= value <= high:
         raise ValueError(f"{name}={value} must be between {low} and {high}")
     return value
