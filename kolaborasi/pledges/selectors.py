@@ -7,7 +7,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -155,8 +155,16 @@ def burst_flags(count: int, seconds: int, *, now: dt.datetime | None = None) -> 
     best: dict[int, tuple[int, dt.datetime]] = {}
     recent: deque[dt.datetime] = deque()
     current = None
+    recent_pledges = Pledge.objects.filter(created_at__gte=since)
+    # Only organisations with enough pledges in the whole day can have a burst.
+    candidates = list(
+        recent_pledges.values("organisation_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=count)
+        .values_list("organisation_id", flat=True)
+    )
     rows = (
-        Pledge.objects.filter(created_at__gte=since)
+        recent_pledges.filter(organisation_id__in=candidates)
         .order_by("organisation_id", "created_at")
         .values_list("organisation_id", "created_at")
     )
