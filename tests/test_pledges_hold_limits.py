@@ -185,3 +185,22 @@ def test_funded_pledges_are_bounded_by_money_not_counted(personas, settings) -> 
         funds.funded_pledge_create(
             actor=None, aggregator=agus, need=need, quantity=6, template=template, planned_delivery=today()
         )
+
+
+def test_plan_commit_beyond_the_horizon_is_422(client, personas) -> None:  # type: ignore[no-untyped-def]
+    token = auth(personas["agus"])["HTTP_AUTHORIZATION"]
+    plan = client.post(
+        "/api/v1/allocation-plans",
+        {"aid_type": "sembako", "region": "31.74.05.1003", "quantity": 20},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=token,
+    ).json()
+    far = today() + dt.timedelta(days=settings.PLEDGE_HORIZON_DAYS + 1)
+    r = client.post(
+        f"/api/v1/allocation-plans/{plan['id']}/commit",
+        {"planned_delivery": far.isoformat()},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=token,
+    )
+    assert r.status_code == 422 and "paling lambat" in r.json()["detail"]
+    assert not Pledge.objects.filter(organisation=personas["agus"].organisation).exists()
