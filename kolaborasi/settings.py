@@ -324,6 +324,38 @@ for _name in ("REQUEST_QUEUE_DEADLINE_MS", "REQUEST_SHED_RETRY_AFTER"):
         raise ValueError(f"{_name} must be 0 or more")
 if IDEMPOTENCY_KEY_TTL_HOURS < 1:
     raise ValueError("IDEMPOTENCY_KEY_TTL_HOURS must be at least 1")
+# --- Fair holds -----------------------------------------------------------------------
+# One account must not be able to hold the programme's need: how far ahead a delivery may
+# be planned, how many undelivered units an organisation may hold per trust tier, and
+# when the operators' overview flags an organisation.
+
+
+def _env_bounded(name: str, default: int, low: int, high: int) -> int:
+    try:
+        value = env_int(name, default)
+    except ValueError:
+        raise ValueError(f"{name}={os.environ.get(name)!r} must be a whole number") from None
+    if not low <= value <= high:
+        raise ValueError(f"{name}={value} must be between {low} and {high}")
+    return value
+
+
+# Latest planned delivery date, in days from today (pledges, extensions, plans).
+PLEDGE_HORIZON_DAYS = _env_bounded("PLEDGE_HORIZON_DAYS", 30, 1, 3650)
+# Individual donors and unverified organisations: undelivered units in total, and the
+# percentage of any one need they may hold.
+HOLD_LIMIT_SMALL = _env_bounded("HOLD_LIMIT_SMALL", 100, 0, 10**9)
+HOLD_NEED_SHARE_SMALL = _env_bounded("HOLD_NEED_SHARE_SMALL", 50, 1, 100)
+# Verified donor organisations, and aggregators' pledges not paid from their balance.
+HOLD_LIMIT_VERIFIED = _env_bounded("HOLD_LIMIT_VERIFIED", 5000, 0, 10**9)
+HOLD_NEED_SHARE_VERIFIED = _env_bounded("HOLD_NEED_SHARE_VERIFIED", 100, 1, 100)
+# The operators' overview flags an organisation holding more than this percentage of a
+# kelurahan's need of one aid type ...
+HOLD_FLAG_AREA_SHARE = _env_bounded("HOLD_FLAG_AREA_SHARE", 30, 1, 100)
+# ... or making more than HOLD_FLAG_BURST_COUNT pledges within HOLD_FLAG_BURST_SECONDS
+# (looked for in the last 24 hours).
+HOLD_FLAG_BURST_COUNT = _env_bounded("HOLD_FLAG_BURST_COUNT", 30, 2, 10**6)
+HOLD_FLAG_BURST_SECONDS = _env_bounded("HOLD_FLAG_BURST_SECONDS", 60, 1, 86400)
 
 LOGGING = {
     "version": 1,

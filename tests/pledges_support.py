@@ -74,8 +74,20 @@ def small_world(quantity: int = 100) -> Need:
     return need
 
 
-def donor_org(name: str = "Donatur Uji") -> Organisation:
-    return Organisation.objects.create(name=name, kind=OrgKind.DONOR, subtype="company")
+def donor_org(name: str = "Donatur Uji", *, verified: bool = True) -> Organisation:
+    """A donor company; verified by default, so tests about the need itself pledge
+    within the verified tier's hold limit rather than the small one."""
+    return Organisation.objects.create(name=name, kind=OrgKind.DONOR, subtype="company", verified=verified)
+
+
+@pytest.fixture
+def verified_dina(personas):  # type: ignore[no-untyped-def]
+    """dina's company verified: tests that pledge whole needs are about the need, not
+    about the small tier's hold limits (tests/test_pledges_hold_limits.py is)."""
+    org = personas["dina"].organisation
+    Organisation.objects.filter(pk=org.pk).update(verified=True)
+    org.verified = True
+    return personas
 
 
 def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (64, 48), exif: bytes | None = None) -> bytes:

@@ -15,8 +15,10 @@ from kolaborasi.funds.testing import api_post, fast_hasher, token_for  # noqa: F
 from kolaborasi.pledges.models import Pledge
 from kolaborasi.pledges.services import pledge_create
 from kolaborasi.targets.models import AidType, Need
+from tests.pledges_support import verified_dina  # noqa: F401 (a fixture)
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher")]
+# dina takes whole needs here: within the verified tier's hold limit.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher", "verified_dina")]
 
 CIPULIR = "31.74.05.1003"
 

@@ -22,8 +22,8 @@ from hypothesis.stateful import (
 
 from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.pledges import services
-from kolaborasi.pledges.models import LIVE_STATUSES, Pledge
-from kolaborasi.pledges.selectors import needs_with_drift
+from kolaborasi.pledges.models import LIVE_STATUSES, OrganisationHold, Pledge
+from kolaborasi.pledges.selectors import hold_counts_recomputed, needs_with_drift
 from kolaborasi.targets.models import AidType, Need, Target
 from kolaborasi.targets.services import need_update
 from tests.pledges_support import ratna_need, today
@@ -53,7 +53,9 @@ class PledgeMachine(RuleBasedStateMachine):
             target=self.target, aid_type=AidType.objects.get(slug="sembako"), quantity=20
         )
         self.donors = [
-            Organisation.objects.create(name=f"Donatur {n}-{i}", kind=OrgKind.DONOR) for i in range(2)
+            # Verified: the model here is the need's; hold limits have their own tests.
+            Organisation.objects.create(name=f"Donatur {n}-{i}", kind=OrgKind.DONOR, verified=True)
+            for i in range(2)
         ]
         self.operator = Organisation.objects.create(name=f"Operator {n}", kind=OrgKind.OPERATOR)
         self.quantity = 20  # model of the need
@@ -138,6 +140,10 @@ class PledgeMachine(RuleBasedStateMachine):
     @invariant()
     def counters_match_recomputation(self) -> None:
         assert needs_with_drift([self.need.pk]) == []
+        recomputed = hold_counts_recomputed()
+        for org in self.donors:
+            held = OrganisationHold.objects.filter(pk=org.pk).values_list("held", flat=True).first() or 0
+            assert held == recomputed.get(org.pk, 0)
 
     @invariant()
     def need_matches_model(self) -> None:

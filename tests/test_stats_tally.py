@@ -18,7 +18,7 @@ from kolaborasi.stats.models import Tally, TallyDelta, TargetLive
 from kolaborasi.targets.models import Need, Target
 from kolaborasi.targets.services import need_update
 from tests.pledges_support import donor_org, ratna_need, today
-from tests.test_stats_consistency import build_history, fast_hasher  # noqa: F401  (autouse)
+from tests.test_stats_consistency import build_history, fast_hasher, hold_limits_lifted  # noqa: F401  (autouse)
 
 pytestmark = pytest.mark.django_db
 

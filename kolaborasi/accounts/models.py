@@ -27,6 +27,10 @@ class Organisation(models.Model):
     # Coordinators cover regions (an RW, a kelurahan, ...); everything under them.
     regions = models.ManyToManyField("regions.Region", blank=True, related_name="coordinators")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by an operator: the organisation cannot pledge and its undelivered holds were
+    # released. Its members still log in and its tokens still read, so it can see why.
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspended_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["name"]

@@ -22,7 +22,7 @@ from ninja.responses import Status
 from kolaborasi.accounts.auth import token_auth
 from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.pledges.models import Pledge
-from kolaborasi.pledges.services import PlanConflict, PledgeError
+from kolaborasi.pledges.services import HoldLimitExceeded, PlanConflict, PledgeError
 from kolaborasi.regions.models import Region
 from kolaborasi.targets.models import AidType, Target
 
@@ -168,7 +168,7 @@ def _errors() -> Iterator[None]:
         raise HttpError(404, str(exc) or "not found") from exc
     except PermissionDenied as exc:
         raise HttpError(403, str(exc) or "forbidden") from exc
-    except PlanConflict:
+    except (PlanConflict, HoldLimitExceeded):
         raise
     except (services.FundsError, PledgeError) as exc:
         raise HttpError(422, exc.message) from exc
@@ -361,6 +361,10 @@ def plan_commit(request: HttpRequest, plan_id: Id, payload: CommitIn | None = No
                 "conflicts": conflicts,
                 "replan": f"/api/v1/allocation-plans/{plan_id}/replan",
             },
+        )
+    except HoldLimitExceeded as exc:
+        return Status(
+            409, {"detail": exc.message, "reason": exc.reason, "limit": exc.limit, "allowed": exc.allowed}
         )
     pledges = list(
         Pledge.objects.filter(pk__in=[p.pk for p in pledges]).select_related("aid_type").order_by("id")

@@ -29,6 +29,7 @@ import datetime as dt
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
@@ -424,6 +425,7 @@ def funded_pledge_create(
             need=need,
             quantity=quantity,
             planned_delivery=planned_delivery,
+            funded=True,
             today=today,
         )
         _allocate(
@@ -588,7 +590,9 @@ def plan_commit(
     no longer fits) and, for a funded plan, pay them from the balance in the same
     transaction."""
     _check_aggregator(plan.aggregator)
-    planned_delivery = planned_delivery or _today(today) + dt.timedelta(days=DEFAULT_DELIVERY_DAYS)
+    # The default stays within the planning horizon however short it is set.
+    days = min(DEFAULT_DELIVERY_DAYS, settings.PLEDGE_HORIZON_DAYS)
+    planned_delivery = planned_delivery or _today(today) + dt.timedelta(days=days)
     lines = list(plan.lines.select_related("need").order_by("id"))
     with transaction.atomic():
         if not AllocationPlan.objects.filter(pk=plan.pk, status=PlanStatus.PREVIEW).update(
@@ -602,6 +606,7 @@ def plan_commit(
             organisation=plan.aggregator,
             items=[(line.need, line.quantity) for line in lines],
             planned_delivery=planned_delivery,
+            funded=plan.template is not None,
             today=today,
         )
         for line, pledge in zip(lines, pledges, strict=True):

@@ -84,7 +84,14 @@ class ErrorOut(Schema):
 
 class ConflictOut(Schema):
     detail: str
-    remaining: int
+    remaining: int = Field(..., description="units of the need still free")
+    reason: str = Field(
+        "need",
+        description="`need`: the need has no room; `total` / `need_share`: the organisation's hold "
+        "limit (in all / of this one need)",
+    )
+    limit: int | None = Field(None, description="the organisation's hold limit that refused it")
+    allowed: int | None = Field(None, description="units the organisation may still pledge here")
 
 
 ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
@@ -119,6 +126,8 @@ def _translated() -> Iterator[None]:
     except PermissionDenied as exc:
         raise HttpError(403, str(exc) or "forbidden") from exc
     except services.NeedExhausted:
+        raise  # answered 409 by the caller
+    except services.HoldLimitExceeded:
         raise  # answered 409 by the caller
     except (services.PledgeError, EvidenceRejected) as exc:
         raise HttpError(422, _detail(exc)) from exc
@@ -157,7 +166,10 @@ def _replay(org: Organisation, key: str, body_hash: str) -> Status[dict[str, Any
     summary="Create a pledge (komitmen)",
     description=(
         "Reserves `quantity` units of the target's need for the token's organisation, atomically: "
-        "409 with `remaining` when it does not fit. With an `Idempotency-Key` header the first "
+        "409 with `remaining` when it does not fit, or with `reason`, `limit` and `allowed` when "
+        "the organisation would hold more undelivered units than its trust tier allows. "
+        "`planned_delivery` lies within `PLEDGE_HORIZON_DAYS` of today (else 422); a suspended "
+        "organisation gets 403. With an `Idempotency-Key` header the first "
         "successful answer is replayed for the same body; another body with the same key is 422."
     ),
 )
@@ -172,6 +184,8 @@ def pledge_create(
             403,
             "hanya donatur atau agregator yang dapat berkomitmen (only donors and aggregators can pledge)",
         )
+    if org.suspended_at is not None:
+        raise HttpError(403, services.suspended_message(org))
     key = (idempotency_key or "").strip()
     body_hash = _body_hash(payload) if key else ""
     if key:
@@ -210,6 +224,17 @@ def pledge_create(
                 )
     except services.NeedExhausted as exc:
         return Status(409, {"detail": str(exc), "remaining": exc.remaining})
+    except services.HoldLimitExceeded as exc:
+        return Status(
+            409,
+            {
+                "detail": exc.message,
+                "remaining": services.need_remaining(need.pk),
+                "reason": "total" if exc.reason == "total" else "need_share",
+                "limit": exc.limit,
+                "allowed": exc.allowed,
+            },
+        )
     except IntegrityError:
         # The same key raced with itself: the other request won; answer as it did.
         replay = _replay(org, key, body_hash) if key else None

@@ -4,10 +4,13 @@ import datetime as dt
 from typing import Any
 
 from django import forms
-from django.utils import timezone
+from django.conf import settings
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from kolaborasi.targets.models import Need, Target
+
+from .holds import latest_planned_delivery
 
 
 class NeedChoiceField(forms.ModelChoiceField):
@@ -21,9 +24,16 @@ class PledgeForm(forms.Form):
     planned_delivery = forms.DateField(
         label=_("Rencana tanggal penyaluran"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    contact_name = forms.CharField(label=_("Nama penanggung jawab"), max_length=120)
+    # Optional: shown only to the target's coordinator and operators, who confirm the
+    # delivery and may need to reach whoever brings it; never public nor exported.
+    contact_name = forms.CharField(label=_("Nama pengantar (tidak wajib)"), max_length=120, required=False)
     contact_phone = forms.CharField(
-        label=_("Telepon penanggung jawab (tidak ditampilkan publik)"), max_length=40
+        label=_("Telepon pengantar (tidak wajib)"),
+        max_length=40,
+        required=False,
+        help_text=_(
+            "Hanya terlihat oleh koordinator wilayah sasaran dan operator yang mengonfirmasi penyaluran."
+        ),
     )
     statement = forms.BooleanField(
         label=_(
@@ -39,11 +49,26 @@ class PledgeForm(forms.Form):
         field = self.fields["need"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = Need.objects.filter(target=target, aid_type__active=True).select_related("aid_type")
+        today = timezone.localdate()
+        latest = latest_planned_delivery(today)
+        self.fields["planned_delivery"].widget.attrs.update(min=today.isoformat(), max=latest.isoformat())
+        self.fields["planned_delivery"].help_text = _("Paling lambat %(date)s.") % {
+            "date": formats.date_format(latest, "j F Y")
+        }
 
     def clean_planned_delivery(self) -> dt.date:
         value: dt.date = self.cleaned_data["planned_delivery"]
         if value < timezone.localdate():
             raise forms.ValidationError(_("Tanggal rencana penyaluran sudah lewat."))
+        latest = latest_planned_delivery()
+        if value > latest:
+            raise forms.ValidationError(
+                _(
+                    "Tanggal rencana penyaluran paling lambat %(date)s, %(days)s hari dari hari ini. "
+                    "Pilih tanggal yang lebih dekat."
+                )
+                % {"date": formats.date_format(latest, "j F Y"), "days": settings.PLEDGE_HORIZON_DAYS}
+            )
         return value
 
 
@@ -68,3 +93,7 @@ class ExtendForm(forms.Form):
 class NeedUpdateForm(forms.Form):
     size = forms.IntegerField(label=_("Jumlah KK rentan / penghuni"), min_value=0, max_value=10_000_000)
     reason = forms.CharField(label=_("Alasan perubahan"), max_length=300)
+
+
+class SuspendForm(forms.Form):
+    reason = forms.CharField(label=_("Alasan penangguhan"), max_length=300)

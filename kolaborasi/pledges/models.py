@@ -40,6 +40,10 @@ class Pledge(models.Model):
     contact_name = models.CharField(max_length=120, blank=True)
     contact_phone = models.CharField(max_length=40, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
+    # Whether its undelivered units count toward the organisation's hold limit: every
+    # pledge but an aggregator's pledge paid from its balance (money bounds those).
+    # A database default, so rows loaded without this column (COPY) count.
+    capped = models.BooleanField(default=True, db_default=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -111,3 +115,26 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation_id}:{self.key}"
+
+
+class OrganisationHold(models.Model):
+    """Running count of the undelivered units an organisation holds through its capped
+    pledges — the row every pledge of the organisation updates, so concurrent pledges
+    of one organisation queue on it and its limit cannot be outrun.
+
+    ``limit`` is the organisation's limit as of its last pledge; the CHECK makes the
+    database itself refuse a pledge that would go past it. ``suspended`` mirrors the
+    organisation's suspension here, where a pledge in flight is certain to see it."""
+
+    organisation = models.OneToOneField(
+        "accounts.Organisation", on_delete=models.CASCADE, primary_key=True, related_name="hold"
+    )
+    held = models.PositiveIntegerField(default=0)
+    limit = models.PositiveIntegerField(default=0)
+    suspended = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(held__lte=F("limit")), name="hold_within_limit")]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id}: {self.held}/{self.limit}"

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import deque
+from dataclasses import dataclass
+
 from django.db import connection
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from kolaborasi.accounts.models import Organisation
 from kolaborasi.core.sql import table
+from kolaborasi.regions.models import Region
 from kolaborasi.targets.models import AidType, Need
 
-from .models import Pledge
+from .models import LIVE_STATUSES, Pledge
 
 
 def pledges_for_org(org: Organisation, *, status: str | None = None) -> QuerySet[Pledge]:
@@ -80,3 +86,107 @@ def over_covered_needs() -> QuerySet[Need]:
         .select_related("target", "aid_type")
         .order_by("target__region_id", "aid_type__sort_order")
     )
+
+
+@dataclass
+class AreaHoldFlag:
+    organisation: Organisation
+    village: Region
+    aid_type: AidType
+    units: int
+    need: int
+
+    @property
+    def share(self) -> int:
+        return self.units * 100 // self.need if self.need else 100
+
+
+def area_hold_flags(share: int) -> list[AreaHoldFlag]:
+    """Organisations holding, undelivered, more than ``share`` percent of one
+    kelurahan's need of one aid type — what a hostile account parking holds looks like.
+    For the operators' overview; two grouped reads."""
+    held = list(
+        Pledge.objects.filter(status__in=LIVE_STATUSES, quantity__gt=F("delivered") + F("released"))
+        .values("organisation_id", "target__village_id", "aid_type_id")
+        .annotate(units=Sum(F("quantity") - F("released") - F("delivered")))
+    )
+    if not held:
+        return []
+    villages = {r["target__village_id"] for r in held}
+    needs = {
+        (r["target__village_id"], r["aid_type_id"]): r["total"]
+        for r in Need.objects.filter(target__village_id__in=villages)
+        .values("target__village_id", "aid_type_id")
+        .annotate(total=Sum("quantity"))
+    }
+    flagged = [
+        r
+        for r in held
+        if r["units"] * 100 > share * needs.get((r["target__village_id"], r["aid_type_id"]), 0)
+    ]
+    orgs = Organisation.objects.in_bulk({r["organisation_id"] for r in flagged})
+    regions = Region.objects.in_bulk({r["target__village_id"] for r in flagged})
+    aid_types = AidType.objects.in_bulk({r["aid_type_id"] for r in flagged})
+    out = [
+        AreaHoldFlag(
+            organisation=orgs[r["organisation_id"]],
+            village=regions[r["target__village_id"]],
+            aid_type=aid_types[r["aid_type_id"]],
+            units=r["units"],
+            need=needs.get((r["target__village_id"], r["aid_type_id"]), 0),
+        )
+        for r in flagged
+    ]
+    return sorted(out, key=lambda f: (-f.share, -f.units))[:200]
+
+
+@dataclass
+class BurstFlag:
+    organisation: Organisation
+    pledges: int  # the most pledges it made within the window
+    at: dt.datetime  # when that burst ended
+
+
+def burst_flags(count: int, seconds: int, *, now: dt.datetime | None = None) -> list[BurstFlag]:
+    """Organisations that made more than ``count`` pledges within ``seconds`` during the
+    last 24 hours — machine speed, not a person at a form."""
+    since = (now or timezone.now()) - dt.timedelta(hours=24)
+    window = dt.timedelta(seconds=seconds)
+    best: dict[int, tuple[int, dt.datetime]] = {}
+    recent: deque[dt.datetime] = deque()
+    current = None
+    recent_pledges = Pledge.objects.filter(created_at__gte=since)
+    # Only organisations with enough pledges in the whole day can have a burst.
+    candidates = list(
+        recent_pledges.values("organisation_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=count)
+        .values_list("organisation_id", flat=True)
+    )
+    rows = (
+        recent_pledges.filter(organisation_id__in=candidates)
+        .order_by("organisation_id", "created_at")
+        .values_list("organisation_id", "created_at")
+    )
+    for org_id, created in rows.iterator(chunk_size=5000):
+        if org_id != current:
+            current, recent = org_id, deque()
+        recent.append(created)
+        while created - recent[0] > window:
+            recent.popleft()
+        if len(recent) > count and len(recent) > best.get(org_id, (0, created))[0]:
+            best[org_id] = (len(recent), created)
+    orgs = Organisation.objects.in_bulk(list(best))
+    flags = [BurstFlag(orgs[pk], n, at) for pk, (n, at) in best.items()]
+    return sorted(flags, key=lambda f: -f.pledges)[:200]
+
+
+def hold_counts_recomputed() -> dict[int, int]:
+    """Undelivered units of counted pledges per organisation, summed from the pledges:
+    what every ``OrganisationHold.held`` must equal."""
+    rows = (
+        Pledge.objects.filter(status__in=LIVE_STATUSES, capped=True)
+        .values("organisation_id")
+        .annotate(units=Sum(F("quantity") - F("released") - F("delivered")))
+    )
+    return {r["organisation_id"]: r["units"] for r in rows if r["units"]}

@@ -9,6 +9,7 @@ urlpatterns = [
     path("konfirmasi/", views.inbox, name="inbox"),
     path("semua/", views.everything, name="all"),
     path("kebutuhan/<int:target_id>/", views.need_edit, name="need_edit"),
+    path("organisasi/<int:organisation_id>/", views.organisation_holds, name="organisation"),
     path("<int:pledge_id>/salurkan/", views.deliver, name="deliver"),
     path("<int:pledge_id>/batal/", views.cancel, name="cancel"),
     path("<int:pledge_id>/perpanjang/", views.extend, name="extend"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -18,15 +19,17 @@ from django.views.decorators.http import require_POST
 from kolaborasi.accounts.access import org_for_request
 from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.core.once import created, created_redirect, exactly_once
+from kolaborasi.core.refusal import refuse
 from kolaborasi.targets.models import Target
 from kolaborasi.targets.services import NeedUpdateError, can_update_need, need_update
 
 from . import services
 from .access import PLEDGING_KINDS, confirmable_pledges_for_org, get_pledge_for_user
 from .evidence import EvidenceRejected
-from .forms import DeliveryForm, ExtendForm, NeedUpdateForm, PledgeForm
-from .models import Delivery, Pledge, PledgeStatus
-from .selectors import over_covered_needs, pledges_for_org
+from .forms import DeliveryForm, ExtendForm, NeedUpdateForm, PledgeForm, SuspendForm
+from .holds import hold_policy
+from .models import LIVE_STATUSES, Delivery, OrganisationHold, Pledge, PledgeStatus
+from .selectors import area_hold_flags, burst_flags, over_covered_needs, pledges_for_org
 
 
 def _suggestions(need: Any, quantity: int) -> list[dict[str, Any]]:
@@ -53,6 +56,13 @@ def _pledging_org(request: HttpRequest) -> Organisation:
 def pledge_new(request: HttpRequest, target_id: int) -> HttpResponse:
     target = get_object_or_404(Target.objects.select_related("region", "village"), pk=target_id)
     org = _pledging_org(request)
+    if org.suspended_at is not None:
+        return refuse(
+            request,
+            403,
+            services.suspended_message(org),
+            next_step=_("Komitmen yang sudah tercatat dapat dilihat di halaman Komitmen saya."),
+        )
     form = PledgeForm(request.POST or None, target=target)
     exhausted: dict[str, Any] | None = None
     if request.method == "POST" and form.is_valid():
@@ -91,6 +101,8 @@ def pledge_new(request: HttpRequest, target_id: int) -> HttpResponse:
             "org": org,
             "exhausted": exhausted,
             "needs": target.needs.select_related("aid_type"),
+            "policy": hold_policy(org),
+            "held": OrganisationHold.objects.filter(pk=org.pk).values_list("held", flat=True).first() or 0,
         },
     )
 
@@ -151,7 +163,75 @@ def everything(request: HttpRequest) -> HttpResponse:
             "status": status,
             "over_covered": over_covered_needs().annotate(excess=F("held") - F("quantity"))[:500],
             "status_choices": PledgeStatus.choices,
+            "area_flags": area_hold_flags(settings.HOLD_FLAG_AREA_SHARE),
+            "burst_flags": burst_flags(settings.HOLD_FLAG_BURST_COUNT, settings.HOLD_FLAG_BURST_SECONDS),
+            "flag_settings": {
+                "share": settings.HOLD_FLAG_AREA_SHARE,
+                "count": settings.HOLD_FLAG_BURST_COUNT,
+                "seconds": settings.HOLD_FLAG_BURST_SECONDS,
+            },
+            "suspended": Organisation.objects.filter(suspended_at__isnull=False).order_by("-suspended_at")[
+                :200
+            ],
         },
+    )
+
+
+def _operator(request: HttpRequest) -> Organisation:
+    org = org_for_request(request)
+    if org is None or org.kind != OrgKind.OPERATOR:
+        raise PermissionDenied(_("Halaman ini hanya untuk operator."))
+    return org
+
+
+@login_required
+def organisation_holds(request: HttpRequest, organisation_id: int) -> HttpResponse:
+    """An operator's view of one organisation's holds, where it is suspended or
+    restored (POST ``action`` = ``suspend`` with a reason, or ``unsuspend``)."""
+    operator = _operator(request)
+    subject = get_object_or_404(Organisation, pk=organisation_id)
+    form = SuspendForm(request.POST or None)
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action == "unsuspend":
+            if services.organisation_unsuspend(actor=request.user, operator=operator, organisation=subject):
+                messages.success(request, _("%(name)s dapat berkomitmen lagi.") % {"name": subject.name})
+            return HttpResponseRedirect(request.path)
+        if action == "suspend" and form.is_valid():
+            try:
+                report = services.organisation_suspend(
+                    actor=request.user,
+                    operator=operator,
+                    organisation=subject,
+                    reason=form.cleaned_data["reason"],
+                )
+            except services.PledgeError as exc:
+                form.add_error("reason", exc.message)
+            else:
+                messages.success(
+                    request,
+                    _("%(name)s ditangguhkan; %(n)s komitmen dilepas (%(units)s paket kembali tersedia).")
+                    % {"name": subject.name, "n": report.pledges, "units": report.released_units},
+                )
+                return HttpResponseRedirect(request.path)
+    pledges = (
+        Pledge.objects.filter(organisation=subject, status__in=LIVE_STATUSES)
+        .select_related("target", "aid_type")
+        .order_by("-created_at", "-pk")
+    )
+    return TemplateResponse(
+        request,
+        "pledges/organisation.html",
+        {
+            "subject": subject,
+            "policy": hold_policy(subject),
+            "held": OrganisationHold.objects.filter(pk=subject.pk).values_list("held", flat=True).first()
+            or 0,
+            "pledges": pledges[:200],
+            "live_count": pledges.count(),
+            "form": form,
+        },
+        status=422 if form.errors else 200,
     )
 
 
