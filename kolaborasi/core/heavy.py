@@ -42,11 +42,13 @@ log = logging.getLogger("kolaborasi.heavy")
 
 
 class Busy(Exception):
-    """Every slot of a pool is taken; try again in ``retry_after`` seconds."""
+    """Every slot of a pool is taken; try again in ``retry_after`` seconds. ``message``
+    (translated) says what the server is busy with, for the 503 answer."""
 
-    def __init__(self, retry_after: int) -> None:
+    def __init__(self, retry_after: int, message: str = "") -> None:
         super().__init__(f"busy, retry after {retry_after} s")
         self.retry_after = retry_after
+        self.message = message
 
 
 def work_dir() -> Path:
@@ -178,12 +180,12 @@ def _prune(folder: Path, key: str, *, keep: Path) -> None:
 
 
 def busy_response(request: HttpRequest, exc: Busy) -> HttpResponseBase:
+    """503 with Retry-After; the API's exception handler and the pages answer Busy so."""
     return refuse(
         request,
         503,
-        _("Server sedang menyiapkan unduhan lain dan penuh untuk sementara."),
-        next_step=_("Coba lagi dalam %(seconds)s detik; unduhan yang sama akan langsung tersedia.")
-        % {"seconds": exc.retry_after},
+        exc.message or _("Server sedang menyiapkan unduhan lain dan penuh untuk sementara."),
+        next_step=_("Coba lagi dalam %(seconds)s detik.") % {"seconds": exc.retry_after},
         retry_after=exc.retry_after,
     )
 
