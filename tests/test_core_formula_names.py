@@ -115,3 +115,10 @@ def test_an_export_neutralises_a_legacy_formula_name(client: Client) -> None:
     assert not any(
         cell.startswith(("=", "+", "@")) for line in csv.reader(io.StringIO(text)) for cell in line
     )
+
+
+def test_an_import_with_a_nul_character_names_its_line() -> None:
+    header = "village_code,rw_number,households,head_name,as_of,source\n"
+    with pytest.raises(ImportRejected) as info:
+        rw_import(actor=None, data=(header + "31.74.03.1002,950,10,Bu\x00di,2026-11-01,x\n").encode())
+    assert [(e.row, "tidak dapat disimpan" in e.reason) for e in info.value.errors] == [(2, True)]

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from kolaborasi.audit.services import audit_record
 from kolaborasi.core.errors import ImportRejected, RowError
-from kolaborasi.core.text import formula_refusal
+from kolaborasi.core.text import UNSTORABLE, formula_refusal, unstorable_refusal
 from kolaborasi.regions.models import Level, Region
 
 from .models import INSTITUTION_KINDS, AidType, Need, Target, TargetKind
@@ -58,6 +58,11 @@ def read_csv(data: bytes | IO[bytes], required: list[str]) -> tuple[list[str], l
         raise ImportRejected(
             [RowError(line, "", f"berkas bukan UTF-8 (file is not UTF-8: byte {exc.start})")]
         ) from None
+    # The database cannot store a NUL character (nor can the csv module be trusted to
+    # refuse one): name its line instead of failing at the first insert.
+    if (bad := UNSTORABLE.search(text)) is not None:
+        line = text.count("\n", 0, bad.start()) + 1
+        raise ImportRejected([RowError(line, "", unstorable_refusal(text[bad.start()]) or "")])
     sample = text[:4096]
     try:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
