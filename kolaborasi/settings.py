@@ -86,6 +86,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything reads the input: refuses NUL bytes and lone surrogates anywhere
+    # in a request (after LocaleMiddleware so the refusal speaks the visitor's language).
+    "kolaborasi.core.middleware.CleanInputMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -356,6 +359,30 @@ HOLD_FLAG_AREA_SHARE = _env_bounded("HOLD_FLAG_AREA_SHARE", 30, 1, 100)
 # (looked for in the last 24 hours).
 HOLD_FLAG_BURST_COUNT = _env_bounded("HOLD_FLAG_BURST_COUNT", 30, 2, 10**6)
 HOLD_FLAG_BURST_SECONDS = _env_bounded("HOLD_FLAG_BURST_SECONDS", 60, 1, 86400)
+
+
+# --- Bounded heavy work and clean input ---------------------------------------------
+def _env_at_least(name: str, default: int, minimum: int) -> int:
+    value = env_int(name, default)
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+# Where computed exports/PDFs are kept (one file per result and data version) and the
+# lock files that bound concurrent heavy work across the worker processes.
+HEAVY_WORK_DIR = Path(os.environ.get("HEAVY_WORK_DIR", VAR_DIR / "heavy"))
+# How many exports / PDFs / coverage maps may be computed at once on one app server;
+# beyond that a request is answered 503 with Retry-After (HEAVY_RETRY_AFTER seconds).
+HEAVY_WORK_SLOTS = _env_at_least("HEAVY_WORK_SLOTS", 2, 1)
+HEAVY_RETRY_AFTER = _env_at_least("HEAVY_RETRY_AFTER", 5, 1)
+# Longest time a cached export is served after an unaudited edit (see core.heavy).
+HEAVY_CACHE_SECONDS = _env_at_least("HEAVY_CACHE_SECONDS", 300, 1)
+# Evidence photos: largest width × height decoded, and how many are decoded at once
+# per app server (an upload waits up to IMAGE_WORK_WAIT_SECONDS for its turn, then 503).
+EVIDENCE_MAX_PIXELS = _env_at_least("EVIDENCE_MAX_PIXELS", 20_000_000, 1)
+IMAGE_WORK_SLOTS = _env_at_least("IMAGE_WORK_SLOTS", 2, 1)
+IMAGE_WORK_WAIT_SECONDS = _env_at_least("IMAGE_WORK_WAIT_SECONDS", 10, 0)
 
 LOGGING = {
     "version": 1,

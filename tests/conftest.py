@@ -77,6 +77,13 @@ def _fresh_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _own_heavy_dir(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Each test keeps its computed exports and work slots in its own folder: a result
+    cached under a data version of a rolled-back test must not answer another test."""
+    settings.HEAVY_WORK_DIR = tmp_path / "heavy"
+
+
 @pytest.fixture
 def later(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """``later(seconds)`` moves the clock of kolaborasi.core.freshness forward, so a test

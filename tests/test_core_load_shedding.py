@@ -118,17 +118,17 @@ def test_a_late_form_gets_a_page_and_writes_nothing(client: Client, personas, se
 )
 def test_the_units_proxies_use_are_understood(client: Client, settings, value) -> None:  # type: ignore[no-untyped-def]
     settings.REQUEST_QUEUE_DEADLINE_MS = 1000
-    assert client.get("/healthz", headers={"X-Request-Start": value()}).status_code == 503
+    assert client.get("/api/v1/aid-types", headers={"X-Request-Start": value()}).status_code == 503
 
 
 def test_what_cannot_be_read_or_is_off_sheds_nothing(client: Client, settings) -> None:  # type: ignore[no-untyped-def]
     settings.REQUEST_QUEUE_DEADLINE_MS = 500
     for bad in ("", "t=", "t=abc", "t=-5", "t=inf", "t=nan"):
-        assert client.get("/healthz", headers={"X-Request-Start": bad}).status_code == 200, bad
+        assert client.get("/api/v1/aid-types", headers={"X-Request-Start": bad}).status_code == 200, bad
     # A clock ahead of ours (or a client claiming it arrived later) is not a long wait.
-    assert client.get("/healthz", headers={"X-Request-Start": stamp(-30)}).status_code == 200
+    assert client.get("/api/v1/aid-types", headers={"X-Request-Start": stamp(-30)}).status_code == 200
     settings.REQUEST_QUEUE_DEADLINE_MS = 0
-    assert client.get("/healthz", headers={"X-Request-Start": stamp(60)}).status_code == 200
+    assert client.get("/api/v1/aid-types", headers={"X-Request-Start": stamp(60)}).status_code == 200
     assert parse_request_start("t=1700000000.5") == 1700000000.5
 
 
@@ -137,9 +137,9 @@ def test_the_workers_stamp_counts_even_when_the_header_says_otherwise(client: Cl
     client sending a fresh X-Request-Start cannot jump the queue with it."""
     settings.REQUEST_QUEUE_DEADLINE_MS = 500
     queued_long_ago = {QUEUED_AT: time.monotonic() - 2.0}
-    r = client.get("/healthz", headers={"X-Request-Start": stamp(0)}, **queued_long_ago)  # type: ignore[arg-type]
+    r = client.get("/api/v1/aid-types", headers={"X-Request-Start": stamp(0)}, **queued_long_ago)  # type: ignore[arg-type]
     assert r.status_code == 503
-    assert client.get("/healthz", **{QUEUED_AT: time.monotonic()}).status_code == 200  # type: ignore[arg-type]
+    assert client.get("/api/v1/aid-types", **{QUEUED_AT: time.monotonic()}).status_code == 200  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

@@ -483,7 +483,7 @@ def check_csv_and_xlsx_exports_reproduce_the_summary(client: Client, history: Hi
     # XLSX: the same rows as the CSV.
     response = client.get("/api/v1/exports/pledges.xlsx")
     assert response.status_code == 200
-    sheet = load_workbook(io.BytesIO(response.content), read_only=True).active
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True).active  # type: ignore[attr-defined]
     values = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert values[1][0] == "#activity+id"
     header = values[0]

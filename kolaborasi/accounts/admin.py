@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from kolaborasi.audit.services import audit_record
+from kolaborasi.core.text import formula_refusal
 
 from . import services
 from .models import ApiToken, Membership, Organisation, OrgKind
@@ -21,6 +22,13 @@ class OrganisationAdminForm(forms.ModelForm):
     class Meta:
         model = Organisation
         fields = ["name", "kind", "subtype", "verified", "description", "regions"]
+
+    def clean_name(self) -> str:
+        # The same rule as organisation_create: the name reaches the public exports.
+        name: str = self.cleaned_data["name"].strip()
+        if problem := formula_refusal(name):
+            raise forms.ValidationError(problem, code="formula")
+        return name
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

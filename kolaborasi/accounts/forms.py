@@ -10,6 +10,8 @@ from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from kolaborasi.core.text import DESCRIPTION_MAX_LENGTH, formula_refusal
+
 from .models import OrgKind, OrgSubtype, Role
 
 
@@ -68,8 +70,19 @@ class OrganisationForm(forms.Form):
         help_text=_("Wajib untuk donatur: perorangan, perusahaan, atau komunitas."),
     )
     description = forms.CharField(
-        label=_("Keterangan"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+        label=_("Keterangan"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
     )
+
+    def clean_name(self) -> str:
+        # The rule lives in the service (organisation_create); checked here too so the
+        # message stands next to the field before anything else is checked.
+        name: str = self.cleaned_data["name"].strip()
+        if problem := formula_refusal(name):
+            raise forms.ValidationError(problem, code="formula")
+        return name
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -17,8 +17,10 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kolaborasi.audit.services import audit_record
+from kolaborasi.core.text import DESCRIPTION_MAX_LENGTH, formula_refusal, unstorable_refusal
 from kolaborasi.regions.models import Region
 
 from .models import ApiToken, Membership, Organisation, OrgKind, OrgSubtype, Role
@@ -165,6 +167,17 @@ def organisation_create(
         raise AccountsInputError(
             "name", "Nama organisasi terlalu panjang, maks. 200 karakter (name too long)."
         )
+    # The name reaches the public exports: a spreadsheet must never run it.
+    if problem := formula_refusal(name):
+        raise AccountsInputError("name", problem)
+    description = description.strip()
+    if problem := unstorable_refusal(description):
+        raise AccountsInputError("description", problem)
+    if len(description) > DESCRIPTION_MAX_LENGTH:
+        raise AccountsInputError(
+            "description",
+            _("Keterangan terlalu panjang, maksimal %(max)s karakter.") % {"max": DESCRIPTION_MAX_LENGTH},
+        )
     if kind not in OrgKind.values:
         raise AccountsInputError(
             "kind",
@@ -199,7 +212,7 @@ def organisation_create(
             )
     with transaction.atomic():
         org = Organisation.objects.create(
-            name=name, kind=kind, subtype=subtype, verified=verified, description=description.strip()
+            name=name, kind=kind, subtype=subtype, verified=verified, description=description
         )
         if regions:
             org.regions.add(*regions)

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kolaborasi.accounts.models import Organisation, OrgKind
+from kolaborasi.core.text import CONTENTS_MAX_LENGTH, formula_refusal
 from kolaborasi.targets.models import AidType
 
 from .models import DONATION_MAX, UNIT_COST_MAX, Channel, Kinds, PackageTemplate
@@ -31,7 +32,16 @@ class DonationForm(forms.Form):
 class TemplateForm(forms.Form):
     aid_type = forms.ModelChoiceField(label=_("Jenis bantuan"), queryset=AidType.objects.filter(active=True))
     name = forms.CharField(label=_("Nama paket"), max_length=120)
-    contents = forms.CharField(label=_("Isi paket"), widget=forms.Textarea(attrs={"rows": 3}))
+    contents = forms.CharField(
+        label=_("Isi paket"), widget=forms.Textarea(attrs={"rows": 3}), max_length=CONTENTS_MAX_LENGTH
+    )
+
+    def clean_name(self) -> str:
+        # The rule lives in the service (template_save); checked here for the message.
+        name: str = self.cleaned_data["name"].strip()
+        if problem := formula_refusal(name):
+            raise forms.ValidationError(problem, code="formula")
+        return name
     unit_cost = forms.IntegerField(label=_("Harga per paket (rupiah)"), min_value=1, max_value=UNIT_COST_MAX)
 
 

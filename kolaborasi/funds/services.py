@@ -34,9 +34,11 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.audit.services import audit_record
+from kolaborasi.core.text import CONTENTS_MAX_LENGTH, formula_refusal, unstorable_refusal
 from kolaborasi.pledges.models import Pledge
 from kolaborasi.pledges.services import pledge_create, pledges_create_many
 from kolaborasi.regions.models import Region
@@ -299,8 +301,16 @@ def template_save(
         raise FundsError(
             "name: wajib, maksimal 120 karakter (required, at most 120 characters)", field="name"
         )
+    if problem := formula_refusal(name):
+        raise FundsError(f"name: {problem}", field="name")
     if not contents:
         raise FundsError("contents: isi paket wajib (package contents required)", field="contents")
+    if problem := unstorable_refusal(contents):
+        raise FundsError(f"contents: {problem}", field="contents")
+    if len(contents) > CONTENTS_MAX_LENGTH:
+        raise FundsError(
+            "contents: " + _("maksimal %(max)s karakter.") % {"max": CONTENTS_MAX_LENGTH}, field="contents"
+        )
     unit_cost = _whole_rupiah(unit_cost, "unit_cost", cap=UNIT_COST_MAX)
     clash = PackageTemplate.objects.filter(aggregator=aggregator, aid_type=aid_type, name=name)
     if template is not None:

@@ -1,22 +1,35 @@
 """Evidence photos: accepted by content (never by name or declared type), size-capped,
 fully decoded and re-encoded so nothing but pixels survives — EXIF, GPS position,
-comments and any payload appended to the file are dropped (DESIGN §3.6, §6)."""
+comments and any payload appended to the file are dropped (DESIGN §3.6, §6).
+
+Decoding is where a hostile upload hurts: a 154 KB PNG of zeros can declare 6300×6300
+pixels and take hundreds of megabytes once decoded. So the declared size is checked
+first (``Image.open`` reads only the header) against ``EVIDENCE_MAX_PIXELS``, far below
+Pillow's own bomb threshold, and the decoding itself runs in one of
+``IMAGE_WORK_SLOTS`` cross-process slots (``kolaborasi.core.heavy``): however many
+uploads arrive at once, at most that many photos are in memory on one app server."""
 
 from __future__ import annotations
 
+import ctypes
 import io
 import uuid
 import warnings
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
+
+from kolaborasi.core import heavy
 
 FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
-# Refuse decompression bombs well before Pillow's own (warning-only) threshold.
-MAX_PIXELS = 40_000_000
+# Bytes of memory one photo of the largest accepted size may take while it is decoded
+# and re-encoded (4 bytes per pixel, the decoded image and one converted copy, with room
+# for the encoder): times IMAGE_WORK_SLOTS, the documented memory budget.
+BYTES_PER_PIXEL_AT_WORK = 10
 
 
 class EvidenceRejected(ValueError):
@@ -32,6 +45,15 @@ class CleanImage:
 
 def max_bytes() -> int:
     return int(getattr(settings, "EVIDENCE_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+
+def max_pixels() -> int:
+    return int(settings.EVIDENCE_MAX_PIXELS)
+
+
+def memory_budget() -> int:
+    """Most memory photo processing may take on one app server at any moment."""
+    return int(settings.IMAGE_WORK_SLOTS) * max_pixels() * BYTES_PER_PIXEL_AT_WORK
 
 
 def evidence_clean(upload: IO[bytes], *, size: int | None = None) -> CleanImage:
@@ -60,14 +82,33 @@ def evidence_clean(upload: IO[bytes], *, size: int | None = None) -> CleanImage:
                         "berkas bukti bukan foto JPEG, PNG atau WebP "
                         f"(evidence must be a JPEG, PNG or WebP photo; got {fmt or 'unknown content'})"
                     )
-                if probe.width * probe.height > MAX_PIXELS:
+                limit_px = max_pixels()
+                if probe.width * probe.height > limit_px:
                     raise EvidenceRejected(
-                        f"foto terlalu besar: {probe.width}×{probe.height} piksel "
-                        f"(photo too large: {probe.width}×{probe.height} pixels)"
+                        _(
+                            "Foto terlalu besar: %(width)s×%(height)s piksel, maksimal %(mp)s "
+                            "megapiksel. Perkecil foto lalu unggah lagi."
+                        )
+                        % {"width": probe.width, "height": probe.height, "mp": f"{limit_px / 1e6:g}"}
                     )
-                probe.load()  # decodes every pixel: truncated or corrupt data fails here
-                image = ImageOps.exif_transpose(probe)
-                return _reencode(image, fmt)
+                try:
+                    with heavy.slot(
+                        "image",
+                        settings.IMAGE_WORK_SLOTS,
+                        wait=settings.IMAGE_WORK_WAIT_SECONDS,
+                        retry_after=settings.HEAVY_RETRY_AFTER,
+                    ):
+                        try:
+                            probe.load()  # decodes every pixel: truncated or corrupt data fails here
+                            image = ImageOps.exif_transpose(probe, in_place=True)
+                            return _reencode(probe if image is None else image, fmt)
+                        finally:
+                            probe.close()
+                            _give_memory_back()
+                except heavy.Busy as busy:
+                    raise heavy.Busy(
+                        busy.retry_after, _("Server sedang memproses banyak foto sekaligus.")
+                    ) from None
     except EvidenceRejected:
         raise
     except Image.UnidentifiedImageError as exc:
@@ -83,6 +124,24 @@ def evidence_clean(upload: IO[bytes], *, size: int | None = None) -> CleanImage:
         Image.DecompressionBombWarning,
     ) as exc:
         raise EvidenceRejected(f"gambar rusak atau terpotong (image is corrupt or truncated: {exc})") from exc
+
+
+def _give_memory_back() -> None:
+    """Return the freed pixel buffers to the operating system now. glibc keeps large
+    freed blocks in the process heap for reuse, so every worker that ever decoded a
+    photo would otherwise stay that much larger, and bounding how many photos are
+    decoded at once would not bound the server's memory."""
+    global _malloc_trim
+    if _malloc_trim is None:
+        try:
+            _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _malloc_trim = False
+    if _malloc_trim:
+        _malloc_trim(0)
+
+
+_malloc_trim: Any = None
 
 
 def _reencode(image: Image.Image, fmt: str) -> CleanImage:

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from kolaborasi.accounts.access import org_for_request
 from kolaborasi.accounts.models import Organisation, OrgKind
+from kolaborasi.core import heavy
 from kolaborasi.core.once import created, created_redirect, exactly_once
 from kolaborasi.core.refusal import refuse
 from kolaborasi.targets.models import Target
@@ -266,6 +267,8 @@ def deliver(request: HttpRequest, pledge_id: int) -> HttpResponse:
         )
     except (services.PledgeError, EvidenceRejected) as exc:
         messages.error(request, str(exc))
+    except heavy.Busy as exc:
+        return heavy.busy_response(request, exc)  # type: ignore[return-value]
     else:
         messages.success(request, _("Penyaluran untuk komitmen #%(id)s tercatat.") % {"id": pledge.pk})
         done = _done(request)

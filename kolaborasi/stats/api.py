@@ -8,6 +8,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
+from kolaborasi.core import heavy
+
 from . import exports
 from .selectors import ScopeError, by_region_json, parse_scope, scope_key, summary_json
 
@@ -127,7 +129,7 @@ def stats_regions(
     "/exports/coverage.geojson",
     summary="Coverage per village (or district/city) as GeoJSON",
     description="Region boundaries with the stats figures as properties. " + FRESHNESS,
-    response={200: None, 404: ErrorOut, 422: ErrorOut},
+    response={200: None, 404: ErrorOut, 422: ErrorOut, 503: ErrorOut},
 )
 def export_coverage(
     request: HttpRequest,
@@ -140,6 +142,8 @@ def export_coverage(
         return exports.coverage_response(level=level, parent=parent, since=since, until=until)
     except ScopeError as exc:
         raise _raise(exc) from None
+    except heavy.Busy as exc:
+        return heavy.busy_response(request, exc)
 
 
 @router.get(
@@ -151,7 +155,7 @@ def export_coverage(
         "(same as /stats/summary). Organisation names only: no contact persons or phone "
         "numbers; individual donors appear as 'Donatur perorangan' unless they chose public."
     ),
-    response={200: None, 404: ErrorOut, 422: ErrorOut},
+    response={200: None, 404: ErrorOut, 422: ErrorOut, 503: ErrorOut},
 )
 def export_dataset(
     request: HttpRequest,
@@ -169,3 +173,5 @@ def export_dataset(
         return exports.dataset_response(dataset, fmt, parse_scope(region, since, until))
     except ScopeError as exc:
         raise _raise(exc) from None
+    except heavy.Busy as exc:
+        return heavy.busy_response(request, exc)

@@ -7,6 +7,10 @@ never the name of a Ketua RW, never the name of a private person: a donor of sub
 ``individual`` appears as "Donatur perorangan" (on donations: unless the donation was
 marked public by its donor).
 
+Text a spreadsheet would run as a formula (starting with = + - @, tab or carriage
+return, e.g. an organisation named before such names were refused) is written with a
+leading apostrophe, as OWASP suggests; numbers are written as numbers, untouched.
+
 Every figure of /api/v1/stats/summary can be re-computed from these files: e.g.
 ``pledged[sembako]`` = sum of column ``held`` of pledges.csv where ``aid_type`` is
 ``sembako``; ``delivered`` = sum of ``delivered``; ``rws_met`` = rows of needs.csv with
@@ -21,13 +25,15 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import IO, Any
 
 from django.db.models import Count, F, Q, Sum
-from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.http import HttpResponseBase
 from django.utils import timezone
 
 from kolaborasi.accounts.models import OrgKind, OrgSubtype
+from kolaborasi.core import heavy
+from kolaborasi.core.text import spreadsheet_safe
 from kolaborasi.pledges.models import Delivery, Pledge
 from kolaborasi.regions.models import Boundary, Level, Region
 from kolaborasi.targets.models import AidType, Need, Target, TargetKind
@@ -383,11 +389,6 @@ def dataset_rows(dataset: str, scope: Scope) -> Iterator[Row]:
     yield from rows
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def _filename(dataset: str, scope: Scope, ext: str) -> str:
     parts = [dataset]
     if scope.region:
@@ -399,56 +400,53 @@ def _filename(dataset: str, scope: Scope, ext: str) -> str:
     return "kolaborasi-" + "_".join(parts) + f".{ext}"
 
 
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def dataset_response(dataset: str, fmt: str, scope: Scope) -> HttpResponseBase:
+    """The export as a file computed once per data version (``kolaborasi.core.heavy``);
+    raises heavy.Busy when it must be computed and no slot is free."""
     if dataset == "needs" and (scope.since or scope.until):
         raise ScopeError("since", "needs tidak disaring menurut tanggal (needs have no date filter)")
-    rows = ROWS[dataset](scope)
     columns = DATASET_COLUMNS[dataset]
-    if fmt == "csv":
-        head: Iterable[Row] = [[c.name for c in columns], [c.hxl for c in columns]]
-        writer = csv.writer(_Echo())
+    head: list[Row] = [[c.name for c in columns], [c.hxl for c in columns]]
 
-        def stream() -> Iterator[str]:
-            for row in head:
-                yield writer.writerow(row)
-            for row in rows:
-                yield writer.writerow(row)
+    def compute(out: IO[bytes]) -> None:
+        if fmt == "csv":
+            write_csv(out, head, ROWS[dataset](scope))
+        else:
+            write_xlsx(out, dataset, head, ROWS[dataset](scope))
 
-        response: HttpResponseBase = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{_filename(dataset, scope, "csv")}"'
-    else:
-        response = HttpResponse(
-            xlsx_bytes(dataset, [[c.name for c in columns], [c.hxl for c in columns]], rows),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        response["Content-Disposition"] = f'attachment; filename="{_filename(dataset, scope, "xlsx")}"'
-    response["Cache-Control"] = "no-cache"
-    return response
+    handle = heavy.cached_file(("export", dataset, fmt, scope.key()), f".{fmt}", compute)
+    return heavy.file_response(
+        handle,
+        content_type="text/csv; charset=utf-8" if fmt == "csv" else XLSX_TYPE,
+        disposition=f'attachment; filename="{_filename(dataset, scope, fmt)}"',
+    )
 
 
-def xlsx_bytes(title: str, head: list[Row], rows: Iterable[Row]) -> bytes:
+def write_csv(out: IO[bytes], head: list[Row], rows: Iterable[Row]) -> None:
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="")
+    writer = csv.writer(text)
+    writer.writerows(head)
+    for row in rows:
+        writer.writerow([spreadsheet_safe(v) for v in row])
+    text.flush()
+    text.detach()  # the caller closes ``out``
+
+
+def write_xlsx(out: IO[bytes], title: str, head: list[Row], rows: Iterable[Row]) -> None:
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title=title)
-
-    def text(value: Any) -> Any:
-        # openpyxl turns a string starting with "=" into a formula; a name typed by a
-        # user must stay text (no formula injection into the spreadsheet).
-        if isinstance(value, str) and value.startswith("="):
-            cell = WriteOnlyCell(ws, value=value)
-            cell.data_type = "s"
-            return cell
-        return value
-
     for row in head:
         ws.append(row)
     for row in rows:
-        ws.append([text(v) for v in row])
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+        # Text a spreadsheet would run as a formula gets a leading apostrophe (and so
+        # never starts with "=", which openpyxl itself would store as a formula).
+        ws.append([spreadsheet_safe(v) for v in row])
+    wb.save(out)
 
 
 def coverage_geojson(scope: Scope, level: str) -> dict[str, Any]:
@@ -508,8 +506,11 @@ def coverage_geojson(scope: Scope, level: str) -> dict[str, Any]:
 def coverage_response(
     *, level: str, parent: str | None, since: str | None, until: str | None
 ) -> HttpResponseBase:
+    """Raises heavy.Busy when it must be computed and no slot is free."""
     scope = parse_scope(parent, since, until, region_field="parent")
-    data = coverage_geojson(scope, level)
-    response = HttpResponse(json.dumps(data, default=str), content_type="application/geo+json")
-    response["Cache-Control"] = "no-cache"
-    return response
+
+    def compute(out: IO[bytes]) -> None:
+        out.write(json.dumps(coverage_geojson(scope, level), default=str).encode())
+
+    handle = heavy.cached_file(("coverage", level, scope.key()), ".geojson", compute)
+    return heavy.file_response(handle, content_type="application/geo+json")

@@ -4,15 +4,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlencode
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from kolaborasi.core import heavy
 from kolaborasi.regions.models import Level, Region
 
 from . import charts
@@ -216,19 +218,37 @@ def report(request: HttpRequest) -> TemplateResponse:
     return TemplateResponse(request, "stats/report.html", context, status=status)
 
 
-def report_pdf(request: HttpRequest) -> HttpResponse:
+def report_pdf(request: HttpRequest) -> HttpResponseBase:
+    """The report as PDF, rendered once per data version, week, area and language
+    (``kolaborasi.core.heavy``): a rendering takes seconds of CPU."""
     context, status = _report_context(request)
     if status != 200:
         html = render_to_string("stats/report.html", context, request=request)
         return HttpResponse(html, status=status)
-    context["pdf"] = True
-    html = render_to_string("stats/report.html", context, request=request)
-    from .pdf import html_to_pdf
-
-    pdf = html_to_pdf(html, base_url=request.build_absolute_uri("/"))
-    response = HttpResponse(pdf, content_type="application/pdf")
     name = f"laporan-{context['week_label']}"
     if context["region"] is not None:
         name += f"-{context['region'].code}"
-    response["Content-Disposition"] = f'inline; filename="{name}.pdf"'
-    return response
+    base_url = request.build_absolute_uri("/")
+
+    def compute(out: IO[bytes]) -> None:
+        from .pdf import html_to_pdf
+
+        context["pdf"] = True
+        html = render_to_string("stats/report.html", context, request=request)
+        out.write(html_to_pdf(html, base_url=base_url))
+
+    parts = (
+        "report",
+        context["week_label"],
+        context["form"]["region"].strip(),
+        get_language(),
+        base_url,
+        timezone.localdate(),  # "next week" is offered once it has begun
+    )
+    try:
+        handle = heavy.cached_file(parts, ".pdf", compute)
+    except heavy.Busy as exc:
+        return heavy.busy_response(request, exc)
+    return heavy.file_response(
+        handle, content_type="application/pdf", disposition=f'inline; filename="{name}.pdf"'
+    )

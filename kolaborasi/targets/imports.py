@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from kolaborasi.audit.services import audit_record
 from kolaborasi.core.errors import ImportRejected, RowError
+from kolaborasi.core.text import UNSTORABLE, formula_refusal, unstorable_refusal
 from kolaborasi.regions.models import Level, Region
 
 from .models import INSTITUTION_KINDS, AidType, Need, Target, TargetKind
@@ -57,6 +58,11 @@ def read_csv(data: bytes | IO[bytes], required: list[str]) -> tuple[list[str], l
         raise ImportRejected(
             [RowError(line, "", f"berkas bukan UTF-8 (file is not UTF-8: byte {exc.start})")]
         ) from None
+    # The database cannot store a NUL character (nor can the csv module be trusted to
+    # refuse one): name its line instead of failing at the first insert.
+    if (bad := UNSTORABLE.search(text)) is not None:
+        line = text.count("\n", 0, bad.start()) + 1
+        raise ImportRejected([RowError(line, "", unstorable_refusal(text[bad.start()]) or "")])
     sample = text[:4096]
     try:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
@@ -329,6 +335,8 @@ def rw_rows_to_objects(
         source = row.get("source", "")
         if not source:
             check.add(line, "source", "sumber data kosong (source is empty)")
+        elif problem := formula_refusal(source):
+            check.add(line, "source", problem)
         head = row.get("head_name", "")
         if len(head) > 120:
             check.add(line, "head_name", "lebih dari 120 karakter (longer than 120 characters)")
@@ -395,11 +403,15 @@ def institution_rows_to_objects(
         name = row.get("name", "")
         if not name or len(name) > 200:
             check.add(line, "name", "nama kosong atau lebih dari 200 karakter (empty or too long)")
+        elif problem := formula_refusal(name):
+            check.add(line, "name", problem)
         residents = check.field(line, "residents", parse_count, row.get("residents", ""))
         as_of = check.field(line, "as_of", parse_date, row.get("as_of", ""))
         source = row.get("source", "")
         if not source:
             check.add(line, "source", "sumber data kosong (source is empty)")
+        elif problem := formula_refusal(source):
+            check.add(line, "source", problem)
         lat = check.field(line, "lat", lambda v: parse_coordinate(v, -90, 90), row.get("lat", ""))
         lng = check.field(line, "lng", lambda v: parse_coordinate(v, -180, 180), row.get("lng", ""))
         if (row.get("lat", "") == "") != (row.get("lng", "") == ""):

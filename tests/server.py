@@ -1,0 +1,116 @@
+"""A real multi-worker gunicorn on the PostgreSQL test database, for the tests that
+need real server processes (bounded heavy work, memory of hostile uploads). The demo
+loaded by the session's database set-up is committed there, so the server sees it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = Path(sys.executable).parent / "gunicorn"
+
+
+@dataclass
+class Server:
+    base: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def pids(self) -> list[int]:
+        """The master and its workers."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [self.process.pid, *(int(p) for p in children.read_text().split())]
+
+    def rss_bytes(self) -> int:
+        """Resident memory of the master and every worker, from /proc."""
+        total = 0
+        for pid in self.pids():
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+            except FileNotFoundError:
+                pass  # a worker restarting
+        return total
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def database_url() -> str:
+    d = connection.settings_dict
+    auth = d["USER"] + (f":{d['PASSWORD']}" if d["PASSWORD"] else "")
+    return f"postgres://{auth}@{d['HOST'] or '127.0.0.1'}:{d['PORT'] or 5432}/{d['NAME']}"
+
+
+@contextmanager
+def gunicorn(tmp: Path, *, workers: int = 4, env: dict[str, str] | None = None) -> Iterator[Server]:
+    port = _free_port()
+    log = tmp / "server.log"
+    full_env = {
+        **os.environ,
+        "DEBUG": "1",
+        "DATABASE_URL": database_url(),
+        "LOG_LEVEL": "INFO",
+        "HEAVY_WORK_DIR": str(tmp / "heavy"),
+        "MEDIA_ROOT": str(tmp / "media"),
+        **(env or {}),
+    }
+    cmd = [
+        str(GUNICORN),
+        "kolaborasi.wsgi",
+        "-w",
+        str(workers),
+        "-b",
+        f"127.0.0.1:{port}",
+        "--preload",
+        "--timeout",
+        "120",
+        "--log-level",
+        "warning",
+    ]
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            cmd, cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    server = Server(f"http://127.0.0.1:{port}", process, log)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(server.base + "/healthz", timeout=5) as resp:  # noqa: S310
+                    if resp.status == 200 and len(server.pids()) > workers:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not start:\n" + server.log_text()[-3000:])
+            time.sleep(0.3)
+        yield server
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
