@@ -1,0 +1,37 @@
+"""Run the background worker's queue inside a test: what ``kolaborasi worker`` would do,
+on the test's own connection (the real worker closes connections between tasks, which
+would end the test's transaction)."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult, DBTaskResultQuerySet
+
+
+def run_tasks(*, include_later: bool = False) -> int:
+    """Run every task that is due (with ``include_later``, also those scheduled for
+    later, as if their time had come); returns how many ran. Mail is queued when a
+    transaction commits: wrap the request in ``django_capture_on_commit_callbacks(
+    execute=True)`` first (the test's own transaction never commits)."""
+    worker = Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test",
+        excluded_queue_names=[],
+    )
+    ran = 0
+    while True:
+        queued: DBTaskResultQuerySet = DBTaskResult.objects.all()  # type: ignore[assignment]
+        if include_later:
+            queued.filter(status="READY", run_after__gt=timezone.now()).update(run_after=timezone.now())
+        task = queued.ready().order_by("enqueued_at").first()
+        if task is None:
+            return ran
+        task.claim(worker.worker_id)
+        worker.run_task(task)
+        ran += 1
