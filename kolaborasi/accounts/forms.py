@@ -131,6 +131,7 @@ class TokenCreateForm(forms.Form):
         label=_("Cakupan"),
         choices=TOKEN_SCOPE_CHOICES,
         initial="read",
+        required=False,  # none chosen: read only
         widget=forms.RadioSelect,
         help_text=_("Beri token hanya yang dibutuhkan aplikasinya."),
     )

@@ -356,7 +356,7 @@ def token_create(request: HttpRequest, org_id: int) -> HttpResponse:
         actor=request.user,
         organisation=org,
         name=form.cleaned_data["name"],
-        scopes=form.cleaned_data["scopes"],
+        scopes=form.cleaned_data["scopes"] or "read",
     )
     # The plain token is shown on this one response and never again.
     return _org_page(request, org, new_token=plain)
