@@ -543,7 +543,7 @@ def second_factor_enrol(*, user: Any, code: str) -> tuple[SecondFactorResult, li
         device = TOTPDevice.objects.select_for_update().get(pk=pending.pk)
         wait = _throttle_wait(device)
         if wait or not device.verify_token(_clean_code(code)):
-            return SecondFactorResult(wait=wait or _throttle_wait(device)), []
+            return SecondFactorResult(wait=wait), []
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         StaticDevice.objects.filter(user=user).delete()
