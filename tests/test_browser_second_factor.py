@@ -75,3 +75,21 @@ def test_operator_enrols_on_a_phone(phone: Any, demo_url: str) -> None:
     assert "/akun/dua-langkah/" in page.url
     _fits(page)
     screenshot(page, "dua-langkah-360")
+
+
+def test_token_page_on_a_phone(phone: Any, demo_url: str) -> None:
+    from tests.personas import make_personas
+
+    dina = make_personas()["dina"]
+    page = phone
+    page.goto(demo_url + "/akun/masuk/")
+    page.fill("#id_username", "dina")
+    page.fill("#id_password", PASSWORD)
+    page.click("form.stacked button[type=submit]")
+    page.goto(demo_url + f"/akun/organisasi/{dina.organisation.pk}/")  # type: ignore[union-attr]
+    page.check("input[name=scopes][value='read pledge']")
+    page.click("form[action$='/token/'] button[type=submit]")
+    page.wait_for_selector("text=Token baru")
+    assert page.locator("text=read pledge").count() >= 1
+    _fits(page)
+    screenshot(page, "token-360")
