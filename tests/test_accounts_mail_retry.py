@@ -59,6 +59,9 @@ def test_registration_survives_a_mail_outage_and_the_mail_follows(  # type: igno
     assert [m.to for m in mail.outbox] == [["sari@example.org"]]
     assert "/akun/verifikasi/" in str(mail.outbox[0].body)
     assert _mail_tasks()[-1].return_value == {"sent": True, "attempt": 3}
+    # The queue no longer holds the link (a reset link would otherwise sit there).
+    assert all(t.args_kwargs["kwargs"]["body"] == "" for t in _mail_tasks())
+    assert all(t.args_kwargs["kwargs"]["to"] == ["sari@example.org"] for t in _mail_tasks())
 
 
 @pytest.mark.django_db
@@ -71,6 +74,7 @@ def test_gives_up_after_the_last_attempt(flaky_mail) -> None:  # type: ignore[no
     assert statuses == ["SUCCESSFUL", "SUCCESSFUL", "FAILED"]
     assert mail.outbox == []
     assert flaky_mail.failures == 7
+    assert all(t.args_kwargs["kwargs"]["body"] == "" for t in _mail_tasks())
 
 
 def test_backoff_doubles(settings) -> None:  # type: ignore[no-untyped-def]

@@ -14,8 +14,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.tasks import task
+from django.tasks import TaskContext, task
 from django.utils import timezone
+from django_tasks_db.backend import DatabaseBackend
 
 logger = logging.getLogger(__name__)
 
@@ -39,21 +40,36 @@ def retry_delay(attempt: int) -> timedelta:
     return timedelta(seconds=settings.MAIL_RETRY_SECONDS * 2 ** (attempt - 1))
 
 
-@task()
-def mail_send_task(*, subject: str, body: str, to: list[str], attempt: int = 1) -> dict[str, object]:
+@task(takes_context=True)
+def mail_send_task(
+    context: TaskContext, *, subject: str, body: str, to: list[str], attempt: int = 1
+) -> dict[str, object]:
     """Send one mail. On an SMTP or network error queue the next attempt for later
     (at most MAIL_MAX_ATTEMPTS in all); the last failure is logged and raised, so the
-    task shows as failed in the admin."""
+    task shows as failed in the admin. Once handled, the body (which may hold a
+    password-reset link) is erased from the queue's table."""
     try:
-        send_mail(subject, body, None, to)
-    except (smtplib.SMTPException, OSError) as exc:
-        if attempt >= settings.MAIL_MAX_ATTEMPTS:
-            logger.error("mail to %s failed after %s attempts: %s", to, attempt, exc)
-            raise
-        run_after = timezone.now() + retry_delay(attempt)
-        mail_send_task.using(run_after=run_after).enqueue(
-            subject=subject, body=body, to=to, attempt=attempt + 1
+        try:
+            send_mail(subject, body, None, to)
+        except (smtplib.SMTPException, OSError) as exc:
+            if attempt >= settings.MAIL_MAX_ATTEMPTS:
+                logger.error("mail to %s failed after %s attempts: %s", to, attempt, exc)
+                raise
+            run_after = timezone.now() + retry_delay(attempt)
+            mail_send_task.using(run_after=run_after).enqueue(
+                subject=subject, body=body, to=to, attempt=attempt + 1
+            )
+            logger.warning("mail to %s failed (attempt %s), retrying at %s: %s", to, attempt, run_after, exc)
+            return {"sent": False, "attempt": attempt, "retry_at": run_after.isoformat()}
+        return {"sent": True, "attempt": attempt}
+    finally:
+        _forget_body(context, subject=subject, to=to, attempt=attempt)
+
+
+def _forget_body(context: TaskContext, **kept: object) -> None:
+    if isinstance(mail_send_task.get_backend(), DatabaseBackend):
+        from django_tasks_db.models import DBTaskResult  # a model: not at import time
+
+        DBTaskResult.objects.filter(id=context.task_result.id).update(
+            args_kwargs={"args": [], "kwargs": {**kept, "body": ""}}
         )
-        logger.warning("mail to %s failed (attempt %s), retrying at %s: %s", to, attempt, run_after, exc)
-        return {"sent": False, "attempt": attempt, "retry_at": run_after.isoformat()}
-    return {"sent": True, "attempt": attempt}
