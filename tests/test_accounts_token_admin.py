@@ -108,7 +108,7 @@ def test_owner_creates_and_revokes_tokens_on_the_page(client: Client, personas) 
     url = f"/akun/organisasi/{agus.organisation.pk}/token/"
     response = client.post(url, {"name": "gudang"})
     assert response.status_code == 200
-    match = re.search(r"<code>(kol_[^<]+)</code>", response.content.decode())
+    match = re.search(r'value="(kol_[^"]+)"[^>]*id="new-token"', response.content.decode())
     assert match
     plain = match.group(1)
     row = ApiToken.objects.get(organisation=agus.organisation, name="gudang")

@@ -10,7 +10,7 @@ import pytest
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.browser import browser_fixture, demo_url_fixture, screenshot  # noqa: F401
+from tests.browser import browser_fixture, demo_url_fixture, login_in_browser, screenshot  # noqa: F401
 from tests.personas import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -80,13 +80,11 @@ def test_operator_enrols_on_a_phone(phone: Any, demo_url: str) -> None:
 def test_token_page_on_a_phone(phone: Any, demo_url: str) -> None:
     from tests.personas import make_personas
 
-    dina = make_personas()["dina"]
+    agus = make_personas()["agus"]  # an aggregator owner: logs in with a code too
     page = phone
-    page.goto(demo_url + "/akun/masuk/")
-    page.fill("#id_username", "dina")
-    page.fill("#id_password", PASSWORD)
-    page.click("form.stacked button[type=submit]")
-    page.goto(demo_url + f"/akun/organisasi/{dina.organisation.pk}/")  # type: ignore[union-attr]
+    login_in_browser(page, demo_url, agus)
+    page.goto(demo_url + f"/akun/organisasi/{agus.organisation.pk}/")  # type: ignore[union-attr]
+    assert "/akun/organisasi/" in page.url
     page.check("input[name=scopes][value='read pledge']")
     page.click("form[action$='/token/'] button[type=submit]")
     page.wait_for_selector("text=Token baru")
