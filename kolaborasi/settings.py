@@ -26,7 +26,12 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
-    return int(value) if value else default
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {value!r}") from None
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -68,6 +73,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "axes",
     "kolaborasi.core",
     "kolaborasi.audit",
@@ -93,6 +101,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "kolaborasi.accounts.middleware.SessionLimitsMiddleware",
+    "kolaborasi.accounts.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -383,6 +394,31 @@ HEAVY_CACHE_SECONDS = _env_at_least("HEAVY_CACHE_SECONDS", 300, 1)
 EVIDENCE_MAX_PIXELS = _env_at_least("EVIDENCE_MAX_PIXELS", 20_000_000, 1)
 IMAGE_WORK_SLOTS = _env_at_least("IMAGE_WORK_SLOTS", 2, 1)
 IMAGE_WORK_WAIT_SECONDS = _env_at_least("IMAGE_WORK_WAIT_SECONDS", 10, 0)
+
+# --- Accounts: mail delivery, sessions, API tokens, second factor ----------------------
+def _env_positive(name: str, default: int) -> int:
+    value = env_int(name, default)
+    if value < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, not {value}")
+    return value
+
+
+# Mail is sent by the worker; a failed attempt is retried after MAIL_RETRY_SECONDS,
+# doubling each time, MAIL_MAX_ATTEMPTS attempts in all (6 and 60 s: about half an hour).
+MAIL_MAX_ATTEMPTS = _env_positive("MAIL_MAX_ATTEMPTS", 6)
+MAIL_RETRY_SECONDS = _env_positive("MAIL_RETRY_SECONDS", 60)
+# A logged-in session ends after SESSION_IDLE_MINUTES without a request, and in any
+# case SESSION_MAX_HOURS after the login.
+SESSION_IDLE_MINUTES = _env_positive("SESSION_IDLE_MINUTES", 60)
+SESSION_MAX_HOURS = _env_positive("SESSION_MAX_HOURS", 12)
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
+# Default lifetime of a new API token.
+API_TOKEN_DAYS = _env_positive("API_TOKEN_DAYS", 90)
+# Operators and aggregator owners log in with a TOTP code (or a recovery code). Wrong
+# codes double the wait before the next try (django-otp's throttling; never 0 here).
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "kolaborasi")
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 
 LOGGING = {
     "version": 1,

@@ -100,3 +100,34 @@ def screenshot(page: Any, name: str, *, full_page: bool = True) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+def login_in_browser(page: Any, base_url: str, persona: Any, password: str = "") -> None:
+    """Log ``persona`` in through the login form, and when the account must use a second
+    factor (operators, aggregator owners) type the code its authenticator would show (an
+    authenticator is set up for it first if it has none)."""
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from kolaborasi.accounts.access import second_factor_required
+    from tests.personas import PASSWORD
+
+    user = persona.user
+    device = None
+    if second_factor_required(user):
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+            user=user, name="authenticator", confirmed=True
+        )
+    page.goto(base_url + "/akun/masuk/")
+    page.fill("#id_username", user.get_username())
+    page.fill("#id_password", password or PASSWORD)
+    page.click("form.stacked button[type=submit]")
+    page.wait_for_load_state()
+    if device is not None:
+        page.wait_for_url("**/akun/dua-langkah/**")
+        device.refresh_from_db()
+        # A code is accepted once: after an earlier login in this period, use the next one.
+        drift = 1 if device.last_t >= 0 else 0
+        page.fill("#id_code", f"{totp(device.bin_key, device.step, device.t0, device.digits, drift):06d}")
+        page.click("form.stacked button[type=submit]")
+        page.wait_for_load_state()

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import get_hasher, make_password
 from django.contrib.auth.models import AbstractBaseUser
+from django.test import Client
 
 from kolaborasi.accounts.models import Membership, Organisation, OrgKind, OrgSubtype, Role
 from kolaborasi.accounts.services import token_create
@@ -76,3 +78,23 @@ def make_personas() -> dict[str, Persona]:
         "oki": _persona("oki", oki_org, Role.MEMBER),
         "luar": _persona("luar", None),
     }
+
+
+def login(client: Client, persona: Persona | AbstractBaseUser) -> None:
+    """Log ``persona`` (or a bare user) into ``client``, with a verified second factor
+    when the account must use one (operators, aggregator owners, staff): as if the
+    person had typed their password and a code from their authenticator."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from kolaborasi.accounts.access import second_factor_required
+
+    user: Any = persona.user if isinstance(persona, Persona) else persona
+    client.force_login(user)
+    if second_factor_required(user):
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+            user=user, name="authenticator", confirmed=True
+        )
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()

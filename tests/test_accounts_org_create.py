@@ -11,11 +11,12 @@ from django.test import Client, RequestFactory
 from kolaborasi.accounts.access import coordinator_covers, org_for_request
 from kolaborasi.accounts.models import Membership, Organisation
 from kolaborasi.audit.models import AuditEvent
+from tests.personas import login
 
 
 def test_create_donor_organisation(client: Client, personas) -> None:  # type: ignore[no-untyped-def]
     luar = personas["luar"].user
-    client.force_login(luar)
+    login(client, luar)
     response = client.post(
         "/akun/organisasi/baru/", {"name": "Warung Bu Sri", "kind": "donor", "subtype": "individual"}
     )
@@ -33,7 +34,7 @@ def test_create_donor_organisation(client: Client, personas) -> None:  # type: i
 
 
 def test_aggregator_starts_unverified(client: Client, personas) -> None:  # type: ignore[no-untyped-def]
-    client.force_login(personas["luar"].user)
+    login(client, personas["luar"])
     client.post(
         "/akun/organisasi/baru/", {"name": "Yayasan Baru", "kind": "aggregator", "description": "LSM"}
     )
@@ -53,7 +54,7 @@ def test_aggregator_starts_unverified(client: Client, personas) -> None:  # type
     ],
 )
 def test_bad_organisation_input_creates_nothing(client: Client, personas, data, field) -> None:  # type: ignore[no-untyped-def]
-    client.force_login(personas["luar"].user)
+    login(client, personas["luar"])
     before = Organisation.objects.count()
     response = client.post("/akun/organisasi/baru/", data)
     assert response.status_code == 200
@@ -63,7 +64,7 @@ def test_bad_organisation_input_creates_nothing(client: Client, personas, data, 
 
 def test_owner_adds_member_by_email(client: Client, personas) -> None:  # type: ignore[no-untyped-def]
     dina = personas["dina"]
-    client.force_login(dina.user)
+    login(client, dina)
     url = f"/akun/organisasi/{dina.organisation.pk}/anggota/"
     response = client.post(url, {"email": "LUAR@example.org", "role": "member"})
     assert response.status_code == 302
@@ -87,7 +88,7 @@ def test_owner_adds_member_by_email(client: Client, personas) -> None:  # type: 
 
 def test_member_cannot_add_members(client: Client, personas) -> None:  # type: ignore[no-untyped-def]
     oki = personas["oki"]  # a plain member of the operator team
-    client.force_login(oki.user)
+    login(client, oki)
     response = client.post(f"/akun/organisasi/{oki.organisation.pk}/anggota/", {"email": "luar@example.org"})
     assert response.status_code == 403
     assert not Membership.objects.filter(user=personas["luar"].user).exists()
@@ -97,7 +98,7 @@ def test_switcher_picks_the_active_organisation(client: Client, personas) -> Non
     dina = personas["dina"]
     agus_org = personas["agus"].organisation
     Membership.objects.create(user=dina.user, organisation=agus_org, role="member")
-    client.force_login(dina.user)
+    login(client, dina)
 
     def active() -> Organisation | None:
         request = RequestFactory().get("/")
@@ -137,7 +138,7 @@ def test_coordinator_covers_its_regions_and_everything_below(personas) -> None: 
 def test_pages_speak_english_when_asked(client: Client, personas) -> None:  # type: ignore[no-untyped-def]
     page = client.get("/akun/daftar/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Register</button>" in page
-    client.force_login(personas["luar"].user)
+    login(client, personas["luar"])
     page = client.get("/akun/organisasi/baru/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Create an organisation" in page
     assert " Donor</label>" in page

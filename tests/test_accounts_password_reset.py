@@ -1,4 +1,4 @@
-"""Password reset through Django's views with our templates and e-mail."""
+"""Password reset: an e-mailed single-use link (sent by the worker), then a new password."""
 
 from __future__ import annotations
 
@@ -7,11 +7,17 @@ import re
 from django.core import mail
 from django.test import Client
 
+from tests.tasks_support import run_tasks
+
 NEW_PASSWORD = "Sandi-baru-yang-kuat-2026"
 
 
-def test_reset_by_email_then_login_with_the_new_password(client: Client, personas) -> None:  # type: ignore[no-untyped-def]
-    response = client.post("/akun/sandi/lupa/", {"email": "dina@example.org"})
+def test_reset_by_email_then_login_with_the_new_password(
+    client: Client, personas, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/akun/sandi/lupa/", {"email": "dina@example.org"})
+    run_tasks()
     assert response.status_code == 302
     assert response["Location"] == "/akun/sandi/terkirim/"
     assert len(mail.outbox) == 1
@@ -41,15 +47,23 @@ def test_reset_by_email_then_login_with_the_new_password(client: Client, persona
     assert client.session["_auth_user_id"] == str(dina.pk)
 
 
-def test_unknown_email_gets_the_same_answer_and_no_mail(client: Client, personas) -> None:  # type: ignore[no-untyped-def]
-    response = client.post("/akun/sandi/lupa/", {"email": "tidak-ada@example.org"})
+def test_unknown_email_gets_the_same_answer_and_no_mail(
+    client: Client, personas, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/akun/sandi/lupa/", {"email": "tidak-ada@example.org"})
+    run_tasks()
     assert response.status_code == 302
     assert response["Location"] == "/akun/sandi/terkirim/"
     assert mail.outbox == []
 
 
-def test_mismatched_new_passwords_change_nothing(client: Client, personas) -> None:  # type: ignore[no-untyped-def]
-    client.post("/akun/sandi/lupa/", {"email": "dina@example.org"})
+def test_mismatched_new_passwords_change_nothing(
+    client: Client, personas, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/akun/sandi/lupa/", {"email": "dina@example.org"})
+    run_tasks()
     match = re.search(r"http://testserver(/akun/sandi/atur/[^\s]+/)", str(mail.outbox[0].body))
     assert match
     form_url = client.get(match.group(1))["Location"]

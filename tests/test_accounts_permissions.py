@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from kolaborasi.accounts.models import ApiToken, Organisation
+from tests.personas import login
 
 PERSONAS = ["anonymous", "dina", "agus", "ratna", "oki", "luar"]
 
@@ -47,7 +48,7 @@ def test_matrix(client: Client, personas, method: str, url: str, persona: str, e
     path = url.format(dina_org=dina_org.pk, token=token.pk, waiting=waiting.pk)
     data = {"email": "calon@example.org", "role": "member", "name": "uji", "organisation": dina_org.pk}
     if persona != "anonymous":
-        client.force_login(personas[persona].user)
+        login(client, personas[persona])
     response = client.get(path) if method == "get" else client.post(path, data)
     if expected == "login":
         assert response.status_code == 302

@@ -1,5 +1,6 @@
-"""Self-registration: the account stays inactive until the e-mailed, signed link is
-opened; then the person can log in (and log out)."""
+"""Self-registration: the account stays inactive until the e-mailed link is opened;
+then the person can log in (and log out). Mail goes out through the worker
+(``run_tasks``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.core import mail
 from django.test import Client
 
 from kolaborasi.audit.models import AuditEvent
+from tests.tasks_support import run_tasks
 
 User = get_user_model()
 PASSWORD = "Kuat-dan-panjang-2026"
@@ -25,7 +27,9 @@ def _link(body: str) -> str:
 
 def _register(client: Client, capture, data: dict[str, str] = FORM):  # type: ignore[no-untyped-def]
     with capture(execute=True):
-        return client.post("/akun/daftar/", data)
+        response = client.post("/akun/daftar/", data)
+    run_tasks()
+    return response
 
 
 @pytest.mark.django_db
@@ -100,6 +104,7 @@ def test_resend_sends_a_fresh_link_only_to_waiting_accounts(
     _register(client, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/akun/verifikasi/kirim-ulang/", {"email": "SARI@example.org"})
+    run_tasks()
     assert response.status_code == 302
     assert len(mail.outbox) == 2
     assert client.get(_link(str(mail.outbox[1].body))).status_code == 302
@@ -108,14 +113,13 @@ def test_resend_sends_a_fresh_link_only_to_waiting_accounts(
     with django_capture_on_commit_callbacks(execute=True):
         client.post("/akun/verifikasi/kirim-ulang/", {"email": "sari@example.org"})
         client.post("/akun/verifikasi/kirim-ulang/", {"email": "siapa@example.org"})
+    run_tasks()
     assert len(mail.outbox) == 2
 
 
 @pytest.mark.parametrize(
     ("change", "field", "message"),
     [
-        ({"username": "dina"}, "username", "sudah"),
-        ({"email": "DINA@example.org"}, "email", "Sudah ada akun dengan e-mail ini"),
         ({"email": "bukan-email"}, "email", ""),
         ({"password2": "lain-sama-sekali-2026"}, "password2", ""),
         ({"password1": "12345678", "password2": "12345678"}, "password2", ""),

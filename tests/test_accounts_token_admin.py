@@ -10,13 +10,14 @@ from django.test import Client
 
 from kolaborasi.accounts.models import ApiToken, Organisation
 from kolaborasi.audit.models import AuditEvent
+from tests.personas import login
 
 ME = "/api/v1/organisations/me"
 
 
 def _admin(client: Client) -> None:
     user = get_user_model().objects.create_superuser("admin", "admin@example.org", "Admin-panjang-2026")
-    client.force_login(user)
+    login(client, user)
 
 
 def test_admin_revoke_action(client: Client, personas) -> None:  # type: ignore[no-untyped-def]
@@ -103,11 +104,11 @@ def test_admin_verify_action_and_audited_edits(client: Client, personas) -> None
 
 def test_owner_creates_and_revokes_tokens_on_the_page(client: Client, personas) -> None:  # type: ignore[no-untyped-def]
     agus = personas["agus"]
-    client.force_login(agus.user)
+    login(client, agus)
     url = f"/akun/organisasi/{agus.organisation.pk}/token/"
     response = client.post(url, {"name": "gudang"})
     assert response.status_code == 200
-    match = re.search(r"<code>(kol_[^<]+)</code>", response.content.decode())
+    match = re.search(r'value="(kol_[^"]+)"[^>]*id="new-token"', response.content.decode())
     assert match
     plain = match.group(1)
     row = ApiToken.objects.get(organisation=agus.organisation, name="gudang")
@@ -117,7 +118,7 @@ def test_owner_creates_and_revokes_tokens_on_the_page(client: Client, personas) 
     client.logout()
     assert client.get(ME, HTTP_AUTHORIZATION=f"Bearer {plain}").json()["id"] == agus.organisation.pk
 
-    client.force_login(agus.user)
+    login(client, agus)
     response = client.post(f"/akun/organisasi/{agus.organisation.pk}/token/{row.pk}/cabut/")
     assert response.status_code == 302
     row.refresh_from_db()

@@ -6,12 +6,13 @@ from django.test import Client
 
 from kolaborasi.accounts.models import Organisation
 from kolaborasi.audit.models import AuditEvent
+from tests.personas import login
 
 
 def test_operator_lists_and_verifies(client: Client, personas) -> None:  # type: ignore[no-untyped-def]
     waiting = Organisation.objects.create(name="Yayasan Menunggu", kind="aggregator")
     oki = personas["oki"]
-    client.force_login(oki.user)
+    login(client, oki)
     page = client.get("/akun/operator/agregator/").content.decode()
     assert "Yayasan Menunggu" in page
     assert "Yayasan Agus Peduli" not in page  # already verified
@@ -30,7 +31,7 @@ def test_operator_lists_and_verifies(client: Client, personas) -> None:  # type:
 
 
 def test_only_aggregators_are_verified_here(client: Client, personas) -> None:  # type: ignore[no-untyped-def]
-    client.force_login(personas["oki"].user)
+    login(client, personas["oki"])
     donor = personas["dina"].organisation
     assert client.post(f"/akun/operator/agregator/{donor.pk}/verifikasi/").status_code == 404
     donor.refresh_from_db()
@@ -40,7 +41,7 @@ def test_only_aggregators_are_verified_here(client: Client, personas) -> None:  
 def test_non_operators_cannot_verify(client: Client, personas) -> None:  # type: ignore[no-untyped-def]
     waiting = Organisation.objects.create(name="Yayasan Menunggu", kind="aggregator")
     for name in ("dina", "agus", "ratna", "luar"):
-        client.force_login(personas[name].user)
+        login(client, personas[name])
         assert client.post(f"/akun/operator/agregator/{waiting.pk}/verifikasi/").status_code == 403
     waiting.refresh_from_db()
     assert waiting.verified is False

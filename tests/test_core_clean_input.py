@@ -30,7 +30,7 @@ from kolaborasi.pledges.models import Pledge
 from kolaborasi.pledges.services import pledge_create
 from kolaborasi.regions.models import Region
 from kolaborasi.targets.models import AidType, Need
-from tests.personas import RATNA_RW
+from tests.personas import RATNA_RW, login
 
 pytestmark = pytest.mark.django_db
 
@@ -200,7 +200,7 @@ def test_nul_in_every_parameter_of_every_route_is_refused(
     fields: dict[str, set[str]] = {}
     for route in routes:
         if who == "dina":
-            client.force_login(personas["dina"].user)  # a page visited before may log out
+            login(client, personas["dina"].user)  # a page visited before may log out
             headers = {"Authorization": f"Bearer {personas['dina'].token}"}
         fields[route] = {"q", "next"}
         # The API's parameters come from its schema (below); pages offer theirs in forms.
@@ -211,7 +211,7 @@ def test_nul_in_every_parameter_of_every_route_is_refused(
             if page.get("Content-Type", "").startswith("text/html"):
                 fields[route] |= _form_fields(page.content.decode())
     if who == "dina":
-        client.force_login(personas["dina"].user)
+        login(client, personas["dina"].user)
     before = _snapshot()
     probes = 0
 

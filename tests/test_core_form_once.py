@@ -31,6 +31,7 @@ from kolaborasi.pledges.models import Delivery, IdempotencyKey, Pledge
 from kolaborasi.regions.models import Region
 from kolaborasi.targets.models import AidType, Need
 from tests.conftest import is_postgres
+from tests.personas import login
 from tests.pledges_support import image_bytes, make_pledge, ratna_need, small_world, today
 
 KEY_FIELD = re.compile(r'<input type="hidden" name="submission_key" value="([^"]+)">')
@@ -198,7 +199,7 @@ def test_a_form_sent_twice_with_its_key_creates_once(personas, name: str) -> Non
             quantity=10,
         )
     client = Client()
-    client.force_login(personas[case.who].user)
+    login(client, personas[case.who].user)
     page = client.get(case.page(ctx))
     assert page.status_code == 200
     key = key_of(page.content.decode(), case.action(ctx))
@@ -232,7 +233,7 @@ def test_a_form_sent_twice_with_its_key_creates_once(personas, name: str) -> Non
 def test_a_submission_that_created_nothing_gives_its_key_back(personas) -> None:  # type: ignore[no-untyped-def]
     need = ratna_need()
     client = Client()
-    client.force_login(personas["dina"].user)
+    login(client, personas["dina"].user)
     key = key_of(client.get(f"/komitmen/baru/{need.target_id}/").content.decode())
     data = {
         "need": need.pk,
@@ -266,11 +267,11 @@ def test_keys_are_per_person_and_must_look_like_keys(personas) -> None:  # type:
     }
     url = f"/komitmen/baru/{need.target_id}/"
     dina = Client()
-    dina.force_login(personas["dina"].user)
+    login(dina, personas["dina"].user)
     key = key_of(dina.get(url).content.decode())
     assert dina.post(url, data | {"submission_key": key}).status_code == 302
     agus = Client()
-    agus.force_login(personas["agus"].user)
+    login(agus, personas["agus"].user)
     # Another person's key is not theirs to replay: it is a new submission of their own.
     assert agus.post(url, data | {"submission_key": key}).status_code == 302
     assert sorted(Pledge.objects.values_list("organisation__name", flat=True)) == [
@@ -362,12 +363,12 @@ def test_two_racing_submissions_with_one_key_create_one_pledge(settings) -> None
     }
     for _round in range(5):
         opener = Client()
-        opener.force_login(user)
+        login(opener, user)
         key = key_of(opener.get(url).content.decode())
         clients = []
         for _ in range(4):
             c = Client()
-            c.force_login(user)
+            login(c, user)
             clients.append(c)
         answers, errors = _race(url, data | {"submission_key": key}, clients)
         assert not errors, errors

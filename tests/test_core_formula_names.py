@@ -21,7 +21,7 @@ from kolaborasi.funds.models import PackageTemplate
 from kolaborasi.pledges.services import pledge_create
 from kolaborasi.targets.imports import rw_import
 from kolaborasi.targets.models import AidType, Need
-from tests.personas import RATNA_RW
+from tests.personas import RATNA_RW, login
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,7 @@ MESSAGE = "spreadsheet akan membacanya sebagai rumus"
 def test_the_organisation_page_refuses_a_formula_name(
     client: Client, personas: dict[str, Any], name: str
 ) -> None:
-    client.force_login(personas["luar"].user)
+    login(client, personas["luar"].user)
     before = Organisation.objects.count()
     response = client.post("/akun/organisasi/baru/", {"name": name, "kind": "donor", "subtype": "company"})
     assert response.status_code in (200, 400)
@@ -50,7 +50,7 @@ def test_the_organisation_page_refuses_a_formula_name(
 
 
 def test_an_ordinary_name_with_a_dash_inside_is_fine(client: Client, personas: dict[str, Any]) -> None:
-    client.force_login(personas["luar"].user)
+    login(client, personas["luar"].user)
     client.post("/akun/organisasi/baru/", {"name": "Yayasan Al-Ikhlas +1", "kind": "aggregator"})
     assert Organisation.objects.filter(name="Yayasan Al-Ikhlas +1").exists()
 
@@ -64,7 +64,7 @@ def test_the_cli_refuses_a_formula_name(run_cli: Any) -> None:
 
 def test_a_package_template_with_a_formula_name_is_refused(personas: dict[str, Any]) -> None:
     client = Client()
-    client.force_login(personas["agus"].user)
+    login(client, personas["agus"].user)
     sembako = AidType.objects.get(slug="sembako")
     form = {"aid_type": sembako.pk, "name": "@SUM(A1)", "contents": "- beras 10 kg", "unit_cost": "250000"}
     response = client.post("/dana/paket/", form)

@@ -19,6 +19,7 @@ from kolaborasi.core.shedding import QUEUED_AT, parse_request_start
 from kolaborasi.funds.testing import fast_hasher  # noqa: F401
 from kolaborasi.pledges.models import IdempotencyKey, Pledge
 from kolaborasi.targets.models import Need
+from tests.personas import login
 from tests.pledges_support import ratna_need, today
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher")]
@@ -85,7 +86,7 @@ def test_a_late_api_request_is_refused_and_writes_nothing(client: Client, person
 def test_a_late_form_gets_a_page_and_writes_nothing(client: Client, personas, settings) -> None:  # type: ignore[no-untyped-def]
     settings.REQUEST_QUEUE_DEADLINE_MS = 500
     need = ratna_need()
-    client.force_login(personas["dina"].user)
+    login(client, personas["dina"].user)
     form = {
         "need": need.pk,
         "quantity": 2,

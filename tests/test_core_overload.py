@@ -44,6 +44,7 @@ from kolaborasi.accounts.services import token_create
 from kolaborasi.pledges.models import IdempotencyKey, Pledge
 from kolaborasi.targets.models import Need
 from tests.conftest import is_postgres
+from tests.personas import login
 from tests.pledges_support import small_world, today
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -304,9 +305,9 @@ def test_a_form_sent_again_after_the_client_gave_up_creates_one_pledge(server: t
     )
     user = get_user_model().objects.create_user("formulir", "formulir@example.org")
     Membership.objects.create(user=user, organisation=org, role=Role.OWNER)
-    login = Client()
-    login.force_login(user)
-    cookies = {"sessionid": login.cookies["sessionid"].value}
+    browser = Client()
+    login(browser, user)
+    cookies = {"sessionid": browser.cookies["sessionid"].value}
     url = f"/komitmen/baru/{need.target_id}/"
     status, _headers, html, set_cookies = _http(host, port, "GET", url, cookies)
     assert status == 200

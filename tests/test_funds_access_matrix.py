@@ -12,6 +12,7 @@ from kolaborasi.funds.models import Donation, DonationStatus
 from kolaborasi.funds.testing import fast_hasher  # noqa: F401
 from kolaborasi.regions.models import Region
 from kolaborasi.targets.models import AidType, Target
+from tests.personas import login
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher")]
 
@@ -22,7 +23,7 @@ LOGIN = 302  # anonymous users are sent to the login page
 def _client(personas, who: str) -> Client:  # type: ignore[no-untyped-def]
     client = Client()
     if who != "anon":
-        client.force_login(personas[who].user)
+        login(client, personas[who])
     return client
 
 

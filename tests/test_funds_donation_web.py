@@ -9,13 +9,14 @@ from kolaborasi.accounts.models import OrgKind
 from kolaborasi.funds.models import Donation, DonationStatus
 from kolaborasi.funds.selectors import aggregator_funds
 from kolaborasi.funds.testing import fast_hasher, make_org  # noqa: F401
+from tests.personas import login
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher")]
 
 
 def _login(personas, who: str) -> Client:  # type: ignore[no-untyped-def]
     client = Client()
-    client.force_login(personas[who].user)
+    login(client, personas[who])
     return client
 
 

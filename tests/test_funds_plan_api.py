@@ -15,6 +15,7 @@ from kolaborasi.funds.testing import api_post, fast_hasher, token_for  # noqa: F
 from kolaborasi.pledges.models import Pledge
 from kolaborasi.pledges.services import pledge_create
 from kolaborasi.targets.models import AidType, Need
+from tests.personas import login
 from tests.pledges_support import verified_dina  # noqa: F401 (a fixture)
 
 # dina takes whole needs here: within the verified tier's hold limit.
@@ -208,7 +209,7 @@ def test_plan_page_shows_table_and_map_points(personas) -> None:  # type: ignore
         {"aid_type": "sembako", "region": CIPULIR, "quantity": 40},
     ).json()
     client = Client()
-    client.force_login(personas["agus"].user)
+    login(client, personas["agus"])
     resp = client.get(f"/dana/rencana/{plan['id']}/")
     assert resp.status_code == 200
     points = resp.context["points"]

@@ -17,6 +17,7 @@ from kolaborasi.funds.selectors import funds_summary, ledger_verify
 from kolaborasi.funds.testing import api_get, api_post, fast_hasher, make_org, token_for  # noqa: F401
 from kolaborasi.pledges.models import Pledge
 from kolaborasi.targets.models import AidType
+from tests.personas import login
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher")]
 
@@ -25,7 +26,7 @@ def _member_client(org) -> Client:  # type: ignore[no-untyped-def]
     user = get_user_model().objects.create_user(f"user{org.pk}", f"u{org.pk}@example.org", "x-pass-123456")
     Membership.objects.create(user=user, organisation=org, role=Role.OWNER)
     client = Client()
-    client.force_login(user)
+    login(client, user)
     return client
 
 

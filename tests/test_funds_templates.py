@@ -9,13 +9,14 @@ from kolaborasi.audit.models import AuditEvent
 from kolaborasi.funds.models import PackageTemplate
 from kolaborasi.funds.testing import fast_hasher  # noqa: F401
 from kolaborasi.targets.models import AidType
+from tests.personas import login
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher")]
 
 
 def test_create_edit_and_reject_bad_input(personas) -> None:  # type: ignore[no-untyped-def]
     client = Client()
-    client.force_login(personas["agus"].user)
+    login(client, personas["agus"])
     sembako = AidType.objects.get(slug="sembako")
     form = {"aid_type": sembako.pk, "name": "Sembako A", "contents": "beras 10 kg", "unit_cost": "250000"}
     assert client.post("/dana/paket/", form).status_code == 302
@@ -50,6 +51,6 @@ def test_other_aggregators_templates_are_invisible(personas) -> None:  # type: i
         aggregator=other, aid_type=AidType.objects.get(slug="sembako"), name="X", contents="x", unit_cost=1
     )
     client = Client()
-    client.force_login(personas["agus"].user)
+    login(client, personas["agus"])
     assert not Membership.objects.filter(user=personas["agus"].user, organisation=other).exists()
     assert client.get(f"/dana/paket/{template.pk}/").status_code == 404

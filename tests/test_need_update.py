@@ -9,6 +9,7 @@ from kolaborasi.pledges.models import Pledge
 from kolaborasi.pledges.selectors import over_covered_needs
 from kolaborasi.targets.models import Need, Target
 from kolaborasi.targets.services import NeedUpdateError, need_update
+from tests.personas import login
 from tests.pledges_support import fast_hasher, make_pledge, other_need, ratna_need  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher")]
@@ -70,7 +71,7 @@ def test_bad_input(personas, size, reason, field):
 )
 def test_need_page(client, personas, who, expected):
     target = ratna_need().target
-    client.force_login(personas[who].user)
+    login(client, personas[who])
     assert client.get(f"/komitmen/kebutuhan/{target.pk}/").status_code == (200 if expected == 302 else 403)
     r = client.post(f"/komitmen/kebutuhan/{target.pk}/", {"size": 77, "reason": "Data kelurahan terbaru"})
     assert r.status_code == expected
@@ -79,7 +80,7 @@ def test_need_page(client, personas, who, expected):
 
 def test_need_page_requires_reason(client, personas):
     target = ratna_need().target
-    client.force_login(personas["ratna"].user)
+    login(client, personas["ratna"])
     r = client.post(f"/komitmen/kebutuhan/{target.pk}/", {"size": 77, "reason": ""})
     assert r.status_code == 200 and "reason" in r.context["form"].errors
     assert Target.objects.get(pk=target.pk).size != 77

@@ -9,6 +9,7 @@ from django.test import Client
 
 from kolaborasi.pledges import services
 from kolaborasi.pledges.models import Pledge
+from tests.personas import login
 from tests.pledges_support import auth, fast_hasher, ratna_need, today  # noqa: F401 (a fixture)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher")]
@@ -18,7 +19,7 @@ NAME, PHONE = "Pak Joko Pengantar", "0812-3456-7890"
 
 def _as(persona) -> Client:  # type: ignore[no-untyped-def]
     client = Client()
-    client.force_login(persona.user)
+    login(client, persona.user)
     return client
 
 

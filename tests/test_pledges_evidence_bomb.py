@@ -16,6 +16,7 @@ from kolaborasi.core import heavy
 from kolaborasi.pledges.models import Delivery, Pledge
 from kolaborasi.pledges.services import pledge_create
 from tests.bombs import zero_png
+from tests.personas import login
 from tests.pledges_support import image_bytes, ratna_need
 
 pytestmark = pytest.mark.django_db
@@ -95,7 +96,7 @@ def test_the_delivery_page_shows_the_refusal(
 ) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    client.force_login(personas["dina"].user)
+    login(client, personas["dina"].user)
     response = client.post(
         f"/komitmen/{pledge.pk}/salurkan/",
         {

@@ -14,6 +14,7 @@ from kolaborasi.pledges.selectors import needs_with_drift
 from kolaborasi.pledges.tasks import pledges_expire_task
 from kolaborasi.targets.models import Need
 from tests.pledges_support import auth, fast_hasher, make_pledge, today  # noqa: F401
+from tests.tasks_support import run_tasks
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher")]
 
@@ -32,6 +33,7 @@ def test_reminder_then_expiry(run_cli, personas, settings, django_capture_on_com
     with django_capture_on_commit_callbacks(execute=True):
         out, _ = run_cli("pledges", "expire", "--today", day(6))
     assert json.loads(out)["reminded"] == 1
+    run_tasks()  # the reminder goes out through the worker
     assert [m.to for m in mail.outbox] == [["dina@example.org"]]
     assert f"#{pledge.pk}" in mail.outbox[0].subject
     pledge.refresh_from_db()

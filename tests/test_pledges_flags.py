@@ -10,6 +10,7 @@ from django.test import Client
 from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.pledges import services
 from kolaborasi.targets.models import Need
+from tests.personas import login
 from tests.pledges_support import fast_hasher, ratna_need, today  # noqa: F401 (a fixture)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher")]
@@ -17,7 +18,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher")]
 
 def _overview(personas) -> str:  # type: ignore[no-untyped-def]
     client = Client()
-    client.force_login(personas["oki"].user)
+    login(client, personas["oki"].user)
     r = client.get("/komitmen/semua/")
     assert r.status_code == 200
     return r.content.decode()

@@ -19,6 +19,7 @@ from kolaborasi.pledges.models import OrganisationHold, Pledge, PledgeStatus
 from kolaborasi.pledges.selectors import hold_counts_recomputed, needs_with_drift
 from kolaborasi.stats import tally
 from kolaborasi.targets.models import Need
+from tests.personas import login
 from tests.pledges_support import auth, today, verified_dina  # noqa: F401 (a fixture)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("verified_dina")]
@@ -92,7 +93,7 @@ def test_one_account_cannot_hold_the_programme(client: Client, personas, run_cli
 
     # 4. The operator suspends the account from the operators' page.
     oki = Client()
-    oki.force_login(personas["oki"].user)
+    login(oki, personas["oki"].user)
     page = f"/komitmen/organisasi/{attacker_id}/"
     assert oki.get(page).status_code == 200
     r = oki.post(page, {"action": "suspend", "reason": "Menahan kebutuhan tanpa menyalurkan"})

@@ -19,6 +19,7 @@ from kolaborasi.pledges import services
 from kolaborasi.pledges.models import OrganisationHold, Pledge
 from kolaborasi.pledges.selectors import hold_counts_recomputed
 from kolaborasi.targets.models import AidType, Need
+from tests.personas import login
 from tests.pledges_support import (  # noqa: F401 (fixtures)
     auth,
     fast_hasher,
@@ -81,7 +82,7 @@ def test_extend_beyond_the_horizon_is_422(client, personas) -> None:  # type: ig
 
 def test_form_refuses_a_far_date_and_keeps_what_was_typed(personas) -> None:  # type: ignore[no-untyped-def]
     client = Client()
-    client.force_login(personas["dina"].user)
+    login(client, personas["dina"].user)
     need = ratna_need()
     r = client.post(
         f"/komitmen/baru/{need.target_id}/",
@@ -145,7 +146,7 @@ def test_verified_tier_limit_is_a_setting_and_the_form_says_what_is_left(client,
     assert r.status_code == 409
     assert (r.json()["reason"], r.json()["limit"], r.json()["allowed"]) == ("total", 10, 6)
     browser = Client()
-    browser.force_login(dina.user)
+    login(browser, dina.user)
     need = other_need()
     r = browser.post(
         f"/komitmen/baru/{need.target_id}/",

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from kolaborasi.audit.services import audit_verify
 from kolaborasi.pledges.models import Delivery, Pledge
 from kolaborasi.targets.models import Need
+from tests.personas import login
 from tests.pledges_support import fast_hasher, image_bytes, make_pledge, ratna_need, today  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher")]
@@ -22,7 +23,7 @@ def media(settings, tmp_path):
 def test_pledge_deliver_confirm_through_the_pages(client, personas):
     need = ratna_need()
     dina, ratna = personas["dina"], personas["ratna"]
-    client.force_login(dina.user)
+    login(client, dina)
     page = client.get(f"/komitmen/baru/{need.target_id}/")
     assert page.status_code == 200 and need.target.name in page.content.decode()
     form = {
@@ -57,7 +58,7 @@ def test_pledge_deliver_confirm_through_the_pages(client, personas):
     assert delivery.quantity == 6 and delivery.evidence
     assert Need.objects.get(pk=need.pk).delivered == 6
 
-    client.force_login(ratna.user)
+    login(client, ratna)
     inbox = client.get("/komitmen/konfirmasi/")
     assert f"komitmen-{pledge.pk}" in inbox.content.decode()
     r = client.post(f"/komitmen/{pledge.pk}/konfirmasi/", {"next": "/komitmen/konfirmasi/"})
@@ -71,7 +72,7 @@ def test_pledge_deliver_confirm_through_the_pages(client, personas):
 
 def test_form_says_what_remains_when_it_does_not_fit(client, personas):
     need = ratna_need()
-    client.force_login(personas["dina"].user)
+    login(client, personas["dina"])
     r = client.post(
         f"/komitmen/baru/{need.target_id}/",
         {
@@ -91,7 +92,7 @@ def test_form_says_what_remains_when_it_does_not_fit(client, personas):
 
 def test_bad_photo_on_page_changes_nothing(client, personas):
     pledge = make_pledge(personas["dina"], quantity=3)
-    client.force_login(personas["dina"].user)
+    login(client, personas["dina"])
     fake = SimpleUploadedFile("bukti.jpg", b"bukan gambar", content_type="image/jpeg")
     r = client.post(
         f"/komitmen/{pledge.pk}/salurkan/",
@@ -110,7 +111,7 @@ def test_operator_overview_lists_over_covered(client, personas):
     need = ratna_need()
     make_pledge(personas["dina"], need, quantity=10)
     need_update(actor=oki.user, organisation=oki.organisation, target=need.target, size=3, reason="koreksi")
-    client.force_login(oki.user)
+    login(client, oki)
     r = client.get("/komitmen/semua/")
     assert r.status_code == 200
     assert [(n.pk, n.excess) for n in r.context["over_covered"]] == [(need.pk, 7)]
@@ -142,7 +143,7 @@ def test_page_matrix(client, personas, method, url, who, expected):
     pledge = make_pledge(personas["dina"], need, quantity=5, delivered=2)
     before = list(Pledge.objects.values())
     if who != "anonymous":
-        client.force_login(personas[who].user)
+        login(client, personas[who])
     path = url.format(id=pledge.pk, target=need.target_id)
     data = {
         "quantity": 1,

@@ -11,6 +11,7 @@ from kolaborasi.accounts.models import Organisation
 from kolaborasi.audit.models import AuditEvent
 from kolaborasi.pledges.models import OrganisationHold, Pledge, PledgeStatus
 from kolaborasi.pledges.selectors import hold_counts_recomputed, needs_with_drift
+from tests.personas import login
 from tests.pledges_support import (
     auth,
     make_pledge,
@@ -29,7 +30,7 @@ def _page(org: Organisation) -> str:
 
 def _as(persona) -> Client:  # type: ignore[no-untyped-def]
     client = Client()
-    client.force_login(persona.user)
+    login(client, persona.user)
     return client
 
 

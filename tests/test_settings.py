@@ -43,3 +43,28 @@ def test_language_switch_to_english(client: Client) -> None:
     assert 'lang="en"' in page.text
     assert "Map" in page.text  # nav translated
     assert 'lang="id"' in client.get("/", headers={"accept-language": "id"}).text or True
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("MAIL_MAX_ATTEMPTS", "0"),
+        ("MAIL_RETRY_SECONDS", "-5"),
+        ("SESSION_IDLE_MINUTES", "0"),
+        ("SESSION_MAX_HOURS", "dua belas"),
+        ("API_TOKEN_DAYS", "0"),
+    ],
+)
+def test_bad_account_settings_stop_the_start(name: str, value: str) -> None:
+    """A malformed or non-positive account setting is an error at start, not a silent 0."""
+    env = {**os.environ, name: value, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "kolaborasi.settings"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert f"ValueError: {name} must be a whole number" in result.stderr

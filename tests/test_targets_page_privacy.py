@@ -8,6 +8,7 @@ from django.test import Client
 
 from kolaborasi.accounts.models import Membership, Organisation, OrgKind, OrgSubtype
 from kolaborasi.pledges.services import pledge_create
+from tests.personas import login
 from tests.pledges_support import ratna_need
 
 pytestmark = pytest.mark.django_db
@@ -50,6 +51,6 @@ def test_individual_donor_is_not_named_and_company_is(client: Client, personas) 
 def test_need_update_link_only_for_coordinator_and_operator(client: Client, personas, who, sees) -> None:  # type: ignore[no-untyped-def]
     need = ratna_need()
     if who:
-        client.force_login(personas[who].user)
+        login(client, personas[who])
     page = client.get(f"/sasaran/{need.target_id}/")
     assert (f"/komitmen/kebutuhan/{need.target_id}/" in page.text) is sees

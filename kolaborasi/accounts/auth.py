@@ -1,5 +1,10 @@
 """API authentication: ``Authorization: Bearer TOKEN`` → ``request.auth`` is the
-token's Organisation (and ``request.api_token_id`` the ApiToken row's id)."""
+token's Organisation (and ``request.api_token_id`` the ApiToken row's id).
+
+Every token has an expiry and a scope. Which scope a request needs is decided here, in
+one table (:data:`WRITE_SCOPES`), from the method and the path: reads need ``read``
+(every token has it), pledge writes ``pledge``, donation and plan writes ``funds``;
+a write this table does not know needs every scope."""
 
 from __future__ import annotations
 
@@ -9,12 +14,12 @@ from typing import Any
 from django.db import connection
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.security import HttpBearer
 
 from kolaborasi.core.sql import table
 
-from .models import ApiToken, Organisation
+from .models import ApiToken, Organisation, TokenScope
 from .services import token_hash
 
 # last_used_at is refreshed at most this often, so a busy client does not turn every
@@ -46,25 +51,62 @@ class TokenAuth(HttpBearer):
         # One raw query for the organisation and its token's state: every API write pays
         # for this lookup, and the ORM's query building cost three times the query.
         now = timezone.now()
-        cutoff = connection.ops.adapt_datetimefield_value(now - LAST_USED_RESOLUTION)
-        found = list(Organisation.objects.raw(_BY_TOKEN, [cutoff, token_hash(token)]))
+        adapt = connection.ops.adapt_datetimefield_value
+        cutoff = adapt(now - LAST_USED_RESOLUTION)
+        found = list(Organisation.objects.raw(_BY_TOKEN, [adapt(now), cutoff, token_hash(token)]))
         if not found:
             raise AuthenticationError(message="Token API tidak dikenal (unknown API token).")
         organisation = found[0]
         # The raw query's extra columns, set on the instance by Django.
-        token_id, revoked, stale = (getattr(organisation, f"token_{n}") for n in ("id", "revoked", "stale"))
+        token_id, revoked, expired, stale, scopes = (
+            getattr(organisation, f"token_{n}") for n in ("id", "revoked", "expired", "stale", "scopes")
+        )
         if revoked:
-            raise AuthenticationError(message="Token API sudah dicabut (API token revoked).")
+            raise AuthenticationError(
+                message="Token API sudah dicabut; buat token baru di halaman organisasi "
+                "(API token revoked; create a new one on the organisation page)."
+            )
+        if expired:
+            raise AuthenticationError(
+                message="Token API sudah kedaluwarsa; buat token baru di halaman organisasi "
+                "(API token expired; create a new one on the organisation page)."
+            )
+        needed = required_scopes(request)
+        missing = [s for s in needed if s not in scopes.split()]
+        if missing:
+            raise HttpError(
+                403,
+                f"Token API ini tidak punya cakupan {', '.join(missing)} (scope '{scopes}'); buat token "
+                f"dengan cakupan itu (this token lacks the {', '.join(missing)} scope).",
+            )
         if stale:
             ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
         request.api_token_id = token_id  # type: ignore[attr-defined]
         return organisation
 
 
-# The token's state comes back as two booleans computed by the database, so no raw
+# Writes under these API paths (after /api/v1/) and the scope they need.
+WRITE_SCOPES: dict[str, str] = {
+    "pledges": TokenScope.PLEDGE,
+    "donations": TokenScope.FUNDS,
+    "allocation-plans": TokenScope.FUNDS,
+}
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def required_scopes(request: HttpRequest) -> list[str]:
+    if request.method in _SAFE_METHODS:
+        return [TokenScope.READ]
+    resource = request.path.removeprefix("/api/v1/").split("/", 1)[0]
+    scope = WRITE_SCOPES.get(resource)
+    return [scope] if scope else list(TokenScope.values)
+
+
+# The token's state comes back as booleans computed by the database, so no raw
 # column needs converting (SQLite would hand a raw timestamp back as text).
 _BY_TOKEN = (
     "SELECT o.*, t.id AS token_id, t.revoked_at IS NOT NULL AS token_revoked,"  # noqa: S608 (names only)
+    " t.expires_at <= %s AS token_expired, t.scopes AS token_scopes,"
     " (t.last_used_at IS NULL OR t.last_used_at < %s) AS token_stale"
     f" FROM {table(Organisation)} o JOIN {table(ApiToken)} t ON t.organisation_id = o.id"
     " WHERE t.key_hash = %s"

@@ -28,11 +28,17 @@ class RegisterForm(UserCreationForm):
 
     def clean_email(self) -> str:
         email: str = self.cleaned_data["email"].strip()
-        if get_user_model().objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                _("Sudah ada akun dengan e-mail ini. Masuk, atau atur ulang kata sandi."), code="duplicate"
-            )
         return email
+
+    # Whether a username or an address is taken is never said here: the service decides
+    # (a free variant of the username, or a notice to the address's owner) and the page
+    # looks the same either way.
+    def clean_username(self) -> str:
+        username: str = self.cleaned_data.get("username") or ""
+        return username
+
+    def validate_unique(self) -> None:
+        return None
 
 
 class LoginForm(AuthenticationForm):
@@ -47,6 +53,31 @@ class LoginForm(AuthenticationForm):
 
 class ResendVerificationForm(forms.Form):
     email = forms.EmailField(label=_("E-mail"))
+
+
+class PasswordResetRequestForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail"), max_length=254)
+
+
+class SecondFactorForm(forms.Form):
+    code = forms.CharField(
+        label=_("Kode"),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"}
+        ),
+        help_text=_("Enam angka dari aplikasi autentikator, atau salah satu kode pemulihan Anda."),
+    )
+
+
+class SecondFactorEnrolForm(forms.Form):
+    code = forms.CharField(
+        label=_("Kode dari aplikasi"),
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9 ]*"}
+        ),
+    )
 
 
 _KIND_CHOICES = [
@@ -99,5 +130,21 @@ class MemberAddForm(forms.Form):
     role = forms.ChoiceField(label=_("Peran"), choices=Role.choices, initial=Role.MEMBER)
 
 
+TOKEN_SCOPE_CHOICES = [
+    ("read", _("Baca saja")),
+    ("read pledge", _("Baca dan kelola komitmen")),
+    ("read funds", _("Baca dan kelola dana (donasi, rencana alokasi)")),
+    ("read pledge funds", _("Semua: komitmen dan dana")),
+]
+
+
 class TokenCreateForm(forms.Form):
     name = forms.CharField(label=_("Nama token"), max_length=100, required=False)
+    scopes = forms.ChoiceField(
+        label=_("Cakupan"),
+        choices=TOKEN_SCOPE_CHOICES,
+        initial="read",
+        required=False,  # none chosen: read only
+        widget=forms.RadioSelect,
+        help_text=_("Beri token hanya yang dibutuhkan aplikasinya."),
+    )

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -74,6 +75,10 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Every token ends: a leaked one stops working on its own (API_TOKEN_DAYS).
+    expires_at = models.DateTimeField()
+    # Space-separated TokenScope values, e.g. "read pledge".
+    scopes = models.CharField(max_length=40, default="read")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -85,4 +90,47 @@ class ApiToken(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()
+
+
+class EmailLinkPurpose(models.TextChoices):
+    VERIFY = "verify", _("Verifikasi e-mail")
+    RESET = "reset", _("Atur ulang kata sandi")
+
+
+class EmailLink(models.Model):
+    """A link sent by e-mail (verification, password reset). The URL carries only a
+    random token; the database keeps its SHA-256, so neither the URL nor a leaked table
+    says who it is for or can be turned into a working link. Single use, with an expiry;
+    ``email`` is the address it was sent to, so it stops working if the address changes."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    purpose = models.CharField(max_length=8, choices=EmailLinkPurpose.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    email = models.EmailField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "purpose"])]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} link for {self.user_id}"
+
+
+class TokenScope(models.TextChoices):
+    """What an API token may do. Every token may read what its organisation may read;
+    ``pledge`` adds pledge writes (create, deliver, confirm, cancel, extend), ``funds``
+    adds donation and allocation-plan writes."""
+
+    READ = "read", _("Baca")
+    PLEDGE = "pledge", _("Komitmen")
+    FUNDS = "funds", _("Dana")
+
+
+ALL_SCOPES = " ".join(TokenScope.values)

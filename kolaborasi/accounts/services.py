@@ -6,28 +6,43 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractUser
-from django.core import signing
-from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kolaborasi.audit.services import audit_record
+from kolaborasi.core.mail import mail_queue
 from kolaborasi.core.text import DESCRIPTION_MAX_LENGTH, formula_refusal, unstorable_refusal
 from kolaborasi.regions.models import Region
 
-from .models import ApiToken, Membership, Organisation, OrgKind, OrgSubtype, Role
+from .models import (
+    ALL_SCOPES,
+    ApiToken,
+    EmailLink,
+    EmailLinkPurpose,
+    Membership,
+    Organisation,
+    OrgKind,
+    OrgSubtype,
+    Role,
+    TokenScope,
+)
 
 # How long an e-mail verification link stays valid.
 VERIFY_MAX_AGE = timedelta(days=3)
-_VERIFY_SALT = "kolaborasi.accounts.verify-email"
 # Plain tokens look like "kol_<43 url-safe chars>"; the prefix makes them greppable in
 # secret scanners and tells a reader what the string is.
 TOKEN_PREFIX = "kol_"  # noqa: S105 (a label, not a secret)
@@ -54,81 +69,169 @@ def _org_snapshot(org: Organisation) -> dict[str, Any]:
     }
 
 
-# --- Registration and e-mail verification ---------------------------------------------
+# --- Registration, e-mail links, password reset -----------------------------------------
 
 
-def email_verification_token(user: AbstractUser) -> str:
-    """A signed token for the verification link; bound to the e-mail address so a link
-    sent to an old address stops working when the address changes."""
-    return signing.dumps({"u": user.pk, "e": user.email.lower()}, salt=_VERIFY_SALT, compress=True)
+def user_register(*, username: str, email: str, password: str, site_url: str) -> AbstractUser | None:
+    """Register someone. The person is told the same thing whatever happens here ("we
+    sent you a link"), so the form reveals neither addresses nor usernames:
 
+    - a new address gets an inactive account and a verification link;
+    - an address that already has an account gets no new account: its owner is told by
+      e-mail that someone tried to register with it (or, if that account is still
+      waiting for verification, gets a fresh link);
+    - a username that is taken is replaced by a free variant, which the verification
+      e-mail names, so the clash is only ever revealed to the owner of the new address.
 
-def user_register(*, username: str, email: str, password: str, site_url: str) -> AbstractUser:
-    """Create an inactive account and e-mail it a verification link. The account can log
-    in only once the link has been opened (``user_verify_email``)."""
+    Returns the new account, or None when the address was already registered."""
     User = get_user_model()
     email = email.strip()
-    if User.objects.filter(username__iexact=username).exists():
-        raise AccountsInputError("username", "Nama pengguna sudah dipakai (username already taken).")
-    if User.objects.filter(email__iexact=email).exists():
-        raise AccountsInputError(
-            "email", "Sudah ada akun dengan e-mail ini (an account with this e-mail exists)."
-        )
-    with transaction.atomic():
-        user = User.objects.create_user(username=username, email=email, password=password, is_active=False)
-        audit_record(
-            actor=None,
-            actor_label=username,
-            action="user.registered",
-            obj=user,
-            after={"username": username, "is_active": False},
-        )
-        _send_verification_on_commit(user, site_url)
-    return user
+    existing = User.objects.filter(email__iexact=email).order_by("pk").first()
+    if existing is not None:
+        # Hash the password anyway: a fast answer would say "this address exists".
+        make_password(password)
+        with transaction.atomic():
+            if not existing.is_active and existing.last_login is None:
+                _send_verification(existing, site_url)
+            else:
+                _send_registration_notice(existing, site_url)
+        return None
+    for _attempt in range(5):
+        chosen = _free_username(username)
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(
+                    username=chosen, email=email, password=password, is_active=False
+                )
+                audit_record(
+                    actor=None,
+                    actor_label=chosen,
+                    action="user.registered",
+                    obj=user,
+                    after={"username": chosen, "is_active": False},
+                )
+                _send_verification(user, site_url, requested_username=username)
+            return user
+        except IntegrityError:
+            # Someone took the same name between the check and the insert: pick again.
+            continue
+    raise AccountsInputError("username", "Coba nama pengguna lain (try another username).")
+
+
+def _free_username(wanted: str) -> str:
+    """``wanted`` if nobody has it (in any letter case), otherwise ``wanted`` followed by
+    four random digits that nobody has."""
+    User = get_user_model()
+    if not User.objects.filter(username__iexact=wanted).exists():
+        return wanted
+    base = wanted[: User._meta.get_field("username").max_length - 4]  # type: ignore[operator]
+    while True:
+        candidate = f"{base}{secrets.randbelow(9000) + 1000}"
+        if not User.objects.filter(username__iexact=candidate).exists():
+            return candidate
 
 
 def verification_resend(*, email: str, site_url: str) -> None:
     """Send a fresh link to an account that is still waiting for verification. Silent
     when there is none, so the form does not reveal which addresses are registered."""
     User = get_user_model()
-    for user in User.objects.filter(email__iexact=email.strip(), is_active=False, last_login__isnull=True):
-        _send_verification_on_commit(user, site_url)
+    with transaction.atomic():
+        waiting = User.objects.filter(email__iexact=email.strip(), is_active=False, last_login__isnull=True)
+        for user in waiting:
+            _send_verification(user, site_url)
 
 
-def _send_verification_on_commit(user: AbstractUser, site_url: str) -> None:
-    link = site_url.rstrip("/") + reverse("accounts:verify", args=[email_verification_token(user)])
-    context = {"user": user, "link": link, "days": VERIFY_MAX_AGE.days}
-    # Rendered now, in the language of the request; sent only if the account commits.
-    subject = render_to_string("accounts/email/verify_subject.txt", context).strip()
-    body = render_to_string("accounts/email/verify_body.txt", context)
-    recipient = user.email
-    transaction.on_commit(lambda: send_mail(subject, body, None, [recipient]))
+def _email_link_create(user: Any, purpose: str, lifetime: timedelta) -> str:
+    """A new single-use link token for ``user``; returns the plain token for the URL."""
+    plain = secrets.token_urlsafe(32)
+    EmailLink.objects.create(
+        user=user,
+        purpose=purpose,
+        token_hash=token_hash(plain),
+        email=user.email,
+        expires_at=timezone.now() + lifetime,
+    )
+    return plain
+
+
+def _render_mail(name: str, context: dict[str, Any]) -> tuple[str, str]:
+    subject = render_to_string(f"accounts/email/{name}_subject.txt", context).strip()
+    return subject, render_to_string(f"accounts/email/{name}_body.txt", context)
+
+
+def _send_verification(user: AbstractUser, site_url: str, *, requested_username: str = "") -> None:
+    plain = _email_link_create(user, EmailLinkPurpose.VERIFY, VERIFY_MAX_AGE)
+    link = site_url.rstrip("/") + reverse("accounts:verify", args=[plain])
+    context = {
+        "user": user,
+        "link": link,
+        "days": VERIFY_MAX_AGE.days,
+        "username_changed": bool(requested_username) and requested_username != user.get_username(),
+        "requested_username": requested_username,
+    }
+    # Rendered now, in the language of the request; queued only if the account commits.
+    subject, body = _render_mail("verify", context)
+    mail_queue(subject=subject, body=body, to=[user.email])
+
+
+def _send_registration_notice(user: AbstractUser, site_url: str) -> None:
+    root = site_url.rstrip("/")
+    context = {
+        "user": user,
+        "login_url": root + reverse("accounts:login"),
+        "reset_url": root + reverse("accounts:password_reset"),
+    }
+    subject, body = _render_mail("registration_notice", context)
+    mail_queue(subject=subject, body=body, to=[user.email])
+
+
+def _email_link_find(token: str, purpose: str) -> EmailLink:
+    """The link ``token`` stands for, unexpired and still addressed to its account's
+    current e-mail; AccountsInputError otherwise. Used links are returned as such."""
+    link = (
+        EmailLink.objects.select_related("user").filter(token_hash=token_hash(token), purpose=purpose).first()
+    )
+    if link is None:
+        raise AccountsInputError("token", _INVALID_LINK[purpose])
+    if link.used_at is None and link.expires_at <= timezone.now():
+        raise AccountsInputError("token", _EXPIRED_LINK[purpose])
+    if link.user.email.lower() != link.email.lower():
+        raise AccountsInputError(
+            "token", "Tautan ini tidak cocok dengan akun mana pun (the link matches no account)."
+        )
+    return link
+
+
+_INVALID_LINK: dict[str, str] = {
+    EmailLinkPurpose.VERIFY: "Tautan verifikasi tidak sah (the verification link is invalid).",
+    EmailLinkPurpose.RESET: "Tautan ini tidak sah atau sudah dipakai (the link is invalid or used).",
+}
+_EXPIRED_LINK: dict[str, str] = {
+    EmailLinkPurpose.VERIFY: (
+        "Tautan verifikasi sudah kedaluwarsa; minta tautan baru (the verification link has expired)."
+    ),
+    EmailLinkPurpose.RESET: "Tautan ini sudah kedaluwarsa; minta tautan baru (the link has expired).",
+}
 
 
 def user_verify_email(*, token: str) -> AbstractUser:
-    """Activate the account the token was made for. Opening the link twice is harmless."""
+    """Activate the account the link was made for. Opening the link twice is harmless."""
     User = get_user_model()
-    try:
-        data = signing.loads(token, salt=_VERIFY_SALT, max_age=VERIFY_MAX_AGE)
-    except signing.SignatureExpired as exc:
-        raise AccountsInputError(
-            "token",
-            "Tautan verifikasi sudah kedaluwarsa; minta tautan baru (the verification link has expired).",
-        ) from exc
-    except signing.BadSignature as exc:
-        raise AccountsInputError(
-            "token", "Tautan verifikasi tidak sah (the verification link is invalid)."
-        ) from exc
-    user = User.objects.filter(pk=data.get("u")).first()
-    if user is None or user.email.lower() != data.get("e"):
-        raise AccountsInputError(
-            "token", "Tautan verifikasi tidak cocok dengan akun mana pun (the link matches no account)."
-        )
+    link = _email_link_find(token, EmailLinkPurpose.VERIFY)
+    user = link.user
     with transaction.atomic():
-        activated = User.objects.filter(pk=user.pk, is_active=False, last_login__isnull=True).update(
-            is_active=True
+        now = timezone.now()
+        fresh = EmailLink.objects.filter(pk=link.pk, used_at__isnull=True).update(used_at=now)
+        activated = (
+            User.objects.filter(pk=user.pk, is_active=False, last_login__isnull=True).update(is_active=True)
+            if fresh
+            else 0
         )
         if activated:
+            # The account's other verification links have nothing left to do.
+            EmailLink.objects.filter(user=user, purpose=EmailLinkPurpose.VERIFY, used_at__isnull=True).update(
+                used_at=now
+            )
             audit_record(
                 actor=user,
                 action="user.verified",
@@ -140,6 +243,47 @@ def user_verify_email(*, token: str) -> AbstractUser:
     if not user.is_active:
         # Deactivated by an operator after having logged in: a link must not undo that.
         raise AccountsInputError("token", "Akun ini dinonaktifkan (this account is deactivated).")
+    return user
+
+
+def password_reset_request(*, email: str, site_url: str) -> None:
+    """E-mail a password-reset link to each active account with this address. Silent
+    when there is none: the page answers the same either way."""
+    User = get_user_model()
+    lifetime = timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
+    with transaction.atomic():
+        for user in User.objects.filter(email__iexact=email.strip(), is_active=True):
+            if not user.has_usable_password():
+                continue
+            plain = _email_link_create(user, EmailLinkPurpose.RESET, lifetime)
+            link = site_url.rstrip("/") + reverse("accounts:password_reset_confirm", args=[plain])
+            subject, body = _render_mail("password_reset", {"user": user, "link": link})
+            mail_queue(subject=subject, body=body, to=[user.email])
+
+
+def password_reset_link_user(*, token: str) -> AbstractUser:
+    """The account an unused, unexpired reset link is for; AccountsInputError otherwise."""
+    link = _email_link_find(token, EmailLinkPurpose.RESET)
+    if link.used_at is not None or not link.user.is_active:
+        raise AccountsInputError("token", _INVALID_LINK[EmailLinkPurpose.RESET])
+    return link.user
+
+
+def password_reset_complete(*, token: str, password: str) -> AbstractUser:
+    """Set a new password through a reset link; the link (and every other reset link of
+    the account) stops working."""
+    user: Any = password_reset_link_user(token=token)
+    with transaction.atomic():
+        now = timezone.now()
+        mine = EmailLink.objects.filter(token_hash=token_hash(token), used_at__isnull=True)
+        if not mine.update(used_at=now):  # opened in two tabs: the other one won
+            raise AccountsInputError("token", _INVALID_LINK[EmailLinkPurpose.RESET])
+        EmailLink.objects.filter(user=user, purpose=EmailLinkPurpose.RESET, used_at__isnull=True).update(
+            used_at=now
+        )
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        audit_record(actor=user, action="user.password_reset", obj=user, after={"password": "changed"})
     return user
 
 
@@ -291,9 +435,38 @@ def token_hash(plain: str) -> str:
     return hashlib.sha256(plain.encode()).hexdigest()
 
 
-def token_create(*, actor: Any | None, organisation: Organisation, name: str = "") -> str:
-    """Create an API token for ``organisation``; returns the plain token, which is shown
-    once and never stored (only its SHA-256 is)."""
+def token_scopes_parse(raw: str | Iterable[str]) -> str:
+    """Normalise scopes ("pledge,funds", ["read", "pledge"], "all") to the stored form:
+    known names, space-separated, in a fixed order, always including ``read``."""
+    items = raw.replace(",", " ").split() if isinstance(raw, str) else [str(x).strip() for x in raw]
+    if items == ["all"]:
+        return ALL_SCOPES
+    unknown = [x for x in items if x not in TokenScope.values]
+    if unknown:
+        raise AccountsInputError(
+            "scope",
+            f"Cakupan tidak dikenal: {', '.join(unknown)}; pilih dari {', '.join(TokenScope.values)} "
+            f"atau all (unknown scope).",
+        )
+    chosen = {TokenScope.READ.value, *items}
+    return " ".join(v for v in TokenScope.values if v in chosen)
+
+
+def token_create(
+    *,
+    actor: Any | None,
+    organisation: Organisation,
+    name: str = "",
+    scopes: str | Iterable[str] = ALL_SCOPES,
+    days: int | None = None,
+) -> str:
+    """Create an API token for ``organisation`` with ``scopes``, valid for ``days``
+    (API_TOKEN_DAYS by default); returns the plain token, which is shown once and never
+    stored (only its SHA-256 is)."""
+    scope_value = token_scopes_parse(scopes)
+    lifetime = settings.API_TOKEN_DAYS if days is None else days
+    if lifetime < 1:
+        raise AccountsInputError("days", "Masa berlaku minimal 1 hari (at least 1 day).")
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         token = ApiToken.objects.create(
@@ -302,12 +475,19 @@ def token_create(*, actor: Any | None, organisation: Organisation, name: str = "
             key_hash=token_hash(plain),
             prefix=plain[:TOKEN_DISPLAY_CHARS],
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            scopes=scope_value,
+            expires_at=timezone.now() + timedelta(days=lifetime),
         )
         audit_record(
             actor=actor,
             action="token.created",
             obj=token,
-            after={"prefix": token.prefix, "name": token.name},
+            after={
+                "prefix": token.prefix,
+                "name": token.name,
+                "scopes": scope_value,
+                "expires_at": token.expires_at.isoformat(),
+            },
             organisation=organisation,
         )
     return plain
@@ -329,3 +509,91 @@ def token_revoke(*, actor: Any | None, token: ApiToken) -> bool:
             )
     token.refresh_from_db(fields=["revoked_at"])
     return bool(changed)
+
+
+# --- Second factor (TOTP with recovery codes) -----------------------------------------
+
+RECOVERY_CODES = 10
+
+
+@dataclass
+class SecondFactorResult:
+    """What a code did: ``device`` accepted it (None: refused); ``wait`` seconds before
+    another try is allowed when wrong codes have locked the devices; ``recovery_left``
+    when a recovery code was used."""
+
+    device: Device | None = None
+    wait: int = 0
+    recovery_left: int | None = None
+
+
+def second_factor_confirmed(user: Any) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+
+
+def second_factor_pending(*, user: Any) -> TOTPDevice:
+    """The authenticator being set up for ``user`` (made on first call, kept across page
+    loads so the QR code already scanned stays valid until confirmed)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+    return device
+
+
+def _throttle_wait(device: Device) -> int:
+    allowed, data = device.verify_is_allowed()
+    if allowed:
+        return 0
+    until = (data or {}).get("locked_until")
+    return max(1, int((until - timezone.now()).total_seconds()) + 1) if until else 1
+
+
+def second_factor_enrol(*, user: Any, code: str) -> tuple[SecondFactorResult, list[str]]:
+    """Confirm the pending authenticator with a code it shows; on success the account
+    gets RECOVERY_CODES fresh recovery codes (returned, in the clear, this once)."""
+    pending = second_factor_pending(user=user)
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().get(pk=pending.pk)
+        wait = _throttle_wait(device)
+        if wait or not device.verify_token(_clean_code(code)):
+            return SecondFactorResult(wait=wait), []
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        StaticDevice.objects.filter(user=user).delete()
+        recovery = StaticDevice.objects.create(user=user, name="recovery", confirmed=True)
+        codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
+        StaticToken.objects.bulk_create(StaticToken(device=recovery, token=c) for c in codes)
+        audit_record(
+            actor=user,
+            action="user.second_factor_enrolled",
+            obj=user,
+            after={"device": device.persistent_id, "recovery_codes": RECOVERY_CODES},
+        )
+    return SecondFactorResult(device=device), codes
+
+
+def second_factor_check(*, user: Any, code: str) -> SecondFactorResult:
+    """Check a login code: six digits go to the authenticator, anything else is tried as
+    a recovery code (which then stops working). Wrong codes lock the device for a time
+    that doubles with each failure (django-otp's throttling)."""
+    code = _clean_code(code)
+    is_totp = code.isdigit() and len(code) == 6
+    model: type[Device] = TOTPDevice if is_totp else StaticDevice
+    with transaction.atomic():
+        device = model.objects.select_for_update().filter(user=user, confirmed=True).order_by("pk").first()
+        if device is None:
+            return SecondFactorResult()
+        wait = _throttle_wait(device)
+        if wait:
+            return SecondFactorResult(wait=wait)
+        if not device.verify_token(code):
+            return SecondFactorResult()
+        left = None
+        if isinstance(device, StaticDevice):
+            left = device.token_set.count()
+            audit_record(actor=user, action="user.recovery_code_used", obj=user, after={"left": left})
+    return SecondFactorResult(device=device, recovery_left=left)
+
+
+def _clean_code(code: str) -> str:
+    return "".join(code.split()).replace("-", "").lower()

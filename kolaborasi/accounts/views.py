@@ -3,20 +3,25 @@ access.py."""
 
 from __future__ import annotations
 
+from base64 import b32encode
 from typing import Any
+from urllib.parse import urlencode
 
+import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
-from django.urls import reverse, reverse_lazy
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
 
 from kolaborasi.core.once import created, created_redirect, exactly_once
 
@@ -25,8 +30,11 @@ from .forms import (
     LoginForm,
     MemberAddForm,
     OrganisationForm,
+    PasswordResetRequestForm,
     RegisterForm,
     ResendVerificationForm,
+    SecondFactorEnrolForm,
+    SecondFactorForm,
     TokenCreateForm,
 )
 from .models import ApiToken, Organisation, OrgKind, Role
@@ -104,23 +112,136 @@ def locked_out(
     )
 
 
-# Django's password-reset views with our templates (e-mail sent only to active accounts).
-password_reset = auth_views.PasswordResetView.as_view(
-    template_name="accounts/password_reset_form.html",
-    email_template_name="accounts/email/password_reset_body.txt",
-    subject_template_name="accounts/email/password_reset_subject.txt",
-    success_url=reverse_lazy("accounts:password_reset_done"),
-)
-password_reset_done = auth_views.PasswordResetDoneView.as_view(
-    template_name="accounts/password_reset_done.html"
-)
-password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
-    template_name="accounts/password_reset_confirm.html",
-    success_url=reverse_lazy("accounts:password_reset_complete"),
-)
-password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
-    template_name="accounts/password_reset_complete.html"
-)
+# --- Password reset: an opaque single-use link (services.password_reset_*) ---------------
+
+# Where the link's token waits while the person types the new password: the address bar
+# (and so the Referer and the access log of the form's own requests) shows only
+# RESET_SESSION_TOKEN instead of the token.
+_RESET_SESSION_KEY = "_password_reset_token"
+RESET_SESSION_TOKEN = "sesi"  # noqa: S105 (a placeholder in the URL, not a secret)
+
+
+def password_reset(request: HttpRequest) -> HttpResponse:
+    form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.password_reset_request(email=form.cleaned_data["email"], site_url=_site_url(request))
+        # The same answer whether or not the address has an account.
+        return redirect("accounts:password_reset_done")
+    return TemplateResponse(request, "accounts/password_reset_form.html", {"form": form})
+
+
+def password_reset_done(request: HttpRequest) -> HttpResponse:
+    return TemplateResponse(request, "accounts/password_reset_done.html")
+
+
+def password_reset_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    if token != RESET_SESSION_TOKEN:
+        request.session[_RESET_SESSION_KEY] = token
+        return redirect("accounts:password_reset_confirm", RESET_SESSION_TOKEN)
+    plain = request.session.get(_RESET_SESSION_KEY, "")
+    try:
+        user = services.password_reset_link_user(token=plain)
+    except services.AccountsInputError:
+        return TemplateResponse(request, "accounts/password_reset_confirm.html", {"validlink": False})
+    form = SetPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_reset_complete(token=plain, password=form.cleaned_data["new_password1"])
+        except services.AccountsInputError:
+            return TemplateResponse(request, "accounts/password_reset_confirm.html", {"validlink": False})
+        request.session.pop(_RESET_SESSION_KEY, None)
+        return redirect("accounts:password_reset_complete")
+    return TemplateResponse(
+        request, "accounts/password_reset_confirm.html", {"validlink": True, "form": form}
+    )
+
+
+def password_reset_complete(request: HttpRequest) -> HttpResponse:
+    return TemplateResponse(request, "accounts/password_reset_complete.html")
+
+
+# --- Second factor -----------------------------------------------------------------------
+
+
+def _next_url(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return str(settings.LOGIN_REDIRECT_URL)
+
+
+def _too_many(response: TemplateResponse, wait: int) -> TemplateResponse:
+    response.status_code = 429
+    response["Retry-After"] = str(wait)
+    return response
+
+
+@login_required
+def second_factor(request: HttpRequest) -> HttpResponse:
+    """The code asked after the password: from the authenticator app, or a recovery
+    code. People without an authenticator yet are sent to set one up."""
+    next_url = _next_url(request)
+    if services.second_factor_confirmed(request.user) is None:
+        return redirect(reverse("accounts:second_factor_enrol") + "?" + urlencode({"next": next_url}))
+    if request.user.is_verified():  # type: ignore[union-attr]
+        return HttpResponseRedirect(next_url)
+    form = SecondFactorForm(request.POST or None)
+    context = {"form": form, "next": next_url}
+    if request.method == "POST" and form.is_valid():
+        result = services.second_factor_check(user=request.user, code=form.cleaned_data["code"])
+        if result.device is not None:
+            otp_login(request, result.device)
+            if result.recovery_left is not None:
+                messages.warning(
+                    request,
+                    _("Kode pemulihan dipakai dan tidak berlaku lagi; sisa %(n)s kode.")
+                    % {"n": result.recovery_left},
+                )
+            return HttpResponseRedirect(next_url)
+        if result.wait:
+            form.add_error(
+                "code",
+                _("Terlalu banyak kode salah. Coba lagi dalam %(s)s detik.") % {"s": result.wait},
+            )
+            return _too_many(TemplateResponse(request, "accounts/second_factor.html", context), result.wait)
+        form.add_error("code", _("Kode salah atau sudah dipakai. Periksa jam ponsel Anda dan coba lagi."))
+    return TemplateResponse(request, "accounts/second_factor.html", context)
+
+
+@login_required
+def second_factor_enrol(request: HttpRequest) -> HttpResponse:
+    """First time: scan the QR code (or type the key), confirm with a code, and get the
+    recovery codes, shown on this one page only."""
+    next_url = _next_url(request)
+    if services.second_factor_confirmed(request.user) is not None:
+        # Setting up another authenticator needs the current one (or an operator).
+        return redirect(reverse("accounts:second_factor") + "?" + urlencode({"next": next_url}))
+    device = services.second_factor_pending(user=request.user)
+    form = SecondFactorEnrolForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        result, codes = services.second_factor_enrol(user=request.user, code=form.cleaned_data["code"])
+        if result.device is not None:
+            otp_login(request, result.device)
+            return TemplateResponse(
+                request, "accounts/second_factor_codes.html", {"codes": codes, "next": next_url}
+            )
+        if result.wait:
+            form.add_error(
+                "code",
+                _("Terlalu banyak kode salah. Coba lagi dalam %(s)s detik.") % {"s": result.wait},
+            )
+        else:
+            form.add_error(
+                "code", _("Kode salah. Periksa jam ponsel Anda dan masukkan kode yang sedang tampil.")
+            )
+    key = b32encode(device.bin_key).decode()
+    context = {
+        "form": form,
+        "next": next_url,
+        "qr": segno.make(device.config_url, error="m").svg_data_uri(scale=5, border=2),
+        "key": " ".join(key[i : i + 4] for i in range(0, len(key), 4)),
+    }
+    return TemplateResponse(request, "accounts/second_factor_enrol.html", context)
 
 
 # --- My account and organisations ---------------------------------------------------------
@@ -194,6 +315,7 @@ def _org_page(
         "tokens": selectors.organisation_tokens(org),
         "member_form": MemberAddForm(),
         "token_form": TokenCreateForm(),
+        "token_days": settings.API_TOKEN_DAYS,
         **extra,
     }
     return TemplateResponse(request, "accounts/org_detail.html", context, status=status)
@@ -235,7 +357,12 @@ def token_create(request: HttpRequest, org_id: int) -> HttpResponse:
     form = TokenCreateForm(request.POST)
     if not form.is_valid():
         return _org_page(request, org, token_form=form, status=400)
-    plain = services.token_create(actor=request.user, organisation=org, name=form.cleaned_data["name"])
+    plain = services.token_create(
+        actor=request.user,
+        organisation=org,
+        name=form.cleaned_data["name"],
+        scopes=form.cleaned_data["scopes"] or "read",
+    )
     # The plain token is shown on this one response and never again: a resubmission of
     # the form lands on the organisation's page, where the token is listed by its prefix.
     created(request, reverse("accounts:org_detail", args=[org.pk]))

@@ -33,7 +33,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
 from django.db.models.functions import Greatest
@@ -42,6 +41,7 @@ from django.utils.translation import gettext as _
 
 from kolaborasi.accounts.models import Membership, Organisation, OrgKind
 from kolaborasi.audit.services import audit_event, audit_record, pg_link_done, pg_link_sql
+from kolaborasi.core.mail import mail_queue
 from kolaborasi.core.sql import Inserter, column, table
 from kolaborasi.targets.models import Need
 
@@ -787,10 +787,9 @@ def _send_reminder(pledge: Pledge) -> None:
         f"Pledge #{pledge.pk} is not fully delivered. Its undelivered remainder is released after {until}. "
         "Record the delivery or extend the planned date at /komitmen/."
     )
-    try:
-        send_mail(subject, body, None, recipients)
-    except Exception:  # a mail outage must not undo the sweep; the reminder is recorded
-        logger.exception("reminder mail for pledge %s failed", pledge.pk)
+    # Sent by the worker, retried there: a mail outage neither undoes the sweep nor loses
+    # the reminder.
+    mail_queue(subject=subject, body=body, to=recipients)
 
 
 # --- suspension -------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """`kolaborasi org create ...` / `kolaborasi org token ID` (public contract, issue 4).
 
 Both print one line of JSON, {"id": ..., "token": "..."}, the token being a new API
-token for the organisation (shown once; only its hash is stored)."""
+token for the organisation (shown once; only its hash is stored). ``--scope`` limits
+what the token may do (default: everything), ``--days`` how long it lasts (default
+API_TOKEN_DAYS)."""
 
 from __future__ import annotations
 
@@ -36,6 +38,15 @@ class Command(BaseCommand):
         )
         token = sub.add_parser("token", help="print a new API token for organisation ID")
         token.add_argument("id")
+        for command in (create, token):
+            command.add_argument(
+                "--scope",
+                default="all",
+                help="what the token may do: read, pledge, funds, comma-separated, or all (default)",
+            )
+            command.add_argument(
+                "--days", type=int, default=None, help="days until the token expires (default API_TOKEN_DAYS)"
+            )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "create":
@@ -49,9 +60,15 @@ class Command(BaseCommand):
                         verified=options["verified"],
                         region_codes=options["regions"],
                     )
-                    plain = token_create(actor=None, organisation=org, name="cli")
+                    plain = token_create(
+                        actor=None,
+                        organisation=org,
+                        name="cli",
+                        scopes=options["scope"],
+                        days=options["days"],
+                    )
             except AccountsInputError as exc:
-                flag = "--region" if exc.field == "regions" else f"--{exc.field}"
+                flag = {"regions": "--region"}.get(exc.field, f"--{exc.field}")
                 raise CommandError(f"{flag}: {exc.message}") from exc
         else:
             raw = options["id"]
@@ -63,5 +80,10 @@ class Command(BaseCommand):
             if org_or_none is None:
                 raise CommandError(f"Organisasi dengan ID {raw} tidak ada (no organisation with id {raw}).")
             org = org_or_none
-            plain = token_create(actor=None, organisation=org, name="cli")
+            try:
+                plain = token_create(
+                    actor=None, organisation=org, name="cli", scopes=options["scope"], days=options["days"]
+                )
+            except AccountsInputError as exc:
+                raise CommandError(f"--{exc.field}: {exc.message}") from exc
         self.stdout.write(json.dumps({"id": org.pk, "token": plain}))
