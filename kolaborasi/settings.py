@@ -69,6 +69,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_tasks_db",
     "axes",
+    # Listed for its templates and static files: the API docs page then loads Swagger UI
+    # from our own /static/ (WhiteNoise) instead of a CDN the Content-Security-Policy blocks.
+    "ninja",
     "kolaborasi.core",
     "kolaborasi.audit",
     "kolaborasi.regions",
