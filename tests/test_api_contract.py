@@ -138,3 +138,10 @@ def test_every_text_parameter_is_bounded_and_refuses_nul(schema):
                 assert "maxLength" in node and "pattern" in node, (op["operationId"], param["name"])
                 assert re.search(node["pattern"], "a\x00b") is None
     assert texts >= 10
+
+
+def test_the_schema_is_built_once_per_process():
+    """Building it costs about a second of CPU; an anonymous request must not pay that."""
+    from kolaborasi.api import api
+
+    assert api.get_openapi_schema(path_prefix="/api/v1/") is api.get_openapi_schema(path_prefix="/api/v1/")

@@ -102,6 +102,16 @@ class ContractAPI(NinjaAPI):
     operations behind a token and 403 on writes behind one (scope, suspension)."""
 
     def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> Any:
+        # Building the schema takes about a second of CPU and its result never changes
+        # while the process runs: an anonymous client must not be able to buy that
+        # second with every request.
+        key = path_prefix if path_prefix is not None else repr(sorted((path_params or {}).items()))
+        cache: dict[str, Any] = self.__dict__.setdefault("_contract_schemas", {})
+        if key not in cache:
+            cache[key] = self._contract_schema(path_prefix=path_prefix, path_params=path_params)
+        return cache[key]
+
+    def _contract_schema(self, *, path_prefix: str | None, path_params: Any) -> Any:
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         for model in (ErrorOut, InvalidOut, RetryLaterOut):
