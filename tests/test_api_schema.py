@@ -5,7 +5,8 @@ and an aggregator (agus):
 - no server error;
 - no status code the schema does not document (`status_code_conformance`);
 - every answer matches its documented schema and media type;
-- a request the schema allows is not refused as invalid (`positive_data_acceptance`).
+- a request the schema allows is not refused as invalid (`positive_data_acceptance`),
+  except for the rules OpenAPI cannot state, listed in POSITIVE_422_ALLOWED.
 
 Values that only the database or the calendar make valid — the ids of things that exist,
 the aid types, dates within the planning window — come from the world this test builds,
@@ -40,23 +41,25 @@ CHECKS = ",".join(
         "positive_data_acceptance",
     )
 )
-# Rules between parameters or on a record's current state, which OpenAPI cannot state
-# for query parameters or as a body schema: there a well-formed request may still get
-# 422, and the check accepts it (the statuses stay documented and checked above).
+# Rules between parameters, on the calendar or on a record's current state, which
+# OpenAPI cannot state for query parameters or in a body schema: there a well-formed
+# request may still get 422 (the operation's description says when), and the check
+# accepts it. Everywhere else a schema-valid request must not be refused. (The config's
+# dictionaries steer generated values towards what exists, but schemathesis' coverage
+# phase also sends the schema's own boundary values, e.g. a date in 2000.)
 POSITIVE_422_ALLOWED = {
-    # `level` below city needs `parent`, `parent` must lie above `level`, and `since`
-    # must not be after `until`.
-    "GET /api/v1/regions": "level below province needs a parent",
-    "GET /api/v1/stats/summary": "since after until",
-    "GET /api/v1/stats/regions": "level and parent depend on each other",
-    "GET /api/v1/exports/coverage.geojson": "level and parent depend on each other",
-    "GET /api/v1/exports/{dataset}.{fmt}": "needs has no date filter; since after until",
-    # A pledge that is delivered, cancelled or expired takes no more deliveries and
-    # cannot be cancelled or moved again.
-    "POST /api/v1/pledges/{pledge_id}/deliveries": "the pledge's state and undelivered units",
-    "POST /api/v1/pledges/{pledge_id}/cancel": "the pledge's state",
-    "POST /api/v1/pledges/{pledge_id}/extend": "the pledge's state",
-    # quantity or budget (not both), a budget needs a template, the balance must pay.
+    "GET /api/v1/regions": "a level below province needs a parent",
+    "GET /api/v1/stats/summary": "since must not be after until",
+    "GET /api/v1/stats/regions": "level must lie below parent; since not after until",
+    "GET /api/v1/exports/coverage.geojson": "level must lie below parent; since not after until",
+    "GET /api/v1/exports/{dataset}.{fmt}": "needs have no date filter; since not after until",
+    "POST /api/v1/pledges": "planned delivery from today to the horizon; a target with that need",
+    "POST /api/v1/pledges/{pledge_id}/deliveries": "the pledge is live; no more than undelivered",
+    "POST /api/v1/pledges/{pledge_id}/cancel": "the pledge is live",
+    "POST /api/v1/pledges/{pledge_id}/extend": "the pledge is live",
+    "POST /api/v1/donations": "an existing verified aggregator; donated_on not in the future",
+    # quantity or budget (not both), a budget needs a template, the balance must pay;
+    # strict integers, so 1.0 (an integer to JSON Schema) is refused.
     "POST /api/v1/allocation-plans": "quantity/budget/template together, the balance",
 }
 WRITE_PATHS = r"^/api/v1/(pledges|donations|allocation-plans|organisations)"
@@ -81,7 +84,7 @@ def _world() -> dict[str, Any]:
             actor=None,
             organisation=dina,
             need=need,
-            quantity=1_000,
+            quantity=10,
             planned_delivery=today + dt.timedelta(days=3),
         )
         for _ in range(3)
@@ -218,10 +221,7 @@ def test_openapi_contract_holds(live_server, client, tmp_path):
             AGGREGATOR_PATHS,
         ),
     }
-    for who, result in runs.items():
-        output = result.stdout + result.stderr
-        if os.environ.get("SCHEMATHESIS_SHOW"):
-            print(who, output[-3000:])
-        assert result.returncode == 0, f"{who}:\n{output[-8000:]}"
+    failed = {who: r.stdout + r.stderr for who, r in runs.items() if r.returncode != 0}
+    assert not failed, "\n".join(f"{who}:\n{output[-8000:]}" for who, output in failed.items())
     # The donor's run really wrote: schema-valid pledges were accepted.
     assert Pledge.objects.filter(organisation__name="PT Dina Logistik").count() > len(world["pledges"])
