@@ -1,23 +1,25 @@
 """The public API under /api/v1/: one NinjaAPI, one router per feature app."""
 
 from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI
 from ninja.errors import ValidationError
 
 from kolaborasi.accounts.api import router as accounts_router
 from kolaborasi.core import heavy
+from kolaborasi.core.api_contract import ContractAPI
 from kolaborasi.funds.api import router as funds_router
 from kolaborasi.pledges.api import router as pledges_router
 from kolaborasi.regions.api import router as regions_router
 from kolaborasi.stats.api import router as stats_router
 from kolaborasi.targets.api import router as targets_router
 
-api = NinjaAPI(
+api = ContractAPI(
     title="kolaborasi API",
     version="1",
     description=(
         "Kolaborasi sosial berskala besar: needs, pledges, deliveries and funds. "
-        "Public reads need no token; writes use `Authorization: Bearer TOKEN`."
+        "Public reads need no token; writes use `Authorization: Bearer TOKEN`. "
+        "Every refusal is JSON `{\"detail\": \"...\"}` (sometimes with more fields); "
+        "429 and 503 carry a `Retry-After` header. Text must not contain NUL bytes."
     ),
     urls_namespace="api",
 )

@@ -77,6 +77,9 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    # Listed for its templates and static files: the API docs page then loads Swagger UI
+    # from our own /static/ (WhiteNoise) instead of a CDN the Content-Security-Policy blocks.
+    "ninja",
     "kolaborasi.core",
     "kolaborasi.audit",
     "kolaborasi.regions",

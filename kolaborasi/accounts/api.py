@@ -1,7 +1,10 @@
+from typing import Literal
+
 from django.http import HttpRequest
 from ninja import Router, Schema
 
 from .auth import token_auth
+from .models import OrgKind, OrgSubtype
 
 router = Router(tags=["accounts"])
 
@@ -9,16 +12,12 @@ router = Router(tags=["accounts"])
 class OrganisationOut(Schema):
     id: int
     name: str
-    kind: str
-    subtype: str
+    kind: OrgKind
+    subtype: OrgSubtype | Literal[""]
     verified: bool
 
 
-class ErrorOut(Schema):
-    detail: str
-
-
-@router.get("/organisations/me", auth=token_auth, response={200: OrganisationOut, 401: ErrorOut})
+@router.get("/organisations/me", auth=token_auth, response={200: OrganisationOut})
 def organisation_me(request: HttpRequest) -> OrganisationOut:
     """The organisation the bearer token acts for (a cheap way to check a token)."""
     org = request.auth  # type: ignore[attr-defined]

@@ -1,8 +1,9 @@
 """Funds API (public contract, issue 5). Thin: parse, check access, call one service.
 
-Errors are JSON ``{"detail": ...}``: 401 missing/bad token, 403 wrong kind of
-organisation, 404 something the organisation may not see, 409 a plan that no longer
-fits (with ``conflicts`` and a ``replan`` link), 422 bad input (``field`` names it).
+Errors are JSON ``{"detail": ...}`` (see kolaborasi.core.api_contract): 403 wrong kind
+of organisation, 404 something the organisation may not see, 409 a plan that no longer
+fits (with ``conflicts`` and a ``replan`` link), 422 bad input (``field`` names it); 401,
+429 and 503 can come before the view runs.
 Amounts are integers in whole rupiah.
 """
 
@@ -21,6 +22,17 @@ from ninja.responses import Status
 
 from kolaborasi.accounts.auth import token_auth
 from kolaborasi.accounts.models import Organisation, OrgKind
+from kolaborasi.core.api_contract import (
+    AID_TYPE_DESCRIPTION,
+    AID_TYPE_MAX,
+    AID_TYPE_PATTERN,
+    MAX_ID,
+    REGION_CODE_MAX,
+    REGION_CODE_PATTERN,
+    TEXT_PATTERN,
+    ErrorOut,
+    errors,
+)
 from kolaborasi.pledges.models import Pledge
 from kolaborasi.pledges.services import HoldLimitExceeded, PlanConflict, PledgeError
 from kolaborasi.regions.models import Region
@@ -35,42 +47,37 @@ from .access import (
     require_aggregator,
     require_donor,
 )
-from .models import AllocationPlan, Donation, Kinds
+from .models import DONATION_MAX, AllocationPlan, Channel, Donation, DonationStatus, Kinds, PlanStatus
+from .services import MIN_DROP_MAX, PLAN_STOCK_MAX
 
 router = Router(tags=["funds"])
 
-# Ids are 64-bit in both databases; larger numbers are a 422, not a driver overflow.
-MAX_ID = 2**63 - 1
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
-
-
-class ErrorOut(Schema):
-    detail: str
 
 
 class DonationIn(Schema):
     aggregator: int = Field(..., strict=True, ge=1, le=MAX_ID, description="id of a verified aggregator")
-    amount: int = Field(..., strict=True, description="whole rupiah, 1 … 100.000.000.000")
-    donated_on: dt.date
-    reference: str = Field("", max_length=120)
+    amount: int = Field(..., strict=True, ge=1, le=DONATION_MAX, description="whole rupiah")
+    donated_on: dt.date = Field(..., description="today or earlier")
+    reference: str = Field("", max_length=120, pattern=TEXT_PATTERN)
     public: bool = Field(False, strict=True, description="may the donor's name be shown publicly")
-    channel: str = Field("transfer", description="transfer | qris | cash | other")
+    channel: Channel = Channel.TRANSFER
 
 
 class DonationOut(Schema):
     id: int
-    status: str
+    status: DonationStatus
     donor: int
     aggregator: int
     amount: int
     donated_on: dt.date
-    channel: str
+    channel: Channel
     reference: str
     public: bool
 
 
 class RejectIn(Schema):
-    reason: str = Field("", max_length=300)
+    reason: str = Field("", max_length=300, pattern=TEXT_PATTERN)
 
 
 class FundsOut(Schema):
@@ -98,13 +105,26 @@ class AggregatorOut(Schema):
 
 
 class PlanIn(Schema):
-    aid_type: str = Field(..., min_length=1, max_length=40)
-    region: str = Field(..., min_length=1, max_length=24)
-    quantity: int | None = Field(None, strict=True)
-    budget: int | None = Field(None, strict=True)
+    aid_type: str = Field(
+        ...,
+        min_length=1,
+        max_length=AID_TYPE_MAX,
+        pattern=AID_TYPE_PATTERN,
+        description=AID_TYPE_DESCRIPTION,
+        examples=["sembako"],
+    )
+    region: str = Field(
+        ..., min_length=1, max_length=REGION_CODE_MAX, pattern=REGION_CODE_PATTERN, examples=["31.74.05"]
+    )
+    quantity: int | None = Field(
+        None, strict=True, ge=1, le=PLAN_STOCK_MAX, description="packages to split; or give `budget`"
+    )
+    budget: int | None = Field(
+        None, strict=True, ge=1, le=DONATION_MAX, description="whole rupiah; needs `template`"
+    )
     template: int | None = Field(None, strict=True, ge=1, le=MAX_ID)
-    min_drop: int = Field(1, strict=True)
-    kinds: str = Field("both", description="rw | institutions | both")
+    min_drop: int = Field(1, strict=True, ge=1, le=MIN_DROP_MAX)
+    kinds: Kinds = Kinds.BOTH
 
 
 class AllocationOut(Schema):
@@ -115,10 +135,10 @@ class AllocationOut(Schema):
 
 class PlanOut(Schema):
     id: int
-    status: str
+    status: PlanStatus
     aid_type: str
     region: str
-    kinds: str
+    kinds: Kinds
     min_drop: int
     stock: int
     budget: int | None
@@ -151,6 +171,21 @@ class CommittedPledgeOut(Schema):
     status: str
     planned_delivery: dt.date
     funding: list[FundingOut]
+
+
+class PlanConflictLine(Schema):
+    target: int
+    need: int
+    requested: int
+    remaining: int
+
+
+class PlanConflictOut(ErrorOut):
+    """409: needs that no longer take what the plan allots them; POST ``replan`` for a
+    fresh plan over what is left."""
+
+    conflicts: list[PlanConflictLine]
+    replan: str
 
 
 class CommitOut(Schema):
@@ -192,9 +227,7 @@ def _donation_out(d: Donation) -> dict[str, Any]:
     }
 
 
-@router.post(
-    "/donations", auth=token_auth, response={201: DonationOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-)
+@router.post("/donations", auth=token_auth, response={201: DonationOut, **errors(403, 404, 422)})
 def donation_create(request: HttpRequest, payload: DonationIn) -> Status:
     with _errors():
         donor = require_donor(_org(request))
@@ -219,7 +252,7 @@ def donation_create(request: HttpRequest, payload: DonationIn) -> Status:
 @router.post(
     "/donations/{donation_id}/confirm",
     auth=token_auth,
-    response={200: DonationOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    response={200: DonationOut, **errors(403, 404, 422)},
 )
 def donation_confirm(request: HttpRequest, donation_id: Id) -> dict[str, Any]:
     with _errors():
@@ -231,7 +264,7 @@ def donation_confirm(request: HttpRequest, donation_id: Id) -> dict[str, Any]:
 @router.post(
     "/donations/{donation_id}/reject",
     auth=token_auth,
-    response={200: DonationOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    response={200: DonationOut, **errors(403, 404, 422)},
 )
 def donation_reject(request: HttpRequest, donation_id: Id, payload: RejectIn | None = None) -> dict[str, Any]:
     with _errors():
@@ -254,12 +287,12 @@ def _aggregator_out(org: Organisation) -> dict[str, Any]:
     }
 
 
-@router.get("/aggregators", response=list[AggregatorOut])
+@router.get("/aggregators", response={200: list[AggregatorOut]})
 def aggregators(request: HttpRequest) -> list[dict[str, Any]]:
     return [_aggregator_out(org) for org in selectors.aggregators_list()]
 
 
-@router.get("/aggregators/{aggregator_id}", response={200: AggregatorOut, 404: ErrorOut})
+@router.get("/aggregators/{aggregator_id}", response={200: AggregatorOut, **errors(404)})
 def aggregator_detail(request: HttpRequest, aggregator_id: Id) -> dict[str, Any]:
     with _errors():
         org = get_aggregator_public(aggregator_id)
@@ -287,9 +320,7 @@ def _plan_out(plan: AllocationPlan) -> dict[str, Any]:
     }
 
 
-@router.post(
-    "/allocation-plans", auth=token_auth, response={201: PlanOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-)
+@router.post("/allocation-plans", auth=token_auth, response={201: PlanOut, **errors(403, 404, 422)})
 def plan_create(request: HttpRequest, payload: PlanIn) -> Status:
     with _errors():
         org = require_aggregator(_org(request))
@@ -299,8 +330,6 @@ def plan_create(request: HttpRequest, payload: PlanIn) -> Status:
         region = Region.objects.filter(code=payload.region).first()
         if region is None:
             raise services.FundsError(f"region: {payload.region!r} tidak dikenal (unknown region)")
-        if payload.kinds not in Kinds.values:
-            raise services.FundsError(f"kinds: {payload.kinds!r} harus rw, institutions atau both")
         template = get_template_for_org(org, payload.template) if payload.template is not None else None
         plan = services.plan_create(
             actor=None,
@@ -316,7 +345,7 @@ def plan_create(request: HttpRequest, payload: PlanIn) -> Status:
     return Status(201, _plan_out(plan))
 
 
-@router.get("/allocation-plans/{plan_id}", auth=token_auth, response={200: PlanOut, 404: ErrorOut})
+@router.get("/allocation-plans/{plan_id}", auth=token_auth, response={200: PlanOut, **errors(404)})
 def plan_detail(request: HttpRequest, plan_id: Id) -> dict[str, Any]:
     with _errors():
         plan = get_plan_for_org(_org(request), plan_id)
@@ -339,7 +368,7 @@ def _pledge_out(p: Pledge, funding: dict[int, list[dict[str, Any]]]) -> dict[str
 @router.post(
     "/allocation-plans/{plan_id}/commit",
     auth=token_auth,
-    response={201: CommitOut, 403: ErrorOut, 404: ErrorOut, 409: dict[str, Any], 422: ErrorOut},
+    response={201: CommitOut, 409: PlanConflictOut, **errors(403, 404, 422)},
 )
 def plan_commit(request: HttpRequest, plan_id: Id, payload: CommitIn | None = None) -> Status:
     try:
@@ -383,7 +412,7 @@ def plan_commit(request: HttpRequest, plan_id: Id, payload: CommitIn | None = No
 @router.post(
     "/allocation-plans/{plan_id}/replan",
     auth=token_auth,
-    response={201: PlanOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    response={201: PlanOut, **errors(403, 404, 422)},
 )
 def plan_replan(request: HttpRequest, plan_id: Id) -> Status:
     with _errors():
@@ -393,7 +422,7 @@ def plan_replan(request: HttpRequest, plan_id: Id) -> Status:
     return Status(201, _plan_out(new))
 
 
-@router.get("/targets/{target_id}/funding", response={200: list[FundingOut], 404: ErrorOut})
+@router.get("/targets/{target_id}/funding", response={200: list[FundingOut], **errors(404)})
 def target_funding(request: HttpRequest, target_id: Id) -> list[dict[str, Any]]:
     """Whose money paid for the packages pledged to this target (public donors by name)."""
     target = Target.objects.filter(pk=target_id).first()

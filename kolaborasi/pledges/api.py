@@ -1,8 +1,8 @@
 """Pledge API (public contract, issue 4). Thin: parse, check access, call one service.
 
-Errors are JSON ``{"detail": ...}``: 401 missing/bad token, 403 wrong role, 404 a pledge
-the organisation may not see, 409 ``{detail, remaining}`` when the quantity does not
-fit, 422 bad input.
+Errors are JSON ``{"detail": ...}`` (see kolaborasi.core.api_contract): 403 wrong role,
+404 a pledge the organisation may not see, 409 ``{detail, remaining}`` when the quantity
+does not fit, 422 bad input; 401, 429 and 503 can come before the view runs.
 """
 
 from __future__ import annotations
@@ -25,6 +25,15 @@ from pydantic import ValidationError as PydanticValidationError
 
 from kolaborasi.accounts.auth import token_auth
 from kolaborasi.accounts.models import Organisation
+from kolaborasi.core.api_contract import (
+    AID_TYPE_DESCRIPTION,
+    AID_TYPE_MAX,
+    AID_TYPE_PATTERN,
+    MAX_ID,
+    TEXT_PATTERN,
+    ErrorOut,
+    errors,
+)
 
 from . import services
 from .access import PLEDGING_KINDS, get_pledge_for_org
@@ -34,25 +43,33 @@ from .selectors import need_for_pledge, pledges_for_org
 
 router = Router(tags=["pledges"], auth=token_auth)
 
-# Ids are 64-bit in both databases; larger numbers are a 422, not a driver overflow.
-MAX_ID = 2**63 - 1
+MAX_QUANTITY = 10_000_000
 PledgeId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class PledgeIn(Schema):
     target: int = Field(..., ge=1, le=MAX_ID, description="id of the target (sasaran)")
-    aid_type: str = Field(..., min_length=1, max_length=40, description="aid type slug, e.g. sembako")
-    quantity: int = Field(..., ge=1, le=10_000_000)
-    planned_delivery: dt.date
-    contact_name: str = Field("", max_length=120)
-    contact_phone: str = Field("", max_length=40)
+    aid_type: str = Field(
+        ...,
+        min_length=1,
+        max_length=AID_TYPE_MAX,
+        pattern=AID_TYPE_PATTERN,
+        description=AID_TYPE_DESCRIPTION,
+        examples=["sembako"],
+    )
+    quantity: int = Field(..., ge=1, le=MAX_QUANTITY)
+    planned_delivery: dt.date = Field(
+        ..., description="today or later, within the planning horizon (422 outside it)"
+    )
+    contact_name: str = Field("", max_length=120, pattern=TEXT_PATTERN)
+    contact_phone: str = Field("", max_length=40, pattern=TEXT_PATTERN)
 
 
 class PledgeOut(Schema):
     id: int
-    status: str
+    status: PledgeStatus
     target: int
-    aid_type: str
+    aid_type: str = Field(description=AID_TYPE_DESCRIPTION)
     quantity: int
     delivered: int
     confirmed: int
@@ -62,7 +79,7 @@ class PledgeOut(Schema):
 
 
 class DeliveryIn(Schema):
-    quantity: int = Field(..., ge=1, le=10_000_000)
+    quantity: int = Field(..., ge=1, le=MAX_QUANTITY)
     delivered_on: dt.date
 
 
@@ -78,13 +95,11 @@ class ExtendIn(Schema):
     planned_delivery: dt.date
 
 
-class ErrorOut(Schema):
-    detail: str
+class ConflictOut(ErrorOut):
+    """409: the need cannot take the quantity, or the organisation's hold limit refused
+    it; each says what is still possible."""
 
-
-class ConflictOut(Schema):
-    detail: str
-    remaining: int = Field(..., description="units of the need still free")
+    remaining: int | None = Field(None, description="units of the need still free")
     reason: str = Field(
         "need",
         description="`need`: the need has no room; `total` / `need_share`: the organisation's hold "
@@ -94,7 +109,7 @@ class ConflictOut(Schema):
     allowed: int | None = Field(None, description="units the organisation may still pledge here")
 
 
-ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+ERRORS: dict[int, Any] = errors(403, 404, 422)
 
 
 def pledge_out(pledge: Pledge, *, aid_type: str = "") -> dict[str, Any]:
@@ -176,7 +191,7 @@ def _replay(org: Organisation, key: str, body_hash: str) -> Status[dict[str, Any
 def pledge_create(
     request: HttpRequest,
     payload: PledgeIn,
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=200),
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=200, pattern=TEXT_PATTERN),
 ) -> Any:
     org = _org(request)
     if org.kind not in PLEDGING_KINDS:
@@ -244,7 +259,7 @@ def pledge_create(
     return Status(201, body)
 
 
-@router.get("/pledges", response={200: list[PledgeOut], **ERRORS}, summary="My organisation's pledges")
+@router.get("/pledges", response={200: list[PledgeOut]}, summary="My organisation's pledges")
 def pledge_list(
     request: HttpRequest,
     status: PledgeStatus | None = None,
@@ -268,8 +283,8 @@ _DELIVERY_BODY = {
                 "type": "object",
                 "required": ["quantity", "delivered_on"],
                 "properties": {
-                    "quantity": {"type": "integer", "minimum": 1},
-                    "delivered_on": {"type": "string", "format": "date"},
+                    "quantity": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY},
+                    "delivered_on": {"type": "string", "format": "date", "description": "today or earlier"},
                 },
             }
         },
@@ -278,8 +293,8 @@ _DELIVERY_BODY = {
                 "type": "object",
                 "required": ["quantity", "delivered_on"],
                 "properties": {
-                    "quantity": {"type": "integer", "minimum": 1},
-                    "delivered_on": {"type": "string", "format": "date"},
+                    "quantity": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY},
+                    "delivered_on": {"type": "string", "format": "date", "description": "today or earlier"},
                     "evidence": {
                         "type": "string",
                         "format": "binary",

@@ -1,12 +1,18 @@
+from typing import Annotated
+
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Path, Query, Router, Schema
 from ninja.errors import HttpError
+
+from kolaborasi.core.api_contract import REGION_CODE_MAX, REGION_CODE_PATTERN, errors
 
 from .models import Level, Region
 from .selectors import region_children, region_descendant_counts
 
 router = Router(tags=["regions"])
+
+RegionCode = Annotated[str, Path(max_length=REGION_CODE_MAX, pattern=REGION_CODE_PATTERN, examples=["31.74"])]
 
 
 class RegionOut(Schema):
@@ -25,12 +31,25 @@ def _out(region: Region) -> dict[str, object]:
     return {"code": region.code, "name": region.name, "level": region.level, "parent": region.parent_id}
 
 
-@router.get("/regions", response=list[RegionOut], summary="List regions (children of a parent)")
+@router.get(
+    "/regions",
+    response={200: list[RegionOut], **errors(404)},
+    summary="List regions (children of a parent)",
+)
 def list_regions(
-    request: HttpRequest, parent: str | None = None, level: Level | None = None
+    request: HttpRequest,
+    parent: str | None = Query(
+        None,
+        max_length=REGION_CODE_MAX,
+        pattern=REGION_CODE_PATTERN,
+        description="code of the parent region; 404 when unknown",
+        examples=["31"],
+    ),
+    level: Level | None = None,
 ) -> list[dict[str, object]]:
     """Without `parent`: the provinces. With `parent`: its direct children, or with
-    `level` every descendant at that level (e.g. `parent=31&level=village`)."""
+    `level` every descendant at that level (e.g. `parent=31&level=village`). Without
+    `parent`, `level` may only be `province` (422 otherwise)."""
     parent_region = None
     if parent is not None:
         parent_region = Region.objects.filter(code=parent).first()
@@ -41,8 +60,10 @@ def list_regions(
     return [_out(r) for r in region_children(parent_region, level.value if level else None)]
 
 
-@router.get("/regions/{code}", response=RegionDetailOut, summary="One region with its counts")
-def get_region(request: HttpRequest, code: str) -> dict[str, object]:
+@router.get(
+    "/regions/{code}", response={200: RegionDetailOut, **errors(404)}, summary="One region with its counts"
+)
+def get_region(request: HttpRequest, code: RegionCode) -> dict[str, object]:
     region = get_object_or_404(Region, code=code)
     return {
         **_out(region),

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
-from ninja import Router, Schema
+from ninja import Path, Query, Router, Schema
 from ninja.errors import HttpError
+from pydantic import WithJsonSchema
 
 from kolaborasi.core import heavy
+from kolaborasi.core.api_contract import REGION_CODE_MAX, REGION_CODE_PATTERN, errors
 
 from . import exports
 from .selectors import ScopeError, by_region_json, parse_scope, scope_key, summary_json
@@ -28,6 +31,27 @@ FRESHNESS = (
     "(company/community), individual donors and aggregators with ≥ 1 live pledge or "
     "confirmed donation. Dates filter the pledge's creation day (inclusive, site time zone)."
 )
+
+
+# Dates stay text here so that a bad one gets the selectors' own sentence; the schema
+# still says what is accepted.
+DateText = Annotated[str, WithJsonSchema({"type": "string", "format": "date"})]
+DateParam = Annotated[DateText | None, Query(None, description="YYYY-MM-DD, inclusive")]
+
+
+def _region_param(description: str) -> Any:
+    return Query(
+        None,
+        max_length=REGION_CODE_MAX,
+        pattern=r"^$|" + REGION_CODE_PATTERN,
+        description=description + "; 404 when unknown",
+        examples=["31.74"],
+    )
+
+
+GroupLevel = Literal["city", "district", "village"]
+LEVEL_RULE = "`district` and `village` need a `parent`; `parent` must lie above `level` (422 otherwise)."
+FORMATS = ("csv", "xlsx")
 
 
 class ReachOut(Schema):
@@ -67,10 +91,6 @@ class RegionSummaryOut(SummaryOut):
     level: str
 
 
-class ErrorOut(Schema):
-    detail: str
-
-
 def _raise(exc: ScopeError) -> HttpError:
     return HttpError(exc.status, str(exc))
 
@@ -84,12 +104,15 @@ def _json(body: bytes) -> HttpResponse:
 
 @router.get(
     "/stats/summary",
-    response={200: SummaryOut, 404: ErrorOut, 422: ErrorOut},
+    response={200: SummaryOut, **errors(404, 422)},
     summary="Live public figures for an area and date range",
     description=FRESHNESS,
 )
 def stats_summary(
-    request: HttpRequest, region: str | None = None, since: str | None = None, until: str | None = None
+    request: HttpRequest,
+    region: str | None = _region_param("a region code at any level"),
+    since: DateParam = None,
+    until: DateParam = None,
 ) -> HttpResponse:
     """`region`: a region code at any level; `since`/`until`: YYYY-MM-DD, inclusive."""
     try:
@@ -100,16 +123,16 @@ def stats_summary(
 
 @router.get(
     "/stats/regions",
-    response={200: list[RegionSummaryOut], 404: ErrorOut, 422: ErrorOut},
+    response={200: list[RegionSummaryOut], **errors(404, 422)},
     summary="The same figures per region (city, district or village) under a parent",
-    description=FRESHNESS,
+    description=LEVEL_RULE + " " + FRESHNESS,
 )
 def stats_regions(
     request: HttpRequest,
-    level: str,
-    parent: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
+    level: GroupLevel,
+    parent: str | None = _region_param("a region code above `level`"),
+    since: DateParam = None,
+    until: DateParam = None,
 ) -> HttpResponse:
     """`level`: city, district or village; `parent`: a region code above that level
     (optional for `city`: every city)."""
@@ -128,15 +151,23 @@ def stats_regions(
 @router.get(
     "/exports/coverage.geojson",
     summary="Coverage per village (or district/city) as GeoJSON",
-    description="Region boundaries with the stats figures as properties. " + FRESHNESS,
-    response={200: None, 404: ErrorOut, 422: ErrorOut, 503: ErrorOut},
+    description="Region boundaries with the stats figures as properties. " + LEVEL_RULE + " " + FRESHNESS,
+    response={200: None, **errors(404, 422)},
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "A GeoJSON FeatureCollection",
+                "content": {"application/geo+json": {"schema": {"type": "object"}}},
+            }
+        }
+    },
 )
 def export_coverage(
     request: HttpRequest,
-    level: str = "village",
-    parent: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
+    level: GroupLevel = "village",
+    parent: str | None = _region_param("a region code above `level`"),
+    since: DateParam = None,
+    until: DateParam = None,
 ) -> HttpResponseBase:
     try:
         return exports.coverage_response(level=level, parent=parent, since=since, until=until)
@@ -155,19 +186,34 @@ def export_coverage(
         "(same as /stats/summary). Organisation names only: no contact persons or phone "
         "numbers; individual donors appear as 'Donatur perorangan' unless they chose public."
     ),
-    response={200: None, 404: ErrorOut, 422: ErrorOut, 503: ErrorOut},
+    response={200: None, **errors(404, 422)},
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The file (CSV in UTF-8, or an XLSX workbook)",
+                "content": {
+                    "text/csv": {"schema": {"type": "string"}},
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                        "schema": {"type": "string", "format": "binary"}
+                    },
+                },
+            }
+        }
+    },
 )
 def export_dataset(
     request: HttpRequest,
-    dataset: str,
-    fmt: str,
-    region: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
+    # Text with an enum rather than a Literal: another name is a file that is not
+    # there (404), not a malformed request.
+    dataset: Annotated[str, WithJsonSchema({"type": "string", "enum": list(exports.DATASETS)}), Path()],
+    fmt: Annotated[str, WithJsonSchema({"type": "string", "enum": list(FORMATS)}), Path()],
+    region: str | None = _region_param("a region code at any level"),
+    since: DateParam = None,
+    until: DateParam = None,
 ) -> HttpResponseBase:
     if dataset not in exports.DATASETS:
         raise HttpError(404, f"dataset {dataset!r} tidak ada (use one of {', '.join(exports.DATASETS)})")
-    if fmt not in ("csv", "xlsx"):
+    if fmt not in FORMATS:
         raise HttpError(404, f"format {fmt!r} tidak ada (use csv or xlsx)")
     try:
         return exports.dataset_response(dataset, fmt, parse_scope(region, since, until))

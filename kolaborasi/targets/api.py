@@ -2,21 +2,59 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema
+from ninja import Path, Query, Router, Schema
 from ninja.errors import HttpError
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from kolaborasi.core.api_contract import (
+    AID_TYPE_DESCRIPTION,
+    AID_TYPE_MAX,
+    AID_TYPE_PATTERN,
+    MAX_ID,
+    REGION_CODE_MAX,
+    REGION_CODE_PATTERN,
+    TEXT_PATTERN,
+    errors,
+)
 from kolaborasi.core.freshness import cache_key, cached
 from kolaborasi.regions.models import Region
 
-from .models import AidType
-from .selectors import KINDS, ORDERS, aid_type_get, finder_suggestions, target_get, targets_list
+from .models import AidType, TargetKind
+from .selectors import aid_type_get, finder_suggestions, target_get, targets_list
 
 router = Router(tags=["targets"])
+
+# The selectors' own values; a test keeps them equal.
+Order = Literal["priority", "name"]
+QUERY_MAX = 100
+FINDER_MAX_QUANTITY = 10_000_000
+
+RegionParam = Annotated[
+    str | None,
+    Query(
+        None,
+        max_length=REGION_CODE_MAX,
+        # Empty means "everywhere", like leaving it out.
+        pattern=r"^$|" + REGION_CODE_PATTERN,
+        description="region code (any level); the region and everything under it; 404 when unknown",
+        examples=["31.74"],
+    ),
+]
+AidTypeParam = Annotated[
+    str | None,
+    Query(
+        None,
+        max_length=AID_TYPE_MAX,
+        pattern=AID_TYPE_PATTERN,
+        description=AID_TYPE_DESCRIPTION + "; 404 when unknown",
+        examples=["sembako"],
+    ),
+]
+TargetId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class AidTypeOut(Schema):
@@ -42,7 +80,7 @@ class Coordinates(BaseModel):
 
 
 class NeedOut(BaseModel):
-    aid_type: str
+    aid_type: str = Field(description=AID_TYPE_DESCRIPTION)
     need: int
     committed: int
     delivered: int
@@ -51,7 +89,7 @@ class NeedOut(BaseModel):
 
 class TargetOut(BaseModel):
     id: int
-    kind: str
+    kind: TargetKind
     name: str
     region: RegionRef
     size: int
@@ -91,7 +129,8 @@ def _region(code: str | None) -> Region | None:
 def _aid_type(slug: str | None) -> AidType:
     aid = aid_type_get(slug)
     if aid is None:
-        raise HttpError(422, f"aid_type: jenis bantuan {slug!r} tidak dikenal (unknown aid type)")
+        # Like an unknown region: the request is well formed, the thing it names is not here.
+        raise HttpError(404, f"aid_type: jenis bantuan {slug!r} tidak dikenal (unknown aid type)")
     return aid
 
 
@@ -105,17 +144,21 @@ def _answer(body: bytes) -> HttpResponse:
     return HttpResponse(body, content_type="application/json; charset=utf-8")
 
 
-@router.get("/targets", response=TargetPageOut, summary="Targets (sasaran) in priority order")
+@router.get(
+    "/targets",
+    response={200: TargetPageOut, **errors(404)},
+    summary="Targets (sasaran) in priority order",
+)
 def list_targets(
     request: HttpRequest,
-    region: str | None = None,
-    kind: str | None = None,
-    aid_type: str | None = None,
+    region: RegionParam = None,
+    kind: TargetKind | None = None,
+    aid_type: AidTypeParam = None,
     unmet: bool = False,
-    order: str = "priority",
-    q: str = "",
-    limit: int = 50,
-    offset: int = 0,
+    order: Order = "priority",
+    q: str = Query("", max_length=QUERY_MAX, pattern=TEXT_PATTERN, description="part of the target's name"),
+    limit: int = Query(50, ge=1, le=settings.API_MAX_LIMIT),
+    offset: int = Query(0, ge=0, le=10_000_000),
 ) -> HttpResponse:
     """RWs and institutions under `region` (the code and everything under it).
 
@@ -127,20 +170,15 @@ def list_targets(
     (delivered ones included) and `remaining` = max(need − committed, 0). `synthetic`
     marks demo data. The answer may be up to 4.5 s old (a busy list is computed at most
     at most once every 2 s; see `kolaborasi.core.freshness`)."""
-    if kind is not None and kind not in KINDS:
-        raise HttpError(422, f"kind: {kind!r} tidak dikenal; pilih salah satu dari {', '.join(KINDS)}")
-    if order not in ORDERS:
-        raise HttpError(422, f"order: {order!r} tidak dikenal; pilih priority atau name")
-    if limit < 1 or limit > settings.API_MAX_LIMIT:
+    # The schema's bound is the setting at start-up; the setting itself is the rule.
+    if limit > settings.API_MAX_LIMIT:
         raise HttpError(422, f"limit: harus 1–{settings.API_MAX_LIMIT} (must be 1..{settings.API_MAX_LIMIT})")
-    if offset < 0:
-        raise HttpError(422, "offset: tidak boleh negatif (must not be negative)")
-    q = q[:100]
+    kind_value = kind.value if kind is not None else None
 
     def compute() -> bytes:
         page = targets_list(
             region=_region(region),
-            kind=kind,
+            kind=kind_value,
             aid_type=_aid_type(aid_type),
             unmet=unmet,
             order=order,
@@ -150,27 +188,42 @@ def list_targets(
         )
         return _json(TargetPageOut.model_validate({"count": page.count, "items": page.items}))
 
-    key = cache_key("targets:list", region, kind, aid_type, unmet, order, q, limit, offset)
+    key = cache_key("targets:list", region, kind_value, aid_type, unmet, order, q, limit, offset)
     return _answer(cached(key, compute))
 
 
-@router.get("/targets/{target_id}", response=TargetOut, summary="One target with its needs")
-def get_target(request: HttpRequest, target_id: int) -> dict[str, Any]:
+@router.get(
+    "/targets/{target_id}", response={200: TargetOut, **errors(404)}, summary="One target with its needs"
+)
+def get_target(request: HttpRequest, target_id: TargetId) -> dict[str, Any]:
     target = target_get(target_id)
     if target is None:
         raise HttpError(404, f"Sasaran {target_id} tidak ditemukan (unknown target id)")
     return target
 
 
-@router.get("/finder", response=FinderOut, summary="Where to take N units of one aid type")
-def finder(request: HttpRequest, aid_type: str, quantity: int, region: str | None = None) -> HttpResponse:
+@router.get(
+    "/finder",
+    response={200: FinderOut, **errors(404)},
+    summary="Where to take N units of one aid type",
+)
+def finder(
+    request: HttpRequest,
+    aid_type: str = Query(
+        ...,
+        max_length=AID_TYPE_MAX,
+        pattern=AID_TYPE_PATTERN,
+        description=AID_TYPE_DESCRIPTION + "; 404 when unknown",
+        examples=["sembako"],
+    ),
+    quantity: int = Query(..., ge=1, le=FINDER_MAX_QUANTITY),
+    region: RegionParam = None,
+) -> HttpResponse:
     """A single target in `region` whose remaining ≥ `quantity` (best priority first, up
     to 5); otherwise groups of targets within one kelurahan, then within one kecamatan,
     whose remaining adds up to `quantity` (least-served area first, members in priority
     order). Empty when no kecamatan in the area can absorb the quantity. Up to 4.5 s old,
     like the list."""
-    if quantity < 1:
-        raise HttpError(422, f"quantity: harus bilangan bulat positif, bukan {quantity} (must be ≥ 1)")
 
     def compute() -> bytes:
         suggestions = finder_suggestions(_aid_type(aid_type), quantity, _region(region))
