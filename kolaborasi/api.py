@@ -5,6 +5,7 @@ from ninja import NinjaAPI
 from ninja.errors import ValidationError
 
 from kolaborasi.accounts.api import router as accounts_router
+from kolaborasi.core.throttle import Throttled, refusal
 from kolaborasi.funds.api import router as funds_router
 from kolaborasi.pledges.api import router as pledges_router
 from kolaborasi.regions.api import router as regions_router
@@ -32,6 +33,12 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
     return api.create_response(
         request, {"detail": "; ".join(parts) or "invalid input", "errors": exc.errors}, status=422
     )
+
+
+@api.exception_handler(Throttled)
+def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    """429 with Retry-After and a ``detail`` sentence (kolaborasi.core.throttle)."""
+    return refusal(request, exc)
 
 
 api.add_router("", regions_router)

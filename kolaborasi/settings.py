@@ -4,7 +4,9 @@ environment variables; with none set you get a development site on SQLite under 
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -192,9 +194,9 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "/akun/masuk/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
-# Login throttling: lock an account+address after 5 failures for 15 minutes.
+# Login throttling: lock an account+address after 5 failures (the cool-off, which
+# grows with repeated lockouts, is set under "Throttles, client addresses, lockouts").
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
@@ -303,6 +305,73 @@ PLEDGE_GRACE_DAYS = env_int("PLEDGE_GRACE_DAYS", 3)
 PRIMARY_AID_TYPE = os.environ.get("PRIMARY_AID_TYPE", "sembako")
 # Largest page the public API serves.
 API_MAX_LIMIT = env_int("API_MAX_LIMIT", 200)
+
+# --- Throttles, client addresses, lockouts -----------------------------------------------
+# The client's address: REMOTE_ADDR unless TRUSTED_PROXIES says which proxies to believe
+# (a count of proxies in front of the app, or their addresses/CIDR networks); see
+# kolaborasi.core.client. Empty (the default): X-Forwarded-For is ignored.
+def env_trusted_proxies(name: str) -> int | list[str]:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return []
+    if value.isdigit():
+        return int(value)
+    entries = [item.strip() for item in value.split(",") if item.strip()]
+    for entry in entries:
+        ipaddress.ip_network(entry, strict=False)  # a typo stops the start
+    return entries
+
+
+def env_rate(name: str, default: str) -> str:
+    """A throttle rate, "COUNT/PERIOD" with PERIOD s, m, h or d, optionally with a
+    multiplier ("5/10m"); anything else stops the start."""
+    value = os.environ.get(name, "").strip() or default
+    if not re.fullmatch(r"[1-9][0-9]*/(?:[1-9][0-9]*)?[smhd]", value):
+        raise ValueError(f"{name}={value!r}: expected COUNT/PERIOD such as 10/m, 5/10m or 100/h")
+    return value
+
+
+TRUSTED_PROXIES = env_trusted_proxies("TRUSTED_PROXIES")
+# Every limit, by name (README: "Throttles"). Counted per client address (after
+# TRUSTED_PROXIES; IPv6 per /64), per organisation, or per e-mail address typed in.
+THROTTLE_RATES = {
+    "login": env_rate("THROTTLE_LOGIN", "30/h"),  # failed logins per address, any usernames
+    "register": env_rate("THROTTLE_REGISTER", "10/h"),  # registrations per address
+    "verify_resend": env_rate("THROTTLE_VERIFY_RESEND", "10/h"),  # per address
+    "verify_resend_email": env_rate("THROTTLE_VERIFY_RESEND_EMAIL", "3/h"),  # per e-mail
+    "password_reset": env_rate("THROTTLE_PASSWORD_RESET", "10/h"),  # per address
+    "password_reset_email": env_rate("THROTTLE_PASSWORD_RESET_EMAIL", "3/h"),  # per e-mail
+    "token_failures": env_rate("THROTTLE_TOKEN_FAILURES", "20/10m"),  # bad API tokens per address
+    "evidence": env_rate("THROTTLE_EVIDENCE", "100/h"),  # evidence photos per organisation
+    "pledges": env_rate("THROTTLE_PLEDGES", "120/m"),  # pledge writes per organisation
+    "donations": env_rate("THROTTLE_DONATIONS", "60/h"),  # donation records per organisation
+    "exports": env_rate("THROTTLE_EXPORTS", "60/10m"),  # CSV/XLSX/GeoJSON per address
+    "report_pdf": env_rate("THROTTLE_REPORT_PDF", "30/10m"),  # weekly report PDF per address
+    "map": env_rate("THROTTLE_MAP", "300/10m"),  # map data per address
+}
+# The shared store: Redis when there is one (INCR is atomic), else the database
+# (kolaborasi.core.counters: one atomic statement per count; the table comes with migrate).
+if REDIS_URL:
+    CACHES["throttle"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "throttle",
+    }
+else:
+    CACHES["throttle"] = {"BACKEND": "kolaborasi.core.counters.CounterCache"}
+RATELIMIT_USE_CACHE = "throttle"
+RATELIMIT_ENABLE = env_bool("THROTTLES_ENABLED", True)
+AXES_CLIENT_IP_CALLABLE = "kolaborasi.core.client.client_ip"
+# Lockouts: AXES_FAILURE_LIMIT failures for one username from one address lock that
+# pair for LOCKOUT_MINUTES; every further lockout of the same pair within
+# LOCKOUT_MEMORY_HOURS doubles it, up to LOCKOUT_MAX_MINUTES (kolaborasi.accounts.lockout).
+LOCKOUT_MINUTES = env_int("LOCKOUT_MINUTES", 15)
+LOCKOUT_MAX_MINUTES = env_int("LOCKOUT_MAX_MINUTES", 24 * 60)
+LOCKOUT_MEMORY_HOURS = env_int("LOCKOUT_MEMORY_HOURS", 24)
+AXES_COOLOFF_TIME = "kolaborasi.accounts.lockout.cooloff"
+AXES_USE_ATTEMPT_EXPIRATION = True
+# Failures while locked do not restart the clock (the lockout is already counted).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 
 LOGGING = {
     "version": 1,

@@ -21,6 +21,7 @@ from ninja.responses import Status
 
 from kolaborasi.accounts.auth import token_auth
 from kolaborasi.accounts.models import Organisation, OrgKind
+from kolaborasi.core import throttle
 from kolaborasi.pledges.models import Pledge
 from kolaborasi.pledges.services import PlanConflict, PledgeError
 from kolaborasi.regions.models import Region
@@ -196,6 +197,7 @@ def _donation_out(d: Donation) -> dict[str, Any]:
     "/donations", auth=token_auth, response={201: DonationOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 )
 def donation_create(request: HttpRequest, payload: DonationIn) -> Status:
+    throttle.check(request, "donations", throttle.by_organisation(_org(request)))
     with _errors():
         donor = require_donor(_org(request))
         aggregator = Organisation.objects.filter(pk=payload.aggregator).first()

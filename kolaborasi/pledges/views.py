@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from kolaborasi.accounts.access import org_for_request
 from kolaborasi.accounts.models import Organisation, OrgKind
+from kolaborasi.core.throttle import by_active_organisation, by_active_organisation_uploading, throttle
 from kolaborasi.targets.models import Target
 from kolaborasi.targets.services import NeedUpdateError, can_update_need, need_update
 
@@ -48,6 +49,7 @@ def _pledging_org(request: HttpRequest) -> Organisation:
 
 
 @login_required
+@throttle("pledges", by_active_organisation)
 def pledge_new(request: HttpRequest, target_id: int) -> HttpResponse:
     target = get_object_or_404(Target.objects.select_related("region", "village"), pk=target_id)
     org = _pledging_org(request)
@@ -162,6 +164,7 @@ def _done(request: HttpRequest, default: str = "/komitmen/") -> HttpResponseRedi
 
 @login_required
 @require_POST
+@throttle("evidence", by_active_organisation_uploading("evidence"))
 def deliver(request: HttpRequest, pledge_id: int) -> HttpResponse:
     pledge, org = get_pledge_for_user(request.user, pledge_id, action="deliver")
     form = DeliveryForm(request.POST, request.FILES)

@@ -8,6 +8,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
+from kolaborasi.core import throttle
+
 from . import exports
 from .selectors import ScopeError, by_region_json, parse_scope, scope_key, summary_json
 
@@ -136,6 +138,7 @@ def export_coverage(
     since: str | None = None,
     until: str | None = None,
 ) -> HttpResponseBase:
+    throttle.check(request, "exports", throttle.by_client(request))
     try:
         return exports.coverage_response(level=level, parent=parent, since=since, until=until)
     except ScopeError as exc:
@@ -161,6 +164,7 @@ def export_dataset(
     since: str | None = None,
     until: str | None = None,
 ) -> HttpResponseBase:
+    throttle.check(request, "exports", throttle.by_client(request))
     if dataset not in exports.DATASETS:
         raise HttpError(404, f"dataset {dataset!r} tidak ada (use one of {', '.join(exports.DATASETS)})")
     if fmt not in ("csv", "xlsx"):

@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kolaborasi.core.throttle import by_client, throttle
 from kolaborasi.regions.models import Level, Region
 
 from . import charts
@@ -216,6 +217,7 @@ def report(request: HttpRequest) -> TemplateResponse:
     return TemplateResponse(request, "stats/report.html", context, status=status)
 
 
+@throttle("report_pdf", by_client, methods=("GET", "HEAD"))
 def report_pdf(request: HttpRequest) -> HttpResponse:
     context, status = _report_context(request)
     if status != 200:
