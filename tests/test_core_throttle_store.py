@@ -5,15 +5,18 @@ DatabaseCache (read, then write back) is not. With REDIS_URL it is Redis."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 from django.core.cache import caches
 from django.db import connection, connections
 from django.test import RequestFactory
+from django.test.utils import override_settings
 
 from kolaborasi.core import throttle
 from kolaborasi.core.counters import CounterCache
@@ -156,3 +159,46 @@ def test_settings_choose_the_store_and_refuse_malformed_values() -> None:
         result = _settings_in_subprocess(**bad)
         assert result.returncode != 0, bad
         assert next(iter(bad)) in result.stderr or "does not appear to be an IPv4 or IPv6" in result.stderr
+
+
+def _redis_url() -> str:
+    url = os.environ.get("THROTTLE_TEST_REDIS", "redis://127.0.0.1:6379/14")
+    host_port = url.split("//", 1)[1].split("/", 1)[0]
+    host, _, port = host_port.partition(":")
+    try:
+        socket.create_connection((host, int(port or 6379)), timeout=1).close()
+    except OSError:
+        pytest.skip(f"no Redis at {url}")
+    return url
+
+
+@pytest.mark.usefixtures("one_window")
+def test_redis_store_lets_exactly_the_limit_through() -> None:
+    """The same race with the store in Redis, as when REDIS_URL is set."""
+    url = _redis_url()
+    caches_setting = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "throttle": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": f"throttle-test-{os.getpid()}-{time.monotonic_ns()}",
+        },
+    }
+    passed: list[int] = []
+    lock = threading.Lock()
+
+    def work(_i: int) -> None:
+        request = RequestFactory().post("/", REMOTE_ADDR="198.51.100.4")
+        for _ in range(10):
+            try:
+                throttle.check(request, "exports", "same-client")
+            except throttle.Throttled:
+                continue
+            with lock:
+                passed.append(1)
+
+    # A fresh key prefix instead of clearing: clearing a Redis cache empties its whole
+    # database. The counts expire by themselves.
+    with override_settings(CACHES=caches_setting), rates(exports="50/h"):
+        assert _race(16, work) == []
+    assert len(passed) == 50
