@@ -362,6 +362,13 @@ else:
 RATELIMIT_USE_CACHE = "throttle"
 RATELIMIT_ENABLE = env_bool("THROTTLES_ENABLED", True)
 AXES_CLIENT_IP_CALLABLE = "kolaborasi.core.client.client_ip"
+# After axes (which refuses a locked username+address) and before the password check:
+# refuses every login from an address over THROTTLE_LOGIN, the admin's form included.
+AUTHENTICATION_BACKENDS = [
+    AUTHENTICATION_BACKENDS[0],
+    "kolaborasi.accounts.lockout.LoginThrottleBackend",
+    *AUTHENTICATION_BACKENDS[1:],
+]
 # Lockouts: AXES_FAILURE_LIMIT failures for one username from one address lock that
 # pair for LOCKOUT_MINUTES; every further lockout of the same pair within
 # LOCKOUT_MEMORY_HOURS doubles it, up to LOCKOUT_MAX_MINUTES (kolaborasi.accounts.lockout).

@@ -45,3 +45,31 @@ def test_successful_logins_do_not_count(personas) -> None:  # type: ignore[no-un
     response = client.post("/akun/masuk/", {"username": "dina", "password": PASSWORD})
     assert response.status_code == 429
     assert "Retry-After" in response
+
+
+@rates(login="3/h")
+def test_the_admin_login_is_no_way_around(personas) -> None:  # type: ignore[no-untyped-def]
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.create_superuser("admin", "admin@example.org", PASSWORD)
+    sprayer = Client()
+    for n in range(3):
+        response = sprayer.post("/admin/login/", {"username": f"akun{n}", "password": "tebakan"}, **SPRAYER)
+        assert response.status_code == 200
+    # Over the limit even the right password fails through the admin's form...
+    response = sprayer.post(
+        "/admin/login/?next=/admin/", {"username": "admin", "password": PASSWORD}, **SPRAYER
+    )
+    assert response.status_code == 200
+    assert "_auth_user_id" not in sprayer.session
+    # ...and the login page says why.
+    assert (
+        sprayer.post("/akun/masuk/", {"username": "admin", "password": PASSWORD}, **SPRAYER).status_code
+        == 429
+    )
+    # From another address the admin logs in.
+    other = Client()
+    assert (
+        other.post("/admin/login/?next=/admin/", {"username": "admin", "password": PASSWORD}).status_code
+        == 302
+    )

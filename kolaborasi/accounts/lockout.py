@@ -7,7 +7,8 @@ address. Each further lockout of the same username and address within
 LOCKOUT_MEMORY_HOURS doubles the wait (15, 30, 60 … minutes, at most
 LOCKOUT_MAX_MINUTES); a successful login from that address forgets them. Separately, the
 ``login`` throttle counts failed logins per address whatever the username, so one
-address cannot try a few passwords on every account.
+address cannot try a few passwords on every account: the login page answers 429, and
+:class:`LoginThrottleBackend` refuses every other way in (the admin's login form).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.cache import caches
+from django.core.exceptions import PermissionDenied
 from django.db.models import Max
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -119,3 +121,18 @@ def _on_login_failed(
 def _on_logged_in(sender: Any, request: HttpRequest | None = None, user: Any = None, **kw: Any) -> None:
     if request is not None and user is not None:
         caches["throttle"].delete(_pair(*_request_pair(request, user.get_username())))
+
+
+class LoginThrottleBackend:
+    """An authentication backend that authenticates nobody: it refuses (PermissionDenied,
+    which Django reports as a failed login) every attempt from an address that has used
+    up its failed-login allowance, whichever form the attempt came through. No
+    ``get_user``, so sessions never name it as their backend (as with axes')."""
+
+    def authenticate(self, request: HttpRequest | None, **credentials: Any) -> None:
+        if request is not None:
+            try:
+                throttle.peek(request, "login", throttle.by_client(request))
+            except throttle.Throttled as exc:
+                raise PermissionDenied("too many failed logins from this address") from exc
+        return None
