@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from axes.models import AccessAttempt, AccessAttemptExpiration
 from django.test import Client
+from django.test.utils import override_settings
 
 from tests.personas import PASSWORD
 from tests.pledges_support import fast_hasher  # noqa: F401
@@ -137,3 +138,18 @@ def test_each_further_lockout_doubles_the_wait(client: Client, personas) -> None
     client.post("/akun/keluar/")
     again = _fail(client, "dina", 5, **STRANGER)
     assert again.status_code == 429 and "15 menit" in again.content.decode()  # type: ignore[attr-defined]
+
+
+@override_settings(TRUSTED_PROXIES=1)
+def test_behind_the_proxy_each_client_is_its_own_address(personas) -> None:  # type: ignore[no-untyped-def]
+    """The review's attack: every client reaches the app through one nginx (the test
+    client's 127.0.0.1). With the proxy trusted, the stranger's failures lock only the
+    stranger's own address, read from X-Forwarded-For."""
+    stranger, owner = Client(), Client()
+    response = _fail(stranger, "oki", 5, HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert response.status_code == 429  # type: ignore[attr-defined]
+    response = owner.post(
+        "/akun/masuk/", {"username": "oki", "password": PASSWORD}, HTTP_X_FORWARDED_FOR="203.0.113.20"
+    )
+    assert response.status_code == 302
+    assert AccessAttempt.objects.filter(username="oki", ip_address="198.51.100.7").exists()
