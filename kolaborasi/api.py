@@ -6,6 +6,7 @@ from ninja.errors import ValidationError
 from kolaborasi.accounts.api import router as accounts_router
 from kolaborasi.core import heavy
 from kolaborasi.core.api_contract import ContractAPI
+from kolaborasi.core.throttle import Throttled, refusal
 from kolaborasi.funds.api import router as funds_router
 from kolaborasi.pledges.api import router as pledges_router
 from kolaborasi.regions.api import router as regions_router
@@ -41,6 +42,12 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
 def busy(request: HttpRequest, exc: heavy.Busy) -> HttpResponse:
     """Every slot for heavy work (an export, a photo) is taken: 503 with Retry-After."""
     return heavy.busy_response(request, exc)  # type: ignore[return-value]
+
+
+@api.exception_handler(Throttled)
+def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    """429 with Retry-After and a ``detail`` sentence (kolaborasi.core.throttle)."""
+    return refusal(request, exc)
 
 
 api.add_router("", regions_router)

@@ -4,7 +4,9 @@ environment variables; with none set you get a development site on SQLite under 
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -24,14 +26,22 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, *, low: int | None = None, high: int | None = None) -> int:
+    """A whole number from the environment; a malformed or out-of-range value stops the
+    start with a message naming the setting."""
     value = os.environ.get(name)
     if not value:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number, not {value!r}") from None
+        number = default
+    else:
+        try:
+            number = int(value)
+        except ValueError:
+            raise ValueError(f"{name} must be a whole number, not {value!r}") from None
+    if low is not None and number < low:
+        raise ValueError(f"{name} must be at least {low}, not {number}")
+    if high is not None and number > high:
+        raise ValueError(f"{name} must be at most {high}, not {number}")
+    return number
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -211,9 +221,9 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "/akun/masuk/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
-# Login throttling: lock an account+address after 5 failures for 15 minutes.
+# Login throttling: lock an account+address after 5 failures (the cool-off, which
+# grows with repeated lockouts, is set under "Throttles, client addresses, lockouts").
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
@@ -329,58 +339,39 @@ API_MAX_LIMIT = env_int("API_MAX_LIMIT", 200)
 # work nobody waits for only makes the queue behind it longer. The wait is measured from
 # the proxy's X-Request-Start header and/or the moment kolaborasi's gunicorn worker
 # (kolaborasi.core.serving) queued the connection; 0 turns shedding off.
-REQUEST_QUEUE_DEADLINE_MS = env_int("REQUEST_QUEUE_DEADLINE_MS", 1000)
+REQUEST_QUEUE_DEADLINE_MS = env_int("REQUEST_QUEUE_DEADLINE_MS", 1000, low=0)
 # The Retry-After (seconds) of such a 503.
-REQUEST_SHED_RETRY_AFTER = env_int("REQUEST_SHED_RETRY_AFTER", 2)
+REQUEST_SHED_RETRY_AFTER = env_int("REQUEST_SHED_RETRY_AFTER", 2, low=0)
 # How long the one-time keys of HTML forms and the API's Idempotency-Key records are
 # kept: a resubmission within this time returns the first result; the worker removes
 # older ones.
-IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
-for _name in ("REQUEST_QUEUE_DEADLINE_MS", "REQUEST_SHED_RETRY_AFTER"):
-    if globals()[_name] < 0:
-        raise ValueError(f"{_name} must be 0 or more")
-if IDEMPOTENCY_KEY_TTL_HOURS < 1:
-    raise ValueError("IDEMPOTENCY_KEY_TTL_HOURS must be at least 1")
+IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24, low=1)
 # --- Fair holds -----------------------------------------------------------------------
 # One account must not be able to hold the programme's need: how far ahead a delivery may
 # be planned, how many undelivered units an organisation may hold per trust tier, and
 # when the operators' overview flags an organisation.
 
 
-def _env_bounded(name: str, default: int, low: int, high: int) -> int:
-    try:
-        value = env_int(name, default)
-    except ValueError:
-        raise ValueError(f"{name}={os.environ.get(name)!r} must be a whole number") from None
-    if not low <= value <= high:
-        raise ValueError(f"{name}={value} must be between {low} and {high}")
-    return value
-
 
 # Latest planned delivery date, in days from today (pledges, extensions, plans).
-PLEDGE_HORIZON_DAYS = _env_bounded("PLEDGE_HORIZON_DAYS", 30, 1, 3650)
+PLEDGE_HORIZON_DAYS = env_int("PLEDGE_HORIZON_DAYS", 30, low=1, high=3650)
 # Individual donors and unverified organisations: undelivered units in total, and the
 # percentage of any one need they may hold.
-HOLD_LIMIT_SMALL = _env_bounded("HOLD_LIMIT_SMALL", 100, 0, 10**9)
-HOLD_NEED_SHARE_SMALL = _env_bounded("HOLD_NEED_SHARE_SMALL", 50, 1, 100)
+HOLD_LIMIT_SMALL = env_int("HOLD_LIMIT_SMALL", 100, low=0, high=10**9)
+HOLD_NEED_SHARE_SMALL = env_int("HOLD_NEED_SHARE_SMALL", 50, low=1, high=100)
 # Verified donor organisations, and aggregators' pledges not paid from their balance.
-HOLD_LIMIT_VERIFIED = _env_bounded("HOLD_LIMIT_VERIFIED", 5000, 0, 10**9)
-HOLD_NEED_SHARE_VERIFIED = _env_bounded("HOLD_NEED_SHARE_VERIFIED", 100, 1, 100)
+HOLD_LIMIT_VERIFIED = env_int("HOLD_LIMIT_VERIFIED", 5000, low=0, high=10**9)
+HOLD_NEED_SHARE_VERIFIED = env_int("HOLD_NEED_SHARE_VERIFIED", 100, low=1, high=100)
 # The operators' overview flags an organisation holding more than this percentage of a
 # kelurahan's need of one aid type ...
-HOLD_FLAG_AREA_SHARE = _env_bounded("HOLD_FLAG_AREA_SHARE", 30, 1, 100)
+HOLD_FLAG_AREA_SHARE = env_int("HOLD_FLAG_AREA_SHARE", 30, low=1, high=100)
 # ... or making more than HOLD_FLAG_BURST_COUNT pledges within HOLD_FLAG_BURST_SECONDS
 # (looked for in the last 24 hours).
-HOLD_FLAG_BURST_COUNT = _env_bounded("HOLD_FLAG_BURST_COUNT", 30, 2, 10**6)
-HOLD_FLAG_BURST_SECONDS = _env_bounded("HOLD_FLAG_BURST_SECONDS", 60, 1, 86400)
+HOLD_FLAG_BURST_COUNT = env_int("HOLD_FLAG_BURST_COUNT", 30, low=2, high=10**6)
+HOLD_FLAG_BURST_SECONDS = env_int("HOLD_FLAG_BURST_SECONDS", 60, low=1, high=86400)
 
 
 # --- Bounded heavy work and clean input ---------------------------------------------
-def _env_at_least(name: str, default: int, minimum: int) -> int:
-    value = env_int(name, default)
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return value
 
 
 # Where computed exports/PDFs are kept (one file per result and data version) and the
@@ -388,40 +379,108 @@ def _env_at_least(name: str, default: int, minimum: int) -> int:
 HEAVY_WORK_DIR = Path(os.environ.get("HEAVY_WORK_DIR", VAR_DIR / "heavy"))
 # How many exports / PDFs / coverage maps may be computed at once on one app server;
 # beyond that a request is answered 503 with Retry-After (HEAVY_RETRY_AFTER seconds).
-HEAVY_WORK_SLOTS = _env_at_least("HEAVY_WORK_SLOTS", 2, 1)
-HEAVY_RETRY_AFTER = _env_at_least("HEAVY_RETRY_AFTER", 5, 1)
+HEAVY_WORK_SLOTS = env_int("HEAVY_WORK_SLOTS", 2, low=1)
+HEAVY_RETRY_AFTER = env_int("HEAVY_RETRY_AFTER", 5, low=1)
 # Longest time a cached export is served after an unaudited edit (see core.heavy).
-HEAVY_CACHE_SECONDS = _env_at_least("HEAVY_CACHE_SECONDS", 300, 1)
+HEAVY_CACHE_SECONDS = env_int("HEAVY_CACHE_SECONDS", 300, low=1)
 # Evidence photos: largest width × height decoded, and how many are decoded at once
 # per app server (an upload waits up to IMAGE_WORK_WAIT_SECONDS for its turn, then 503).
-EVIDENCE_MAX_PIXELS = _env_at_least("EVIDENCE_MAX_PIXELS", 20_000_000, 1)
-IMAGE_WORK_SLOTS = _env_at_least("IMAGE_WORK_SLOTS", 2, 1)
-IMAGE_WORK_WAIT_SECONDS = _env_at_least("IMAGE_WORK_WAIT_SECONDS", 10, 0)
+EVIDENCE_MAX_PIXELS = env_int("EVIDENCE_MAX_PIXELS", 20_000_000, low=1)
+IMAGE_WORK_SLOTS = env_int("IMAGE_WORK_SLOTS", 2, low=1)
+IMAGE_WORK_WAIT_SECONDS = env_int("IMAGE_WORK_WAIT_SECONDS", 10, low=0)
 
 # --- Accounts: mail delivery, sessions, API tokens, second factor ----------------------
-def _env_positive(name: str, default: int) -> int:
-    value = env_int(name, default)
-    if value < 1:
-        raise ValueError(f"{name} must be a whole number of at least 1, not {value}")
-    return value
 
 
 # Mail is sent by the worker; a failed attempt is retried after MAIL_RETRY_SECONDS,
 # doubling each time, MAIL_MAX_ATTEMPTS attempts in all (6 and 60 s: about half an hour).
-MAIL_MAX_ATTEMPTS = _env_positive("MAIL_MAX_ATTEMPTS", 6)
-MAIL_RETRY_SECONDS = _env_positive("MAIL_RETRY_SECONDS", 60)
+MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 6, low=1)
+MAIL_RETRY_SECONDS = env_int("MAIL_RETRY_SECONDS", 60, low=1)
 # A logged-in session ends after SESSION_IDLE_MINUTES without a request, and in any
 # case SESSION_MAX_HOURS after the login.
-SESSION_IDLE_MINUTES = _env_positive("SESSION_IDLE_MINUTES", 60)
-SESSION_MAX_HOURS = _env_positive("SESSION_MAX_HOURS", 12)
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 60, low=1)
+SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 12, low=1)
 SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
 # Default lifetime of a new API token.
-API_TOKEN_DAYS = _env_positive("API_TOKEN_DAYS", 90)
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90, low=1)
 # Operators and aggregator owners log in with a TOTP code (or a recovery code). Wrong
 # codes double the wait before the next try (django-otp's throttling; never 0 here).
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "kolaborasi")
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
+# --- Throttles, client addresses, lockouts -----------------------------------------------
+# The client's address: REMOTE_ADDR unless TRUSTED_PROXIES says which proxies to believe
+# (a count of proxies in front of the app, or their addresses/CIDR networks); see
+# kolaborasi.core.client. Empty (the default): X-Forwarded-For is ignored.
+def env_trusted_proxies(name: str) -> int | list[str]:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return []
+    if value.isdigit():
+        return int(value)
+    entries = [item.strip() for item in value.split(",") if item.strip()]
+    for entry in entries:
+        ipaddress.ip_network(entry, strict=False)  # a typo stops the start
+    return entries
+
+
+def env_rate(name: str, default: str) -> str:
+    """A throttle rate, "COUNT/PERIOD" with PERIOD s, m, h or d, optionally with a
+    multiplier ("5/10m"); anything else stops the start."""
+    value = os.environ.get(name, "").strip() or default
+    if not re.fullmatch(r"[1-9][0-9]*/(?:[1-9][0-9]*)?[smhd]", value):
+        raise ValueError(f"{name}={value!r}: expected COUNT/PERIOD such as 10/m, 5/10m or 100/h")
+    return value
+
+
+TRUSTED_PROXIES = env_trusted_proxies("TRUSTED_PROXIES")
+# Every limit, by name (README: "Throttles"). Counted per client address (after
+# TRUSTED_PROXIES; IPv6 per /64), per organisation, or per e-mail address typed in.
+THROTTLE_RATES = {
+    "login": env_rate("THROTTLE_LOGIN", "30/h"),  # failed logins per address, any usernames
+    "register": env_rate("THROTTLE_REGISTER", "10/h"),  # registrations per address
+    "verify_resend": env_rate("THROTTLE_VERIFY_RESEND", "10/h"),  # per address
+    "verify_resend_email": env_rate("THROTTLE_VERIFY_RESEND_EMAIL", "3/h"),  # per e-mail
+    "password_reset": env_rate("THROTTLE_PASSWORD_RESET", "10/h"),  # per address
+    "password_reset_email": env_rate("THROTTLE_PASSWORD_RESET_EMAIL", "3/h"),  # per e-mail
+    "token_failures": env_rate("THROTTLE_TOKEN_FAILURES", "20/10m"),  # bad API tokens per address
+    "evidence": env_rate("THROTTLE_EVIDENCE", "100/h"),  # evidence photos per organisation
+    "pledges": env_rate("THROTTLE_PLEDGES", "120/m"),  # pledge writes per organisation
+    "donations": env_rate("THROTTLE_DONATIONS", "60/h"),  # donation records per organisation
+    "exports": env_rate("THROTTLE_EXPORTS", "60/10m"),  # CSV/XLSX/GeoJSON per address
+    "report_pdf": env_rate("THROTTLE_REPORT_PDF", "30/10m"),  # weekly report PDF per address
+    "map": env_rate("THROTTLE_MAP", "300/10m"),  # map data per address
+}
+# The shared store: Redis when there is one (INCR is atomic), else the database
+# (kolaborasi.core.counters: one atomic statement per count; the table comes with migrate).
+if REDIS_URL:
+    CACHES["throttle"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "throttle",
+    }
+else:
+    CACHES["throttle"] = {"BACKEND": "kolaborasi.core.counters.CounterCache"}
+RATELIMIT_USE_CACHE = "throttle"
+RATELIMIT_ENABLE = env_bool("THROTTLES_ENABLED", True)
+AXES_CLIENT_IP_CALLABLE = "kolaborasi.core.client.client_ip"
+# After axes (which refuses a locked username+address) and before the password check:
+# refuses every login from an address over THROTTLE_LOGIN, the admin's form included.
+AUTHENTICATION_BACKENDS = [
+    AUTHENTICATION_BACKENDS[0],
+    "kolaborasi.accounts.lockout.LoginThrottleBackend",
+    *AUTHENTICATION_BACKENDS[1:],
+]
+# Lockouts: AXES_FAILURE_LIMIT failures for one username from one address lock that
+# pair for LOCKOUT_MINUTES; every further lockout of the same pair within
+# LOCKOUT_MEMORY_HOURS doubles it, up to LOCKOUT_MAX_MINUTES (kolaborasi.accounts.lockout).
+LOCKOUT_MINUTES = env_int("LOCKOUT_MINUTES", 15, low=1)
+LOCKOUT_MAX_MINUTES = env_int("LOCKOUT_MAX_MINUTES", 24 * 60, low=1)
+LOCKOUT_MEMORY_HOURS = env_int("LOCKOUT_MEMORY_HOURS", 24, low=1)
+AXES_COOLOFF_TIME = "kolaborasi.accounts.lockout.cooloff"
+AXES_USE_ATTEMPT_EXPIRATION = True
+# Failures while locked do not restart the clock (the lockout is already counted).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 
 LOGGING = {
     "version": 1,

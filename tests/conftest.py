@@ -96,6 +96,20 @@ def _own_heavy_dir(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped
     settings.HEAVY_WORK_DIR = tmp_path / "heavy"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_throttles() -> None:
+    """Each test starts with no throttle counts: the suite makes many requests from
+    127.0.0.1 with the production limits. In the database store (no REDIS_URL) the counts
+    are rows that each test's rollback or flush removes; in Redis they are cleared here."""
+    from django.core.cache import caches
+
+    from kolaborasi.core.counters import CounterCache
+
+    store = caches["throttle"]
+    if not isinstance(store, CounterCache):
+        store.clear()
+
+
 @pytest.fixture
 def later(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """``later(seconds)`` moves the clock of kolaborasi.core.freshness forward, so a test

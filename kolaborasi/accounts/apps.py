@@ -7,4 +7,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the login signal that stamps a session's start (session limits).
-        from . import middleware  # noqa: F401
+        from . import (
+            lockout,  # noqa: F401  (connects the lockout and login-throttle receivers)
+            middleware,  # noqa: F401
+        )

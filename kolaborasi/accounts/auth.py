@@ -17,6 +17,7 @@ from django.utils import timezone
 from ninja.errors import AuthenticationError, HttpError
 from ninja.security import HttpBearer
 
+from kolaborasi.core import throttle
 from kolaborasi.core.sql import table
 
 from .models import ApiToken, Organisation, TokenScope
@@ -113,4 +114,18 @@ _BY_TOKEN = (
 )
 
 
-token_auth = TokenAuth()
+class ThrottledTokenAuth(TokenAuth):
+    """Failed authentications count per client address (the ``token_failures``
+    throttle); past the limit they are answered 429 instead of 401, which is the signal
+    to stop. Only failures count: a valid token is never refused, so one broken client
+    behind a shared address does not cut off the others."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        try:
+            return super().__call__(request)
+        except AuthenticationError:
+            throttle.check(request, "token_failures", throttle.by_client(request))
+            raise
+
+
+token_auth = ThrottledTokenAuth()

@@ -18,14 +18,16 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from kolaborasi.core.once import created, created_redirect, exactly_once
+from kolaborasi.core.throttle import by_client, by_post_email, throttle, throttle_failures
 
-from . import access, selectors, services
+from . import access, lockout, selectors, services
 from .forms import (
     LoginForm,
     MemberAddForm,
@@ -47,6 +49,7 @@ def _site_url(request: HttpRequest) -> str:
 # --- Registration, verification, login --------------------------------------------------
 
 
+@throttle("register", by_client)
 def register(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("accounts:home")
@@ -77,6 +80,8 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("accounts:login")
 
 
+@throttle("verify_resend", by_client)
+@throttle("verify_resend_email", by_post_email)
 def verify_resend(request: HttpRequest) -> HttpResponse:
     form = ResendVerificationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -88,6 +93,8 @@ def verify_resend(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "accounts/verify_resend.html", {"form": form})
 
 
+# Failed logins are counted per address by kolaborasi.accounts.lockout.
+@method_decorator(throttle_failures("login", by_client), name="dispatch")
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
@@ -103,13 +110,15 @@ def locked_out(
 ) -> HttpResponse:
     """django-axes lockout page (AXES_LOCKOUT_CALLABLE): too many failed logins.
     Rendered here because it is returned from middleware, after template rendering."""
-    minutes = int(settings.AXES_COOLOFF_TIME * 60)
-    return render(
+    minutes = int(lockout.cooloff(request).total_seconds() // 60)
+    response = render(
         request,
         "accounts/locked_out.html",
         {"minutes": minutes, "failure_limit": settings.AXES_FAILURE_LIMIT},
         status=429,
     )
+    response["Retry-After"] = str(lockout.seconds_left(request))
+    return response
 
 
 # --- Password reset: an opaque single-use link (services.password_reset_*) ---------------
@@ -121,6 +130,8 @@ _RESET_SESSION_KEY = "_password_reset_token"
 RESET_SESSION_TOKEN = "sesi"  # noqa: S105 (a placeholder in the URL, not a secret)
 
 
+@throttle("password_reset", by_client)
+@throttle("password_reset_email", by_post_email)
 def password_reset(request: HttpRequest) -> HttpResponse:
     form = PasswordResetRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -22,6 +22,7 @@ from ninja.responses import Status
 
 from kolaborasi.accounts.auth import token_auth
 from kolaborasi.accounts.models import Organisation, OrgKind
+from kolaborasi.core import throttle
 from kolaborasi.core.api_contract import (
     AID_TYPE_DESCRIPTION,
     AID_TYPE_MAX,
@@ -229,6 +230,7 @@ def _donation_out(d: Donation) -> dict[str, Any]:
 
 @router.post("/donations", auth=token_auth, response={201: DonationOut, **errors(403, 404, 422)})
 def donation_create(request: HttpRequest, payload: DonationIn) -> Status:
+    throttle.check(request, "donations", throttle.by_organisation(_org(request)))
     with _errors():
         donor = require_donor(_org(request))
         aggregator = Organisation.objects.filter(pk=payload.aggregator).first()

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kolaborasi.core.once import created_redirect, exactly_once
+from kolaborasi.core.throttle import by_active_organisation, throttle
 from kolaborasi.pledges.services import PlanConflict, PledgeError
 from kolaborasi.regions.models import Region
 from kolaborasi.targets.models import Target
@@ -102,6 +103,7 @@ def donations(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@throttle("donations", by_active_organisation)
 @exactly_once
 def donation_new(request: HttpRequest) -> HttpResponse:
     org = require_donor(_org_or_403(request))

@@ -25,6 +25,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from kolaborasi.accounts.auth import token_auth
 from kolaborasi.accounts.models import Organisation
+from kolaborasi.core import throttle
 from kolaborasi.core.api_contract import (
     AID_TYPE_DESCRIPTION,
     AID_TYPE_MAX,
@@ -194,6 +195,7 @@ def pledge_create(
     idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=200, pattern=TEXT_PATTERN),
 ) -> Any:
     org = _org(request)
+    throttle.check(request, "pledges", throttle.by_organisation(org))
     if org.kind not in PLEDGING_KINDS:
         raise HttpError(
             403,
@@ -350,6 +352,8 @@ def _delivery_input(request: HttpRequest) -> tuple[DeliveryIn, Any]:
 def delivery_create(request: HttpRequest, pledge_id: PledgeId) -> Any:
     pledge = _pledge_for(request, pledge_id, "deliver")
     data, upload = _delivery_input(request)
+    if upload is not None:
+        throttle.check(request, "evidence", throttle.by_organisation(_org(request)))
     with _translated():
         delivery: Delivery = services.delivery_record(
             actor=None,

@@ -21,6 +21,7 @@ from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.core import heavy
 from kolaborasi.core.once import created, created_redirect, exactly_once
 from kolaborasi.core.refusal import refuse
+from kolaborasi.core.throttle import by_active_organisation, by_active_organisation_uploading, throttle
 from kolaborasi.targets.models import Target
 from kolaborasi.targets.services import NeedUpdateError, can_update_need, need_update
 
@@ -53,6 +54,7 @@ def _pledging_org(request: HttpRequest) -> Organisation:
 
 
 @login_required
+@throttle("pledges", by_active_organisation)
 @exactly_once
 def pledge_new(request: HttpRequest, target_id: int) -> HttpResponse:
     target = get_object_or_404(Target.objects.select_related("region", "village"), pk=target_id)
@@ -245,6 +247,7 @@ def _done(request: HttpRequest, default: str = "/komitmen/") -> HttpResponseRedi
 
 @login_required
 @require_POST
+@throttle("evidence", by_active_organisation_uploading("evidence"))
 @exactly_once
 def deliver(request: HttpRequest, pledge_id: int) -> HttpResponse:
     pledge, org = get_pledge_for_user(request.user, pledge_id, action="deliver")

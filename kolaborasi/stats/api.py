@@ -10,7 +10,7 @@ from ninja import Path, Query, Router, Schema
 from ninja.errors import HttpError
 from pydantic import WithJsonSchema
 
-from kolaborasi.core import heavy
+from kolaborasi.core import heavy, throttle
 from kolaborasi.core.api_contract import REGION_CODE_MAX, REGION_CODE_PATTERN, errors
 
 from . import exports
@@ -169,6 +169,7 @@ def export_coverage(
     since: DateParam = None,
     until: DateParam = None,
 ) -> HttpResponseBase:
+    throttle.check(request, "exports", throttle.by_client(request))
     try:
         return exports.coverage_response(level=level, parent=parent, since=since, until=until)
     except ScopeError as exc:
@@ -211,6 +212,7 @@ def export_dataset(
     since: DateParam = None,
     until: DateParam = None,
 ) -> HttpResponseBase:
+    throttle.check(request, "exports", throttle.by_client(request))
     if dataset not in exports.DATASETS:
         raise HttpError(404, f"dataset {dataset!r} tidak ada (use one of {', '.join(exports.DATASETS)})")
     if fmt not in FORMATS:

@@ -15,6 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from kolaborasi.core import heavy
+from kolaborasi.core.throttle import by_client, throttle
 from kolaborasi.regions.models import Level, Region
 
 from . import charts
@@ -218,6 +219,7 @@ def report(request: HttpRequest) -> TemplateResponse:
     return TemplateResponse(request, "stats/report.html", context, status=status)
 
 
+@throttle("report_pdf", by_client, methods=("GET", "HEAD"))
 def report_pdf(request: HttpRequest) -> HttpResponseBase:
     """The report as PDF, rendered once per data version, week, area and language
     (``kolaborasi.core.heavy``): a rendering takes seconds of CPU."""

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 
 from kolaborasi.accounts.access import coordinator_covers, is_operator
 from kolaborasi.accounts.selectors import user_organisations
+from kolaborasi.core.throttle import by_client, throttle
 from kolaborasi.regions.models import Level, Region
 
 from . import selectors
@@ -118,6 +119,7 @@ def _cached_json(request: HttpRequest, key: str, build: Any) -> HttpResponse:
 
 
 @require_GET
+@throttle("map", by_client, methods=("GET", "HEAD"))
 @gzip_page
 def peta_data(request: HttpRequest, aid: str) -> HttpResponse:
     """Choropleth GeoJSON of the areas under ``parent`` for one aid type (cached)."""
@@ -138,6 +140,7 @@ def peta_data(request: HttpRequest, aid: str) -> HttpResponse:
 
 
 @require_GET
+@throttle("map", by_client, methods=("GET", "HEAD"))
 @gzip_page
 def peta_info(request: HttpRequest, code: str) -> HttpResponse:
     """Popup content for one area: where, how many, need per aid type, top targets."""
@@ -163,6 +166,7 @@ def peta_info(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_GET
+@throttle("map", by_client, methods=("GET", "HEAD"))
 @gzip_page
 def peta_target(request: HttpRequest, target_id: int) -> HttpResponse:
     target = selectors.target_get(target_id)
