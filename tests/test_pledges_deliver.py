@@ -147,6 +147,18 @@ def test_truncated_image_is_rejected(client, personas):
     assert "rusak" in detail or "corrupt" in detail
 
 
+def test_truncated_image_is_rejected_after_a_pdf_was_rendered(client, personas):
+    """The PDF library loosens Pillow's truncation check for the whole process when it is
+    imported; a worker that has rendered the weekly report must still refuse a cut-off
+    photo."""
+    import kolaborasi.stats.pdf  # noqa: F401  (what a PDF rendering imports)
+
+    pledge = make_pledge(personas["dina"])
+    data = image_bytes("JPEG", size=(400, 300))
+    detail = _bad(client, personas["dina"], pledge, data[: len(data) // 2])
+    assert "rusak" in detail or "corrupt" in detail
+
+
 def test_oversize_is_rejected(client, personas, settings):
     settings.EVIDENCE_MAX_BYTES = 2_000
     pledge = make_pledge(personas["dina"])

@@ -14,11 +14,17 @@ from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from PIL import ImageFile
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from . import charts
 from .selectors import parse_scope
+
+# Importing WeasyPrint tells Pillow, for the whole process, to accept truncated images.
+# The report draws only our own charts; evidence photos must stay refused when cut off,
+# in every worker that has rendered a PDF.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 # WeasyPrint logs every layout step at INFO; keep the server log for real problems.
 logging.getLogger("weasyprint").setLevel(logging.WARNING)
