@@ -106,6 +106,26 @@ def test_budget_plan_is_paid_from_balance(personas) -> None:  # type: ignore[no-
     assert ledger_verify() == []
 
 
+def test_commit_over_the_hold_limit_is_409_saying_what_is_allowed(personas, settings) -> None:  # type: ignore[no-untyped-def]
+    """A plan of own stock (no package template) counts against the aggregator's hold
+    limit; over it, the commit is refused with the limit and what is still allowed, and
+    nothing is reserved."""
+    settings.HOLD_LIMIT_VERIFIED = 5
+    token = token_for(personas["agus"].organisation)
+    plan = api_post(
+        Client(), "/api/v1/allocation-plans", token, {"aid_type": "sembako", "region": CIPULIR, "quantity": 20}
+    ).json()
+    held = sum(Need.objects.filter(target__village_id=CIPULIR).values_list("held", flat=True))
+    resp = api_post(Client(), f"/api/v1/allocation-plans/{plan['id']}/commit", token)
+    assert resp.status_code == 409, resp.content
+    body = resp.json()
+    assert (body["limit"], body["allowed"]) == (5, 5)
+    assert body["detail"]
+    assert not Pledge.objects.filter(organisation=personas["agus"].organisation).exists()
+    assert sum(Need.objects.filter(target__village_id=CIPULIR).values_list("held", flat=True)) == held
+    assert AllocationPlan.objects.get(pk=plan["id"]).status == PlanStatus.PREVIEW
+
+
 def test_commit_conflict_is_409_and_changes_nothing(personas) -> None:  # type: ignore[no-untyped-def]
     token = token_for(personas["agus"].organisation)
     resp = api_post(

@@ -182,11 +182,15 @@ class PlanConflictLine(Schema):
 
 
 class PlanConflictOut(ErrorOut):
-    """409: needs that no longer take what the plan allots them; POST ``replan`` for a
-    fresh plan over what is left."""
+    """409: needs that no longer take what the plan allots them (``conflicts``; POST
+    ``replan`` for a fresh plan over what is left), or the organisation's hold limit
+    (``reason``, ``limit``, ``allowed``) for pledges not paid from its balance."""
 
-    conflicts: list[PlanConflictLine]
-    replan: str
+    conflicts: list[PlanConflictLine] | None = None
+    replan: str | None = None
+    reason: str | None = None
+    limit: int | None = None
+    allowed: int | None = None
 
 
 class CommitOut(Schema):
