@@ -369,6 +369,9 @@ HOLD_FLAG_AREA_SHARE = env_int("HOLD_FLAG_AREA_SHARE", 30, low=1, high=100)
 # (looked for in the last 24 hours).
 HOLD_FLAG_BURST_COUNT = env_int("HOLD_FLAG_BURST_COUNT", 30, low=2, high=10**6)
 HOLD_FLAG_BURST_SECONDS = env_int("HOLD_FLAG_BURST_SECONDS", 60, low=1, high=86400)
+# Hold limits are per organisation: how many unverified donor or aggregator
+# organisations one person may own at a time, so that they cannot be multiplied.
+ORG_UNVERIFIED_PER_PERSON = env_int("ORG_UNVERIFIED_PER_PERSON", 2, low=1, high=100)
 
 
 # --- Bounded heavy work and clean input ---------------------------------------------

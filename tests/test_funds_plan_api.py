@@ -112,9 +112,8 @@ def test_commit_over_the_hold_limit_is_409_saying_what_is_allowed(personas, sett
     nothing is reserved."""
     settings.HOLD_LIMIT_VERIFIED = 5
     token = token_for(personas["agus"].organisation)
-    plan = api_post(
-        Client(), "/api/v1/allocation-plans", token, {"aid_type": "sembako", "region": CIPULIR, "quantity": 20}
-    ).json()
+    body = {"aid_type": "sembako", "region": CIPULIR, "quantity": 20}
+    plan = api_post(Client(), "/api/v1/allocation-plans", token, body).json()
     held = sum(Need.objects.filter(target__village_id=CIPULIR).values_list("held", flat=True))
     resp = api_post(Client(), f"/api/v1/allocation-plans/{plan['id']}/commit", token)
     assert resp.status_code == 409, resp.content

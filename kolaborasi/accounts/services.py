@@ -355,6 +355,8 @@ def organisation_create(
                 f"Kode wilayah tidak dikenal: {', '.join(unknown)} (unknown region code).",
             )
     with transaction.atomic():
+        if owner is not None and not verified:
+            _check_unverified_allowance(owner)
         org = Organisation.objects.create(
             name=name, kind=kind, subtype=subtype, verified=verified, description=description
         )
@@ -366,6 +368,30 @@ def organisation_create(
         if owner is not None:
             _membership_create(actor=actor, organisation=org, user=owner, role=Role.OWNER)
     return org
+
+
+def _check_unverified_allowance(owner: Any) -> None:
+    """Hold limits are per organisation, so one person owning many unverified
+    organisations would multiply them: each person may own at most
+    ORG_UNVERIFIED_PER_PERSON unverified ones at a time. The person's row is locked so
+    that two requests at once cannot both take the last place."""
+    get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
+    allowance = settings.ORG_UNVERIFIED_PER_PERSON
+    owned = Membership.objects.filter(
+        user=owner,
+        role=Role.OWNER,
+        organisation__verified=False,
+        organisation__kind__in=(OrgKind.DONOR, OrgKind.AGGREGATOR),
+    ).count()
+    if owned >= allowance:
+        raise AccountsInputError(
+            "name",
+            _(
+                "Anda sudah memiliki %(n)s organisasi yang belum diverifikasi, batas untuk satu orang. "
+                "Gunakan organisasi yang sudah ada, atau tunggu sampai operator memverifikasinya."
+            )
+            % {"n": owned},
+        )
 
 
 def _membership_create(*, actor: Any | None, organisation: Organisation, user: Any, role: str) -> Membership:
