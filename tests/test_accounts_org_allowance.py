@@ -4,8 +4,9 @@ an operator's verification frees a place."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from django.http import HttpResponse
 from django.test import Client
 
 from kolaborasi.accounts.models import Organisation
@@ -15,7 +16,7 @@ from tests.personas import login
 pytestmark = pytest.mark.django_db
 
 
-def _create(client: Client, name: str, subtype: str = "community") -> HttpResponse:
+def _create(client: Client, name: str, subtype: str = "community") -> Any:
     return client.post("/akun/organisasi/baru/", {"name": name, "kind": "donor", "subtype": subtype})
 
 
