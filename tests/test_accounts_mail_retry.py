@@ -4,6 +4,8 @@ tries again later and sends; it gives up after MAIL_MAX_ATTEMPTS."""
 
 from __future__ import annotations
 
+import smtplib
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
@@ -75,6 +77,25 @@ def test_gives_up_after_the_last_attempt(flaky_mail) -> None:  # type: ignore[no
     assert mail.outbox == []
     assert flaky_mail.failures == 7
     assert all(t.args_kwargs["kwargs"]["body"] == "" for t in _mail_tasks())
+
+
+@pytest.mark.django_db
+def test_a_failed_mail_leaves_no_address_in_the_log_or_the_stored_failure(  # type: ignore[no-untyped-def]
+    flaky_mail, caplog, monkeypatch
+) -> None:
+    def refuse(self, messages):  # type: ignore[no-untyped-def]
+        # What an SMTP server's refusal looks like: it names the addresses.
+        raise smtplib.SMTPRecipientsRefused({a: (550, b"no such user") for m in messages for a in m.to})
+
+    monkeypatch.setattr(flaky_mail, "send_messages", refuse)
+    mail_send_task.enqueue(subject="s", body="b", to=["rahasia@example.org"])
+    with caplog.at_level("WARNING", logger="kolaborasi.core.mail"):
+        for _ in range(5):
+            run_tasks(include_later=True)
+    assert caplog.records  # the failures were logged ...
+    assert "rahasia" not in caplog.text  # ... without the address
+    failed = [t for t in _mail_tasks() if t.status == "FAILED"]
+    assert failed and all("rahasia" not in str(t.exception_class_path) + str(t.traceback) for t in failed)
 
 
 def test_backoff_doubles(settings) -> None:  # type: ignore[no-untyped-def]

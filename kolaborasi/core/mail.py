@@ -40,6 +40,10 @@ def retry_delay(attempt: int) -> timedelta:
     return timedelta(seconds=settings.MAIL_RETRY_SECONDS * 2 ** (attempt - 1))
 
 
+class MailNotSent(Exception):
+    """An e-mail that could not be sent in MAIL_MAX_ATTEMPTS attempts."""
+
+
 @task(takes_context=True)
 def mail_send_task(
     context: TaskContext, *, subject: str, body: str, to: list[str], attempt: int = 1
@@ -53,13 +57,23 @@ def mail_send_task(
             send_mail(subject, body, None, to)
         except (smtplib.SMTPException, OSError) as exc:
             if attempt >= settings.MAIL_MAX_ATTEMPTS:
-                logger.error("mail to %s failed after %s attempts: %s", to, attempt, exc)
-                raise
+                # No addresses in the log: they are personal data (and an SMTP refusal
+                # repeats them in its message).
+                task_id, reason = context.task_result.id, type(exc).__name__
+                logger.error("mail task %s failed after %s attempts: %s", task_id, attempt, reason)
+                # The task's stored failure must not repeat the addresses either.
+                raise MailNotSent(f"{type(exc).__name__} after {attempt} attempts") from None
             run_after = timezone.now() + retry_delay(attempt)
             mail_send_task.using(run_after=run_after).enqueue(
                 subject=subject, body=body, to=to, attempt=attempt + 1
             )
-            logger.warning("mail to %s failed (attempt %s), retrying at %s: %s", to, attempt, run_after, exc)
+            logger.warning(
+                "mail task %s failed (attempt %s, %s), retrying at %s",
+                context.task_result.id,
+                attempt,
+                type(exc).__name__,
+                run_after,
+            )
             return {"sent": False, "attempt": attempt, "retry_at": run_after.isoformat()}
         return {"sent": True, "attempt": attempt}
     finally:
