@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from typing import IO, Any
 from urllib.parse import urlencode
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -220,6 +222,15 @@ def report(request: HttpRequest) -> TemplateResponse:
 
 
 @throttle("report_pdf", by_client, methods=("GET", "HEAD"))
+def _as_the_public(request: HttpRequest) -> HttpRequest:
+    """The request a cached PDF is rendered with: one file serves every visitor, so it
+    must not carry the first visitor's login, menu or pending messages."""
+    public = copy.copy(request)
+    public.user = AnonymousUser()
+    public._messages = []  # type: ignore[attr-defined]
+    return public
+
+
 def report_pdf(request: HttpRequest) -> HttpResponseBase:
     """The report as PDF, rendered once per data version, week, area and language
     (``kolaborasi.core.heavy``): a rendering takes seconds of CPU."""
@@ -236,7 +247,7 @@ def report_pdf(request: HttpRequest) -> HttpResponseBase:
         from .pdf import html_to_pdf
 
         context["pdf"] = True
-        html = render_to_string("stats/report.html", context, request=request)
+        html = render_to_string("stats/report.html", context, request=_as_the_public(request))
         out.write(html_to_pdf(html, base_url=base_url))
 
     parts = (
