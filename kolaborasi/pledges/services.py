@@ -48,7 +48,7 @@ from kolaborasi.core.sql import Inserter, column, table
 from kolaborasi.targets.models import Need
 
 from .access import PLEDGING_KINDS, org_covers_target
-from .evidence import evidence_clean
+from .evidence import CleanImage, evidence_clean
 from .holds import SMALL, HoldPolicy, hold_policy, latest_planned_delivery
 from .models import LIVE_STATUSES, Delivery, OrganisationHold, Pledge, PledgeStatus
 
@@ -556,9 +556,13 @@ def delivery_record(
     delivered_on: dt.date,
     evidence: IO[bytes] | None = None,
     evidence_size: int | None = None,
+    clean_evidence: CleanImage | None = None,
     today: dt.date | None = None,
 ) -> Delivery:
-    """Record units handed over (partial deliveries allowed), with an optional photo."""
+    """Record units handed over (partial deliveries allowed), with an optional photo:
+    ``evidence`` as uploaded, or ``clean_evidence`` already checked and re-encoded by
+    ``evidence_clean`` — what a caller inside a transaction passes, so the photo's
+    processing never happens while the transaction holds its locks."""
     quantity = _check_quantity(quantity)
     if not isinstance(delivered_on, dt.date):
         raise PledgeError("tanggal penyaluran wajib (delivery date required)", field="delivered_on")
@@ -567,7 +571,7 @@ def delivery_record(
             f"tanggal penyaluran {delivered_on} di masa depan (delivery date is in the future)",
             field="delivered_on",
         )
-    clean = evidence_clean(evidence, size=evidence_size) if evidence is not None else None
+    clean = evidence_clean(evidence, size=evidence_size) if evidence is not None else clean_evidence
     stored_name = ""
     try:
         with transaction.atomic():
