@@ -10,7 +10,10 @@ The key is claimed (inserted) before the view runs: a second submission racing t
 waits on the unique index until the first commits and then finds the key taken. A
 submission that created nothing (the form had errors, the need no longer fitted) gives
 its key back, so correcting the form and sending it again works. A POST without a key
-(an old page, a script) is served as before."""
+(an old page, a script) is served as before.
+
+A view whose preparation is slow is not wrapped whole: it prepares first and hands the
+writing part to :func:`guarded`, so no transaction is open while it prepares."""
 
 from __future__ import annotations
 
@@ -55,30 +58,39 @@ def exactly_once(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        key = request.POST.get(FIELD, "") if request.method == "POST" else ""
-        if not key or not request.user.is_authenticated:
-            return view(request, *args, **kwargs)
-        if not _KEY.fullmatch(key):
-            return refuse(
-                request,
-                400,
-                _("Formulir ini membawa kunci pengiriman yang tidak sah."),
-                next_step=_("Muat ulang halaman formulir, lalu kirim lagi."),
-            )
-        user_id = int(request.user.pk)
-        with transaction.atomic():
-            claim = _claim(request, user_id, key)
-            if claim is None:
-                return _replay(request, user_id, key)
-            response = view(request, *args, **kwargs)
-            result = getattr(request, _RESULT, None)
-            if result is None:
-                claim.delete()  # nothing was created: the key may be used again
-            else:
-                SubmissionKey.objects.filter(pk=claim.pk).update(result_url=result[:500])
-        return response
+        return guarded(request, lambda: view(request, *args, **kwargs))
 
     return wrapped
+
+
+def guarded(request: HttpRequest, action: Callable[[], HttpResponse]) -> HttpResponse:
+    """Run ``action`` — the part of a view that writes — exactly once for the POSTed
+    key, in one transaction with the key's record. A view with slow preparation (an
+    uploaded photo to check and re-encode) does it first and calls this with what is
+    left: the write transaction, and on SQLite the database's single write lock, is
+    then held only while the rows are written, never while a photo waits for its turn."""
+    key = request.POST.get(FIELD, "") if request.method == "POST" else ""
+    if not key or not request.user.is_authenticated:
+        return action()
+    if not _KEY.fullmatch(key):
+        return refuse(
+            request,
+            400,
+            _("Formulir ini membawa kunci pengiriman yang tidak sah."),
+            next_step=_("Muat ulang halaman formulir, lalu kirim lagi."),
+        )
+    user_id = int(request.user.pk)
+    with transaction.atomic():
+        claim = _claim(request, user_id, key)
+        if claim is None:
+            return _replay(request, user_id, key)
+        response = action()
+        result = getattr(request, _RESULT, None)
+        if result is None:
+            claim.delete()  # nothing was created: the key may be used again
+        else:
+            SubmissionKey.objects.filter(pk=claim.pk).update(result_url=result[:500])
+    return response
 
 
 def _claim(request: HttpRequest, user_id: int, key: str) -> SubmissionKey | None:

@@ -11,8 +11,10 @@ PostgreSQL, without SERIALIZABLE or a read-then-write window.
 
 Fair holds (see holds.py): the organisation's running count of undelivered units
 (``OrganisationHold``) is updated in the same transaction as the need, after it, so
-locks are always taken pledge row → need row → hold row → audit head and two writers
-cannot deadlock. Concurrent pledges of one organisation queue on its hold row, and the
+locks are always taken pledge row → need row(s, by id) → hold row → audit head and two
+writers cannot deadlock. Rows are locked ``no_key`` (and a pledge without the rows it is
+joined to), so the foreign-key checks of other writers' new rows never wait on them.
+Concurrent pledges of one organisation queue on its hold row, and the
 database refuses to count past its limit, so parallel requests cannot outrun it.
 
 Changes to one pledge row
@@ -46,7 +48,7 @@ from kolaborasi.core.sql import Inserter, column, table
 from kolaborasi.targets.models import Need
 
 from .access import PLEDGING_KINDS, org_covers_target
-from .evidence import evidence_clean
+from .evidence import CleanImage, evidence_clean
 from .holds import SMALL, HoldPolicy, hold_policy, latest_planned_delivery
 from .models import LIVE_STATUSES, Delivery, OrganisationHold, Pledge, PledgeStatus
 
@@ -502,23 +504,26 @@ def pledges_create_many(
     pledges: list[Pledge] = []
     try:
         with transaction.atomic():
-            for need, quantity in items:
+            # Locks in the order of every other writer — need rows, then the hold row,
+            # then the audit chain's head — or a plan committed beside a pledge or a
+            # delivery of the same organisation deadlocks. Needs are taken by id, so two
+            # plans over the same needs queue instead of locking each other out.
+            missing: list[tuple[int, Need, int, int]] = []
+            for index, (need, quantity) in sorted(enumerate(items), key=lambda item: item[1][0].pk):
                 if not _reserve(need.pk, quantity):
-                    conflicts.append((need, quantity, _remaining(need.pk)))
-                    continue
-                if conflicts:
-                    continue  # everything rolls back anyway; only keep collecting conflicts
+                    missing.append((index, need, quantity, _remaining(need.pk)))
+            if missing:
+                conflicts = [(need, quantity, left) for _i, need, quantity, left in sorted(missing)]
+                raise PlanConflict(conflicts)
+            # A refusal rolls the whole plan back.
+            if not _hold_take(organisation, sum(q for _n, q in items), policy):
+                raise _hold_refusal(organisation, policy)
+            for need, quantity in items:
                 pledge = _insert_pledge(
                     _new_pledge(actor, organisation, need, quantity, planned_delivery, capped=policy.counted)
                 )
                 _audit(actor, organisation, "pledge.create", pledge, None)
                 pledges.append(pledge)
-            if conflicts:
-                raise PlanConflict(conflicts)
-            # Counted after every need was reserved (the lock order of every other writer:
-            # needs, then the hold row); a refusal rolls the whole plan back.
-            if not _hold_take(organisation, sum(q for _n, q in items), policy):
-                raise _hold_refusal(organisation, policy)
             for need, _quantity in items:
                 refusal = _need_share_refusal(organisation, need.pk, 0, policy)
                 if refusal is not None:
@@ -531,7 +536,15 @@ def pledges_create_many(
 
 
 def _locked(pledge: Pledge) -> Pledge:
-    return Pledge.objects.select_for_update().select_related("target", "organisation").get(pk=pledge.pk)
+    # Only the pledge row, and without its key: a plain FOR UPDATE over the join would
+    # also lock the organisation's and target's rows, which every new pledge's foreign
+    # keys share-lock at commit — a delivery would then deadlock with a pledge or plan
+    # of the same organisation waiting on the hold row it holds.
+    return (
+        Pledge.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("target", "organisation")
+        .get(pk=pledge.pk)
+    )
 
 
 def delivery_record(
@@ -543,9 +556,13 @@ def delivery_record(
     delivered_on: dt.date,
     evidence: IO[bytes] | None = None,
     evidence_size: int | None = None,
+    clean_evidence: CleanImage | None = None,
     today: dt.date | None = None,
 ) -> Delivery:
-    """Record units handed over (partial deliveries allowed), with an optional photo."""
+    """Record units handed over (partial deliveries allowed), with an optional photo:
+    ``evidence`` as uploaded, or ``clean_evidence`` already checked and re-encoded by
+    ``evidence_clean`` — what a caller inside a transaction passes, so the photo's
+    processing never happens while the transaction holds its locks."""
     quantity = _check_quantity(quantity)
     if not isinstance(delivered_on, dt.date):
         raise PledgeError("tanggal penyaluran wajib (delivery date required)", field="delivered_on")
@@ -554,7 +571,7 @@ def delivery_record(
             f"tanggal penyaluran {delivered_on} di masa depan (delivery date is in the future)",
             field="delivered_on",
         )
-    clean = evidence_clean(evidence, size=evidence_size) if evidence is not None else None
+    clean = evidence_clean(evidence, size=evidence_size) if evidence is not None else clean_evidence
     stored_name = ""
     try:
         with transaction.atomic():
@@ -746,7 +763,7 @@ def pledges_expire(*, today: dt.date | None = None) -> ExpiryReport:
         "pk", flat=True
     ):
         with transaction.atomic():
-            locked = Pledge.objects.select_for_update().get(pk=pk)
+            locked = Pledge.objects.select_for_update(no_key=True).get(pk=pk)
             if locked.status not in LIVE_STATUSES or undelivered(locked) == 0:
                 continue
             if locked.planned_delivery >= last_day or locked.reminded_at is None:
@@ -759,7 +776,11 @@ def pledges_expire(*, today: dt.date | None = None) -> ExpiryReport:
         "pk", flat=True
     ):
         with transaction.atomic():
-            locked = Pledge.objects.select_for_update().select_related("organisation").get(pk=pk)
+            locked = (
+                Pledge.objects.select_for_update(of=("self",), no_key=True)
+                .select_related("organisation")
+                .get(pk=pk)
+            )
             if locked.reminded_at is not None or locked.status not in LIVE_STATUSES:
                 continue
             locked.reminded_at = timezone.now()
@@ -838,7 +859,7 @@ def organisation_suspend(
     if not reason:
         raise PledgeError(_("Tuliskan alasan penangguhan."), field="reason")
     with transaction.atomic():
-        locked = Organisation.objects.select_for_update().get(pk=organisation.pk)
+        locked = Organisation.objects.select_for_update(no_key=True).get(pk=organisation.pk)
         if locked.suspended_at is None:
             before = _org_state(locked)
             locked.suspended_at = timezone.now()
@@ -877,7 +898,7 @@ def organisation_unsuspend(*, actor: Any, operator: Organisation, organisation: 
     released by the suspension stay released. False if it was not suspended."""
     _require_operator(operator)
     with transaction.atomic():
-        locked = Organisation.objects.select_for_update().get(pk=organisation.pk)
+        locked = Organisation.objects.select_for_update(no_key=True).get(pk=organisation.pk)
         if locked.suspended_at is None:
             return False
         before = _org_state(locked)

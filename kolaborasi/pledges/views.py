@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from kolaborasi.accounts.access import org_for_request
 from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.core import heavy
-from kolaborasi.core.once import created, created_redirect, exactly_once
+from kolaborasi.core.once import created, created_redirect, exactly_once, guarded
 from kolaborasi.core.refusal import refuse
 from kolaborasi.core.throttle import by_active_organisation, by_active_organisation_uploading, throttle
 from kolaborasi.targets.models import Target
@@ -27,7 +27,7 @@ from kolaborasi.targets.services import NeedUpdateError, can_update_need, need_u
 
 from . import services
 from .access import PLEDGING_KINDS, confirmable_pledges_for_org, get_pledge_for_user
-from .evidence import EvidenceRejected
+from .evidence import CleanImage, EvidenceRejected, evidence_clean
 from .forms import DeliveryForm, ExtendForm, NeedUpdateForm, PledgeForm, SuspendForm
 from .holds import hold_policy
 from .models import LIVE_STATUSES, Delivery, OrganisationHold, Pledge, PledgeStatus
@@ -248,7 +248,6 @@ def _done(request: HttpRequest, default: str = "/komitmen/") -> HttpResponseRedi
 @login_required
 @require_POST
 @throttle("evidence", by_active_organisation_uploading("evidence"))
-@exactly_once
 def deliver(request: HttpRequest, pledge_id: int) -> HttpResponse:
     pledge, org = get_pledge_for_user(request.user, pledge_id, action="deliver")
     form = DeliveryForm(request.POST, request.FILES)
@@ -257,27 +256,38 @@ def deliver(request: HttpRequest, pledge_id: int) -> HttpResponse:
             label = form.fields[field].label if field in form.fields else ""
             messages.error(request, f"{label}: {' '.join(str(e) for e in errors)}")
         return _done(request)
+    # The photo is checked, decoded and re-encoded — and may wait for a free slot —
+    # before the write transaction opens, so meanwhile nobody else's writes wait on it.
     upload = form.cleaned_data.get("evidence")
-    try:
-        services.delivery_record(
-            actor=request.user,
-            organisation=org,
-            pledge=pledge,
-            quantity=form.cleaned_data["quantity"],
-            delivered_on=form.cleaned_data["delivered_on"],
-            evidence=upload,
-            evidence_size=upload.size if upload else None,
-        )
-    except (services.PledgeError, EvidenceRejected) as exc:
-        messages.error(request, str(exc))
-    except heavy.Busy as exc:
-        return heavy.busy_response(request, exc)  # type: ignore[return-value]
-    else:
+    clean: CleanImage | None = None
+    if upload is not None:
+        try:
+            clean = evidence_clean(upload, size=upload.size)
+        except EvidenceRejected as exc:
+            messages.error(request, str(exc))
+            return _done(request)
+        except heavy.Busy as exc:
+            return heavy.busy_response(request, exc)  # type: ignore[return-value]
+
+    def record() -> HttpResponse:
+        try:
+            services.delivery_record(
+                actor=request.user,
+                organisation=org,
+                pledge=pledge,
+                quantity=form.cleaned_data["quantity"],
+                delivered_on=form.cleaned_data["delivered_on"],
+                clean_evidence=clean,
+            )
+        except services.PledgeError as exc:
+            messages.error(request, str(exc))
+            return _done(request)
         messages.success(request, _("Penyaluran untuk komitmen #%(id)s tercatat.") % {"id": pledge.pk})
         done = _done(request)
         created(request, done.url)
         return done
-    return _done(request)
+
+    return guarded(request, record)
 
 
 @login_required

@@ -56,7 +56,7 @@ def need_update(
     if as_of > timezone.localdate():
         raise NeedUpdateError("tanggal data di masa depan (as-of date is in the future)", field="as_of")
     with transaction.atomic():
-        locked = Target.objects.select_for_update().get(pk=target.pk)
+        locked = Target.objects.select_for_update(no_key=True).get(pk=target.pk)
         needs = list(Need.objects.select_for_update().filter(target=locked).order_by("pk"))
         before = {"size": locked.size, "needs": {n.aid_type_id: n.quantity for n in needs}}
         locked.size = size
