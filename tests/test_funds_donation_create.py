@@ -64,14 +64,18 @@ def test_bad_input_is_422_and_changes_nothing(personas, change: dict[str, object
     assert not Donation.objects.exists()
 
 
-def test_unverified_or_unknown_aggregator_is_422(personas) -> None:  # type: ignore[no-untyped-def]
+def test_unverified_aggregator_is_409_and_unknown_is_404(personas) -> None:  # type: ignore[no-untyped-def]
     dina = personas["dina"].organisation
     shady = make_org("Yayasan Belum Diverifikasi", OrgKind.AGGREGATOR, verified=False)
     token = token_for(dina)
+    # It exists, but its state (not verified yet) refuses money.
     resp = api_post(Client(), "/api/v1/donations", token, _body(shady.pk))
-    assert resp.status_code == 422 and "verif" in resp.json()["detail"]
+    assert resp.status_code == 409 and "verif" in resp.json()["detail"]
+    # A body naming no aggregator: 404, like an unknown id in a path.
     resp = api_post(Client(), "/api/v1/donations", token, _body(personas["ratna"].organisation.pk))
-    assert resp.status_code == 422 and "aggregator" in resp.json()["detail"]
+    assert resp.status_code == 404 and "aggregator" in resp.json()["detail"]
+    resp = api_post(Client(), "/api/v1/donations", token, _body(2**62))
+    assert resp.status_code == 404 and "aggregator" in resp.json()["detail"]
     assert not Donation.objects.exists()
 
 

@@ -73,8 +73,8 @@ def test_preview_then_commit_own_stock(personas) -> None:  # type: ignore[no-unt
         assert Pledge.objects.get(need_id=a["need"]).quantity == a["quantity"]
     assert AllocationPlan.objects.get(pk=plan["id"]).status == PlanStatus.COMMITTED
     assert not PledgeFunding.objects.exists()  # own stock: no money involved
-    # Committing twice creates nothing more.
-    assert api_post(Client(), f"/api/v1/allocation-plans/{plan['id']}/commit", token).status_code == 422
+    # Committing twice creates nothing more: the plan's state refuses it.
+    assert api_post(Client(), f"/api/v1/allocation-plans/{plan['id']}/commit", token).status_code == 409
     assert Pledge.objects.count() == len(pledges)
 
 
@@ -169,8 +169,9 @@ def test_commit_conflict_is_409_and_changes_nothing(personas) -> None:  # type: 
         ({}, "quantity"),
         ({"quantity": 5, "min_drop": 0}, "min_drop"),
         ({"quantity": 5, "kinds": "semua"}, "kinds"),
-        ({"quantity": 5, "region": "99.99"}, "region"),
-        ({"quantity": 5, "aid_type": "emas"}, "aid_type"),
+        ({"quantity": 5.5}, "quantity"),
+        ({"quantity": "5"}, "quantity"),
+        ({"quantity": True}, "quantity"),
         ({"budget": 100_000}, "template"),
     ],
 )
@@ -182,6 +183,27 @@ def test_bad_plan_input_is_422(personas, body: dict[str, object], word: str) -> 
     assert not AllocationPlan.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("body", "word"),
+    [({"region": "99.99"}, "region"), ({"aid_type": "emas"}, "aid_type"), ({"template": 2**62}, "")],
+)
+def test_a_body_naming_nothing_is_404(personas, body: dict[str, object], word: str) -> None:  # type: ignore[no-untyped-def]
+    full: dict[str, object] = {"aid_type": "sembako", "region": CIPULIR, "quantity": 5} | body
+    resp = api_post(Client(), "/api/v1/allocation-plans", token_for(personas["agus"].organisation), full)
+    assert resp.status_code == 404, resp.content
+    assert word in resp.json()["detail"]
+    assert not AllocationPlan.objects.exists()
+
+
+def test_a_whole_number_written_as_float_is_that_number(personas) -> None:  # type: ignore[no-untyped-def]
+    # JSON Schema's integer includes 5.0; the API agrees with its schema.
+    full = {"aid_type": "sembako", "region": CIPULIR, "quantity": 5.0, "min_drop": 1.0}
+    resp = api_post(Client(), "/api/v1/allocation-plans", token_for(personas["agus"].organisation), full)
+    assert resp.status_code == 201, resp.content
+    assert resp.json()["total"] == 5
+    assert AllocationPlan.objects.get().stock == 5
+
+
 def test_budget_that_buys_nothing_and_empty_area_and_no_money(personas) -> None:  # type: ignore[no-untyped-def]
     token = token_for(personas["agus"].organisation)
     template = _template(personas, cost=200_000)
@@ -191,13 +213,13 @@ def test_budget_that_buys_nothing_and_empty_area_and_no_money(personas) -> None:
     assert resp.status_code == 422 and "budget" in resp.json()["detail"]
     body = {"aid_type": "sembako", "region": CIPULIR, "budget": 5_000_000, "template": template}
     resp = api_post(Client(), "/api/v1/allocation-plans", token, body)
-    assert resp.status_code == 422 and "saldo" in resp.json()["detail"]
+    assert resp.status_code == 409 and "saldo" in resp.json()["detail"]
     rw = "31.74.05.1003.001"
     Need.objects.filter(target__region_id=rw).update(held=F("quantity"))
     resp = api_post(
         Client(), "/api/v1/allocation-plans", token, {"aid_type": "sembako", "region": rw, "quantity": 5}
     )
-    assert resp.status_code == 422 and "region" in resp.json()["detail"]
+    assert resp.status_code == 409 and "region" in resp.json()["detail"]
     assert not AllocationPlan.objects.exists()
 
 

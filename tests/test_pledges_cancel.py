@@ -29,12 +29,12 @@ def test_cancel_releases_undelivered(client, personas, who):
     assert event.before is not None and event.after is not None
     assert event.before["status"] == "delivered" and event.after["status"] == "cancelled"
     assert needs_with_drift([need.pk]) == []
-    # Twice → 422 and nothing more is released.
-    assert cancel(client, personas["dina"], pledge).status_code == 422
+    # Twice → 409 (the pledge's state refuses it) and nothing more is released.
+    assert cancel(client, personas["dina"], pledge).status_code == 409
     assert Need.objects.get(pk=need.pk).held == 2
 
 
 def test_fully_delivered_cannot_be_cancelled(client, personas):
     pledge = make_pledge(personas["dina"], quantity=3, delivered=3)
-    assert cancel(client, personas["dina"], pledge).status_code == 422
+    assert cancel(client, personas["dina"], pledge).status_code == 409
     assert Pledge.objects.get(pk=pledge.pk).status == "delivered"

@@ -26,8 +26,8 @@ def test_coordinator_confirms_delivered_units(client, personas):
     need = Need.objects.get(pk=pledge.need_id)
     assert need.confirmed == 5
     assert AuditEvent.objects.filter(action="pledge.confirm", object_id=str(pledge.pk)).exists()
-    # Nothing more to confirm → 422, nothing changes.
-    assert confirm(client, personas["oki"], pledge).status_code == 422
+    # Nothing more to confirm → 409, nothing changes.
+    assert confirm(client, personas["oki"], pledge).status_code == 409
     assert needs_with_drift([need.pk]) == []
 
 
@@ -42,10 +42,10 @@ def test_partial_confirmation_keeps_status_delivered(client, personas):
     assert confirm(client, personas["ratna"], pledge).json()["status"] == "confirmed"
 
 
-def test_nothing_delivered_yet_is_422(client, personas):
+def test_nothing_delivered_yet_is_409(client, personas):
     pledge = make_pledge(personas["dina"], quantity=5)
     r = confirm(client, personas["ratna"], pledge)
-    assert r.status_code == 422
+    assert r.status_code == 409
     assert Pledge.objects.get(pk=pledge.pk).confirmed == 0
 
 

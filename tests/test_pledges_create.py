@@ -79,8 +79,6 @@ def test_too_much_is_409_with_remaining_and_changes_nothing(client, personas):
         ({"quantity": "lima"}, "quantity"),
         ({"planned_delivery": "2020-01-01"}, "planned_delivery"),
         ({"planned_delivery": "besok"}, "planned_delivery"),
-        ({"aid_type": "emas"}, "aid_type"),
-        ({"target": 999999999}, "target"),
     ],
 )
 def test_bad_input_is_422_naming_the_field(client, personas, change, fragment):
@@ -88,6 +86,21 @@ def test_bad_input_is_422_naming_the_field(client, personas, change, fragment):
     body = {**pledge_body(need), **change}
     r = client.post(URL, body, content_type="application/json", **auth(personas["dina"]))
     assert r.status_code == 422, r.content
+    assert fragment in r.json()["detail"]
+    assert not Pledge.objects.exists()
+    need.refresh_from_db()
+    assert need.held == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"), [({"aid_type": "emas"}, "aid_type"), ({"target": 999999999}, "target")]
+)
+def test_a_target_or_need_that_does_not_exist_is_404(client, personas, change, fragment):
+    # Like an unknown id in a path: the body names something that is not there.
+    need = ratna_need()
+    body = {**pledge_body(need), **change}
+    r = client.post(URL, body, content_type="application/json", **auth(personas["dina"]))
+    assert r.status_code == 404, r.content
     assert fragment in r.json()["detail"]
     assert not Pledge.objects.exists()
     need.refresh_from_db()

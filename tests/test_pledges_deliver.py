@@ -60,12 +60,13 @@ def test_partial_then_full_delivery(client, personas):
     assert r.json()["pledge"]["status"] == "delivered" and r.json()["pledge"]["delivered"] == 2
     assert r.json()["evidence"] is None
     assert state(pledge) == ("delivered", 2, 2, 1)
+    # More than is undelivered: the pledge as it stands refuses it → 409.
     r = post_json(client, dina, pledge, 4)
-    assert r.status_code == 422 and "quantity" in r.json()["detail"]
+    assert r.status_code == 409 and "quantity" in r.json()["detail"]
     assert state(pledge) == ("delivered", 2, 2, 1)
     assert post_json(client, dina, pledge, 3).status_code == 201
     assert state(pledge) == ("delivered", 5, 5, 2)
-    assert post_json(client, dina, pledge, 1).status_code == 422
+    assert post_json(client, dina, pledge, 1).status_code == 409
     assert needs_with_drift([pledge.need_id]) == []
 
 
@@ -191,5 +192,5 @@ def test_cannot_deliver_on_cancelled_pledge(client, personas):
     pledge = make_pledge(dina, quantity=3)
     assert client.post(f"/api/v1/pledges/{pledge.pk}/cancel", **auth(dina)).status_code == 200
     r = post_json(client, dina, pledge, 1)
-    assert r.status_code == 422
+    assert r.status_code == 409 and "cancelled" in r.json()["detail"]
     assert Pledge.objects.get(pk=pledge.pk).delivered == 0

@@ -1,5 +1,5 @@
 """Idempotency-Key on POST /api/v1/pledges: same key + same body replays the first
-answer (no second pledge); same key + another body → 422."""
+answer (no second pledge); same key + another body → 409."""
 
 import pytest
 
@@ -30,11 +30,11 @@ def test_replay_returns_first_response(client, personas):
     assert post(client, personas["dina"], body, "kunci-1").json()["status"] == "committed"
 
 
-def test_same_key_other_body_is_422(client, personas):
+def test_same_key_other_body_is_409(client, personas):
     need = ratna_need()
     assert post(client, personas["dina"], pledge_body(need, 4), "kunci-2").status_code == 201
     r = post(client, personas["dina"], pledge_body(need, 5), "kunci-2")
-    assert r.status_code == 422 and "Idempotency-Key" in r.json()["detail"]
+    assert r.status_code == 409 and "Idempotency-Key" in r.json()["detail"]
     assert Pledge.objects.count() == 1
 
 

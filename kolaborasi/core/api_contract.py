@@ -14,10 +14,13 @@ allowed them would promise something the API does not keep.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.conf import settings
+from django.utils import timezone
 from ninja import NinjaAPI, Schema
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 # No NUL anywhere; JSON Schema and Python regexes both read the \u escape.
 TEXT_PATTERN = r"^[^\u0000]*$"
@@ -33,6 +36,35 @@ AID_TYPE_DESCRIPTION = (
 )
 # Ids are 64-bit in both databases; larger numbers are a 422, not a driver overflow.
 MAX_ID = 2**63 - 1
+
+
+def _json_integer(value: Any) -> Any:
+    # JSON has one number type: to JSON Schema ``1.0`` is the integer 1, so it is accepted
+    # as 1. Strings, booleans and fractions are refused, as JSON Schema refuses them.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("Input should be a valid integer")
+    return value
+
+
+def planning_dates(schema: dict[str, Any]) -> None:
+    """``json_schema_extra`` of a planned delivery date: JSON Schema has no bounds for
+    dates, so the window (today up to ``PLEDGE_HORIZON_DAYS`` ahead) is stated as the list
+    of its dates, rebuilt with the schema every day. A date outside it is a 422."""
+    today = timezone.localdate()
+    days = range(settings.PLEDGE_HORIZON_DAYS + 1)
+    dates = [(today + dt.timedelta(days=d)).isoformat() for d in days]
+    # An optional date is ``anyOf: [date, null]``: the window bounds the date branch only.
+    branches = [b for b in schema.get("anyOf", []) if b.get("format") == "date"] or [schema]
+    for branch in branches:
+        branch["enum"] = dates
+
+
+# An integer as JSON Schema means it: 1 and 1.0, never "1", true or 1.5. Put it after the
+# field's bounds in ``Annotated[int, Field(ge=..., le=...), JSON_INTEGER]``: placed before
+# them, pydantic writes the bounds into the schema as ``ge``/``le``, which no client reads.
+JSON_INTEGER = BeforeValidator(_json_integer)
 
 
 class ErrorOut(Schema):
@@ -60,10 +92,11 @@ DESCRIPTIONS = {
     400: "The body is not valid JSON (or not the documented media type)",
     401: "No token, or the token is unknown, expired or revoked",
     403: "The token's organisation may not do this (its kind, its token's scope, or a suspension)",
-    404: "Not found, or not visible to this organisation",
-    409: "Conflicts with the current state (e.g. the need's remaining quantity, a hold cap)",
-    422: "Invalid input: a field out of its bounds, an unknown value, or text the database "
-    "cannot store (NUL bytes, lone surrogates)",
+    404: "Not found, or not visible to this organisation (an id in the path, or a thing the body names)",
+    409: "Well formed, but the current state refuses it (e.g. the need's remaining quantity, a hold "
+    "cap, a pledge no longer live, the balance)",
+    422: "Invalid input: a field out of its bounds or window, a rule between fields, or text the "
+    "database cannot store (NUL bytes, lone surrogates)",
     429: "Too many requests: wait `Retry-After` seconds",
     503: "The server is overloaded: nothing was done; retry after `Retry-After` seconds",
 }
@@ -106,6 +139,8 @@ class ContractAPI(NinjaAPI):
         # while the process runs: an anonymous client must not be able to buy that
         # second with every request.
         key = path_prefix if path_prefix is not None else repr(sorted((path_params or {}).items()))
+        # Some bounds are dates counted from today (see planning_dates): a new day, a new schema.
+        key = f"{timezone.localdate()}:{key}"
         cache: dict[str, Any] = self.__dict__.setdefault("_contract_schemas", {})
         if key not in cache:
             cache[key] = self._contract_schema(path_prefix=path_prefix, path_params=path_params)

@@ -1,8 +1,10 @@
 """Funds API (public contract, issue 5). Thin: parse, check access, call one service.
 
 Errors are JSON ``{"detail": ...}`` (see kolaborasi.core.api_contract): 403 wrong kind
-of organisation, 404 something the organisation may not see, 409 a plan that no longer
-fits (with ``conflicts`` and a ``replan`` link), 422 bad input (``field`` names it); 401,
+of organisation, 404 something the organisation may not see (or a body naming an
+aggregator, aid type, region or template that does not exist), 409 a request the current
+state refuses (a plan that no longer fits, with ``conflicts`` and a ``replan`` link; the
+balance; a donation already decided), 422 bad input (``field`` names it); 401,
 429 and 503 can come before the view runs.
 Amounts are integers in whole rupiah.
 """
@@ -19,6 +21,8 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Path, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
+from pydantic import ConfigDict
+from pydantic.config import JsonDict
 
 from kolaborasi.accounts.auth import token_auth
 from kolaborasi.accounts.models import Organisation, OrgKind
@@ -27,15 +31,17 @@ from kolaborasi.core.api_contract import (
     AID_TYPE_DESCRIPTION,
     AID_TYPE_MAX,
     AID_TYPE_PATTERN,
+    JSON_INTEGER,
     MAX_ID,
     REGION_CODE_MAX,
     REGION_CODE_PATTERN,
     TEXT_PATTERN,
     ErrorOut,
     errors,
+    planning_dates,
 )
 from kolaborasi.pledges.models import Pledge
-from kolaborasi.pledges.services import HoldLimitExceeded, PlanConflict, PledgeError
+from kolaborasi.pledges.services import HoldLimitExceeded, PlanConflict, PledgeError, PledgeStateConflict
 from kolaborasi.regions.models import Region
 from kolaborasi.targets.models import AidType, Target
 
@@ -57,8 +63,12 @@ Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class DonationIn(Schema):
-    aggregator: int = Field(..., strict=True, ge=1, le=MAX_ID, description="id of a verified aggregator")
-    amount: int = Field(..., strict=True, ge=1, le=DONATION_MAX, description="whole rupiah")
+    aggregator: Annotated[int, Field(ge=1, le=MAX_ID), JSON_INTEGER] = Field(
+        ..., description="id of a verified aggregator (404 when there is none)"
+    )
+    amount: Annotated[int, Field(ge=1, le=DONATION_MAX), JSON_INTEGER] = Field(
+        ..., description="whole rupiah"
+    )
     donated_on: dt.date = Field(..., description="today or earlier")
     reference: str = Field("", max_length=120, pattern=TEXT_PATTERN)
     public: bool = Field(False, strict=True, description="may the donor's name be shown publicly")
@@ -105,7 +115,29 @@ class AggregatorOut(Schema):
     public_donors: list[DonorOut]
 
 
+# Exactly one way to size a plan, stated in the schema so that a generated body never
+# asks for both: `quantity` packages, or a `budget` with the `template` that prices it.
+_PLAN_SIZE: JsonDict = {
+    "oneOf": [
+        {
+            "required": ["quantity"],
+            "properties": {"quantity": {"type": "integer"}, "budget": {"type": "null"}},
+        },
+        {
+            "required": ["budget", "template"],
+            "properties": {
+                "budget": {"type": "integer"},
+                "template": {"type": "integer"},
+                "quantity": {"type": "null"},
+            },
+        },
+    ]
+}
+
+
 class PlanIn(Schema):
+    model_config = ConfigDict(json_schema_extra=_PLAN_SIZE)
+
     aid_type: str = Field(
         ...,
         min_length=1,
@@ -117,14 +149,16 @@ class PlanIn(Schema):
     region: str = Field(
         ..., min_length=1, max_length=REGION_CODE_MAX, pattern=REGION_CODE_PATTERN, examples=["31.74.05"]
     )
-    quantity: int | None = Field(
-        None, strict=True, ge=1, le=PLAN_STOCK_MAX, description="packages to split; or give `budget`"
+    quantity: Annotated[int, Field(ge=1, le=PLAN_STOCK_MAX), JSON_INTEGER] | None = Field(
+        None, description="packages to split; or give `budget`"
     )
-    budget: int | None = Field(
-        None, strict=True, ge=1, le=DONATION_MAX, description="whole rupiah; needs `template`"
+    budget: Annotated[int, Field(ge=1, le=DONATION_MAX), JSON_INTEGER] | None = Field(
+        None, description="whole rupiah; needs `template`"
     )
-    template: int | None = Field(None, strict=True, ge=1, le=MAX_ID)
-    min_drop: int = Field(1, strict=True, ge=1, le=MIN_DROP_MAX)
+    template: Annotated[int, Field(ge=1, le=MAX_ID), JSON_INTEGER] | None = Field(
+        None, description="id of one of your package templates (404 when there is none)"
+    )
+    min_drop: Annotated[int, Field(ge=1, le=MIN_DROP_MAX), JSON_INTEGER] = 1
     kinds: Kinds = Kinds.BOTH
 
 
@@ -150,7 +184,12 @@ class PlanOut(Schema):
 
 
 class CommitIn(Schema):
-    planned_delivery: dt.date | None = None
+    planned_delivery: dt.date | None = Field(
+        None,
+        description="today or later, within the planning horizon (the `enum`; 422 outside it); "
+        "by default a week ahead",
+        json_schema_extra=planning_dates,
+    )
 
 
 class FundingOut(Schema):
@@ -186,7 +225,9 @@ class PlanConflictOut(ErrorOut):
     ``replan`` for a fresh plan over what is left), or the organisation's hold limit
     (``reason``, ``limit``, ``allowed``) for pledges not paid from its balance."""
 
-    conflicts: list[PlanConflictLine] | None = None
+    conflicts: list[PlanConflictLine] | None = Field(
+        None, description="when needs no longer fit; absent for a hold limit or a plan already committed"
+    )
     replan: str | None = None
     reason: str | None = None
     limit: int | None = None
@@ -210,6 +251,9 @@ def _errors() -> Iterator[None]:
         raise HttpError(403, str(exc) or "forbidden") from exc
     except (PlanConflict, HoldLimitExceeded):
         raise
+    except (services.FundsConflict, PledgeStateConflict) as exc:
+        # Well formed, but the balance, the needs left or the record's state refuse it.
+        raise HttpError(409, exc.message) from exc
     except (services.FundsError, PledgeError) as exc:
         raise HttpError(422, exc.message) from exc
 
@@ -232,16 +276,23 @@ def _donation_out(d: Donation) -> dict[str, Any]:
     }
 
 
-@router.post("/donations", auth=token_auth, response={201: DonationOut, **errors(403, 404, 422)})
+@router.post(
+    "/donations",
+    auth=token_auth,
+    response={201: DonationOut, **errors(403, 404, 409, 422)},
+    description=(
+        "404 when `aggregator` names no aggregator; 409 when it is not verified yet; "
+        "`donated_on` is today or earlier (else 422)."
+    ),
+)
 def donation_create(request: HttpRequest, payload: DonationIn) -> Status:
     throttle.check(request, "donations", throttle.by_organisation(_org(request)))
     with _errors():
         donor = require_donor(_org(request))
         aggregator = Organisation.objects.filter(pk=payload.aggregator).first()
         if aggregator is None or aggregator.kind != OrgKind.AGGREGATOR:
-            raise services.FundsError(
-                f"aggregator: agregator {payload.aggregator} tidak ada (no such aggregator)"
-            )
+            # Like an unknown id in a path: the thing named does not exist.
+            raise HttpError(404, f"aggregator: agregator {payload.aggregator} tidak ada (no such aggregator)")
         donation = services.donation_create(
             actor=None,
             donor=donor,
@@ -258,7 +309,8 @@ def donation_create(request: HttpRequest, payload: DonationIn) -> Status:
 @router.post(
     "/donations/{donation_id}/confirm",
     auth=token_auth,
-    response={200: DonationOut, **errors(403, 404, 422)},
+    response={200: DonationOut, **errors(403, 404, 409, 422)},
+    description="409 when the donation was already confirmed or rejected.",
 )
 def donation_confirm(request: HttpRequest, donation_id: Id) -> dict[str, Any]:
     with _errors():
@@ -270,7 +322,8 @@ def donation_confirm(request: HttpRequest, donation_id: Id) -> dict[str, Any]:
 @router.post(
     "/donations/{donation_id}/reject",
     auth=token_auth,
-    response={200: DonationOut, **errors(403, 404, 422)},
+    response={200: DonationOut, **errors(403, 404, 409, 422)},
+    description="409 when the donation was already confirmed or rejected.",
 )
 def donation_reject(request: HttpRequest, donation_id: Id, payload: RejectIn | None = None) -> dict[str, Any]:
     with _errors():
@@ -326,16 +379,25 @@ def _plan_out(plan: AllocationPlan) -> dict[str, Any]:
     }
 
 
-@router.post("/allocation-plans", auth=token_auth, response={201: PlanOut, **errors(403, 404, 422)})
+@router.post(
+    "/allocation-plans",
+    auth=token_auth,
+    response={201: PlanOut, **errors(403, 404, 409, 422)},
+    description=(
+        "Give `quantity`, or `budget` with the `template` that prices it (the schema's `oneOf`). "
+        "404 when `aid_type`, `region` or `template` names nothing of yours; 409 when the "
+        "balance cannot pay for it or the area has no unmet need that can take the drop."
+    ),
+)
 def plan_create(request: HttpRequest, payload: PlanIn) -> Status:
     with _errors():
         org = require_aggregator(_org(request))
         aid_type = AidType.objects.filter(slug=payload.aid_type).first()
         if aid_type is None:
-            raise services.FundsError(f"aid_type: {payload.aid_type!r} tidak dikenal (unknown aid type)")
+            raise HttpError(404, f"aid_type: {payload.aid_type!r} tidak dikenal (unknown aid type)")
         region = Region.objects.filter(code=payload.region).first()
         if region is None:
-            raise services.FundsError(f"region: {payload.region!r} tidak dikenal (unknown region)")
+            raise HttpError(404, f"region: {payload.region!r} tidak dikenal (unknown region)")
         template = get_template_for_org(org, payload.template) if payload.template is not None else None
         plan = services.plan_create(
             actor=None,
@@ -418,7 +480,7 @@ def plan_commit(request: HttpRequest, plan_id: Id, payload: CommitIn | None = No
 @router.post(
     "/allocation-plans/{plan_id}/replan",
     auth=token_auth,
-    response={201: PlanOut, **errors(403, 404, 422)},
+    response={201: PlanOut, **errors(403, 404, 409, 422)},
 )
 def plan_replan(request: HttpRequest, plan_id: Id) -> Status:
     with _errors():

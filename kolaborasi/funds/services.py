@@ -79,7 +79,12 @@ class FundsError(ValueError):
         self.field = field
 
 
-class InsufficientFunds(FundsError):
+class FundsConflict(FundsError):
+    """Well formed, but the current state refuses it (the balance, the needs left in an
+    area, a donation or plan already decided): the API answers 409."""
+
+
+class InsufficientFunds(FundsConflict):
     def __init__(self, needed: int, balance: int) -> None:
         super().__init__(
             f"saldo tidak cukup: perlu Rp{needed:,}, saldo Rp{balance:,} "
@@ -189,7 +194,7 @@ def donation_create(
     if aggregator.kind != OrgKind.AGGREGATOR:
         raise FundsError("aggregator: organisasi ini bukan agregator (not an aggregator)", field="aggregator")
     if not aggregator.verified:
-        raise FundsError(
+        raise FundsConflict(
             "aggregator: agregator belum terverifikasi (the aggregator is not verified)", field="aggregator"
         )
     if not isinstance(donated_on, dt.date):
@@ -233,7 +238,7 @@ def _donation_decide(*, actor: Any, donation: Donation, status: str, reason: str
         )
         if not changed:
             current = Donation.objects.values_list("status", flat=True).get(pk=donation.pk)
-            raise FundsError(f"donasi sudah {current} (the donation is already {current})", field="status")
+            raise FundsConflict(f"donasi sudah {current} (the donation is already {current})", field="status")
         donation.refresh_from_db()
         if status == DonationStatus.CONFIRMED:
             ledger_post(
@@ -522,14 +527,16 @@ def plan_create(
             raise InsufficientFunds(stock * template.unit_cost, balance)
     needs = plan_needs(aid_type=aid_type, region=region, kinds=kinds)
     if len(needs) == 0:
-        raise FundsError(
+        raise FundsConflict(
             f"region: tidak ada kebutuhan {aid_type.slug} yang belum terpenuhi di {region.code} "
             "(no unmet need in this area)",
             field="region",
         )
     split = plan_allocation(needs[:, :3], stock, min_drop)
     if not split:
-        raise FundsError("min_drop: tidak ada sasaran yang dapat menerima (no target can receive this drop)")
+        raise FundsConflict(
+            "min_drop: tidak ada sasaran yang dapat menerima (no target can receive this drop)"
+        )
     # The target of each need that receives something, from the rows already read.
     by_id = np.argsort(needs[:, 0])
     at = by_id[np.searchsorted(needs[by_id, 0], [n for n, _q in split])]
@@ -608,7 +615,7 @@ def plan_commit(
         if not AllocationPlan.objects.filter(pk=plan.pk, status=PlanStatus.PREVIEW).update(
             status=PlanStatus.COMMITTED, committed_at=timezone.now(), planned_delivery=planned_delivery
         ):
-            raise FundsError(
+            raise FundsConflict(
                 f"rencana sudah {plan.status} (the plan is already {plan.status})", field="status"
             )
         pledges = pledges_create_many(

@@ -2,7 +2,8 @@
 
 Errors are JSON ``{"detail": ...}`` (see kolaborasi.core.api_contract): 403 wrong role,
 404 a pledge the organisation may not see, 409 ``{detail, remaining}`` when the quantity
-does not fit, 422 bad input; 401, 429 and 503 can come before the view runs.
+does not fit or the pledge's current state refuses the change, 422 bad input; 401, 429
+and 503 can come before the view runs.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from kolaborasi.core.api_contract import (
     TEXT_PATTERN,
     ErrorOut,
     errors,
+    planning_dates,
 )
 
 from . import services
@@ -60,7 +62,9 @@ class PledgeIn(Schema):
     )
     quantity: int = Field(..., ge=1, le=MAX_QUANTITY)
     planned_delivery: dt.date = Field(
-        ..., description="today or later, within the planning horizon (422 outside it)"
+        ...,
+        description="today or later, within the planning horizon (the `enum`; 422 outside it)",
+        json_schema_extra=planning_dates,
     )
     contact_name: str = Field("", max_length=120, pattern=TEXT_PATTERN)
     contact_phone: str = Field("", max_length=40, pattern=TEXT_PATTERN)
@@ -93,7 +97,11 @@ class DeliveryOut(Schema):
 
 
 class ExtendIn(Schema):
-    planned_delivery: dt.date
+    planned_delivery: dt.date = Field(
+        ...,
+        description="today or later, within the planning horizon (the `enum`; 422 outside it)",
+        json_schema_extra=planning_dates,
+    )
 
 
 class ConflictOut(ErrorOut):
@@ -111,6 +119,8 @@ class ConflictOut(ErrorOut):
 
 
 ERRORS: dict[int, Any] = errors(403, 404, 422)
+# The operations on an existing pledge also answer 409 when its state refuses them.
+STATE_ERRORS: dict[int, Any] = errors(403, 404, 409, 422)
 
 
 def pledge_out(pledge: Pledge, *, aid_type: str = "") -> dict[str, Any]:
@@ -145,6 +155,9 @@ def _translated() -> Iterator[None]:
         raise  # answered 409 by the caller
     except services.HoldLimitExceeded:
         raise  # answered 409 by the caller
+    except services.PledgeStateConflict as exc:
+        # Well formed, but the pledge as it stands now refuses it: not the client's input.
+        raise HttpError(409, _detail(exc)) from exc
     except (services.PledgeError, EvidenceRejected) as exc:
         raise HttpError(422, _detail(exc)) from exc
 
@@ -168,8 +181,10 @@ def _replay(org: Organisation, key: str, body_hash: str) -> Status[dict[str, Any
     if row is None:
         return None
     if row.request_hash != body_hash:
+        # The request itself is well formed (with a fresh key it would be taken): what
+        # refuses it is the key's recorded first use, so it is a conflict.
         raise HttpError(
-            422,
+            409,
             "Idempotency-Key sudah dipakai untuk permintaan lain "
             "(this Idempotency-Key was already used with a different request body)",
         )
@@ -184,9 +199,10 @@ def _replay(org: Organisation, key: str, body_hash: str) -> Status[dict[str, Any
         "Reserves `quantity` units of the target's need for the token's organisation, atomically: "
         "409 with `remaining` when it does not fit, or with `reason`, `limit` and `allowed` when "
         "the organisation would hold more undelivered units than its trust tier allows. "
+        "404 when the target does not exist or has no need of `aid_type`. "
         "`planned_delivery` lies within `PLEDGE_HORIZON_DAYS` of today (else 422); a suspended "
         "organisation gets 403. With an `Idempotency-Key` header the first "
-        "successful answer is replayed for the same body; another body with the same key is 422."
+        "successful answer is replayed for the same body; another body with the same key is 409."
     ),
 )
 def pledge_create(
@@ -211,8 +227,9 @@ def pledge_create(
             return replay
     need = need_for_pledge(payload.target, payload.aid_type)
     if need is None:
+        # The body names something that does not exist: 404, like an unknown id in a path.
         raise HttpError(
-            422,
+            404,
             f"target/aid_type: sasaran {payload.target} tidak memiliki kebutuhan {payload.aid_type!r} "
             "(no such target or it has no need of this aid type)",
         )
@@ -344,9 +361,13 @@ def _delivery_input(request: HttpRequest) -> tuple[DeliveryIn, Any]:
 
 @router.post(
     "/pledges/{pledge_id}/deliveries",
-    response={201: DeliveryOut, **ERRORS},
+    response={201: DeliveryOut, **STATE_ERRORS},
     summary="Record a delivery (penyaluran)",
-    description="JSON `{quantity, delivered_on}`, or multipart with an optional `evidence` photo.",
+    description=(
+        "JSON `{quantity, delivered_on}`, or multipart with an optional `evidence` photo. "
+        "409 when the pledge is no longer live (cancelled, expired, fully delivered) or "
+        "`quantity` exceeds its undelivered units."
+    ),
     openapi_extra={"requestBody": _DELIVERY_BODY},
 )
 def delivery_create(request: HttpRequest, pledge_id: PledgeId) -> Any:
@@ -385,19 +406,33 @@ def _act(request: HttpRequest, pledge_id: int, action: Any, call: Callable[..., 
 
 
 @router.post(
-    "/pledges/{pledge_id}/confirm", response={200: PledgeOut, **ERRORS}, summary="Confirm deliveries"
+    "/pledges/{pledge_id}/confirm",
+    response={200: PledgeOut, **STATE_ERRORS},
+    summary="Confirm deliveries",
+    description="409 when no delivery of the pledge awaits confirmation.",
 )
 def pledge_confirm(request: HttpRequest, pledge_id: PledgeId) -> Any:
     return _act(request, pledge_id, "confirm", services.pledge_confirm)
 
 
-@router.post("/pledges/{pledge_id}/cancel", response={200: PledgeOut, **ERRORS}, summary="Cancel a pledge")
+@router.post(
+    "/pledges/{pledge_id}/cancel",
+    response={200: PledgeOut, **STATE_ERRORS},
+    summary="Cancel a pledge",
+    description="409 when the pledge is no longer live or everything was already delivered.",
+)
 def pledge_cancel(request: HttpRequest, pledge_id: PledgeId) -> Any:
     return _act(request, pledge_id, "cancel", services.pledge_cancel)
 
 
 @router.post(
-    "/pledges/{pledge_id}/extend", response={200: PledgeOut, **ERRORS}, summary="Move the planned date"
+    "/pledges/{pledge_id}/extend",
+    response={200: PledgeOut, **STATE_ERRORS},
+    summary="Move the planned date",
+    description=(
+        "`planned_delivery` lies within `PLEDGE_HORIZON_DAYS` of today (else 422); 409 when the "
+        "pledge is no longer live, fully delivered or already expired."
+    ),
 )
 def pledge_extend(request: HttpRequest, pledge_id: PledgeId, payload: ExtendIn) -> Any:
     return _act(

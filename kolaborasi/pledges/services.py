@@ -65,6 +65,11 @@ class PledgeError(ValueError):
         self.field = field
 
 
+class PledgeStateConflict(PledgeError):
+    """The request is well formed but the pledge's current state refuses it (cancelled,
+    expired, already delivered, nothing awaiting confirmation): the API answers 409."""
+
+
 class NeedExhausted(PledgeError):
     """The quantity does not fit the need's remaining units at this moment."""
 
@@ -577,14 +582,14 @@ def delivery_record(
         with transaction.atomic():
             locked = _locked(pledge)
             if locked.status not in LIVE_STATUSES:
-                raise PledgeError(
+                raise PledgeStateConflict(
                     f"komitmen berstatus {locked.get_status_display()}, tidak dapat disalurkan "
                     f"(pledge is {locked.status}; no delivery possible)",
                     field="quantity",
                 )
             left = undelivered(locked)
             if quantity > left:
-                raise PledgeError(
+                raise PledgeStateConflict(
                     f"jumlah {quantity} melebihi yang belum disalurkan ({left}) "
                     f"(quantity exceeds the undelivered {left})",
                     field="quantity",
@@ -651,7 +656,7 @@ def pledge_confirm(*, actor: Any, organisation: Organisation, pledge: Pledge) ->
         locked = _locked(pledge)
         units = locked.delivered - locked.confirmed
         if units <= 0:
-            raise PledgeError(
+            raise PledgeStateConflict(
                 "tidak ada penyaluran yang menunggu konfirmasi (no delivery awaits confirmation)"
             )
         before = snapshot(locked)
@@ -689,11 +694,11 @@ def pledge_cancel(*, actor: Any, organisation: Organisation, pledge: Pledge) -> 
     with transaction.atomic():
         locked = _locked(pledge)
         if locked.status not in LIVE_STATUSES:
-            raise PledgeError(
+            raise PledgeStateConflict(
                 f"komitmen sudah {locked.get_status_display()} (pledge is already {locked.status})"
             )
         if undelivered(locked) == 0:
-            raise PledgeError(
+            raise PledgeStateConflict(
                 "semua unit sudah disalurkan, tidak ada yang dapat dibatalkan "
                 "(everything was delivered; nothing left to cancel)"
             )
@@ -727,12 +732,14 @@ def pledge_extend(
     with transaction.atomic():
         locked = _locked(pledge)
         if locked.status not in LIVE_STATUSES or undelivered(locked) == 0:
-            raise PledgeError(
+            raise PledgeStateConflict(
                 "komitmen ini tidak dapat diperpanjang (this pledge cannot be extended)",
                 field="planned_delivery",
             )
         if expiry_date(locked) <= now:
-            raise PledgeError("komitmen sudah kedaluwarsa (pledge has expired)", field="planned_delivery")
+            raise PledgeStateConflict(
+                "komitmen sudah kedaluwarsa (pledge has expired)", field="planned_delivery"
+            )
         before = snapshot(locked)
         locked.planned_delivery = planned_delivery
         locked.reminded_at = None
