@@ -163,3 +163,12 @@ def personas(db):  # type: ignore[no-untyped-def]
     from tests.personas import make_personas
 
     return make_personas()
+
+
+@pytest.fixture
+def admin_client(client, admin_user):  # type: ignore[no-untyped-def]
+    """pytest-django's admin client, logged in with the second factor staff must use."""
+    from tests.personas import login
+
+    login(client, admin_user)
+    return client

@@ -20,10 +20,11 @@ from tests.pledges_support import (  # noqa: F401
     pledge_body,
     ratna_need,
     today,
+    verified_dina,
 )
 from tests.throttle_support import assert_throttled, one_window, rates  # noqa: F401
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher", "one_window")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher", "one_window", "verified_dina")]
 URL = "/api/v1/pledges"
 
 

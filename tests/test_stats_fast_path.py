@@ -38,6 +38,7 @@ from tests.test_stats_consistency import (
     OTHER_CITY,
     build_history,
     fast_hasher,  # noqa: F401  (autouse)
+    hold_limits_lifted,  # noqa: F401  (autouse)
 )
 
 
