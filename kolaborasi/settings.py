@@ -442,6 +442,7 @@ TRUSTED_PROXIES = env_trusted_proxies("TRUSTED_PROXIES")
 THROTTLE_RATES = {
     "login": env_rate("THROTTLE_LOGIN", "30/h"),  # failed logins per address, any usernames
     "register": env_rate("THROTTLE_REGISTER", "10/h"),  # registrations per address
+    "register_email": env_rate("THROTTLE_REGISTER_EMAIL", "3/h"),  # per e-mail typed in
     "verify_resend": env_rate("THROTTLE_VERIFY_RESEND", "10/h"),  # per address
     "verify_resend_email": env_rate("THROTTLE_VERIFY_RESEND_EMAIL", "3/h"),  # per e-mail
     "password_reset": env_rate("THROTTLE_PASSWORD_RESET", "10/h"),  # per address

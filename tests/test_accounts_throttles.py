@@ -55,6 +55,25 @@ def test_registration_per_address(django_capture_on_commit_callbacks) -> None:  
     assert User.objects.filter(username="warga11").exists()
 
 
+def test_registration_per_email_from_many_addresses(django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    """Each registration mails the address typed in (a link, or a notice to an existing
+    owner): a fourth one for the same inbox within the hour is refused, whatever the
+    sender's address."""
+    for n in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            form = {**_form(20 + n), "email": "Sasaran@example.org"}
+            response = Client().post("/akun/daftar/", form, REMOTE_ADDR=f"198.51.100.{n}")
+        assert response.status_code in (200, 302), n
+    sent = _sent()
+    assert sent >= 1
+    with django_capture_on_commit_callbacks(execute=True):
+        form = {**_form(30), "email": "sasaran@example.org"}
+        refused = Client().post("/akun/daftar/", form, REMOTE_ADDR="198.51.100.77")
+    assert_throttled(refused, api=False)
+    assert not User.objects.filter(username="warga30").exists()
+    assert _sent() == sent
+
+
 def _waiting_account(django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
     with django_capture_on_commit_callbacks(execute=True):
         Client().post("/akun/daftar/", _form(0), REMOTE_ADDR="192.0.2.1")

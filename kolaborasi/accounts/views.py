@@ -50,6 +50,9 @@ def _site_url(request: HttpRequest) -> str:
 
 
 @throttle("register", by_client)
+# Every registration mails the address typed in (a link, or a notice to its owner): one
+# inbox must not be flooded from many addresses.
+@throttle("register_email", by_post_email)
 def register(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("accounts:home")
