@@ -221,7 +221,6 @@ def report(request: HttpRequest) -> TemplateResponse:
     return TemplateResponse(request, "stats/report.html", context, status=status)
 
 
-@throttle("report_pdf", by_client, methods=("GET", "HEAD"))
 def _as_the_public(request: HttpRequest) -> HttpRequest:
     """The request a cached PDF is rendered with: one file serves every visitor, so it
     must not carry the first visitor's login, menu or pending messages."""
@@ -231,6 +230,7 @@ def _as_the_public(request: HttpRequest) -> HttpRequest:
     return public
 
 
+@throttle("report_pdf", by_client, methods=("GET", "HEAD"))
 def report_pdf(request: HttpRequest) -> HttpResponseBase:
     """The report as PDF, rendered once per data version, week, area and language
     (``kolaborasi.core.heavy``): a rendering takes seconds of CPU."""
