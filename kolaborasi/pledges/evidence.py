@@ -1,6 +1,6 @@
 """Evidence photos: accepted by content (never by name or declared type), size-capped,
 fully decoded and re-encoded so nothing but pixels survives — EXIF, GPS position,
-comments and any payload appended to the file are dropped (DESIGN §3.6, §6).
+comments and any payload appended to the file are dropped.
 
 Decoding is where a hostile upload hurts: a 154 KB PNG of zeros can declare 6300×6300
 pixels and take hundreds of megabytes once decoded. So the declared size is checked
