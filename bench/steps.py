@@ -52,6 +52,9 @@ STATUS_MIX = [
 ]
 
 
+# Every column of accounts_organisation that has no database default.
+ORG_COLUMNS = ["id", "name", "kind", "subtype", "verified", "description", "created_at", "suspended_reason"]
+
 def q(name: str) -> str:
     return connection.ops.quote_name(name)
 
@@ -272,13 +275,13 @@ def step_dataset(args: argparse.Namespace) -> dict[str, Any]:
         if n_orgs:
             subtypes = ["company", "community", "individual"]
             orgs = (
-                f"{first_org + i}\tDonatur Bench {i + 1:05d}\tdonor\t{subtypes[i % 3]}\tt\t\t{stamp}\n"
+                f"{first_org + i}\tDonatur Bench {i + 1:05d}\tdonor\t{subtypes[i % 3]}\tt\t\t{stamp}\t\n"
                 for i in range(n_orgs)
             )
             with progress_bar(n_orgs, "bench: organisations") as bar:
                 copy_text(
                     "accounts_organisation",
-                    ["id", "name", "kind", "subtype", "verified", "description", "created_at"],
+                    ORG_COLUMNS,
                     orgs,
                     bar,
                 )
@@ -474,12 +477,12 @@ def _donations(
     n_aggs = 50
     first_agg = next_id("accounts_organisation")
     aggs = (
-        f"{first_agg + i}\tAgregator Bench {i + 1:02d}\taggregator\t\tt\t\t{stamp}\n" for i in range(n_aggs)
+        f"{first_agg + i}\tAgregator Bench {i + 1:02d}\taggregator\t\tt\t\t{stamp}\t\n" for i in range(n_aggs)
     )
     with progress_bar(n_aggs, "bench: aggregators") as bar:
         copy_text(
             "accounts_organisation",
-            ["id", "name", "kind", "subtype", "verified", "description", "created_at"],
+            ORG_COLUMNS,
             aggs,
             bar,
         )
