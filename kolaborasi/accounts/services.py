@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -197,20 +198,18 @@ def _email_link_find(token: str, purpose: str) -> EmailLink:
         raise AccountsInputError("token", _EXPIRED_LINK[purpose])
     if link.user.email.lower() != link.email.lower():
         raise AccountsInputError(
-            "token", "Tautan ini tidak cocok dengan akun mana pun (the link matches no account)."
+            "token", _("Tautan ini tidak cocok dengan akun mana pun. Minta tautan baru.")
         )
     return link
 
 
-_INVALID_LINK: dict[str, str] = {
-    EmailLinkPurpose.VERIFY: "Tautan verifikasi tidak sah (the verification link is invalid).",
-    EmailLinkPurpose.RESET: "Tautan ini tidak sah atau sudah dipakai (the link is invalid or used).",
+_INVALID_LINK: dict[str, Any] = {
+    EmailLinkPurpose.VERIFY: gettext_lazy("Tautan verifikasi tidak sah. Minta tautan baru."),
+    EmailLinkPurpose.RESET: gettext_lazy("Tautan ini tidak sah atau sudah dipakai. Minta tautan baru."),
 }
-_EXPIRED_LINK: dict[str, str] = {
-    EmailLinkPurpose.VERIFY: (
-        "Tautan verifikasi sudah kedaluwarsa; minta tautan baru (the verification link has expired)."
-    ),
-    EmailLinkPurpose.RESET: "Tautan ini sudah kedaluwarsa; minta tautan baru (the link has expired).",
+_EXPIRED_LINK: dict[str, Any] = {
+    EmailLinkPurpose.VERIFY: gettext_lazy("Tautan verifikasi sudah kedaluwarsa; minta tautan baru."),
+    EmailLinkPurpose.RESET: gettext_lazy("Tautan ini sudah kedaluwarsa; minta tautan baru."),
 }
 
 

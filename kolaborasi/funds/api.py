@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Path, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
@@ -394,10 +395,11 @@ def plan_create(request: HttpRequest, payload: PlanIn) -> Status:
         org = require_aggregator(_org(request))
         aid_type = AidType.objects.filter(slug=payload.aid_type).first()
         if aid_type is None:
-            raise HttpError(404, f"aid_type: {payload.aid_type!r} tidak dikenal (unknown aid type)")
+            unknown = _("Jenis bantuan %(slug)r tidak dikenal.") % {"slug": payload.aid_type}
+            raise HttpError(404, "aid_type: " + unknown)
         region = Region.objects.filter(code=payload.region).first()
         if region is None:
-            raise HttpError(404, f"region: {payload.region!r} tidak dikenal (unknown region)")
+            raise HttpError(404, "region: " + _("Wilayah %(code)r tidak dikenal.") % {"code": payload.region})
         template = get_template_for_org(org, payload.template) if payload.template is not None else None
         plan = services.plan_create(
             actor=None,

@@ -238,7 +238,7 @@ def _donation_decide(*, actor: Any, donation: Donation, status: str, reason: str
         )
         if not changed:
             current = Donation.objects.values_list("status", flat=True).get(pk=donation.pk)
-            raise FundsConflict(f"donasi sudah {current} (the donation is already {current})", field="status")
+            raise FundsConflict(_("Donasi ini sudah %(status)s.") % {"status": current}, field="status")
         donation.refresh_from_db()
         if status == DonationStatus.CONFIRMED:
             ledger_post(

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Schema
 from ninja.errors import HttpError
 from pydantic import BaseModel, Field
@@ -130,7 +131,7 @@ def _aid_type(slug: str | None) -> AidType:
     aid = aid_type_get(slug)
     if aid is None:
         # Like an unknown region: the request is well formed, the thing it names is not here.
-        raise HttpError(404, f"aid_type: jenis bantuan {slug!r} tidak dikenal (unknown aid type)")
+        raise HttpError(404, "aid_type: " + _("Jenis bantuan %(slug)r tidak dikenal.") % {"slug": slug})
     return aid
 
 
