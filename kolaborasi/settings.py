@@ -406,11 +406,14 @@ SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 12, low=1)
 SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
 # Default lifetime of a new API token.
 API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90, low=1)
-# Operators and aggregator owners log in with a TOTP code (or a recovery code). Wrong
-# codes double the wait before the next try (django-otp's throttling; never 0 here).
+# Operators, staff and everyone in an aggregator log in with a TOTP code (or a recovery
+# code). Wrong codes double the wait before the next try (django-otp's throttling; never 0
+# here), up to SECOND_FACTOR_MAX_WAIT_SECONDS: someone who has the password cannot lock
+# the owner of the account out of the second step for days.
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "kolaborasi")
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
+SECOND_FACTOR_MAX_WAIT_SECONDS = env_int("SECOND_FACTOR_MAX_WAIT_SECONDS", 900, low=1, high=86_400)
 # --- Throttles, client addresses, lockouts -----------------------------------------------
 # The client's address: REMOTE_ADDR unless TRUSTED_PROXIES says which proxies to believe
 # (a count of proxies in front of the app, or their addresses/CIDR networks); see

@@ -1,4 +1,4 @@
-"""Operators and aggregator owners log in with a second factor: TOTP (django-otp) with
+"""Operators and everyone in an aggregator log in with a second factor: TOTP (django-otp) with
 recovery codes. First login: enrol (QR code, key, confirm a code, recovery codes shown
 once); later logins: a code from the app or a recovery code (each works once). Until a
 code is accepted the person reaches no page that needs a login, the admin included.
@@ -11,12 +11,14 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.audit.models import AuditEvent
+from kolaborasi.audit.services import audit_verify
 from tests.personas import PASSWORD, login
 
 pytestmark = pytest.mark.django_db
@@ -173,3 +175,55 @@ def test_an_aggregator_owner_must_enrol(client: Client, personas) -> None:  # ty
     response = client.get("/akun/")
     assert response.status_code == 302 and response["Location"].startswith(SECOND)
     assert client.get(response["Location"])["Location"].startswith(ENROL)
+
+
+def test_every_member_of_an_aggregator_must_enrol(client: Client, personas) -> None:  # type: ignore[no-untyped-def]
+    """Any member may confirm, spend and refund the aggregator's money, so a member who
+    is not the owner owes the second factor too; a donor's member does not."""
+    from kolaborasi.accounts.models import Membership, Role
+
+    User = get_user_model()
+    member = User.objects.create_user("anggota", "anggota@example.org", PASSWORD)
+    Membership.objects.create(user=member, organisation=personas["agus"].organisation, role=Role.MEMBER)
+    client.force_login(member)
+    response = client.get("/akun/")
+    assert response.status_code == 302 and response["Location"].startswith(SECOND)
+
+    helper = User.objects.create_user("pembantu", "pembantu@example.org", PASSWORD)
+    Membership.objects.create(user=helper, organisation=personas["dina"].organisation, role=Role.MEMBER)
+    client.force_login(helper)
+    assert client.get("/akun/").status_code == 200
+
+
+def test_the_wait_after_wrong_codes_is_capped(client: Client, personas, settings) -> None:  # type: ignore[no-untyped-def]
+    """Someone who has the password can make wrong codes, but cannot lock the owner out
+    of the second step for days: the wait stops growing at the configured cap."""
+    settings.SECOND_FACTOR_MAX_WAIT_SECONDS = 900
+    oki = personas["oki"].user
+    device = TOTPDevice.objects.create(user=oki, name="authenticator", confirmed=True)
+    _password_login(client, "oki")
+    # Forty wrong codes in django-otp's own doubling would mean a wait of 2^39 s.
+    TOTPDevice.objects.filter(pk=device.pk).update(
+        throttling_failure_count=40, throttling_failure_timestamp=timezone.now()
+    )
+    response = client.post(SECOND, {"code": _code(device)})
+    assert response.status_code == 429
+    assert 60 < int(response["Retry-After"]) <= 900 + 1
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 10  # 2^9 = 512 s, the last wait under the cap
+
+
+def test_resetting_a_second_factor_in_the_admin_is_audited(admin_client: Client, personas) -> None:  # type: ignore[no-untyped-def]
+    """An operator resets someone who lost phone and recovery codes by deleting their
+    devices in the admin; who removed whose device is in the audit chain, the secret not."""
+    oki = personas["oki"].user
+    device = TOTPDevice.objects.create(user=oki, name="authenticator", confirmed=True)
+    response = admin_client.post(f"/admin/otp_totp/totpdevice/{device.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not TOTPDevice.objects.filter(pk=device.pk).exists()
+    event = AuditEvent.objects.filter(action="user.second_factor_removed").get()
+    before = event.before or {}
+    assert before["user"] == "oki" and before["device"] == device.persistent_id
+    assert device.key not in str(before)
+    assert event.actor_id is not None and event.actor_id != oki.pk
+    assert audit_verify().ok

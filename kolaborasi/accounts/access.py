@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import Http404, HttpRequest
 
 from .models import Membership, Organisation, OrgKind, Role
@@ -97,17 +96,15 @@ def coordinator_covers(org: Organisation | None, region_code: str) -> bool:
 
 
 def second_factor_required(user: Any) -> bool:
-    """Operators (and staff, who reach the admin) and owners of aggregator organisations
-    — the people who verify who receives money and who spend it — must log in with a
-    second factor."""
+    """Operators (and staff, who reach the admin) and everyone in an aggregator
+    organisation — the people who verify who receives money, and those who confirm,
+    spend and refund it (any member may) — must log in with a second factor."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     if user.is_superuser or user.is_staff:
         return True
     return (
         Membership.objects.filter(user=user)
-        .filter(
-            Q(organisation__kind=OrgKind.OPERATOR) | Q(organisation__kind=OrgKind.AGGREGATOR, role=Role.OWNER)
-        )
+        .filter(organisation__kind__in=[OrgKind.OPERATOR, OrgKind.AGGREGATOR])
         .exists()
     )

@@ -14,7 +14,10 @@ from django.utils.translation import gettext_lazy as _
 from kolaborasi.audit.services import audit_record
 from kolaborasi.core.text import formula_refusal
 
-from . import services
+from . import (
+    admin_second_factor,  # noqa: F401  (registers the audited second-factor devices)
+    services,
+)
 from .models import ApiToken, Membership, Organisation, OrgKind
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -566,6 +567,15 @@ def second_factor_pending(*, user: Any) -> TOTPDevice:
 
 
 def _throttle_wait(device: Device) -> int:
+    """Seconds before ``device`` may check another code. django-otp doubles the wait with
+    every failure and never stops; here it stops at SECOND_FACTOR_MAX_WAIT_SECONDS (the
+    failure count is lowered to the one whose wait is the cap; the caller holds the row)."""
+    factor = device.get_throttle_factor()  # type: ignore[attr-defined]
+    if factor > 0:
+        capped = 1 + max(0, int(math.log2(max(1.0, settings.SECOND_FACTOR_MAX_WAIT_SECONDS / factor))))
+        if device.throttling_failure_count > capped:  # type: ignore[attr-defined]
+            device.throttling_failure_count = capped  # type: ignore[attr-defined]
+            device.save(update_fields=["throttling_failure_count"])
     allowed, data = device.verify_is_allowed()
     if allowed:
         return 0
