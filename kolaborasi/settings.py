@@ -73,6 +73,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG e
 if not DEBUG and not ALLOWED_HOSTS:
     ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+CSRF_FAILURE_VIEW = "kolaborasi.core.error_pages.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -117,6 +118,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "kolaborasi.accounts.middleware.SessionLimitsMiddleware",
     "kolaborasi.accounts.middleware.SecondFactorMiddleware",
+    # A view's bare 405 becomes a page in the site's layout (API paths keep JSON).
+    "kolaborasi.core.error_pages.MethodNotAllowedPageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",

@@ -5,6 +5,12 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from kolaborasi.api import api
 
+# Errors render in the site's layout and language (see kolaborasi/core/error_pages.py).
+handler400 = "kolaborasi.core.error_pages.bad_request"
+handler403 = "kolaborasi.core.error_pages.permission_denied"
+handler404 = "kolaborasi.core.error_pages.page_not_found"
+handler500 = "kolaborasi.core.error_pages.server_error"
+
 admin.site.site_header = "kolaborasi — operator"
 admin.site.site_title = "kolaborasi"
 

@@ -61,10 +61,12 @@ def _default_title(status: int) -> str:
         400: _("Permintaan tidak dapat diproses"),
         403: _("Anda tidak memiliki akses"),
         404: _("Halaman tidak ditemukan"),
+        405: _("Cara ini tidak dapat dipakai"),
         409: _("Tidak dapat dilakukan sekarang"),
         413: _("Berkas terlalu besar"),
         422: _("Isian belum benar"),
         429: _("Terlalu banyak permintaan"),
+        500: _("Terjadi kesalahan"),
         503: _("Layanan sedang penuh"),
     }
     return titles.get(status, _("Permintaan tidak dapat diproses"))
