@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 
 from kolaborasi.accounts.models import OrgKind
+from kolaborasi.core.money import format_rupiah
 from kolaborasi.funds import services
-from kolaborasi.funds.templatetags.rupiah import format_rupiah
 from kolaborasi.funds.testing import make_org
 
 

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kolaborasi.accounts.models import Organisation, OrgKind
+from kolaborasi.core.money import RupiahField
 from kolaborasi.core.text import CONTENTS_MAX_LENGTH, formula_refusal
 from kolaborasi.targets.models import AidType
 
@@ -17,11 +18,10 @@ class DonationForm(forms.Form):
         label=_("Agregator"),
         queryset=Organisation.objects.filter(kind=OrgKind.AGGREGATOR, verified=True).order_by("name"),
     )
-    amount = forms.IntegerField(
-        label=_("Jumlah (rupiah, tanpa titik)"),
-        min_value=1,
+    amount = RupiahField(
+        label=_("Jumlah (rupiah)"),
         max_value=DONATION_MAX,
-        help_text=_("Maksimal Rp100.000.000.000"),
+        help_text=_("Misalnya 50.000.000. Maksimal Rp100.000.000.000."),
     )
     donated_on = forms.DateField(label=_("Tanggal donasi"), widget=forms.DateInput(attrs={"type": "date"}))
     channel = forms.ChoiceField(label=_("Cara pembayaran"), choices=Channel.choices)
@@ -42,14 +42,14 @@ class TemplateForm(forms.Form):
         if problem := formula_refusal(name):
             raise forms.ValidationError(problem, code="formula")
         return name
-    unit_cost = forms.IntegerField(label=_("Harga per paket (rupiah)"), min_value=1, max_value=UNIT_COST_MAX)
+    unit_cost = RupiahField(label=_("Harga per paket (rupiah)"), max_value=UNIT_COST_MAX)
 
 
 class PlanForm(forms.Form):
     aid_type = forms.ModelChoiceField(label=_("Jenis bantuan"), queryset=AidType.objects.filter(active=True))
     region = forms.CharField(label=_("Kode wilayah (mis. 31.74.05)"), max_length=24)
     quantity = forms.IntegerField(label=_("Jumlah paket (stok sendiri)"), min_value=1, required=False)
-    budget = forms.IntegerField(label=_("atau anggaran (rupiah, dari saldo)"), min_value=1, required=False)
+    budget = RupiahField(label=_("atau anggaran (rupiah, dari saldo)"), required=False)
     template = forms.ModelChoiceField(
         label=_("Paket"), queryset=PackageTemplate.objects.none(), required=False
     )

@@ -1,5 +1,4 @@
-"""``{{ amount|rupiah }}`` → ``Rp1.000.000.000`` (dots between thousands, no decimals:
-rupiah are whole), the same in every language so amounts read like bank statements."""
+"""``{{ amount|rupiah }}`` → ``Rp1.000.000.000`` (see kolaborasi/core/money.py)."""
 
 from __future__ import annotations
 
@@ -7,16 +6,9 @@ from typing import Any
 
 from django import template
 
+from kolaborasi.core.money import format_rupiah
+
 register = template.Library()
-
-
-def format_rupiah(value: Any) -> str:
-    try:
-        amount = int(value)
-    except (TypeError, ValueError):
-        return ""
-    sign = "-" if amount < 0 else ""
-    return f"{sign}Rp{abs(amount):,}".replace(",", ".")
 
 
 @register.filter(name="rupiah")
