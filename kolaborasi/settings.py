@@ -107,9 +107,11 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Indonesian unless the person chose English with the switch (the browser's
+    # Accept-Language counts for the API only).
+    "kolaborasi.core.language.ChosenLanguageMiddleware",
     # Before anything reads the input: refuses NUL bytes and lone surrogates anywhere
-    # in a request (after LocaleMiddleware so the refusal speaks the visitor's language).
+    # in a request (after the language middleware so the refusal speaks the visitor's language).
     "kolaborasi.core.middleware.CleanInputMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -257,6 +259,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "kolaborasi <noreply@l
 
 # --- i18n -------------------------------------------------------------------------
 LANGUAGE_CODE = "id"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600  # the language switch is remembered
 LANGUAGES = [("id", _("Bahasa Indonesia")), ("en", _("English"))]
 # Each app keeps its own translations in <app>/locale/en/LC_MESSAGES/django.po.
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Jakarta")

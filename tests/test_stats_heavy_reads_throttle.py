@@ -39,7 +39,9 @@ def test_weekly_report_pdf() -> None:
         response = client.get(url)
         assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert_throttled(client.get(url), api=False)
-    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    client.cookies["django_language"] = "en"
+    english = client.get(url)
+    client.cookies.pop("django_language")
     assert english.status_code == 429 and "Too many PDF report downloads" in english.content.decode()
     # The printable page itself is not the heavy part.
     assert client.get("/data/laporan/?week=2026-W17&region=31.74").status_code == 200
