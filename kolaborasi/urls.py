@@ -21,6 +21,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("komitmen/", include("kolaborasi.pledges.urls")),
     path("dana/", include("kolaborasi.funds.urls")),
     path("data/", include("kolaborasi.stats.urls")),
+    path("wilayah/", include("kolaborasi.regions.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

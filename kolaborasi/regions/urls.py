@@ -1,2 +1,8 @@
+from django.urls import path
+
+from . import views
+
 app_name = "regions"
-urlpatterns: list = []
+urlpatterns = [
+    path("pilih/", views.picker, name="picker"),
+]

@@ -1,0 +1,167 @@
+"""Choosing a place by name: the region picker every form and filter uses.
+
+People know "Kebayoran Lama", not "31.74.05". The picker is one ``<select>`` that holds
+the current choice, the places above it and the places directly below it — never more
+than a few dozen options, even with the national registry loaded — so choosing a kota
+and sending the form (or, with htmx, just choosing) narrows it to that kota's
+kecamatan, and so on down to ``deepest``. Beside it a search box finds a place by name
+as one types (htmx), or on sending without JavaScript: one match is taken, several are
+offered in the select to choose from.
+
+A view reads the chosen code with :func:`region_pick` (the form field name stays what
+the page always used, ``region`` or ``wilayah``; the search box is that name plus
+``_cari``) and renders ``regions/picker.html`` with the result as ``pick``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from .models import DEPTH_BY_LEVEL, Level, Region
+
+SEARCH_SUFFIX = "_cari"
+SEARCH_MIN_CHARS = 2
+SEARCH_LIMIT = 15
+# Levels a person picks; RWs are chosen on the map and the lists, not here.
+PICKABLE = (Level.PROVINCE, Level.CITY, Level.DISTRICT, Level.VILLAGE)
+
+
+@dataclass(frozen=True)
+class Option:
+    code: str
+    label: str
+    selected: bool = False
+
+
+@dataclass
+class RegionPick:
+    """What the picker shows and what the view gets: ``code`` is the chosen region's
+    code ("" for everywhere); ``message`` says why a typed code or name was not taken."""
+
+    name: str
+    deepest: str = Level.VILLAGE
+    region: Region | None = None
+    searched: str = ""
+    options: list[Option] = field(default_factory=list)
+    matches: list[Region] = field(default_factory=list)
+    message: str = ""
+    label: str = ""
+
+    @property
+    def code(self) -> str:
+        return self.region.code if self.region is not None else ""
+
+    @property
+    def search_name(self) -> str:
+        return self.name + SEARCH_SUFFIX
+
+
+def describe(region: Region) -> str:
+    """ "Kec. Kebayoran Lama, Kota Adm. Jakarta Selatan": the place and the one above it,
+    enough to tell apart places with the same name."""
+    own = f"{_level_word(region.level)} {region.name}".strip()
+    parent = region.parent
+    if parent is not None and parent.level != Level.PROVINCE:
+        return f"{own}, {parent.name}"
+    return own
+
+
+def region_pick(
+    params: Mapping[str, str],
+    *,
+    name: str,
+    deepest: str = Level.VILLAGE,
+    label: str = "",
+) -> RegionPick:
+    """The choice ``params`` (a request's GET or POST) holds under ``name``: a code, or
+    a name typed into the search box."""
+    pick = RegionPick(name=name, deepest=deepest, label=label or _("Wilayah"))
+    code = (params.get(name) or "").strip()
+    searched = (params.get(name + SEARCH_SUFFIX) or "").strip()[:80]
+    pick.searched = searched
+    # A name typed into the search box wins over the select: the box is emptied once a
+    # place is taken, so what it holds is always the person's latest wish.
+    if searched:
+        pick.matches = region_search(searched, deepest=deepest)
+        exact = [r for r in pick.matches if r.name.casefold() == searched.casefold()]
+        if len(exact) == 1:
+            pick.matches = exact
+        if len(pick.matches) == 1:
+            pick.region, pick.matches = pick.matches[0], []
+        elif not pick.matches:
+            pick.message = _(
+                "Tidak ada wilayah bernama \u201c%(name)s\u201d. Periksa ejaannya atau pilih dari daftar."
+            ) % {"name": searched}
+    elif code:
+        pick.region = Region.objects.select_related("parent").filter(code=code).first()
+        if pick.region is None:
+            pick.message = _(
+                "Wilayah dengan kode %(code)s tidak ada. Pilih dari daftar atau cari namanya."
+            ) % {"code": code[:24]}
+    pick.options = _options(pick, deepest)
+    return pick
+
+
+def region_search(text: str, *, deepest: str = Level.VILLAGE) -> list[Region]:
+    """Places whose name contains ``text`` (or whose code starts with it), larger places
+    first, at most SEARCH_LIMIT."""
+    text = text.strip()
+    if len(text) < SEARCH_MIN_CHARS:
+        return []
+    levels = [lvl for lvl in PICKABLE if DEPTH_BY_LEVEL[lvl] <= DEPTH_BY_LEVEL[Level(deepest)]]
+    found = (
+        Region.objects.filter(level__in=levels)
+        .filter(Q(name__icontains=text) | Q(code__startswith=text))
+        .select_related("parent")
+    )
+    ranked = sorted(found[: SEARCH_LIMIT * 4], key=lambda r: (DEPTH_BY_LEVEL[Level(r.level)], r.name, r.code))
+    return ranked[:SEARCH_LIMIT]
+
+
+def _options(pick: RegionPick, deepest: str) -> list[Option]:
+    """Everywhere, the places above the choice, the choice, and the places below it (or
+    the search's matches to choose from)."""
+    options = [Option("", _("Semua wilayah"), selected=pick.region is None and not pick.matches)]
+    if pick.matches:
+        options[0] = Option("", _("— Pilih salah satu dari %(n)s wilayah —") % {"n": len(pick.matches)}, True)
+        return options + [Option(r.code, describe(r)) for r in pick.matches]
+    region = pick.region
+    if region is not None:
+        above = Region.objects.filter(code__in=region.ancestor_codes()).order_by("code")
+        options += [Option(r.code, _indent(r) + describe_short(r)) for r in above]
+        options.append(Option(region.code, _indent(region) + describe_short(region), selected=True))
+    if region is None or DEPTH_BY_LEVEL[Level(region.level)] < DEPTH_BY_LEVEL[Level(deepest)]:
+        below = Region.objects.filter(parent=region) if region is not None else _tops()
+        options += [Option(r.code, _indent(r) + describe_short(r)) for r in below.order_by("name")]
+    return options
+
+
+def _tops() -> QuerySet[Region]:
+    """The first places to choose from: the provinces, or — with one province loaded,
+    as in a city's own install — its cities."""
+    provinces = Region.objects.filter(parent__isnull=True)
+    if provinces.count() == 1:
+        return Region.objects.filter(parent=provinces.get())
+    return provinces
+
+
+def describe_short(region: Region) -> str:
+    return f"{_level_word(region.level)} {region.name}".strip()
+
+
+def _indent(region: Region) -> str:
+    # Non-breaking spaces: a select shows the tree's depth without extra markup.
+    return "\u00a0\u00a0" * max(0, DEPTH_BY_LEVEL[Level(region.level)] - 1)
+
+
+def _level_word(level: str) -> str:
+    words = {
+        Level.PROVINCE: _("Prov."),
+        Level.CITY: "",
+        Level.DISTRICT: _("Kec."),
+        Level.VILLAGE: _("Kel."),
+    }
+    return str(words.get(Level(level), ""))

@@ -1,0 +1,23 @@
+"""The region picker's fragment, for htmx: the picker re-drawn after a choice or while
+a name is typed (see picker.py)."""
+
+from __future__ import annotations
+
+import re
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.template.response import TemplateResponse
+
+from .models import Level
+from .picker import PICKABLE, region_pick
+
+_FIELD_NAME = re.compile(r"[a-z_]{1,30}")
+
+
+def picker(request: HttpRequest) -> HttpResponse:
+    name = request.GET.get("_name", "")
+    deepest = request.GET.get("_deepest", Level.VILLAGE)
+    if not _FIELD_NAME.fullmatch(name) or deepest not in PICKABLE:
+        return HttpResponseBadRequest()
+    pick = region_pick(request.GET, name=name, deepest=deepest)
+    return TemplateResponse(request, "regions/picker.html", {"pick": pick})

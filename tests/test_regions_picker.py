@@ -1,0 +1,81 @@
+"""Places are chosen by name: the picker narrows kota → kecamatan → kelurahan in one
+short select, finds places by name, and never lists thousands of options."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from kolaborasi.regions.models import Level, Region
+from kolaborasi.regions.picker import region_pick
+
+pytestmark = pytest.mark.django_db
+
+
+def _district(name: str) -> Region:
+    return Region.objects.get(level=Level.DISTRICT, name__iexact=name)
+
+
+def test_the_select_holds_the_path_the_choice_and_the_places_below() -> None:
+    district = _district("Kebayoran Lama")
+    pick = region_pick({"region": district.code}, name="region")
+    assert pick.code == district.code and not pick.message
+    codes = [o.code for o in pick.options]
+    assert codes[0] == ""  # everywhere
+    assert set(district.ancestor_codes()) <= set(codes)
+    assert [o.code for o in pick.options if o.selected] == [district.code]
+    villages = set(Region.objects.filter(parent=district).values_list("code", flat=True))
+    assert villages and villages <= set(codes)
+    # Nothing else: a few dozen options, not the whole registry.
+    assert len(codes) == 1 + len(district.ancestor_codes()) + 1 + len(villages)
+
+
+def test_nothing_below_the_deepest_level() -> None:
+    district = _district("Kebayoran Lama")
+    pick = region_pick({"wilayah": district.code}, name="wilayah", deepest=Level.DISTRICT)
+    assert not any(o.code.startswith(district.code + ".") for o in pick.options)
+
+
+def test_at_first_the_cities() -> None:
+    pick = region_pick({}, name="region")
+    levels = set(
+        Region.objects.filter(code__in=[o.code for o in pick.options if o.code]).values_list(
+            "level", flat=True
+        )
+    )
+    assert levels == {Level.CITY}
+    assert pick.options[0].selected and pick.code == ""
+
+
+def test_a_name_is_found_and_an_exact_name_is_taken() -> None:
+    pick = region_pick({"region_cari": "kebayoran lama"}, name="region")
+    assert pick.code == _district("Kebayoran Lama").code
+    several = region_pick({"region_cari": "Kebayoran"}, name="region")
+    assert several.code == "" and len(several.matches) >= 2
+    assert all("kebayoran" in r.name.lower() for r in several.matches)
+    # Larger places first; the matches are what the select offers.
+    assert several.matches[0].level == Level.DISTRICT
+    assert [o.code for o in several.options[1:]] == [r.code for r in several.matches]
+
+
+def test_unknown_names_and_codes_say_what_to_do() -> None:
+    assert "Periksa ejaannya" in region_pick({"region_cari": "Atlantis"}, name="region").message
+    unknown = region_pick({"region": "99.99"}, name="region")
+    assert unknown.code == "" and "tidak ada" in unknown.message
+
+
+def test_the_fragment_for_htmx(client: Client) -> None:
+    response = client.get("/wilayah/pilih/", {"_name": "region", "region_cari": "Kebayoran Lama"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert f'value="{_district("Kebayoran Lama").code}" selected' in body
+    assert 'name="region_cari"' in body and 'id="picker-region"' in body
+    assert client.get("/wilayah/pilih/", {"_name": "<script>"}).status_code == 400
+    assert client.get("/wilayah/pilih/", {"_name": "region", "_deepest": "rw"}).status_code == 400
+
+
+def test_the_picker_speaks_english_when_chosen(client: Client) -> None:
+    client.cookies["django_language"] = "en"
+    body = client.get("/wilayah/pilih/", {"_name": "region", "region_cari": "Kebayoran"}).content.decode()
+    assert "areas match" in body and "Choose one of" in body and "Dist. Kebayoran Lama" in body
+    assert "wilayah cocok" not in body
