@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class SubmissionKey(models.Model):
@@ -43,3 +44,28 @@ class ThrottleCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.slot}: {self.hits}"
+
+
+class SiteAuthority(models.Model):
+    """Who runs this site: the issuing authority an operator configures once (in the
+    admin). It shows in the footer of every page, on the weekly report and in its PDF.
+    One row at most (``id`` is always 1); without it the site names no authority."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    name = models.CharField(_("nama lembaga"), max_length=160)
+    unit = models.CharField(_("unit pelaksana"), max_length=160, blank=True)
+    contact = models.CharField(_("kontak"), max_length=200, blank=True)
+    hotline = models.CharField(_("hotline"), max_length=40, blank=True)
+    # The logo as a small PNG, re-encoded on upload (kolaborasi.core.authority): stored in
+    # the database so every app server serves the same one without shared media.
+    logo_png = models.BinaryField(blank=True, default=b"", editable=False)
+    privacy_policy = models.TextField(_("kebijakan privasi"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("penyelenggara situs")
+        verbose_name_plural = _("penyelenggara situs")
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="site_authority_single_row")]
+
+    def __str__(self) -> str:
+        return self.name

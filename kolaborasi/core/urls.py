@@ -7,4 +7,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("jumlah/", views.money_preview, name="money_preview"),
+    path("penyelenggara/logo.png", views.authority_logo, name="authority_logo"),
+    path("privasi/", views.privacy, name="privacy"),
 ]

@@ -1,10 +1,12 @@
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.utils.html import escape
 from django.views.decorators.cache import never_cache
 
 from kolaborasi.core import money
+from kolaborasi.core.authority import site_authority
+from kolaborasi.core.models import SiteAuthority
 from kolaborasi.core.selectors import home_summary
 
 
@@ -30,3 +32,21 @@ def money_preview(request: HttpRequest) -> HttpResponse:
     typed = str(next(iter(request.GET.values()), ""))[:40]
     text, ok = money.preview(typed) if typed.strip() else ("", True)
     return HttpResponse(text if ok else f'<span class="error">{escape(text)}</span>')
+
+
+def authority_logo(request: HttpRequest) -> HttpResponse:
+    """The issuing authority's logo (a PNG re-encoded on upload), or 404."""
+    logo = SiteAuthority.objects.filter(pk=1).values_list("logo_png", flat=True).first()
+    if not logo:
+        raise Http404
+    response = HttpResponse(bytes(logo), content_type="image/png")
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def privacy(request: HttpRequest) -> HttpResponse:
+    """The privacy policy the issuing authority wrote (404 until it has)."""
+    authority = site_authority()
+    if authority is None or not authority.privacy_policy.strip():
+        raise Http404
+    return TemplateResponse(request, "core/privacy.html", {"authority": authority})

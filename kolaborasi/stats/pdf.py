@@ -14,9 +14,12 @@ from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.urls import reverse
 from PIL import ImageFile
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from kolaborasi.core.models import SiteAuthority
 
 from . import charts
 from .selectors import parse_scope
@@ -52,6 +55,11 @@ class LocalFetcher(URLFetcher):
             scope = parse_scope(q.get("region"), q.get("since"), q.get("until"))
             body = CHARTS[parts.path](scope)
             return URLFetcherResponse(url, body, {"Content-Type": "image/svg+xml"})
+        if parts.path == reverse("core:authority_logo"):
+            logo = SiteAuthority.objects.filter(pk=1).values_list("logo_png", flat=True).first()
+            if not logo:
+                raise ValueError("no logo configured")
+            return URLFetcherResponse(url, bytes(logo), {"Content-Type": "image/png"})
         if parts.path.startswith(settings.STATIC_URL):
             rel = parts.path[len(settings.STATIC_URL) :]
             found = finders.find(rel)

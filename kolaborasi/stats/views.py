@@ -17,6 +17,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from kolaborasi.core import heavy
+from kolaborasi.core.authority import site_authority
 from kolaborasi.core.throttle import by_client, throttle
 from kolaborasi.regions.models import Level, Region
 
@@ -230,6 +231,11 @@ def _as_the_public(request: HttpRequest) -> HttpRequest:
     return public
 
 
+def _authority_version() -> str:
+    authority = site_authority()
+    return authority.updated_at.isoformat() if authority is not None else ""
+
+
 @throttle("report_pdf", by_client, methods=("GET", "HEAD"))
 def report_pdf(request: HttpRequest) -> HttpResponseBase:
     """The report as PDF, rendered once per data version, week, area and language
@@ -257,6 +263,7 @@ def report_pdf(request: HttpRequest) -> HttpResponseBase:
         get_language(),
         base_url,
         timezone.localdate(),  # "next week" is offered once it has begun
+        _authority_version(),  # the PDF names whoever runs the site
     )
     try:
         handle = heavy.cached_file(parts, ".pdf", compute)
