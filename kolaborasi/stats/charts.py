@@ -4,7 +4,9 @@ URLs, with matplotlib's inline <style> removed)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import math
 import re
 
 import matplotlib
@@ -12,9 +14,11 @@ import matplotlib
 matplotlib.use("Agg")
 
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.dates import AutoDateLocator, num2date
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .selectors import (
     Scope,
@@ -35,9 +39,7 @@ _STYLE_RE = re.compile(rb"<style[^>]*>.*?</style>", re.DOTALL)
 def _svg(fig: Figure) -> bytes:
     # Every number says as of when: the moment the rows behind the chart were read.
     stamp = timezone.localtime().strftime("%Y-%m-%d %H:%M:%S")
-    fig.text(
-        0.99, 0.005, _("per %(time)s") % {"time": stamp}, ha="right", va="bottom", fontsize=7, color="#555"
-    )
+    fig.text(0.99, 0.99, _("per %(time)s") % {"time": stamp}, ha="right", va="top", fontsize=7, color="#555")
     buffer = io.BytesIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "kolaborasi"}):
         fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
@@ -59,12 +61,18 @@ def _cumulative_svg(scope: Scope) -> bytes:
     fig = Figure(figsize=(7.5, 3.6), dpi=100)
     ax = fig.add_subplot()
     order = [t.slug for t in aid_types()]
+    window = None
+    if series:
+        all_days = [d for points in series.values() for d, _v in points]
+        window = date_window(min(all_days), max(all_days))
     for i, slug in enumerate(order):
         points = series.get(slug)
-        if not points:
+        if not points or window is None:
             continue
-        days = [d for d, _v in points]
-        values = [v for _d, v in points]
+        # The running total holds until the window's end: one day of pledges is a step,
+        # not a dot.
+        days = [window[0]] + [d for d, _v in points] + [window[1]]
+        values = [0] + [v for _d, v in points] + [points[-1][1]]
         ax.step(
             days,  # type: ignore[arg-type]
             values,
@@ -74,21 +82,55 @@ def _cumulative_svg(scope: Scope) -> bytes:
             linestyle=STYLES[i % len(STYLES)],
             linewidth=2,
         )
-    if not series:
-        ax.text(0.5, 0.5, _("Belum ada komitmen"), ha="center", va="center", transform=ax.transAxes)
-    else:
-        locator = AutoDateLocator()
-        ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-        ax.legend(loc="upper left", frameon=False)
     ax.set_title(_("Paket berkomitmen, kumulatif per hari"), loc="left")
+    ax.spines[["top", "right"]].set_visible(False)
+    if window is None:
+        # Nothing to draw: no axes with made-up ticks, just the sentence.
+        ax.text(0.5, 0.5, _("Belum ada komitmen"), ha="center", va="center", transform=ax.transAxes)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.spines[["left", "bottom"]].set_visible(False)
+        return _svg(fig)
+    top = max(v for points in series.values() for _d, v in points)
+    ax.set_xlim(*window)  # type: ignore[arg-type]
+    ax.set_ylim(0, value_ceiling(top))
+    ax.xaxis.set_major_locator(AutoDateLocator(minticks=3, maxticks=8))
+    # Dates the Indonesian way ("27 Nov", "Des 2026"), in the page's language.
+    short = (window[1] - window[0]).days <= 92
+    ax.xaxis.set_major_formatter(
+        matplotlib.ticker.FuncFormatter(
+            lambda v, _p: date_format(num2date(v).date(), "j M" if short else "M Y")
+        )
+    )
+    if short:
+        years = sorted({window[0].year, window[1].year})
+        ax.set_xlabel("–".join(str(y) for y in years))
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+    ax.legend(loc="upper left", frameon=False)
     ax.set_ylabel(_("paket"))
     ax.grid(axis="y", color="#dddddd")
-    ax.spines[["top", "right"]].set_visible(False)
     ax.yaxis.set_major_formatter(
         matplotlib.ticker.FuncFormatter(lambda v, _p: f"{int(v):,}".replace(",", "."))
     )
     return _svg(fig)
+
+
+# The cumulative chart shows at least a week, so that one day of pledges is a step in a
+# readable week rather than a dot on an axis matplotlib stretches over years.
+MIN_WINDOW_DAYS = 7
+
+
+def date_window(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
+    """The x-axis range for data from ``first`` to ``last``: the data plus a margin,
+    at least MIN_WINDOW_DAYS wide."""
+    span = (last - first).days
+    margin = max(1, span // 20, (MIN_WINDOW_DAYS - span + 1) // 2)
+    return first - dt.timedelta(days=margin), last + dt.timedelta(days=margin)
+
+
+def value_ceiling(top: int) -> int:
+    """The y-axis top for a largest value ``top``: from 0, a little above it, at least 1."""
+    return max(1, top + math.ceil(top / 10))
 
 
 def breakdown_svg(scope: Scope) -> bytes:
