@@ -8,31 +8,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Exists, F, OuterRef, QuerySet, Sum
 
-from kolaborasi.regions.models import Level, level_of
+from kolaborasi.targets.models import INSTITUTION_KINDS, Need, Target, TargetKind, within_q
 
 from .models import Donation, DonationStatus, PledgeFunding
-
-# Field of Target (and via pledge__target__ of fundings) that holds the code of the
-# enclosing region at each level.
-_TARGET_FIELD_BY_LEVEL = {
-    Level.PROVINCE: "province_code",
-    Level.CITY: "city_code",
-    Level.DISTRICT: "district_code",
-    Level.VILLAGE: "village_id",
-    Level.RW: "region_id",
-}
-
-
-def target_region_q(region: Any, prefix: str = "") -> Q:
-    """Q selecting targets (or rows reaching a target through ``prefix``) under ``region``
-    (a Region or a dotted code)."""
-    code = region if isinstance(region, str) else region.code
-    level = level_of(code)
-    if level is None:
-        raise ValueError(f"bad region code {code!r}")
-    return Q(**{f"{prefix}{_TARGET_FIELD_BY_LEVEL[level]}": code})
 
 
 def _sum(qs: QuerySet[Any], field: str = "amount") -> int:
@@ -53,7 +33,7 @@ def funds_summary(
     attribution rows); that money is always confirmed, so both figures are then equal.
     """
     if region is not None:
-        fundings = PledgeFunding.objects.filter(target_region_q(region, "pledge__target__"))
+        fundings = PledgeFunding.objects.filter(within_q(region, "pledge__target__"))
         if since is not None:
             fundings = fundings.filter(donation__donated_on__gte=since)
         if until is not None:
@@ -82,11 +62,9 @@ def plan_needs(*, aid_type: Any, region: Any, kinds: str) -> npt.NDArray[np.int6
     ``EXISTS`` on ``targets_target`` so the country-wide RW read is an anti-join against
     the few institutions (partial index ``target_institution_idx``) instead of a join
     with every RW."""
-    from kolaborasi.targets.models import INSTITUTION_KINDS, Need, Target, TargetKind
-
     targets = Target.objects.filter(pk=OuterRef("target_id"))
     if region is not None:
-        targets = targets.filter(target_region_q(region))
+        targets = targets.within(region)
     qs = Need.objects.filter(aid_type=aid_type, remaining__gt=0)
     if kinds == "rw":
         if region is None:
