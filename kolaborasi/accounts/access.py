@@ -12,6 +12,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpRequest
 
+from kolaborasi.core.throttle import KeyFunc
+
 from .models import Membership, Organisation, OrgKind, Role
 from .selectors import user_organisations
 
@@ -45,6 +47,25 @@ def org_for_request(request: HttpRequest) -> Organisation | None:
         if org.pk == chosen:
             return org
     return orgs[0]
+
+
+def by_active_organisation(request: HttpRequest) -> str | None:
+    """Throttle key (``core.throttle``): the organisation a logged-in person acts for
+    (pages); None for nobody."""
+    if not request.user.is_authenticated:
+        return None
+    org = org_for_request(request)
+    return None if org is None else f"org:{org.pk}"
+
+
+def by_active_organisation_uploading(field: str) -> KeyFunc:
+    """Throttle key: the acting organisation, for requests that carry a file in
+    ``field`` only."""
+
+    def key(request: HttpRequest) -> str | None:
+        return by_active_organisation(request) if field in request.FILES else None
+
+    return key
 
 
 def org_set_active(request: HttpRequest, organisation_id: int) -> Organisation:

@@ -1,13 +1,6 @@
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.template.response import TemplateResponse
 from django.views.decorators.cache import never_cache
-
-from kolaborasi.core.selectors import home_summary
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    return TemplateResponse(request, "core/home.html", {"summary": home_summary()})
 
 
 @never_cache
