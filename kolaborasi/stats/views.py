@@ -21,18 +21,9 @@ from kolaborasi.core.throttle import by_client, throttle
 from kolaborasi.regions.models import Level, Region
 
 from . import charts
-from .selectors import (
-    STATS_MAX_AGE_SECONDS,
-    Figures,
-    Scope,
-    ScopeError,
-    aid_types,
-    breakdown_level,
-    by_region,
-    parse_scope,
-    primary_aid_type,
-    summary,
-)
+from .figures import Figures, aid_types, primary_aid_type
+from .scope import Scope, ScopeError, breakdown_level, parse_scope
+from .selectors import STATS_MAX_AGE_SECONDS, by_region, summary
 
 
 def _filter_regions(scope: Scope) -> list[tuple[str, str]]:
@@ -53,8 +44,7 @@ def _map(scope: Scope) -> tuple[str, str]:
         return Level.CITY, region.code if region else ""
     if region.level in (Level.CITY, Level.DISTRICT):
         return Level.VILLAGE, region.code
-    district = ".".join(region.code.split(".")[:3])
-    return Level.VILLAGE, district
+    return Level.VILLAGE, region.code_at(Level.DISTRICT)
 
 
 def _rows(fig: Figures) -> list[dict[str, Any]]:
@@ -244,6 +234,8 @@ def report_pdf(request: HttpRequest) -> HttpResponseBase:
     base_url = request.build_absolute_uri("/")
 
     def compute(out: IO[bytes]) -> None:
+        # Not a cycle: WeasyPrint is a slow import that also changes Pillow's settings for
+        # the whole process, so it is loaded only in a process that makes a PDF.
         from .pdf import html_to_pdf
 
         context["pdf"] = True
