@@ -126,7 +126,8 @@ def keys_expire(*, now: dt.datetime | None = None) -> int:
     many. Run by the worker."""
     cutoff = (now or timezone.now()) - dt.timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
     removed = 0
-    for model in (SubmissionKey, *_EXPIRE_WITH_KEYS):
+    expiring: list[type[Model]] = [SubmissionKey, *_EXPIRE_WITH_KEYS]
+    for model in expiring:
         count, _n = model._default_manager.filter(created_at__lt=cutoff).delete()
         removed += count
     return removed
