@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest
 
 from kolaborasi.core.throttle import KeyFunc
+from kolaborasi.regions.models import lineage
 
 from .models import Membership, Organisation, OrgKind, Role
 from .selectors import user_organisations
@@ -103,9 +104,8 @@ def get_organisation_for_user(user: Any, organisation_id: int, *, write: bool = 
 
 def region_covered(region_codes: list[str], region_code: str) -> bool:
     """True if ``region_code`` is one of ``region_codes`` or lies under one of them."""
-    parts = region_code.split(".")
-    lineage = {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
-    return any(code in lineage for code in region_codes)
+    above = set(lineage(region_code))
+    return any(code in above for code in region_codes)
 
 
 def coordinator_covers(org: Organisation | None, region_code: str) -> bool:
