@@ -18,23 +18,12 @@ from django.utils.translation import gettext as _
 
 from kolaborasi.core import heavy
 from kolaborasi.core.throttle import by_client, throttle
-from kolaborasi.regions.models import Level, Region
+from kolaborasi.regions.models import Level
 
 from . import charts
 from .figures import Figures, aid_types, primary_aid_type
-from .scope import Scope, ScopeError, breakdown_level, parse_scope
+from .scope import Scope, ScopeError, breakdown_level, parse_scope, region_choices
 from .selectors import STATS_MAX_AGE_SECONDS, by_region, summary
-
-
-def _filter_regions(scope: Scope) -> list[tuple[str, str]]:
-    """Suggestions for the area field: provinces and cities, plus the chosen region's
-    ancestors and children (a datalist; any code can be typed)."""
-    qs = Region.objects.filter(level__in=[Level.PROVINCE, Level.CITY])
-    codes: list[str] = []
-    if scope.region is not None:
-        codes = [*scope.region.ancestor_codes(), scope.region.code]
-        qs = qs | Region.objects.filter(code__in=codes) | Region.objects.filter(parent=scope.region)
-    return list(qs.distinct().order_by("code").values_list("code", "name"))
 
 
 def _map(scope: Scope) -> tuple[str, str]:
@@ -90,7 +79,7 @@ def dashboard(request: HttpRequest) -> TemplateResponse:
         )
     context.update(
         {
-            "regions": _filter_regions(scope),
+            "regions": region_choices(scope),
             "primary": primary_aid_type(),
             "max_age": STATS_MAX_AGE_SECONDS,
         }
