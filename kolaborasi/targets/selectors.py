@@ -260,12 +260,10 @@ def region_path(region: Region | None) -> list[Region]:
 def region_children_with_need(region: Region | None, aid_type: AidType) -> list[dict[str, Any]]:
     """The next level down (kota → kecamatan → kelurahan) with the remaining need of each
     — only regions that hold targets, for the drill-down of the list."""
-    if region is None:
-        column = region_column(Level.PROVINCE)
-    else:
-        if region.level in (Level.VILLAGE, Level.RW):
-            return []
-        column = region_column(child_level(region.level) or Level.RW)
+    below = Level.PROVINCE if region is None else child_level(region.level)
+    if below is None or below == Level.RW:
+        return []
+    column = region_column(below)
     rows = (
         Need.objects.filter(aid_type=aid_type)
         .filter(within_q(region, "target__"))
