@@ -4,11 +4,11 @@ e.g. `kolaborasi regions load`, `kolaborasi import rw FILE.csv`, `kolaborasi dem
 import os
 import sys
 
+from django.core.management import execute_from_command_line
+
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kolaborasi.settings")
-    from django.core.management import execute_from_command_line
-
     execute_from_command_line(["kolaborasi", *sys.argv[1:]])
 
 

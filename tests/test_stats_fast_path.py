@@ -22,18 +22,10 @@ from ninja.responses import NinjaJSONEncoder
 from kolaborasi.core import freshness
 from kolaborasi.funds.selectors import funds_summary
 from kolaborasi.stats.api import RegionSummaryOut, SummaryOut
-from kolaborasi.stats.selectors import (
-    TALLY_COLUMN,
-    TARGET_COLUMN,
-    Scope,
-    _compute,
-    _funds_by_region,
-    _source,
-    parse_scope,
-    regions_at,
-    summary,
-)
-from kolaborasi.targets.models import Target, TargetKind
+from kolaborasi.stats.figures import TALLY_COLUMN, compute, funds_by_region, source_for
+from kolaborasi.stats.scope import Scope, parse_scope, regions_at
+from kolaborasi.stats.selectors import summary
+from kolaborasi.targets.models import REGION_COLUMN, Target, TargetKind
 from tests.test_stats_consistency import (
     CITY,
     OTHER_CITY,
@@ -49,14 +41,14 @@ def _without_as_of(figures: dict[str | None, Any]) -> dict[str | None, Any]:
 
 def _sources(scope: Scope, group_col: str | None) -> list[str]:
     """The fast sources that serve this area and grouping: the need counters always,
-    the per-kelurahan totals down to a kelurahan (which ``_compute`` then prefers)."""
+    the per-kelurahan totals down to a kelurahan (which ``compute`` then prefers)."""
     columns = {group_col} if group_col else set()
     if scope.region is not None:
-        columns.add(TARGET_COLUMN[scope.region.level])
+        columns.add(REGION_COLUMN[scope.region.level])
     if columns <= TALLY_COLUMN.keys():
-        assert _source(scope, group_col) == "tally"
+        assert source_for(scope, group_col) == "tally"
         return ["needs", "tally"]
-    assert _source(scope, group_col) == "needs"
+    assert source_for(scope, group_col) == "needs"
     return ["needs"]
 
 
@@ -79,13 +71,13 @@ def test_need_counters_and_totals_give_the_same_figures_as_the_pledges(
     nonzero = 0
     for code in areas:
         scope = parse_scope(code)
-        slow = _without_as_of(_compute(scope, None, None, source="pledges"))
+        slow = _without_as_of(compute(scope, None, None, source="pledges"))
         for source in _sources(scope, None):
-            fast = _compute(scope, None, None, source=source)
+            fast = compute(scope, None, None, source=source)
             assert _without_as_of(fast) == slow, (code, source)
         nonzero += sum(slow[None]["pledged"].values()) > 0
     assert nonzero >= 6  # all but perhaps the other kota hold units
-    assert _compute(parse_scope(None), None, None, source="tally")[None]["rws_met"] >= 1
+    assert compute(parse_scope(None), None, None, source="tally")[None]["rws_met"] >= 1
     # Per region one level down (what /stats/regions and the dashboard list).
     district, village = areas[4], areas[5]
     for parent, level in (
@@ -100,10 +92,10 @@ def test_need_counters_and_totals_give_the_same_figures_as_the_pledges(
         scope = parse_scope(parent)
         keys = list(regions_at(level, scope.region).values_list("code", flat=True))
         assert keys, (parent, level)
-        col = TARGET_COLUMN[level]
-        slow_g = _without_as_of(_compute(scope, col, keys, source="pledges"))
+        col = REGION_COLUMN[level]
+        slow_g = _without_as_of(compute(scope, col, keys, source="pledges"))
         for source in _sources(scope, col):
-            fast_g = _compute(scope, col, keys, source=source)
+            fast_g = compute(scope, col, keys, source=source)
             assert _without_as_of(fast_g) == slow_g, (parent, level, source)
         assert any(sum(f["pledged"].values()) for f in slow_g.values()), (parent, level)
 
@@ -112,11 +104,11 @@ def test_grouped_funds_equal_funds_summary_per_region(personas: dict[str, Any]) 
     build_history(personas, seed=3, pledges=20)
     for parent_code, level in ((None, "city"), ("31", "city"), (CITY, "district"), (CITY, "village")):
         scope = parse_scope(parent_code)
-        grouped = _funds_by_region(scope, TARGET_COLUMN[level])
+        grouped = funds_by_region(scope, REGION_COLUMN[level])
         for region in regions_at(level, scope.region):
             expected = funds_summary(region=region)
             assert grouped.get(region.code, {"donated": 0, "confirmed": 0}) == expected, region.code
-    assert any(v["confirmed"] for v in _funds_by_region(parse_scope(None), "city_code").values())
+    assert any(v["confirmed"] for v in funds_by_region(parse_scope(None), "city_code").values())
 
 
 def test_cached_answer_runs_no_query_and_is_the_documented_schema(

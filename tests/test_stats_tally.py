@@ -252,7 +252,8 @@ def test_the_worker_schedules_the_fold_and_runs_it_from_the_queue() -> None:
 
 
 def test_an_aid_type_deleted_after_its_needs_does_not_break_the_figures(personas: dict[str, Any]) -> None:
-    from kolaborasi.stats.selectors import parse_scope, summary
+    from kolaborasi.stats.scope import parse_scope
+    from kolaborasi.stats.selectors import summary
     from kolaborasi.targets.models import AidType
 
     target = ratna_need().target

@@ -11,6 +11,9 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
+from kolaborasi.core.throttle import KeyFunc
+from kolaborasi.regions.models import lineage
+
 from .models import Membership, Organisation, OrgKind, Role
 from .selectors import user_organisations
 
@@ -44,6 +47,25 @@ def org_for_request(request: HttpRequest) -> Organisation | None:
         if org.pk == chosen:
             return org
     return orgs[0]
+
+
+def by_active_organisation(request: HttpRequest) -> str | None:
+    """Throttle key (``core.throttle``): the organisation a logged-in person acts for
+    (pages); None for nobody."""
+    if not request.user.is_authenticated:
+        return None
+    org = org_for_request(request)
+    return None if org is None else f"org:{org.pk}"
+
+
+def by_active_organisation_uploading(field: str) -> KeyFunc:
+    """Throttle key: the acting organisation, for requests that carry a file in
+    ``field`` only."""
+
+    def key(request: HttpRequest) -> str | None:
+        return by_active_organisation(request) if field in request.FILES else None
+
+    return key
 
 
 def org_set_active(request: HttpRequest, organisation_id: int) -> Organisation:
@@ -81,9 +103,8 @@ def get_organisation_for_user(user: Any, organisation_id: int, *, write: bool = 
 
 def region_covered(region_codes: list[str], region_code: str) -> bool:
     """True if ``region_code`` is one of ``region_codes`` or lies under one of them."""
-    parts = region_code.split(".")
-    lineage = {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
-    return any(code in lineage for code in region_codes)
+    above = set(lineage(region_code))
+    return any(code in above for code in region_codes)
 
 
 def coordinator_covers(org: Organisation | None, region_code: str) -> bool:

@@ -27,6 +27,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -107,13 +108,26 @@ def _replay(request: HttpRequest, user_id: int, key: str) -> HttpResponse:
     return HttpResponseRedirect(row.result_url if row is not None and row.result_url else request.path)
 
 
-def keys_expire(*, now: dt.datetime | None = None) -> int:
-    """Remove form keys and API ``Idempotency-Key`` records older than
-    ``IDEMPOTENCY_KEY_TTL_HOURS``; returns how many. Run by the worker."""
-    # The API's records live with the pledges; both kinds expire by the same rule.
-    from kolaborasi.pledges.models import IdempotencyKey
+# Other apps' one-time records that expire by the same rule as the form keys (each has a
+# ``created_at``): the pledges API's ``Idempotency-Key`` answers. An app adds its own
+# from its AppConfig.ready, so core names no app above it.
+_EXPIRE_WITH_KEYS: list[type[Model]] = []
 
+
+def expire_with_keys(model: type[Model]) -> None:
+    """Have ``keys_expire`` remove ``model``'s rows by the same rule as the form keys."""
+    if model not in _EXPIRE_WITH_KEYS:
+        _EXPIRE_WITH_KEYS.append(model)
+
+
+def keys_expire(*, now: dt.datetime | None = None) -> int:
+    """Remove form keys and the records registered with ``expire_with_keys`` (API
+    ``Idempotency-Key`` records) older than ``IDEMPOTENCY_KEY_TTL_HOURS``; returns how
+    many. Run by the worker."""
     cutoff = (now or timezone.now()) - dt.timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
-    forms, _n = SubmissionKey.objects.filter(created_at__lt=cutoff).delete()
-    api, _n = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
-    return forms + api
+    removed = 0
+    expiring: list[type[Model]] = [SubmissionKey, *_EXPIRE_WITH_KEYS]
+    for model in expiring:
+        count, _n = model._default_manager.filter(created_at__lt=cutoff).delete()
+        removed += count
+    return removed

@@ -90,25 +90,6 @@ def by_client(request: HttpRequest) -> str:
     return client_key(request)
 
 
-def by_active_organisation(request: HttpRequest) -> str | None:
-    """The organisation a logged-in person acts for (pages); None for nobody."""
-    from kolaborasi.accounts.access import org_for_request
-
-    if not request.user.is_authenticated:
-        return None
-    org = org_for_request(request)
-    return None if org is None else f"org:{org.pk}"
-
-
-def by_active_organisation_uploading(field: str) -> KeyFunc:
-    """The acting organisation, for requests that carry a file in ``field`` only."""
-
-    def key(request: HttpRequest) -> str | None:
-        return by_active_organisation(request) if field in request.FILES else None
-
-    return key
-
-
 def by_post_email(request: HttpRequest) -> str | None:
     """The e-mail address typed into the form, so that one inbox cannot be flooded from
     many addresses; None when the field is empty."""

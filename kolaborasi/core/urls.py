@@ -4,7 +4,6 @@ from . import views
 
 app_name = "core"
 urlpatterns = [
-    path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("jumlah/", views.money_preview, name="money_preview"),
     path("penyelenggara/logo.png", views.authority_logo, name="authority_logo"),

@@ -7,11 +7,6 @@ from django.views.decorators.cache import never_cache
 from kolaborasi.core import money
 from kolaborasi.core.authority import site_authority
 from kolaborasi.core.models import SiteAuthority
-from kolaborasi.core.selectors import home_summary
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    return TemplateResponse(request, "core/home.html", {"summary": home_summary()})
 
 
 @never_cache

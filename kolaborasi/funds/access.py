@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from kolaborasi.accounts.access import org_for_request
 from kolaborasi.accounts.models import Organisation, OrgKind
 
 from .models import AllocationPlan, Donation, PackageTemplate
@@ -72,8 +73,6 @@ def get_plan_for_org(org: Organisation | None, plan_id: int) -> AllocationPlan:
 
 def acting_org(request: Any) -> Organisation | None:
     """The organisation the logged-in user acts for (accounts' switcher), or None."""
-    from kolaborasi.accounts.access import org_for_request
-
     if not getattr(request.user, "is_authenticated", False):
         return None
     return org_for_request(request)

@@ -29,6 +29,7 @@ stock runs out; each probe is a few vectorised passes over the arrays.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 
 import numpy as np
@@ -183,8 +184,6 @@ def plan_allocation_reference(
     unit, quantity, id), one package (or first block) at a time. O(stock · log n): the
     reference the benchmark compares ``plan_allocation`` with, and the tests check
     that both agree exactly."""
-    import heapq
-
     min_drop = max(1, int(min_drop))
     heap: list[tuple[float, int, int, int, int]] = []  # (key, quantity, id, held, remaining)
     for need_id, q, h in needs:

@@ -8,31 +8,22 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, QuerySet, Sum
 
-from kolaborasi.regions.models import Level, level_of
+from kolaborasi.accounts.models import Organisation, OrgKind
+from kolaborasi.pledges.models import LIVE_STATUSES, Pledge
+from kolaborasi.regions.models import Region
+from kolaborasi.targets.models import INSTITUTION_KINDS, Need, Target, TargetKind, within_q
 
-from .models import Donation, DonationStatus, PledgeFunding
-
-# Field of Target (and via pledge__target__ of fundings) that holds the code of the
-# enclosing region at each level.
-_TARGET_FIELD_BY_LEVEL = {
-    Level.PROVINCE: "province_code",
-    Level.CITY: "city_code",
-    Level.DISTRICT: "district_code",
-    Level.VILLAGE: "village_id",
-    Level.RW: "region_id",
-}
-
-
-def target_region_q(region: Any, prefix: str = "") -> Q:
-    """Q selecting targets (or rows reaching a target through ``prefix``) under ``region``
-    (a Region or a dotted code)."""
-    code = region if isinstance(region, str) else region.code
-    level = level_of(code)
-    if level is None:
-        raise ValueError(f"bad region code {code!r}")
-    return Q(**{f"{prefix}{_TARGET_FIELD_BY_LEVEL[level]}": code})
+from .models import (
+    AccountKind,
+    Donation,
+    DonationStatus,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    PledgeFunding,
+)
 
 
 def _sum(qs: QuerySet[Any], field: str = "amount") -> int:
@@ -53,7 +44,7 @@ def funds_summary(
     attribution rows); that money is always confirmed, so both figures are then equal.
     """
     if region is not None:
-        fundings = PledgeFunding.objects.filter(target_region_q(region, "pledge__target__"))
+        fundings = PledgeFunding.objects.filter(within_q(region, "pledge__target__"))
         if since is not None:
             fundings = fundings.filter(donation__donated_on__gte=since)
         if until is not None:
@@ -82,11 +73,9 @@ def plan_needs(*, aid_type: Any, region: Any, kinds: str) -> npt.NDArray[np.int6
     ``EXISTS`` on ``targets_target`` so the country-wide RW read is an anti-join against
     the few institutions (partial index ``target_institution_idx``) instead of a join
     with every RW."""
-    from kolaborasi.targets.models import INSTITUTION_KINDS, Need, Target, TargetKind
-
     targets = Target.objects.filter(pk=OuterRef("target_id"))
     if region is not None:
-        targets = targets.filter(target_region_q(region))
+        targets = targets.within(region)
     qs = Need.objects.filter(aid_type=aid_type, remaining__gt=0)
     if kinds == "rw":
         if region is None:
@@ -117,8 +106,6 @@ def plan_needs(*, aid_type: Any, region: Any, kinds: str) -> npt.NDArray[np.int6
 def aggregator_funds(aggregator: Any) -> dict[str, int]:
     """donated (pending + confirmed), confirmed, allocated and balance, in rupiah.
     ``allocated`` and ``balance`` are the ledger accounts' balances."""
-    from .models import AccountKind, LedgerAccount
-
     donations = Donation.objects.filter(aggregator=aggregator)
     accounts = dict(LedgerAccount.objects.filter(aggregator=aggregator).values_list("kind", "balance"))
     return {
@@ -131,14 +118,10 @@ def aggregator_funds(aggregator: Any) -> dict[str, int]:
 
 def aggregator_packages(aggregator: Any) -> dict[str, dict[str, int]]:
     """Packages pledged (held by live pledges) and delivered per aid type slug."""
-    from django.db.models import F as _F
-
-    from kolaborasi.pledges.models import LIVE_STATUSES, Pledge
-
     rows = (
         Pledge.objects.filter(organisation=aggregator, status__in=LIVE_STATUSES)
         .values("aid_type__slug")
-        .annotate(pledged=Sum(_F("quantity") - _F("released")), delivered=Sum("delivered"))
+        .annotate(pledged=Sum(F("quantity") - F("released")), delivered=Sum("delivered"))
         .order_by("aid_type__slug")
     )
     return {
@@ -149,16 +132,10 @@ def aggregator_packages(aggregator: Any) -> dict[str, dict[str, int]]:
 
 def aggregator_areas(aggregator: Any) -> list[dict[str, Any]]:
     """Kecamatan reached by the aggregator's live pledges, with targets and packages."""
-    from django.db.models import Count
-    from django.db.models import F as _F
-
-    from kolaborasi.pledges.models import LIVE_STATUSES, Pledge
-    from kolaborasi.regions.models import Region
-
     rows = list(
         Pledge.objects.filter(organisation=aggregator, status__in=LIVE_STATUSES)
         .values("target__district_code")
-        .annotate(targets=Count("target", distinct=True), packages=Sum(_F("quantity") - _F("released")))
+        .annotate(targets=Count("target", distinct=True), packages=Sum(F("quantity") - F("released")))
         .order_by("target__district_code")
     )
     names = dict(
@@ -188,8 +165,6 @@ def aggregator_public_donors(aggregator: Any) -> list[dict[str, Any]]:
 
 
 def aggregators_list() -> QuerySet[Any]:
-    from kolaborasi.accounts.models import Organisation, OrgKind
-
     return Organisation.objects.filter(kind=OrgKind.AGGREGATOR).order_by("-verified", "name")
 
 
@@ -221,8 +196,6 @@ def pledge_fundings(pledge_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
 
 def target_fundings(target: Any) -> list[dict[str, Any]]:
     """Money that paid for packages at ``target``, per pledge slice (see pledge_fundings)."""
-    from kolaborasi.pledges.models import Pledge
-
     ids = list(Pledge.objects.filter(target=target).values_list("id", flat=True))
     fundings = pledge_fundings(ids)
     return [dict(row, pledge=pid) for pid in sorted(fundings) for row in fundings[pid]]
@@ -233,8 +206,6 @@ def ledger_verify(aggregator: Any = None) -> list[str]:
     every transaction sums to zero, each account balance equals the sum of its
     entries, cash is never negative, cash = confirmed - allocated, allocated equals
     the funding rows, each donation's ``allocated`` equals its funding rows."""
-    from .models import AccountKind, LedgerAccount, LedgerEntry, LedgerTransaction
-
     problems: list[str] = []
     txs = LedgerTransaction.objects.all()
     accounts = LedgerAccount.objects.all()

@@ -11,12 +11,12 @@ from django.dispatch import receiver
 
 from kolaborasi.pledges.models import Pledge
 
+from .services import pledge_funding_release
+
 
 @receiver(post_save, sender=Pledge, dispatch_uid="funds_refund_on_release")
 def refund_on_release(
     sender: type[Pledge], instance: Pledge, update_fields: Any = None, **kwargs: Any
 ) -> None:
     if instance.released and (update_fields is None or "released" in update_fields):
-        from .services import pledge_funding_release
-
         pledge_funding_release(actor=None, pledge=instance)

@@ -16,8 +16,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kolaborasi.accounts.access import by_active_organisation
 from kolaborasi.core.once import created_redirect, exactly_once
-from kolaborasi.core.throttle import by_active_organisation, throttle
+from kolaborasi.core.throttle import throttle
 from kolaborasi.pledges.services import PlanConflict, PledgeError
 from kolaborasi.regions.models import Region
 from kolaborasi.targets.models import Target

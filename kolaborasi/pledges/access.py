@@ -17,13 +17,13 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404
 
 from kolaborasi.accounts import selectors as accounts_selectors
 from kolaborasi.accounts.access import coordinator_covers
 from kolaborasi.accounts.models import Organisation, OrgKind
-from kolaborasi.targets.models import Target
+from kolaborasi.targets.models import Target, within_any_q
 
 from .models import Pledge
 
@@ -47,14 +47,6 @@ def org_covers_target(org: Organisation, target: Target) -> bool:
     """A coordinator covers a target when one of its regions is the target's RW or any
     region above it (kelurahan, kecamatan, kota, provinsi) — accounts' one rule."""
     return coordinator_covers(org, target.region_id)
-
-
-def targets_in_codes_q(codes: list[str], prefix: str = "target__") -> Q:
-    """Q matching targets under any of ``codes`` (an empty list matches nothing)."""
-    q = Q(pk__in=[])
-    for field in ("region_id", "village_id", "district_code", "city_code", "province_code"):
-        q |= Q(**{f"{prefix}{field}__in": codes})
-    return q
 
 
 def org_can_see(org: Organisation, pledge: Pledge) -> bool:
@@ -131,7 +123,7 @@ def confirmable_pledges_for_org(org: Organisation) -> QuerySet[Pledge]:
     if org.kind == OrgKind.OPERATOR:
         return qs
     if org.kind == OrgKind.COORDINATOR:
-        return qs.filter(targets_in_codes_q(covered_codes(org)))
+        return qs.filter(within_any_q(covered_codes(org), "target__"))
     return qs.none()
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from kolaborasi.accounts.models import Organisation
+from kolaborasi.accounts.models import Organisation, OrgSubtype
 from kolaborasi.core.sql import table
 from kolaborasi.regions.models import Region
 from kolaborasi.targets.models import AidType, Need
@@ -24,6 +26,31 @@ def pledges_for_org(org: Organisation, *, status: str | None = None) -> QuerySet
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-created_at", "-pk")
+
+
+def target_pledgers(target_id: int) -> list[dict[str, Any]]:
+    """Who has pledged to a target: organisation names and units per aid type, never a
+    person's contact or a private person's name (DESIGN §3.6): an individual donor shows
+    as "Donatur perorangan", as in the open-data exports."""
+    rows = (
+        Pledge.objects.filter(target_id=target_id, status__in=LIVE_STATUSES)
+        .values("organisation__name", "organisation__subtype", "aid_type__name")
+        .annotate(quantity=Sum("quantity"), delivered=Sum("delivered"))
+        .order_by("organisation__name", "aid_type__name")
+    )
+    return [
+        {
+            "organisation": (
+                _("Donatur perorangan")
+                if r["organisation__subtype"] == OrgSubtype.INDIVIDUAL
+                else r["organisation__name"]
+            ),
+            "aid_type": r["aid_type__name"],
+            "quantity": r["quantity"] or 0,
+            "delivered": r["delivered"] or 0,
+        }
+        for r in rows
+    ]
 
 
 def need_for_pledge(target_id: int, aid_type: str) -> Need | None:

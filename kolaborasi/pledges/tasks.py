@@ -6,6 +6,8 @@ import datetime as dt
 
 from django.tasks import task
 
+from kolaborasi.core.tasks import periodic
+
 from .services import pledges_expire
 
 
@@ -14,3 +16,11 @@ def pledges_expire_task(today: str | None = None) -> dict[str, int]:
     """Expire overdue pledges and send reminders; ``today`` (ISO date) for replays."""
     report = pledges_expire(today=dt.date.fromisoformat(today) if today else None)
     return {"expired": report.expired, "reminded": report.reminded, "released_units": report.released_units}
+
+
+periodic(
+    pledges_expire_task,
+    option="expire-every",
+    seconds=600.0,
+    help="seconds between pledge expiry sweeps (0: do not schedule them)",
+)

@@ -16,12 +16,17 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kolaborasi.accounts.access import org_for_request
+from kolaborasi.accounts.access import (
+    by_active_organisation,
+    by_active_organisation_uploading,
+    org_for_request,
+)
 from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.core import heavy
 from kolaborasi.core.once import created, created_redirect, exactly_once, guarded
 from kolaborasi.core.refusal import refuse
-from kolaborasi.core.throttle import by_active_organisation, by_active_organisation_uploading, throttle
+from kolaborasi.core.throttle import throttle
+from kolaborasi.targets.finder import finder_suggestions
 from kolaborasi.targets.models import Target
 from kolaborasi.targets.services import NeedUpdateError, can_update_need, need_update
 
@@ -35,11 +40,7 @@ from .selectors import area_hold_flags, burst_flags, over_covered_needs, pledges
 
 
 def _suggestions(need: Any, quantity: int) -> list[dict[str, Any]]:
-    """The finder's alternatives (kolaborasi.targets.selectors), when it is available."""
-    try:
-        from kolaborasi.targets.selectors import finder_suggestions
-    except ImportError:  # pragma: no cover - the finder ships with targets
-        return []
+    """The finder's alternatives (kolaborasi.targets.finder)."""
     try:
         return finder_suggestions(need.aid_type, quantity, need.target.village_id)[:5]
     except Exception:  # suggestions are a courtesy; never fail the form over them

@@ -18,7 +18,7 @@ from shapely.validation import explain_validity, make_valid
 from kolaborasi.audit.services import audit_record
 from kolaborasi.core.errors import ImportRejected, RowError
 
-from .models import LEVEL_BY_DEPTH, Boundary, Region
+from .models import LEVEL_BY_DEPTH, Boundary, Region, parent_code
 
 BATCH = 5000
 
@@ -51,7 +51,7 @@ def registry_rows(province: str | None = None) -> list[Region]:
             code=code,
             name=name,
             level=LEVEL_BY_DEPTH[code.count(".") + 1],
-            parent_id=code.rsplit(".", 1)[0] if "." in code else None,
+            parent_id=parent_code(code),
         )
         for code, name in pairs
     ]

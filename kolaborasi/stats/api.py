@@ -14,7 +14,8 @@ from kolaborasi.core import heavy, throttle
 from kolaborasi.core.api_contract import REGION_CODE_MAX, REGION_CODE_PATTERN, errors
 
 from . import exports
-from .selectors import ScopeError, by_region_json, parse_scope, scope_key, summary_json
+from .scope import ScopeError, parse_scope, scope_key
+from .selectors import by_region_json, summary_json
 
 router = Router(tags=["stats"])
 

@@ -20,15 +20,11 @@ from matplotlib.dates import AutoDateLocator, num2date
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from .selectors import (
-    Scope,
-    _cache_key,
-    aid_types,
-    breakdown_level,
-    by_region,
-    cached,
-    cumulative_by_day,
-)
+from kolaborasi.core.freshness import cached
+
+from .figures import aid_types, cumulative_by_day
+from .scope import Scope, breakdown_level
+from .selectors import by_region, stats_key
 
 # Distinguishable in colour and in grey-scale print (different line styles too).
 COLOURS = ["#1f6f5c", "#b4321e", "#3b5b92", "#c88a12", "#6b4e9b", "#555555"]
@@ -51,7 +47,7 @@ def _names() -> dict[str, str]:
 
 
 def cumulative_svg(scope: Scope) -> bytes:
-    key = _cache_key("chart-cumulative", scope.key(), _("Komitmen kumulatif"))
+    key = stats_key("chart-cumulative", scope.key(), _("Komitmen kumulatif"))
     return cached(key, lambda: _cumulative_svg(scope))
 
 
@@ -135,7 +131,7 @@ def value_ceiling(top: int) -> int:
 
 def breakdown_svg(scope: Scope) -> bytes:
     level = breakdown_level(scope)
-    key = _cache_key("chart-breakdown", level or "", scope.key(), _("Komitmen kumulatif"))
+    key = stats_key("chart-breakdown", level or "", scope.key(), _("Komitmen kumulatif"))
     return cached(key, lambda: _breakdown_svg(scope, level))
 
 

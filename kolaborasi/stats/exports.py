@@ -34,20 +34,14 @@ from django.utils import timezone
 from kolaborasi.accounts.models import OrgKind, OrgSubtype
 from kolaborasi.core import heavy
 from kolaborasi.core.text import spreadsheet_safe
+from kolaborasi.funds.models import Donation, DonationStatus
 from kolaborasi.pledges.models import Delivery, Pledge
-from kolaborasi.regions.models import Boundary, Level, Region
-from kolaborasi.targets.models import AidType, Need, Target, TargetKind
+from kolaborasi.regions.models import Boundary, Level, Region, below_q, last_part
+from kolaborasi.targets.models import AidType, Need, Target, TargetKind, region_column, within_q
 
-from .selectors import (
-    TARGET_COLUMN,
-    Scope,
-    ScopeError,
-    by_region,
-    child_level_ok,
-    parse_scope,
-    pledge_filter,
-    target_column,
-)
+from .figures import pledge_filter
+from .scope import Scope, ScopeError, child_level_ok, parse_scope
+from .selectors import by_region
 
 PRIVATE_DONOR = "Donatur perorangan"
 CHUNK = 2000
@@ -151,9 +145,7 @@ class Places:
     def __init__(self, scope: Scope) -> None:
         qs = Region.objects.filter(level__in=[Level.CITY, Level.DISTRICT, Level.VILLAGE])
         if scope.region is not None:
-            parts = scope.region.code.split(".")
-            ancestors = [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
-            qs = qs.filter(Q(code__startswith=scope.region.code + ".") | Q(code__in=ancestors))
+            qs = qs.filter(below_q(scope.region) | Q(code__in=scope.region.lineage()))
         self.names = dict(qs.values_list("code", "name"))
 
     def row(self, t: dict[str, Any], prefix: str) -> Row:
@@ -168,7 +160,7 @@ class Places:
             t[f"{prefix}village_id"],
             self.names.get(t[f"{prefix}village_id"], ""),
             code if kind == TargetKind.RW else f"{t[f'{prefix}village_id']}/lembaga-{t[f'{prefix}id']}",
-            code.rsplit(".", 1)[1] if kind == TargetKind.RW else "",
+            last_part(code) if kind == TargetKind.RW else "",
             t[f"{prefix}name"],
             kind,
         ]
@@ -190,12 +182,6 @@ def place_fields(prefix: str) -> list[str]:
     ]
 
 
-def _region_q(scope: Scope, prefix: str) -> Q:
-    if scope.region is None:
-        return Q()
-    return Q(**{f"{prefix}{target_column(scope.region)}": scope.region.code})
-
-
 def _day(value: date | datetime | None) -> str:
     if value is None:
         return ""
@@ -208,7 +194,7 @@ def needs_rows(scope: Scope) -> Iterator[Row]:
     places = Places(scope)
     slug_name = {t.pk: (t.slug, t.name) for t in AidType.objects.all()}
     qs = (
-        Need.objects.filter(_region_q(scope, "target__"))
+        Need.objects.filter(within_q(scope.region, "target__"))
         .order_by("target__region_id", "target_id", "aid_type__sort_order", "aid_type_id")
         .values(
             "id",
@@ -329,14 +315,12 @@ def deliveries_rows(scope: Scope) -> Iterator[Row]:
 def funds_rows(scope: Scope) -> Iterator[Row]:
     """Donations to aggregators (rejected ones left out: they are not money given), by
     the day given. With an area: the donations whose money was spent under it."""
-    from kolaborasi.funds.models import Donation, DonationStatus
-
     qs = Donation.objects.exclude(status=DonationStatus.REJECTED)
     if scope.region is not None:
         qs = qs.filter(
             pk__in=Donation.objects.filter(
+                within_q(scope.region, "fundings__pledge__target__"),
                 fundings__amount__gt=F("fundings__refunded"),
-                **{f"fundings__pledge__target__{target_column(scope.region)}": scope.region.code},
             ).values("pk")
         )
     if scope.since:
@@ -436,7 +420,7 @@ def write_csv(out: IO[bytes], head: list[Row], rows: Iterable[Row]) -> None:
 
 
 def write_xlsx(out: IO[bytes], title: str, head: list[Row], rows: Iterable[Row]) -> None:
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # not a cycle: a slow import, loaded only for a spreadsheet
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title=title)
@@ -459,7 +443,7 @@ def coverage_geojson(scope: Scope, level: str) -> dict[str, Any]:
     if not child_level_ok(scope.region, level):
         raise ScopeError("level", "tingkat harus di bawah parent (level must lie below the parent)")
     figures = by_region(scope, level)
-    col = TARGET_COLUMN[level]
+    col = region_column(level)
     codes = [r["code"] for r in figures]
     geometry = dict(Boundary.objects.filter(region_id__in=codes).values_list("region_id", "geometry"))
     totals: dict[str, dict[str, int]] = {}

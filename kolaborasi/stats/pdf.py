@@ -22,7 +22,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from kolaborasi.core.models import SiteAuthority
 
 from . import charts
-from .selectors import parse_scope
+from .scope import parse_scope
 
 # Importing WeasyPrint tells Pillow, for the whole process, to accept truncated images.
 # The report draws only our own charts; evidence photos must stay refused when cut off,

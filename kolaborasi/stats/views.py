@@ -19,32 +19,12 @@ from django.utils.translation import gettext as _
 from kolaborasi.core import heavy
 from kolaborasi.core.authority import site_authority
 from kolaborasi.core.throttle import by_client, throttle
-from kolaborasi.regions.models import Level, Region
+from kolaborasi.regions.models import Level
 
 from . import charts
-from .selectors import (
-    STATS_MAX_AGE_SECONDS,
-    Figures,
-    Scope,
-    ScopeError,
-    aid_types,
-    breakdown_level,
-    by_region,
-    parse_scope,
-    primary_aid_type,
-    summary,
-)
-
-
-def _filter_regions(scope: Scope) -> list[tuple[str, str]]:
-    """Suggestions for the area field: provinces and cities, plus the chosen region's
-    ancestors and children (a datalist; any code can be typed)."""
-    qs = Region.objects.filter(level__in=[Level.PROVINCE, Level.CITY])
-    codes: list[str] = []
-    if scope.region is not None:
-        codes = [*scope.region.ancestor_codes(), scope.region.code]
-        qs = qs | Region.objects.filter(code__in=codes) | Region.objects.filter(parent=scope.region)
-    return list(qs.distinct().order_by("code").values_list("code", "name"))
+from .figures import Figures, aid_types, primary_aid_type
+from .scope import Scope, ScopeError, breakdown_level, parse_scope, region_choices
+from .selectors import STATS_MAX_AGE_SECONDS, by_region, summary
 
 
 def _map(scope: Scope) -> tuple[str, str]:
@@ -54,8 +34,7 @@ def _map(scope: Scope) -> tuple[str, str]:
         return Level.CITY, region.code if region else ""
     if region.level in (Level.CITY, Level.DISTRICT):
         return Level.VILLAGE, region.code
-    district = ".".join(region.code.split(".")[:3])
-    return Level.VILLAGE, district
+    return Level.VILLAGE, region.code_at(Level.DISTRICT)
 
 
 def _rows(fig: Figures) -> list[dict[str, Any]]:
@@ -101,7 +80,7 @@ def dashboard(request: HttpRequest) -> TemplateResponse:
         )
     context.update(
         {
-            "regions": _filter_regions(scope),
+            "regions": region_choices(scope),
             "primary": primary_aid_type(),
             "max_age": STATS_MAX_AGE_SECONDS,
         }
@@ -250,6 +229,8 @@ def report_pdf(request: HttpRequest) -> HttpResponseBase:
     base_url = request.build_absolute_uri("/")
 
     def compute(out: IO[bytes]) -> None:
+        # Not a cycle: WeasyPrint is a slow import that also changes Pillow's settings for
+        # the whole process, so it is loaded only in a process that makes a PDF.
         from .pdf import html_to_pdf
 
         context["pdf"] = True

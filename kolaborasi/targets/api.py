@@ -24,8 +24,9 @@ from kolaborasi.core.api_contract import (
 from kolaborasi.core.freshness import cache_key, cached
 from kolaborasi.regions.models import Region
 
+from .finder import finder_suggestions
 from .models import AidType, TargetKind
-from .selectors import aid_type_get, finder_suggestions, target_get, targets_list
+from .selectors import aid_type_get, target_get, targets_list
 
 router = Router(tags=["targets"])
 

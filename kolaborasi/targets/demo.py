@@ -121,7 +121,7 @@ def rw_demo_rows(rng: random.Random) -> list[dict[str, str]]:
     rows: list[dict[str, str]] = []
     for city, total in RW_PER_CITY.items():
         villages = list(
-            Region.objects.filter(level=Level.VILLAGE, code__startswith=city + ".").order_by("code")
+            Region.objects.below(city).filter(level=Level.VILLAGE).order_by("code")
         )
         if not villages:
             raise RuntimeError(f"registri untuk {city} belum dimuat (load regions first)")

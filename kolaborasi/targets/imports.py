@@ -299,11 +299,10 @@ def _write_copy(regions: list[Region], targets: list[Target], progress: Progress
 
 
 def _location(village: Region) -> dict[str, str]:
-    parts = village.code.split(".")
     return {
-        "district_code": ".".join(parts[:3]),
-        "city_code": ".".join(parts[:2]),
-        "province_code": parts[0],
+        "district_code": village.code_at(Level.DISTRICT),
+        "city_code": village.code_at(Level.CITY),
+        "province_code": village.code_at(Level.PROVINCE),
     }
 
 

@@ -1,7 +1,14 @@
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
 from django.db import models
 from django.db.models import Case, F, FloatField, Q, Value, When
 from django.db.models.functions import Cast, Greatest
 from django.utils.translation import gettext_lazy as _
+
+from kolaborasi.regions.models import Level, Region, level_of
 
 
 class AidType(models.Model):
@@ -29,6 +36,56 @@ class TargetKind(models.TextChoices):
 
 INSTITUTION_KINDS = [k for k in TargetKind.values if k != TargetKind.RW]
 
+# "This target lies in region X": the Target column holding the code of the enclosing
+# region at X's level (an institution's region is its village, so its ``region_id`` is
+# a village code and it is found under the village through ``village_id``).
+REGION_COLUMN: dict[str, str] = {
+    Level.PROVINCE: "province_code",
+    Level.CITY: "city_code",
+    Level.DISTRICT: "district_code",
+    Level.VILLAGE: "village_id",
+    Level.RW: "region_id",
+}
+
+
+def region_column(level: Level | str) -> str:
+    """The Target column that says "under a region of this level"."""
+    return REGION_COLUMN[Level(level)]
+
+
+def within_q(region: Region | str | None, path: str = "") -> Q:
+    """Targets in ``region`` (a Region or a code) or anywhere under it, for a query on
+    Target (``path`` "") or on a model reaching a target through ``path`` (``"target__"``
+    from a need or a pledge): one indexed equality on a copied code. None: everywhere.
+    ValueError for a string that is not a region code."""
+    if region is None:
+        return Q()
+    if isinstance(region, str):
+        level = level_of(region)
+        if level is None:
+            raise ValueError(f"bad region code {region!r}")
+        return Q(**{path + region_column(level): region})
+    return Q(**{path + region_column(region.level): region.code})
+
+
+def within_any_q(codes: Iterable[str], path: str = "") -> Q:
+    """Targets under any of ``codes`` (an empty list matches nothing)."""
+    by_column: dict[str, list[str]] = defaultdict(list)
+    for code in codes:
+        level = level_of(code)
+        if level is not None:
+            by_column[region_column(level)].append(code)
+    q = Q(pk__in=[])
+    for column, column_codes in by_column.items():
+        q |= Q(**{f"{path}{column}__in": column_codes})
+    return q
+
+
+class TargetQuerySet(models.QuerySet["Target"]):
+    def within(self, region: Region | str | None) -> TargetQuerySet:
+        """The targets in ``region`` or anywhere under it (all of them for None)."""
+        return self.filter(within_q(region))
+
 
 class Target(models.Model):
     """What receives aid: an RW (size = vulnerable households) or an institution
@@ -54,6 +111,8 @@ class Target(models.Model):
     synthetic = models.BooleanField(default=False, help_text=_("data sintetis (demo)"))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TargetQuerySet.as_manager()
 
     class Meta:
         ordering = ["region_id", "name"]

@@ -4,6 +4,7 @@ from . import views
 
 app_name = "targets"
 urlpatterns = [
+    path("", views.home, name="home"),
     path("peta/", views.peta, name="peta"),
     path("peta/data/<slug:aid>.json", views.peta_data, name="peta_data"),
     path("peta/info/<str:code>.json", views.peta_info, name="peta_info"),

@@ -1,9 +1,12 @@
-"""Public pages: the map (Peta), the list (Daftar), one target (Sasaran), the finder (Cari).
+"""Public pages: the home page, the map (Peta), the list (Daftar), one target (Sasaran), the
+finder (Cari).
 
 Views only translate: parse the query string, call a selector, render. No login."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from django.conf import settings
@@ -21,11 +24,16 @@ from kolaborasi.accounts.selectors import user_organisations
 from kolaborasi.core.throttle import by_client, throttle
 from kolaborasi.regions.models import Level, Region
 
-from . import selectors
+from . import finder, maps, selectors
 from .models import AidType, TargetKind
 
 PAGE_SIZE = 25
 MAP_CACHE_SECONDS = 60
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The home page: what the platform is for and how much need it records."""
+    return TemplateResponse(request, "targets/home.html", {"summary": selectors.home_summary()})
 
 
 def _aid_type_or_default(slug: str) -> tuple[AidType | None, str]:
@@ -52,13 +60,13 @@ def _region_or_none(code: str) -> tuple[Region | None, str]:
 def peta(request: HttpRequest) -> HttpResponse:
     aid, error = _aid_type_or_default(request.GET.get("jenis", ""))
     region, region_error = _region_or_none(request.GET.get("wilayah", ""))
-    region = region or selectors.map_default_region()
+    region = region or maps.map_default_region()
     config = {
         "dataUrl": "/peta/data/",
         "infoUrl": "/peta/info/",
         "targetUrl": "/peta/sasaran/",
         "parent": region.code if region else "",
-        "level": selectors.map_level(region),
+        "level": maps.map_level(region),
         "aidType": aid.slug if aid else "",
         "tileUrl": settings.MAP_TILE_URL,
         "tileAttribution": settings.MAP_TILE_ATTRIBUTION,
@@ -94,7 +102,7 @@ def peta(request: HttpRequest) -> HttpResponse:
             "aid_type": aid,
             "region": region,
             "error": error or region_error,
-            "has_boundaries": selectors.boundaries_exist(),
+            "has_boundaries": maps.boundaries_exist(),
             "map_config": config,
             "kinds": [(k.value, k.label) for k in TargetKind if k != TargetKind.RW],
         },
@@ -132,11 +140,11 @@ def peta_data(request: HttpRequest, aid: str) -> HttpResponse:
         parent = Region.objects.filter(code=code).first()
         if parent is None:
             return JsonResponse({"detail": f"wilayah {code!r} tidak ditemukan (unknown region)"}, status=404)
-    level = request.GET.get("level") or selectors.map_level(parent)
+    level = request.GET.get("level") or maps.map_level(parent)
     if level not in Level.values:
         return JsonResponse({"detail": f"level {level!r} tidak dikenal (unknown level)"}, status=422)
     key = f"peta:data:{aid_type.slug}:{code}:{level}"
-    return _cached_json(request, key, lambda: selectors.map_data_json(aid_type, parent, level))
+    return _cached_json(request, key, lambda: maps.map_data_json(aid_type, parent, level))
 
 
 @require_GET
@@ -156,10 +164,7 @@ def peta_info(request: HttpRequest, code: str) -> HttpResponse:
             return peta_target(request, target.pk)
 
     def build() -> tuple[bytes, str]:
-        import hashlib
-        import json
-
-        body = json.dumps(selectors.area_summary(region, aid_type), default=str).encode()
+        body = json.dumps(maps.area_summary(region, aid_type), default=str).encode()
         return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
     return _cached_json(request, f"peta:info:{aid_type.slug}:{code}", build)
@@ -272,7 +277,6 @@ def sasaran(request: HttpRequest, target_id: int) -> HttpResponse:
         {
             "target": target,
             "path": selectors.region_path(region),
-            "pledgers": selectors.target_pledgers(target_id),
             "pledge_url": f"/komitmen/baru/{target_id}/",
             "funding_url": f"/dana/sasaran/{target_id}/",
             "can_update_need": _can_update_need(request, region.code),
@@ -286,7 +290,7 @@ def sasaran(request: HttpRequest, target_id: int) -> HttpResponse:
 
 @require_GET
 def cari(request: HttpRequest) -> HttpResponse:
-    """ "Saya punya N paket …": where to take them (see selectors.finder_suggestions)."""
+    """ "Saya punya N paket …": where to take them (see finder.finder_suggestions)."""
     errors: dict[str, str] = {}
     aid_slug = request.GET.get("jenis", "")
     raw_quantity = request.GET.get("jumlah", "").strip()
@@ -309,8 +313,8 @@ def cari(request: HttpRequest) -> HttpResponse:
             if region is None:
                 errors["wilayah"] = _("Wilayah %(code)s tidak ditemukan.") % {"code": code}
         if not errors and aid is not None:
-            suggestions = selectors.finder_suggestions(aid, quantity, code or None)
-    areas = selectors.finder_areas()
+            suggestions = finder.finder_suggestions(aid, quantity, code or None)
+    areas = finder.finder_areas()
     return TemplateResponse(
         request,
         "targets/cari.html",

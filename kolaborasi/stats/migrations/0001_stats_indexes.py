@@ -1,4 +1,4 @@
-"""Partial indexes for the public figures (``kolaborasi.stats.selectors``).
+"""Partial indexes for the public figures (``kolaborasi.stats.figures``).
 
 They live on the pledges and needs tables but serve only the stats queries, so they are
 created here as SQL that SQLite and PostgreSQL both understand instead of in those

@@ -9,6 +9,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections, connection
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
+from django.utils.module_loading import autodiscover_modules
+
+from kolaborasi.core.tasks import SCHEDULE
 
 logger = logging.getLogger(__name__)
 
@@ -33,25 +36,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
-        parser.add_argument(
-            "--expire-every",
-            type=float,
-            default=600.0,
-            help="seconds between pledge expiry sweeps (0: do not schedule them)",
-        )
-        parser.add_argument(
-            "--fold-every",
-            type=float,
-            default=60.0,
-            help="seconds between folds of the public figures' running totals (0: do not schedule them)",
-        )
-        parser.add_argument(
-            "--keys-every",
-            type=float,
-            default=3600.0,
-            help="seconds between removals of expired one-time form keys and API idempotency records "
-            "(0: do not schedule them)",
-        )
+        # Every app's periodic jobs (declared in its tasks module with core.tasks.periodic),
+        # each with its option for the interval: --expire-every, --fold-every, --keys-every.
+        autodiscover_modules("tasks")
+        for job in SCHEDULE.values():
+            parser.add_argument(f"--{job.option}", type=float, default=job.seconds, help=job.help)
         parser.add_argument(
             "--reload",
             action=BooleanOptionalAction,
@@ -65,19 +54,14 @@ class Command(BaseCommand):
         # With the autoreloader the parent only watches files; the child does the work,
         # so only the child schedules sweeps (otherwise every sweep is queued twice).
         in_worker_process = not reload or os.environ.get(DJANGO_AUTORELOAD_ENV) == "true"
-        from kolaborasi.core.tasks import keys_expire_task
-        from kolaborasi.pledges.tasks import pledges_expire_task
-        from kolaborasi.stats.tasks import tally_fold_task
-
-        schedule: list[tuple[Any, Any]] = [
-            (pledges_expire_task, options["expire_every"]),
-            (tally_fold_task, options["fold_every"]),
-            (keys_expire_task, options["keys_every"]),
-        ]
-        for task, seconds in schedule:
+        for job in SCHEDULE.values():
+            seconds: Any = options[job.option.replace("-", "_")]
             if float(seconds) > 0 and in_worker_process:
                 threading.Thread(
-                    target=_enqueue_every, args=(task, float(seconds), stop), name=task.name, daemon=True
+                    target=_enqueue_every,
+                    args=(job.task, float(seconds), stop),
+                    name=job.task.name,
+                    daemon=True,
                 ).start()
         try:
             call_command("db_worker", interval=options["interval"], reload=reload)

@@ -1,0 +1,180 @@
+"""The scope of the public figures: which pledges count (an area and a date range), read
+and checked from the query string of the API, the pages and the exports.
+
+An area is a region code of any level; a target belongs to it through the region codes
+copied onto the target row (``Target.objects.within``). The date range is on the
+pledge's ``created_at``, in inclusive days of the site's time zone (Asia/Jakarta by
+default)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kolaborasi.regions.models import DEPTH_BY_LEVEL, Level, Region, child_level, is_region_code
+from kolaborasi.targets.models import REGION_COLUMN
+
+
+class ScopeError(Exception):
+    """Bad filter input. ``status`` is 422 (malformed) or 404 (unknown region code)."""
+
+    def __init__(self, field: str, message: str, status: int = 422) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which pledges count: those on targets under ``region`` created between ``since``
+    and ``until`` (inclusive days)."""
+
+    region: Region | None = None
+    since: date | None = None
+    until: date | None = None
+
+    @property
+    def region_code(self) -> str | None:
+        return self.region.code if self.region else None
+
+    def key(self) -> str:
+        return f"{self.region_code or ''}|{self.since or ''}|{self.until or ''}"
+
+    def created_range(self) -> tuple[datetime | None, datetime | None]:
+        """[start, end) in aware datetimes for the inclusive local days since..until."""
+        tz = timezone.get_current_timezone()
+        start = timezone.make_aware(datetime.combine(self.since, time.min), tz) if self.since else None
+        end = (
+            timezone.make_aware(datetime.combine(self.until + timedelta(days=1), time.min), tz)
+            if self.until
+            else None
+        )
+        return start, end
+
+    def query_params(self) -> dict[str, str]:
+        params = {}
+        if self.region:
+            params["region"] = self.region.code
+        if self.since:
+            params["since"] = self.since.isoformat()
+        if self.until:
+            params["until"] = self.until.isoformat()
+        return params
+
+
+def parse_date(field: str, value: str | None) -> date | None:
+    if value is None or value.strip() == "":
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ScopeError(
+            field, _("%(value)r bukan tanggal YYYY-MM-DD (not a date)") % {"value": value}
+        ) from None
+
+
+def region_code(field: str, code: str | None) -> str | None:
+    """The region code of the input, stripped, if it has the form of one (422 if not);
+    whether such a region exists is ``get_region``'s question."""
+    if code is None or code.strip() == "":
+        return None
+    code = code.strip()
+    if not is_region_code(code):
+        raise ScopeError(field, _("%(code)r bukan kode wilayah (not a region code)") % {"code": code})
+    return code
+
+
+def get_region(field: str, code: str | None) -> Region | None:
+    code = region_code(field, code)
+    if code is None:
+        return None
+    region = Region.objects.filter(code=code).first()
+    if region is None:
+        raise ScopeError(
+            field, _("wilayah %(code)r tidak ditemukan (unknown region code)") % {"code": code}, 404
+        )
+    return region
+
+
+def parse_dates(since: str | None, until: str | None) -> tuple[date | None, date | None]:
+    since_d = parse_date("since", since)
+    until_d = parse_date("until", until)
+    if since_d and until_d and since_d > until_d:
+        raise ScopeError(
+            "since",
+            _("tanggal awal %(since)s sesudah tanggal akhir %(until)s (reversed range)")
+            % {"since": since_d, "until": until_d},
+        )
+    return since_d, until_d
+
+
+def parse_scope(
+    region: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    *,
+    region_field: str = "region",
+) -> Scope:
+    """Validate filter input (shared by API, pages and exports)."""
+    since_d, until_d = parse_dates(since, until)
+    return Scope(region=get_region(region_field, region), since=since_d, until=until_d)
+
+
+def scope_key(
+    region: str | None, since: str | None, until: str | None, *, region_field: str = "region"
+) -> str:
+    """``parse_scope(...).key()`` without the database: the same validation (dates, range,
+    the form of the region code) except whether the region exists, so that a cached
+    answer needs no query. Existence is checked by ``parse_scope`` when the figures are
+    computed, and an unknown code (404) is never cached."""
+    since_d, until_d = parse_dates(since, until)
+    return f"{region_code(region_field, region) or ''}|{since_d or ''}|{until_d or ''}"
+
+
+
+def child_level_ok(parent: Region | None, level: str) -> bool:
+    if parent is None:
+        return level in (Level.CITY, Level.PROVINCE)
+    return DEPTH_BY_LEVEL[Level(level)] > DEPTH_BY_LEVEL[Level(parent.level)]
+
+
+def check_level(scope: Scope, level: str) -> None:
+    """ScopeError unless ``level`` is a level of regions lying below the scope's region."""
+    if level not in REGION_COLUMN:
+        raise ScopeError("level", _("tingkat %(level)r tidak dikenal (unknown level)") % {"level": level})
+    if not child_level_ok(scope.region, level):
+        raise ScopeError(
+            "level",
+            _("tingkat %(level)s tidak berada di bawah %(parent)s (level must lie below the parent)")
+            % {"level": level, "parent": scope.region_code or "-"},
+        )
+
+
+def regions_at(level: str, parent: Region | None) -> QuerySet[Region]:
+    qs = Region.objects.filter(level=level)
+    if parent is not None:
+        qs = qs.below(parent)
+    return qs.order_by("code")
+
+
+def breakdown_level(scope: Scope) -> str | None:
+    """The level one step below the scope's region used for breakdowns (kota by
+    default), down to the RWs of a village; None for a single RW."""
+    if scope.region is None:
+        return Level.CITY
+    return child_level(scope.region.level)
+
+
+def region_choices(scope: Scope) -> list[tuple[str, str]]:
+    """Suggestions for the area field: provinces and cities, plus the chosen region's
+    ancestors and children (a datalist; any code can be typed)."""
+    qs = Region.objects.filter(level__in=[Level.PROVINCE, Level.CITY])
+    if scope.region is not None:
+        lineage = Region.objects.filter(code__in=scope.region.lineage())
+        qs = qs | lineage | Region.objects.filter(parent=scope.region)
+    return list(qs.distinct().order_by("code").values_list("code", "name"))
