@@ -79,3 +79,17 @@ def test_the_picker_speaks_english_when_chosen(client: Client) -> None:
     body = client.get("/wilayah/pilih/", {"_name": "region", "region_cari": "Kebayoran"}).content.decode()
     assert "areas match" in body and "Choose one of" in body and "Dist. Kebayoran Lama" in body
     assert "wilayah cocok" not in body
+
+
+def test_the_dashboard_and_the_report_take_a_place_by_name(client: Client) -> None:
+    district = _district("Kebayoran Lama")
+    page = client.get("/data/", {"region_cari": "Kebayoran Lama"}).content.decode()
+    assert f"({district.code})" in page and 'id="picker-region"' in page
+    assert f'value="{district.code}" selected' in page
+    report = client.get("/data/laporan/", {"region_cari": "kebayoran lama", "tanggal": "2026-04-22"})
+    assert report.status_code == 200
+    body = report.content.decode()
+    assert "2026-W17" in body and f"({district.code})" in body
+    assert 'type="date" name="tanggal" value="2026-04-20"' in body  # the Monday of that week
+    bad = client.get("/data/laporan/", {"tanggal": "kemarin"})
+    assert bad.status_code == 422 and "Pilih tanggal dari kalender" in bad.content.decode()

@@ -168,13 +168,3 @@ def breakdown_level(scope: Scope) -> str | None:
     if scope.region is None:
         return Level.CITY
     return child_level(scope.region.level)
-
-
-def region_choices(scope: Scope) -> list[tuple[str, str]]:
-    """Suggestions for the area field: provinces and cities, plus the chosen region's
-    ancestors and children (a datalist; any code can be typed)."""
-    qs = Region.objects.filter(level__in=[Level.PROVINCE, Level.CITY])
-    if scope.region is not None:
-        lineage = Region.objects.filter(code__in=scope.region.lineage())
-        qs = qs | lineage | Region.objects.filter(parent=scope.region)
-    return list(qs.distinct().order_by("code").values_list("code", "name"))

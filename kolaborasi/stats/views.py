@@ -20,10 +20,11 @@ from kolaborasi.core import heavy
 from kolaborasi.core.authority import site_authority
 from kolaborasi.core.throttle import by_client, throttle
 from kolaborasi.regions.models import Level
+from kolaborasi.regions.picker import RegionPick, region_pick
 
 from . import charts
 from .figures import Figures, aid_types, primary_aid_type
-from .scope import Scope, ScopeError, breakdown_level, parse_scope, region_choices
+from .scope import Scope, ScopeError, breakdown_level, parse_scope
 from .selectors import STATS_MAX_AGE_SECONDS, by_region, summary
 
 
@@ -51,9 +52,18 @@ def _rows(fig: Figures) -> list[dict[str, Any]]:
     ]
 
 
+def _picked_region(request: HttpRequest) -> tuple[RegionPick, str]:
+    """The area chosen in the page's picker, and the code the figures use: a name typed
+    into the search box counts only once it names one place; a code in the address
+    (links, bookmarks) is checked by ``parse_scope`` as always."""
+    pick = region_pick(request.GET, name="region")
+    return pick, pick.code if pick.searched else request.GET.get("region", "")
+
+
 def dashboard(request: HttpRequest) -> TemplateResponse:
-    form = {k: request.GET.get(k, "") for k in ("region", "since", "until")}
-    context: dict[str, Any] = {"form": form, "error": None}
+    pick, region = _picked_region(request)
+    form = {"region": region, "since": request.GET.get("since", ""), "until": request.GET.get("until", "")}
+    context: dict[str, Any] = {"form": form, "error": None, "pick": pick}
     status = 200
     try:
         scope = parse_scope(form["region"], form["since"], form["until"])
@@ -80,7 +90,6 @@ def dashboard(request: HttpRequest) -> TemplateResponse:
         )
     context.update(
         {
-            "regions": region_choices(scope),
             "primary": primary_aid_type(),
             "max_age": STATS_MAX_AGE_SECONDS,
         }
@@ -150,13 +159,26 @@ def parse_week(value: str | None) -> tuple[dt.date, dt.date]:
     return monday, monday + dt.timedelta(days=6)
 
 
-def _report_context(request: HttpRequest) -> tuple[dict[str, Any], int]:
-    form = {"week": request.GET.get("week", ""), "region": request.GET.get("region", "")}
+def week_of_date(value: str) -> str:
+    """The ISO week (``YYYY-Www``) holding the date ``value`` (``YYYY-MM-DD``), as the
+    report's date picker sends it."""
     try:
+        return _week_label(dt.date.fromisoformat(value.strip()))
+    except ValueError:
+        raise ScopeError("tanggal", _("Pilih tanggal dari kalender, mis. 2020-04-20.")) from None
+
+
+def _report_context(request: HttpRequest) -> tuple[dict[str, Any], int]:
+    pick, region = _picked_region(request)
+    form = {"week": request.GET.get("week", ""), "region": region}
+    try:
+        if request.GET.get("tanggal"):
+            form["week"] = week_of_date(request.GET["tanggal"])
         monday, sunday = parse_week(form["week"])
         base = parse_scope(form["region"], None, None)
     except ScopeError as exc:
-        return {"form": form, "error": exc, "week_label": "", "region": None, "pdf": False}, exc.status
+        context = {"form": form, "error": exc, "week_label": "", "region": None, "pdf": False, "pick": pick}
+        return context, exc.status
     total = Scope(region=base.region, until=sunday)
     week = Scope(region=base.region, since=monday, until=sunday)
     fig = summary(total)
@@ -170,6 +192,7 @@ def _report_context(request: HttpRequest) -> tuple[dict[str, Any], int]:
         {
             "form": form,
             "error": None,
+            "pick": pick,
             "monday": monday,
             "sunday": sunday,
             "week_label": f"{iso.year}-W{iso.week:02d}",
