@@ -120,6 +120,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last, so its process_exception sees a view's application error first: the refusal page.
+    "kolaborasi.core.refusal.RefusalMiddleware",
 ]
 
 ROOT_URLCONF = "kolaborasi.urls"

@@ -2,13 +2,22 @@
 throttle, an overloaded server, input the database cannot store, a lockout) goes
 through :func:`refuse`: the API gets JSON with a ``detail`` sentence, a person gets a
 page in the site's layout that says what happened and what to do next. It works from
-middleware too, before the session or the user are known."""
+middleware too, before the session or the user are known.
+
+An application error (``kolaborasi.core.errors.AppError``) that a view does not handle
+itself — a view re-rendering its form with the field's error does — reaches
+:class:`RefusalMiddleware`, which answers it with that page: views do not translate
+errors into pages one by one."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
+
+from kolaborasi.core.errors import AppError
 
 API_PREFIX = "/api/"
 
@@ -68,3 +77,19 @@ def _default_title(status: int) -> str:
         503: _("Layanan sedang penuh"),
     }
     return titles.get(status, _("Permintaan tidak dapat diproses"))
+
+
+class RefusalMiddleware:
+    """The one handler of application errors raised by HTML views: the refusal page with
+    the error's status and message. (The API answers them itself, in JSON.)"""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, AppError):
+            return None
+        return refuse(request, exception.status, str(exception.message))

@@ -30,7 +30,6 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -38,12 +37,14 @@ from django.utils.translation import gettext as _
 
 from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.audit.services import audit_record
+from kolaborasi.core.errors import Conflict, Forbidden, Invalid
 from kolaborasi.core.text import CONTENTS_MAX_LENGTH, formula_refusal, unstorable_refusal
 from kolaborasi.pledges.models import Pledge
-from kolaborasi.pledges.services import pledge_create, pledges_create_many
+from kolaborasi.pledges.services import PlanConflict, pledge_create, pledges_create_many
 from kolaborasi.regions.models import Region
 from kolaborasi.targets.models import AidType, Need
 
+from .access import AGGREGATORS_ONLY, DONORS_ONLY, UNVERIFIED_AGGREGATOR
 from .models import (
     DONATION_MAX,
     UNIT_COST_MAX,
@@ -70,25 +71,26 @@ MIN_DROP_MAX = 10_000
 PLAN_STOCK_MAX = 10_000_000
 
 
-class FundsError(ValueError):
+class FundsError(Invalid):
     """Bad input or a state that does not allow the change; nothing was changed."""
 
-    def __init__(self, message: str, *, field: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
-
-class FundsConflict(FundsError):
+class FundsConflict(FundsError, Conflict):
     """Well formed, but the current state refuses it (the balance, the needs left in an
-    area, a donation or plan already decided): the API answers 409."""
+    area, a donation or plan already decided)."""
+
+    status = Conflict.status
+
+
+def _rupiah(amount: int) -> str:
+    return f"Rp{amount:,}".replace(",", ".")
 
 
 class InsufficientFunds(FundsConflict):
     def __init__(self, needed: int, balance: int) -> None:
         super().__init__(
-            f"saldo tidak cukup: perlu Rp{needed:,}, saldo Rp{balance:,} "
-            f"(insufficient balance: Rp{needed:,} needed, Rp{balance:,} available)".replace(",", "."),
+            _("Saldo tidak cukup: perlu %(needed)s, saldo %(balance)s.")
+            % {"needed": _rupiah(needed), "balance": _rupiah(balance)},
             field="balance",
         )
         self.needed = needed
@@ -105,13 +107,11 @@ def _today(today: dt.date | None) -> dt.date:
 
 def _whole_rupiah(value: Any, field: str, *, cap: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise FundsError(f"{field}: harus bilangan bulat rupiah (must be whole rupiah)", field=field)
+        raise FundsError(_("Harus bilangan bulat rupiah."), field=field)
     if value <= 0:
-        raise FundsError(f"{field}: harus lebih dari 0 (must be greater than zero)", field=field)
+        raise FundsError(_("Harus lebih dari 0."), field=field)
     if value > cap:
-        raise FundsError(
-            f"{field}: melebihi batas Rp{cap:,} (above the cap of Rp{cap:,})".replace(",", "."), field=field
-        )
+        raise FundsError(_("Melebihi batas %(cap)s.") % {"cap": _rupiah(cap)}, field=field)
     return value
 
 
@@ -137,9 +137,9 @@ def ledger_post(
 ) -> LedgerTransaction:
     """Post one balanced transaction. ``legs`` are (account kind, signed amount)."""
     if not legs or any(amount == 0 for _kind, amount in legs):
-        raise FundsError("transaksi buku besar tanpa nilai (empty ledger leg)")
+        raise FundsError(_("Transaksi buku besar tanpa nilai."))
     if sum(amount for _kind, amount in legs) != 0:
-        raise FundsError("transaksi buku besar tidak seimbang (ledger transaction does not sum to zero)")
+        raise FundsError(_("Transaksi buku besar tidak seimbang."))
     with transaction.atomic():
         accounts = ledger_accounts(aggregator)
         tx = LedgerTransaction.objects.create(
@@ -189,25 +189,21 @@ def donation_create(
 ) -> Donation:
     """A donor records money given to a verified aggregator; pending until confirmed."""
     if donor.kind != OrgKind.DONOR:
-        raise PermissionDenied("hanya donatur yang dapat mencatat donasi (only donors can record donations)")
+        raise Forbidden(DONORS_ONLY)
     amount = _whole_rupiah(amount, "amount", cap=DONATION_MAX)
     if aggregator.kind != OrgKind.AGGREGATOR:
-        raise FundsError("aggregator: organisasi ini bukan agregator (not an aggregator)", field="aggregator")
+        raise FundsError(_("Organisasi ini bukan agregator."), field="aggregator")
     if not aggregator.verified:
-        raise FundsConflict(
-            "aggregator: agregator belum terverifikasi (the aggregator is not verified)", field="aggregator"
-        )
+        raise FundsConflict(UNVERIFIED_AGGREGATOR, field="aggregator")
     if not isinstance(donated_on, dt.date):
-        raise FundsError("donated_on: tanggal donasi wajib (date required)", field="donated_on")
+        raise FundsError(_("Tanggal donasi wajib diisi."), field="donated_on")
     if donated_on > _today(today):
-        raise FundsError(
-            f"donated_on: {donated_on} di masa depan (date is in the future)", field="donated_on"
-        )
+        raise FundsError(_("Tanggal %(date)s di masa depan.") % {"date": donated_on}, field="donated_on")
     if channel not in Channel.values:
-        raise FundsError(f"channel: {channel!r} tidak dikenal (unknown channel)", field="channel")
+        raise FundsError(_("Saluran %(channel)r tidak dikenal.") % {"channel": channel}, field="channel")
     reference = (reference or "").strip()
     if len(reference) > 120:
-        raise FundsError("reference: maksimal 120 karakter (at most 120 characters)", field="reference")
+        raise FundsError(_("Maksimal 120 karakter."), field="reference")
     with transaction.atomic():
         donation = Donation.objects.create(
             donor=donor,
@@ -274,9 +270,9 @@ def donation_reject(*, actor: Any, donation: Donation, reason: str = "") -> Dona
 
 def _check_aggregator(organisation: Organisation) -> None:
     if organisation.kind != OrgKind.AGGREGATOR:
-        raise PermissionDenied("hanya agregator (aggregators only)")
+        raise Forbidden(AGGREGATORS_ONLY)
     if not organisation.verified:
-        raise PermissionDenied("agregator belum terverifikasi (the aggregator is not verified)")
+        raise Forbidden(UNVERIFIED_AGGREGATOR)
 
 
 def template_snapshot(template: PackageTemplate) -> dict[str, Any]:
@@ -303,25 +299,21 @@ def template_save(
     name = (name or "").strip()
     contents = (contents or "").strip()
     if not name or len(name) > 120:
-        raise FundsError(
-            "name: wajib, maksimal 120 karakter (required, at most 120 characters)", field="name"
-        )
+        raise FundsError(_("Wajib diisi, maksimal 120 karakter."), field="name")
     if problem := formula_refusal(name):
-        raise FundsError(f"name: {problem}", field="name")
+        raise FundsError(problem, field="name")
     if not contents:
-        raise FundsError("contents: isi paket wajib (package contents required)", field="contents")
+        raise FundsError(_("Isi paket wajib diisi."), field="contents")
     if problem := unstorable_refusal(contents):
-        raise FundsError(f"contents: {problem}", field="contents")
+        raise FundsError(problem, field="contents")
     if len(contents) > CONTENTS_MAX_LENGTH:
-        raise FundsError(
-            "contents: " + _("maksimal %(max)s karakter.") % {"max": CONTENTS_MAX_LENGTH}, field="contents"
-        )
+        raise FundsError(_("maksimal %(max)s karakter.") % {"max": CONTENTS_MAX_LENGTH}, field="contents")
     unit_cost = _whole_rupiah(unit_cost, "unit_cost", cap=UNIT_COST_MAX)
     clash = PackageTemplate.objects.filter(aggregator=aggregator, aid_type=aid_type, name=name)
     if template is not None:
         clash = clash.exclude(pk=template.pk)
     if clash.exists():
-        raise FundsError("name: nama paket sudah dipakai (a template with this name exists)", field="name")
+        raise FundsError(_("Nama paket sudah dipakai."), field="name")
     with transaction.atomic():
         before = template_snapshot(template) if template is not None else None
         if template is None:
@@ -379,13 +371,15 @@ def _allocate(
                 # disagree with the ledger, refuse (and roll back) rather than guess.
                 current = next(donations, None)
                 if current is None:
-                    raise FundsError("donasi tidak cukup untuk alokasi (ledger and donations disagree)")
+                    raise FundsError(
+                        _("Donasi tidak cukup untuk alokasi: buku besar dan donasi tidak cocok.")
+                    )
             take = min(left, current.amount - current.allocated)
             updated = Donation.objects.filter(pk=current.pk, allocated__lte=F("amount") - take).update(
                 allocated=F("allocated") + take
             )
             if not updated:  # cannot happen while the cash row is locked; refuse loudly
-                raise FundsError("alokasi donasi bentrok (donation allocation conflict)")
+                raise FundsError(_("Alokasi donasi bentrok."))
             current.allocated += take
             PledgeFunding.objects.create(
                 pledge=pledge, donation=current, template=template, transaction=tx, amount=take
@@ -408,14 +402,9 @@ def _allocate(
 
 def _template_for(aggregator: Organisation, template: PackageTemplate, aid_type_id: int) -> None:
     if template.aggregator_id != aggregator.pk:
-        raise FundsError(
-            "template: bukan milik agregator ini (not this aggregator's template)", field="template"
-        )
+        raise FundsError(_("Paket ini bukan milik agregator ini."), field="template")
     if template.aid_type_id != aid_type_id:
-        raise FundsError(
-            "template: jenis bantuan berbeda dengan kebutuhan (template is for another aid type)",
-            field="template",
-        )
+        raise FundsError(_("Jenis bantuan paket berbeda dengan kebutuhan."), field="template")
 
 
 def funded_pledge_create(
@@ -472,11 +461,9 @@ def plan_snapshot(plan: AllocationPlan) -> dict[str, Any]:
 
 def _int_option(value: Any, field: str, *, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise FundsError(f"{field}: harus bilangan bulat (must be a whole number)", field=field)
+        raise FundsError(_("Harus bilangan bulat."), field=field)
     if not low <= value <= high:
-        raise FundsError(
-            f"{field}: harus antara {low} dan {high} (must be between {low} and {high})", field=field
-        )
+        raise FundsError(_("Harus antara %(low)s dan %(high)s.") % {"low": low, "high": high}, field=field)
     return value
 
 
@@ -497,26 +484,21 @@ def plan_create(
     With a template the plan is paid from the balance when committed."""
     _check_aggregator(aggregator)
     if kinds not in Kinds.values:
-        raise FundsError(f"kinds: {kinds!r} harus rw, institutions atau both", field="kinds")
+        raise FundsError(_("%(kinds)r harus rw, institutions atau both.") % {"kinds": kinds}, field="kinds")
     min_drop = _int_option(min_drop, "min_drop", low=1, high=MIN_DROP_MAX)
     if (quantity is None) == (budget is None):
-        raise FundsError(
-            "quantity/budget: isi salah satu, jumlah paket atau anggaran (give either quantity or budget)",
-            field="quantity",
-        )
+        raise FundsError(_("Isi salah satu: jumlah paket atau anggaran."), field="quantity")
     if template is not None:
         _template_for(aggregator, template, aid_type.pk)
     if budget is not None:
         if template is None:
-            raise FundsError(
-                "template: anggaran memerlukan paket (a budget needs a template)", field="template"
-            )
+            raise FundsError(_("Anggaran memerlukan paket."), field="template")
         budget = _whole_rupiah(budget, "budget", cap=DONATION_MAX)
         stock = budget // template.unit_cost
         if stock == 0:
             raise FundsError(
-                f"budget: Rp{budget:,} tidak cukup untuk satu paket Rp{template.unit_cost:,} "
-                f"(the budget buys nothing)".replace(",", "."),
+                _("Anggaran %(budget)s tidak cukup untuk satu paket %(cost)s.")
+                % {"budget": _rupiah(budget), "cost": _rupiah(template.unit_cost)},
                 field="budget",
             )
     else:
@@ -528,15 +510,13 @@ def plan_create(
     needs = plan_needs(aid_type=aid_type, region=region, kinds=kinds)
     if len(needs) == 0:
         raise FundsConflict(
-            f"region: tidak ada kebutuhan {aid_type.slug} yang belum terpenuhi di {region.code} "
-            "(no unmet need in this area)",
+            _("Tidak ada kebutuhan %(aid_type)s yang belum terpenuhi di %(region)s.")
+            % {"aid_type": aid_type.slug, "region": region.code},
             field="region",
         )
     split = plan_allocation(needs[:, :3], stock, min_drop)
     if not split:
-        raise FundsConflict(
-            "min_drop: tidak ada sasaran yang dapat menerima (no target can receive this drop)"
-        )
+        raise FundsConflict(_("Tidak ada sasaran yang dapat menerima sebanyak ini."), field="min_drop")
     # The target of each need that receives something, from the rows already read.
     by_id = np.argsort(needs[:, 0])
     at = by_id[np.searchsorted(needs[by_id, 0], [n for n, _q in split])]
@@ -615,17 +595,19 @@ def plan_commit(
         if not AllocationPlan.objects.filter(pk=plan.pk, status=PlanStatus.PREVIEW).update(
             status=PlanStatus.COMMITTED, committed_at=timezone.now(), planned_delivery=planned_delivery
         ):
-            raise FundsConflict(
-                f"rencana sudah {plan.status} (the plan is already {plan.status})", field="status"
+            raise FundsConflict(_("Rencana sudah %(status)s.") % {"status": plan.status}, field="status")
+        try:
+            pledges = pledges_create_many(
+                actor=actor,
+                organisation=plan.aggregator,
+                items=[(line.need, line.quantity) for line in lines],
+                planned_delivery=planned_delivery,
+                funded=plan.template is not None,
+                today=today,
             )
-        pledges = pledges_create_many(
-            actor=actor,
-            organisation=plan.aggregator,
-            items=[(line.need, line.quantity) for line in lines],
-            planned_delivery=planned_delivery,
-            funded=plan.template is not None,
-            today=today,
-        )
+        except PlanConflict as exc:
+            exc.replan = f"/api/v1/allocation-plans/{plan.pk}/replan"
+            raise
         for line, pledge in zip(lines, pledges, strict=True):
             line.pledge = pledge
         AllocationLine.objects.bulk_update(lines, ["pledge"])
@@ -678,7 +660,7 @@ def pledge_funding_release(*, actor: Any, pledge: Pledge) -> int:
             if not Donation.objects.filter(pk=f.donation_id, allocated__gte=take).update(
                 allocated=F("allocated") - take
             ):
-                raise FundsError("pengembalian dana bentrok (refund conflict)")
+                raise FundsError(_("Pengembalian dana bentrok."))
             left -= take
             if left == 0:
                 break

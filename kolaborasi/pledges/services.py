@@ -32,7 +32,6 @@ from functools import partial
 from typing import IO, Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
@@ -40,9 +39,11 @@ from django.db.models import F, Sum
 from django.db.models.functions import Greatest
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kolaborasi.accounts.models import Membership, Organisation, OrgKind
 from kolaborasi.audit.services import audit_event, audit_record, pg_link_done, pg_link_sql
+from kolaborasi.core.errors import Conflict, Forbidden, Invalid
 from kolaborasi.core.mail import mail_queue
 from kolaborasi.core.sql import Inserter, column, table
 from kolaborasi.targets.models import Need
@@ -55,41 +56,47 @@ from .models import LIVE_STATUSES, Delivery, OrganisationHold, Pledge, PledgeSta
 logger = logging.getLogger(__name__)
 
 
-class PledgeError(ValueError):
+class PledgeError(Invalid):
     """Bad input or a state that does not allow the change; nothing was changed.
     ``field`` names the input at fault when there is one."""
 
-    def __init__(self, message: str, *, field: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
-
-class PledgeStateConflict(PledgeError):
+class PledgeStateConflict(PledgeError, Conflict):
     """The request is well formed but the pledge's current state refuses it (cancelled,
-    expired, already delivered, nothing awaiting confirmation): the API answers 409."""
+    expired, already delivered, nothing awaiting confirmation)."""
+
+    status = Conflict.status
 
 
-class NeedExhausted(PledgeError):
+class NeedExhausted(PledgeError, Conflict):
     """The quantity does not fit the need's remaining units at this moment."""
+
+    status = Conflict.status
+    field_in_detail = False
 
     def __init__(self, remaining: int) -> None:
         super().__init__(
-            f"jumlah melebihi sisa kebutuhan: tinggal {remaining} (quantity exceeds the remaining need: "
-            f"{remaining} left)",
+            _("Jumlah melebihi sisa kebutuhan: tinggal %(remaining)s.") % {"remaining": remaining},
             field="quantity",
         )
         self.remaining = remaining
 
+    def extra(self) -> dict[str, Any]:
+        return {"remaining": self.remaining}
 
-class HoldLimitExceeded(PledgeError):
+
+class HoldLimitExceeded(PledgeError, Conflict):
     """The organisation would hold more undelivered units than its trust tier allows
     (``reason`` "total": in all; "need": of this one need). ``allowed`` is what it may
-    still pledge (here, for "need")."""
+    still pledge (here, for "need"); ``remaining``, when known, what the need has free."""
+
+    status = Conflict.status
+    field_in_detail = False
 
     def __init__(self, *, reason: str, tier: str, limit: int, held: int, share: int = 0) -> None:
         self.reason, self.tier, self.limit, self.held = reason, tier, limit, held
         self.allowed = max(0, limit - held)
+        self.remaining: int | None = None
         values = {"limit": limit, "held": held, "allowed": self.allowed, "share": share}
         if reason == "need":
             message = (
@@ -115,6 +122,18 @@ class HoldLimitExceeded(PledgeError):
                 )
         super().__init__(message, field="quantity")
 
+    def extra(self) -> dict[str, Any]:
+        answer: dict[str, Any] = {} if self.remaining is None else {"remaining": self.remaining}
+        return answer | {
+            "reason": "total" if self.reason == "total" else "need_share",
+            "limit": self.limit,
+            "allowed": self.allowed,
+        }
+
+
+# The API refuses other kinds before it reads the body, with the same sentence.
+PLEDGERS_ONLY = gettext_lazy("Hanya donatur atau agregator yang dapat berkomitmen.")
+
 
 def suspended_message(organisation: Organisation) -> str:
     return _(
@@ -123,13 +142,28 @@ def suspended_message(organisation: Organisation) -> str:
     ) % {"name": organisation.name}
 
 
-class PlanConflict(PledgeError):
-    """Some items of a plan no longer fit; ``conflicts`` lists (need, requested, remaining)."""
+class PlanConflict(PledgeError, Conflict):
+    """Some items of a plan no longer fit; ``conflicts`` lists (need, requested, remaining).
+    ``replan``: where a fresh plan over what is left can be asked for, when there is one."""
 
-    def __init__(self, conflicts: list[tuple[Need, int, int]]) -> None:
-        parts = ", ".join(f"{need}: diminta {req}, sisa {rem}" for need, req, rem in conflicts)
-        super().__init__(f"rencana tidak lagi muat (plan no longer fits): {parts}")
+    status = Conflict.status
+
+    def __init__(self, conflicts: list[tuple[Need, int, int]], *, replan: str = "") -> None:
+        parts = ", ".join(
+            _("%(need)s: diminta %(requested)s, sisa %(remaining)s")
+            % {"need": need, "requested": req, "remaining": rem}
+            for need, req, rem in conflicts
+        )
+        super().__init__(_("Rencana tidak lagi muat: %(items)s") % {"items": parts})
         self.conflicts = conflicts
+        self.replan = replan
+
+    def extra(self) -> dict[str, Any]:
+        lines = [
+            {"target": need.target_id, "need": need.pk, "requested": req, "remaining": rem}
+            for need, req, rem in self.conflicts
+        ]
+        return {"conflicts": lines, **({"replan": self.replan} if self.replan else {})}
 
 
 def snapshot(pledge: Pledge) -> dict[str, Any]:
@@ -182,30 +216,25 @@ def undelivered(pledge: Pledge) -> int:
 
 def _check_quantity(quantity: Any) -> int:
     if isinstance(quantity, bool) or not isinstance(quantity, int):
-        raise PledgeError("jumlah harus bilangan bulat (quantity must be a whole number)", field="quantity")
+        raise PledgeError(_("Jumlah harus bilangan bulat."), field="quantity")
     if quantity < 1:
-        raise PledgeError("jumlah harus minimal 1 (quantity must be at least 1)", field="quantity")
+        raise PledgeError(_("Jumlah harus minimal 1."), field="quantity")
     return quantity
 
 
 def _check_pledger(organisation: Organisation) -> None:
     if organisation.kind not in PLEDGING_KINDS:
-        raise PermissionDenied(
-            "hanya donatur atau agregator yang dapat berkomitmen (only donors and aggregators can pledge)"
-        )
+        raise Forbidden(PLEDGERS_ONLY)
     if organisation.suspended_at is not None:
-        raise PermissionDenied(suspended_message(organisation))
+        raise Forbidden(suspended_message(organisation))
 
 
 def _check_planned(planned_delivery: Any, today: dt.date) -> dt.date:
     if not isinstance(planned_delivery, dt.date):
-        raise PledgeError(
-            "tanggal rencana penyaluran wajib (planned delivery date required)", field="planned_delivery"
-        )
+        raise PledgeError(_("Tanggal rencana penyaluran wajib diisi."), field="planned_delivery")
     if planned_delivery < today:
         raise PledgeError(
-            f"tanggal rencana penyaluran {planned_delivery} sudah lewat "
-            "(planned delivery date is in the past)",
+            _("Tanggal rencana penyaluran %(date)s sudah lewat.") % {"date": planned_delivery},
             field="planned_delivery",
         )
     latest = latest_planned_delivery(today)
@@ -308,7 +337,7 @@ def _hold_refusal(organisation: Organisation, policy: HoldPolicy) -> Exception:
     """Why ``_hold_take`` (or the one-statement path) refused: suspended, or the limit."""
     row = OrganisationHold.objects.filter(pk=organisation.pk).first()
     if row is not None and row.suspended:
-        return PermissionDenied(suspended_message(organisation))
+        return Forbidden(suspended_message(organisation))
     return HoldLimitExceeded(
         reason="total", tier=policy.tier, limit=policy.limit or 0, held=row.held if row else 0
     )
@@ -393,7 +422,7 @@ def pledge_create(
             if "hold_within_limit" not in str(exc):
                 raise
             pledge.pk = None
-            raise _hold_refusal(organisation, policy) from None
+            raise _with_remaining(_hold_refusal(organisation, policy), need.pk) from None
     else:
         # No savepoint when nested (the API's transaction, a funded pledge): two round
         # trips fewer. So nothing may fail inside the block: when the units do not fit,
@@ -409,10 +438,17 @@ def pledge_create(
                 else:
                     _unreserve(need.pk, quantity)
     if refusal is not None:
-        raise refusal
+        raise _with_remaining(refusal, need.pk)
     if not reserved:
         raise NeedExhausted(_remaining(need.pk))
     return pledge
+
+
+def _with_remaining(refusal: Exception, need_id: int) -> Exception:
+    """A hold limit's refusal of one pledge also says what the need still has free."""
+    if isinstance(refusal, HoldLimitExceeded):
+        refusal.remaining = _remaining(need_id)
+    return refusal
 
 
 def _new_pledge(
@@ -502,7 +538,7 @@ def pledges_create_many(
     policy = hold_policy(organisation, funded=funded)
     planned_delivery = _check_planned(planned_delivery, _today(today))
     if not items:
-        raise PledgeError("rencana kosong (the plan has no items)", field="items")
+        raise PledgeError(_("Rencana kosong."), field="items")
     for _need, quantity in items:
         _check_quantity(quantity)
     conflicts: list[tuple[Need, int, int]] = []
@@ -570,10 +606,10 @@ def delivery_record(
     processing never happens while the transaction holds its locks."""
     quantity = _check_quantity(quantity)
     if not isinstance(delivered_on, dt.date):
-        raise PledgeError("tanggal penyaluran wajib (delivery date required)", field="delivered_on")
+        raise PledgeError(_("Tanggal penyaluran wajib diisi."), field="delivered_on")
     if delivered_on > _today(today):
         raise PledgeError(
-            f"tanggal penyaluran {delivered_on} di masa depan (delivery date is in the future)",
+            _("Tanggal penyaluran %(date)s di masa depan.") % {"date": delivered_on},
             field="delivered_on",
         )
     clean = evidence_clean(evidence, size=evidence_size) if evidence is not None else clean_evidence
@@ -583,15 +619,15 @@ def delivery_record(
             locked = _locked(pledge)
             if locked.status not in LIVE_STATUSES:
                 raise PledgeStateConflict(
-                    f"komitmen berstatus {locked.get_status_display()}, tidak dapat disalurkan "
-                    f"(pledge is {locked.status}; no delivery possible)",
+                    _("Komitmen berstatus %(status)s, tidak dapat disalurkan.")
+                    % {"status": locked.get_status_display()},
                     field="quantity",
                 )
             left = undelivered(locked)
             if quantity > left:
                 raise PledgeStateConflict(
-                    f"jumlah {quantity} melebihi yang belum disalurkan ({left}) "
-                    f"(quantity exceeds the undelivered {left})",
+                    _("Jumlah %(quantity)s melebihi yang belum disalurkan (%(left)s).")
+                    % {"quantity": quantity, "left": left},
                     field="quantity",
                 )
             before = snapshot(locked)
@@ -643,22 +679,14 @@ def _is_member(actor: Any, organisation_id: int) -> bool:
 def pledge_confirm(*, actor: Any, organisation: Organisation, pledge: Pledge) -> Pledge:
     """The receiving side confirms every delivered, not yet confirmed unit."""
     if organisation.pk == pledge.organisation_id or _is_member(actor, pledge.organisation_id):
-        raise PermissionDenied(
-            "organisasi penyalur tidak dapat mengonfirmasi penyalurannya sendiri "
-            "(the delivering organisation cannot confirm its own delivery)"
-        )
+        raise Forbidden(_("Organisasi penyalur tidak dapat mengonfirmasi penyalurannya sendiri."))
     if organisation.kind != OrgKind.OPERATOR and not org_covers_target(organisation, pledge.target):
-        raise PermissionDenied(
-            "hanya koordinator wilayah sasaran atau operator yang dapat mengonfirmasi "
-            "(only the target's coordinator or an operator can confirm)"
-        )
+        raise Forbidden(_("Hanya koordinator wilayah sasaran atau operator yang dapat mengonfirmasi."))
     with transaction.atomic():
         locked = _locked(pledge)
         units = locked.delivered - locked.confirmed
         if units <= 0:
-            raise PledgeStateConflict(
-                "tidak ada penyaluran yang menunggu konfirmasi (no delivery awaits confirmation)"
-            )
+            raise PledgeStateConflict(_("Tidak ada penyaluran yang menunggu konfirmasi."))
         before = snapshot(locked)
         locked.confirmed = locked.delivered
         if locked.status in LIVE_STATUSES:
@@ -687,21 +715,15 @@ def pledge_cancel(*, actor: Any, organisation: Organisation, pledge: Pledge) -> 
     """Cancel by the pledging organisation or an operator; releases what is undelivered.
     Delivered units stay delivered (and can still be confirmed)."""
     if organisation.pk != pledge.organisation_id and organisation.kind != OrgKind.OPERATOR:
-        raise PermissionDenied(
-            "hanya organisasi pemberi komitmen atau operator yang dapat membatalkan "
-            "(only the pledging organisation or an operator can cancel)"
-        )
+        raise Forbidden(_("Hanya organisasi pemberi komitmen atau operator yang dapat membatalkan."))
     with transaction.atomic():
         locked = _locked(pledge)
         if locked.status not in LIVE_STATUSES:
             raise PledgeStateConflict(
-                f"komitmen sudah {locked.get_status_display()} (pledge is already {locked.status})"
+                _("Komitmen sudah %(status)s.") % {"status": locked.get_status_display()}
             )
         if undelivered(locked) == 0:
-            raise PledgeStateConflict(
-                "semua unit sudah disalurkan, tidak ada yang dapat dibatalkan "
-                "(everything was delivered; nothing left to cancel)"
-            )
+            raise PledgeStateConflict(_("Semua unit sudah disalurkan, tidak ada yang dapat dibatalkan."))
         before = snapshot(locked)
         _release(locked, PledgeStatus.CANCELLED)
         _audit(actor, organisation, "pledge.cancel", locked, before)
@@ -723,23 +745,15 @@ def pledge_extend(
 ) -> Pledge:
     """The pledging organisation moves its planned delivery date, before expiry."""
     if organisation.pk != pledge.organisation_id:
-        raise PermissionDenied(
-            "hanya organisasi pemberi komitmen yang dapat memperpanjang "
-            "(only the pledging organisation can extend)"
-        )
+        raise Forbidden(_("Hanya organisasi pemberi komitmen yang dapat memperpanjang."))
     now = _today(today)
     planned_delivery = _check_planned(planned_delivery, now)
     with transaction.atomic():
         locked = _locked(pledge)
         if locked.status not in LIVE_STATUSES or undelivered(locked) == 0:
-            raise PledgeStateConflict(
-                "komitmen ini tidak dapat diperpanjang (this pledge cannot be extended)",
-                field="planned_delivery",
-            )
+            raise PledgeStateConflict(_("Komitmen ini tidak dapat diperpanjang."), field="planned_delivery")
         if expiry_date(locked) <= now:
-            raise PledgeStateConflict(
-                "komitmen sudah kedaluwarsa (pledge has expired)", field="planned_delivery"
-            )
+            raise PledgeStateConflict(_("Komitmen sudah kedaluwarsa."), field="planned_delivery")
         before = snapshot(locked)
         locked.planned_delivery = planned_delivery
         locked.reminded_at = None
@@ -838,7 +852,7 @@ def _org_state(organisation: Organisation) -> dict[str, Any]:
 
 def _require_operator(operator: Organisation) -> None:
     if operator.kind != OrgKind.OPERATOR:
-        raise PermissionDenied(_("Hanya operator yang dapat menangguhkan atau memulihkan organisasi."))
+        raise Forbidden(_("Hanya operator yang dapat menangguhkan atau memulihkan organisasi."))
 
 
 def _set_hold_suspended(organisation: Organisation, suspended: bool) -> None:
