@@ -25,6 +25,8 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kolaborasi.audit.services import audit_record
+from kolaborasi.audit.snapshot import snapshot
+from kolaborasi.core.actor import Actor, acting_user
 from kolaborasi.core.errors import Invalid, Message
 from kolaborasi.core.mail import mail_queue
 from kolaborasi.core.text import DESCRIPTION_MAX_LENGTH, formula_refusal, unstorable_refusal
@@ -59,13 +61,7 @@ class AccountsInputError(Invalid):
 
 
 def _org_snapshot(org: Organisation) -> dict[str, Any]:
-    return {
-        "name": org.name,
-        "kind": org.kind,
-        "subtype": org.subtype,
-        "verified": org.verified,
-        "regions": sorted(r.code for r in org.regions.all()),
-    }
+    return snapshot(org, ("name", "kind", "subtype", "verified", "regions"))
 
 
 # --- Registration, e-mail links, password reset -----------------------------------------
@@ -289,7 +285,7 @@ def password_reset_complete(*, token: str, password: str) -> AbstractUser:
 
 def organisation_create(
     *,
-    actor: Any | None,
+    actor: Actor,
     name: str,
     kind: str,
     subtype: str = "",
@@ -389,7 +385,7 @@ def _check_unverified_allowance(owner: Any) -> None:
         )
 
 
-def _membership_create(*, actor: Any | None, organisation: Organisation, user: Any, role: str) -> Membership:
+def _membership_create(*, actor: Actor, organisation: Organisation, user: Any, role: str) -> Membership:
     membership = Membership.objects.create(user=user, organisation=organisation, role=role)
     audit_record(
         actor=actor,
@@ -402,7 +398,7 @@ def _membership_create(*, actor: Any | None, organisation: Organisation, user: A
 
 
 def membership_add(
-    *, actor: Any, organisation: Organisation, email: str, role: str = Role.MEMBER
+    *, actor: Actor, organisation: Organisation, email: str, role: str = Role.MEMBER
 ) -> Membership:
     """Add the existing, verified account with this e-mail to ``organisation``."""
     User = get_user_model()
@@ -432,7 +428,7 @@ def membership_add(
         return _membership_create(actor=actor, organisation=organisation, user=user, role=role)
 
 
-def organisation_verify(*, actor: Any, organisation: Organisation) -> bool:
+def organisation_verify(*, actor: Actor, organisation: Organisation) -> bool:
     """Mark an organisation verified (operators do this for aggregators). Returns False
     and changes nothing when it already was verified."""
     with transaction.atomic():
@@ -476,7 +472,7 @@ def token_scopes_parse(raw: str | Iterable[str]) -> str:
 
 def token_create(
     *,
-    actor: Any | None,
+    actor: Actor,
     organisation: Organisation,
     name: str = "",
     scopes: str | Iterable[str] = ALL_SCOPES,
@@ -496,7 +492,7 @@ def token_create(
             name=name.strip()[:100],
             key_hash=token_hash(plain),
             prefix=plain[:TOKEN_DISPLAY_CHARS],
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            created_by=acting_user(actor),
             scopes=scope_value,
             expires_at=timezone.now() + timedelta(days=lifetime),
         )
@@ -515,7 +511,7 @@ def token_create(
     return plain
 
 
-def token_revoke(*, actor: Any | None, token: ApiToken) -> bool:
+def token_revoke(*, actor: Actor, token: ApiToken) -> bool:
     """Revoke a token; it stops working on the next request. False if already revoked."""
     now = timezone.now()
     with transaction.atomic():

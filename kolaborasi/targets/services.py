@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -12,6 +11,7 @@ from django.utils.translation import gettext as _
 from kolaborasi.accounts.access import coordinator_covers
 from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.audit.services import audit_record
+from kolaborasi.core.actor import Actor
 from kolaborasi.core.errors import Forbidden, Invalid
 
 from .models import Need, Target
@@ -28,7 +28,7 @@ def can_update_need(org: Organisation, target: Target) -> bool:
 
 def need_update(
     *,
-    actor: Any,
+    actor: Actor,
     organisation: Organisation,
     target: Target,
     size: int,
