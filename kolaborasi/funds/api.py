@@ -24,6 +24,7 @@ from pydantic.config import JsonDict
 
 from kolaborasi.accounts.auth import token_auth
 from kolaborasi.accounts.models import Organisation, OrgKind
+from kolaborasi.audit.snapshot import snapshot
 from kolaborasi.core import throttle
 from kolaborasi.core.api_contract import (
     AID_TYPE_DESCRIPTION,
@@ -43,7 +44,7 @@ from kolaborasi.pledges.models import Pledge
 from kolaborasi.regions.models import Region
 from kolaborasi.targets.models import AidType, Target
 
-from . import selectors, services
+from . import plans, selectors, services
 from .access import (
     get_aggregator_public,
     get_donation_for_org,
@@ -53,7 +54,7 @@ from .access import (
     require_donor,
 )
 from .models import DONATION_MAX, AllocationPlan, Channel, Donation, DonationStatus, Kinds, PlanStatus
-from .services import MIN_DROP_MAX, PLAN_STOCK_MAX
+from .plans import MIN_DROP_MAX, PLAN_STOCK_MAX
 
 router = Router(tags=["funds"])
 
@@ -243,17 +244,7 @@ def _org(request: HttpRequest) -> Organisation:
 
 
 def _donation_out(d: Donation) -> dict[str, Any]:
-    return {
-        "id": d.pk,
-        "status": d.status,
-        "donor": d.donor_id,
-        "aggregator": d.aggregator_id,
-        "amount": d.amount,
-        "donated_on": d.donated_on,
-        "channel": d.channel,
-        "reference": d.reference,
-        "public": d.public,
-    }
+    return {"id": d.pk, **snapshot(d, ("status", *services.DONATION_FIELDS))}
 
 
 @router.post(
@@ -374,7 +365,7 @@ def plan_create(request: HttpRequest, payload: PlanIn) -> Status:
     if region is None:
         raise NotFound(_("Wilayah %(code)r tidak dikenal.") % {"code": payload.region}, field="region")
     template = get_template_for_org(org, payload.template) if payload.template is not None else None
-    plan = services.plan_create(
+    plan = plans.plan_create(
         actor=None,
         aggregator=org,
         aid_type=aid_type,
@@ -415,7 +406,7 @@ def _pledge_out(p: Pledge, funding: dict[int, list[dict[str, Any]]]) -> dict[str
 def plan_commit(request: HttpRequest, plan_id: Id, payload: CommitIn | None = None) -> Status:
     plan = get_plan_for_org(_org(request), plan_id)
     require_aggregator(_org(request))
-    pledges = services.plan_commit(
+    pledges = plans.plan_commit(
         actor=None, plan=plan, planned_delivery=payload.planned_delivery if payload else None
     )
     pledges = list(
@@ -440,7 +431,7 @@ def plan_commit(request: HttpRequest, plan_id: Id, payload: CommitIn | None = No
 def plan_replan(request: HttpRequest, plan_id: Id) -> Status:
     plan = get_plan_for_org(_org(request), plan_id)
     require_aggregator(_org(request))
-    new = services.plan_replan(actor=None, plan=plan)
+    new = plans.plan_replan(actor=None, plan=plan)
     return Status(201, _plan_out(new))
 
 

@@ -1,5 +1,5 @@
 """Every write on money: donations, the ledger, package templates, funded pledges and
-allocation plans. Each function is atomic and appends its audit event in the same
+refunds (allocation plans: plans.py). Each function is atomic and appends its audit event in the same
 transaction (DESIGN §3.5).
 
 Ledger (§3.4). ``ledger_post`` is the only writer of ledger rows: it refuses a
@@ -28,8 +28,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import numpy as np
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -37,81 +35,42 @@ from django.utils.translation import gettext as _
 
 from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.audit.services import audit_record
-from kolaborasi.core.errors import Conflict, Forbidden, Invalid
+from kolaborasi.audit.snapshot import snapshot
+from kolaborasi.core.actor import Actor, acting_user
+from kolaborasi.core.errors import Forbidden
 from kolaborasi.core.text import CONTENTS_MAX_LENGTH, formula_refusal, unstorable_refusal
 from kolaborasi.pledges.models import Pledge
-from kolaborasi.pledges.services import PlanConflict, pledge_create, pledges_create_many
-from kolaborasi.regions.models import Region
+from kolaborasi.pledges.services import pledge_create
 from kolaborasi.targets.models import AidType, Need
 
 from .access import AGGREGATORS_ONLY, DONORS_ONLY, UNVERIFIED_AGGREGATOR
+from .errors import FundsConflict, FundsError, InsufficientFunds, rupiah
 from .models import (
     DONATION_MAX,
     UNIT_COST_MAX,
     AccountKind,
-    AllocationLine,
-    AllocationPlan,
     Channel,
     Donation,
     DonationStatus,
-    Kinds,
     LedgerAccount,
     LedgerEntry,
     LedgerTransaction,
     PackageTemplate,
-    PlanStatus,
     PledgeFunding,
 )
-from .planner import plan_allocation
-from .selectors import plan_needs
-
-# A plan is a preview; when committed without a date, packages are planned for a week later.
-DEFAULT_DELIVERY_DAYS = 7
-MIN_DROP_MAX = 10_000
-PLAN_STOCK_MAX = 10_000_000
-
-
-class FundsError(Invalid):
-    """Bad input or a state that does not allow the change; nothing was changed."""
-
-
-class FundsConflict(FundsError, Conflict):
-    """Well formed, but the current state refuses it (the balance, the needs left in an
-    area, a donation or plan already decided)."""
-
-    status = Conflict.status
-
-
-def _rupiah(amount: int) -> str:
-    return f"Rp{amount:,}".replace(",", ".")
-
-
-class InsufficientFunds(FundsConflict):
-    def __init__(self, needed: int, balance: int) -> None:
-        super().__init__(
-            _("Saldo tidak cukup: perlu %(needed)s, saldo %(balance)s.")
-            % {"needed": _rupiah(needed), "balance": _rupiah(balance)},
-            field="balance",
-        )
-        self.needed = needed
-        self.balance = balance
-
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 def _today(today: dt.date | None) -> dt.date:
     return today or timezone.localdate()
 
 
-def _whole_rupiah(value: Any, field: str, *, cap: int) -> int:
+def whole_rupiah(value: Any, field: str, *, cap: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise FundsError(_("Harus bilangan bulat rupiah."), field=field)
     if value <= 0:
         raise FundsError(_("Harus lebih dari 0."), field=field)
     if value > cap:
-        raise FundsError(_("Melebihi batas %(cap)s.") % {"cap": _rupiah(cap)}, field=field)
+        raise FundsError(_("Melebihi batas %(cap)s.") % {"cap": rupiah(cap)}, field=field)
     return value
 
 
@@ -129,7 +88,7 @@ def ledger_accounts(aggregator: Organisation) -> dict[str, LedgerAccount]:
 
 def ledger_post(
     *,
-    actor: Any,
+    actor: Actor,
     aggregator: Organisation,
     memo: str,
     legs: list[tuple[str, int]],
@@ -143,7 +102,7 @@ def ledger_post(
     with transaction.atomic():
         accounts = ledger_accounts(aggregator)
         tx = LedgerTransaction.objects.create(
-            aggregator=aggregator, memo=memo[:200], donation=donation, created_by=_user(actor)
+            aggregator=aggregator, memo=memo[:200], donation=donation, created_by=acting_user(actor)
         )
         for kind, amount in legs:
             account = accounts[kind]
@@ -161,23 +120,16 @@ def ledger_post(
 # --- donations --------------------------------------------------------------------
 
 
+DONATION_FIELDS = ("donor", "aggregator", "amount", "donated_on", "channel", "reference", "public")
+
+
 def donation_snapshot(donation: Donation) -> dict[str, Any]:
-    return {
-        "donor": donation.donor_id,
-        "aggregator": donation.aggregator_id,
-        "amount": donation.amount,
-        "donated_on": donation.donated_on.isoformat(),
-        "channel": donation.channel,
-        "reference": donation.reference,
-        "public": donation.public,
-        "status": donation.status,
-        "allocated": donation.allocated,
-    }
+    return snapshot(donation, (*DONATION_FIELDS, "status", "allocated"))
 
 
 def donation_create(
     *,
-    actor: Any,
+    actor: Actor,
     donor: Organisation,
     aggregator: Organisation,
     amount: Any,
@@ -190,7 +142,7 @@ def donation_create(
     """A donor records money given to a verified aggregator; pending until confirmed."""
     if donor.kind != OrgKind.DONOR:
         raise Forbidden(DONORS_ONLY)
-    amount = _whole_rupiah(amount, "amount", cap=DONATION_MAX)
+    amount = whole_rupiah(amount, "amount", cap=DONATION_MAX)
     if aggregator.kind != OrgKind.AGGREGATOR:
         raise FundsError(_("Organisasi ini bukan agregator."), field="aggregator")
     if not aggregator.verified:
@@ -213,7 +165,7 @@ def donation_create(
             channel=channel,
             reference=reference,
             public=bool(public),
-            created_by=_user(actor),
+            created_by=acting_user(actor),
         )
         audit_record(
             actor=actor,
@@ -225,12 +177,15 @@ def donation_create(
     return donation
 
 
-def _donation_decide(*, actor: Any, donation: Donation, status: str, reason: str = "") -> Donation:
+def _donation_decide(*, actor: Actor, donation: Donation, status: str, reason: str = "") -> Donation:
     before = donation_snapshot(donation)
     with transaction.atomic():
         # Only a pending donation can be decided, checked and changed in one statement.
         changed = Donation.objects.filter(pk=donation.pk, status=DonationStatus.PENDING).update(
-            status=status, decided_by=_user(actor), decided_at=timezone.now(), reject_reason=reason[:300]
+            status=status,
+            decided_by=acting_user(actor),
+            decided_at=timezone.now(),
+            reject_reason=reason[:300],
         )
         if not changed:
             current = Donation.objects.values_list("status", flat=True).get(pk=donation.pk)
@@ -255,12 +210,12 @@ def _donation_decide(*, actor: Any, donation: Donation, status: str, reason: str
     return donation
 
 
-def donation_confirm(*, actor: Any, donation: Donation) -> Donation:
+def donation_confirm(*, actor: Actor, donation: Donation) -> Donation:
     """The aggregator confirms it received the money: cash +amount, contributions -amount."""
     return _donation_decide(actor=actor, donation=donation, status=DonationStatus.CONFIRMED)
 
 
-def donation_reject(*, actor: Any, donation: Donation, reason: str = "") -> Donation:
+def donation_reject(*, actor: Actor, donation: Donation, reason: str = "") -> Donation:
     """The aggregator says the money never arrived; nothing reaches the ledger."""
     return _donation_decide(actor=actor, donation=donation, status=DonationStatus.REJECTED, reason=reason)
 
@@ -268,7 +223,7 @@ def donation_reject(*, actor: Any, donation: Donation, reason: str = "") -> Dona
 # --- package templates ------------------------------------------------------------
 
 
-def _check_aggregator(organisation: Organisation) -> None:
+def check_aggregator(organisation: Organisation) -> None:
     if organisation.kind != OrgKind.AGGREGATOR:
         raise Forbidden(AGGREGATORS_ONLY)
     if not organisation.verified:
@@ -276,17 +231,12 @@ def _check_aggregator(organisation: Organisation) -> None:
 
 
 def template_snapshot(template: PackageTemplate) -> dict[str, Any]:
-    return {
-        "aid_type": template.aid_type_id,
-        "name": template.name,
-        "contents": template.contents,
-        "unit_cost": template.unit_cost,
-    }
+    return snapshot(template, ("aid_type", "name", "contents", "unit_cost"))
 
 
 def template_save(
     *,
-    actor: Any,
+    actor: Actor,
     aggregator: Organisation,
     aid_type: AidType,
     name: str,
@@ -295,7 +245,7 @@ def template_save(
     template: PackageTemplate | None = None,
 ) -> PackageTemplate:
     """Create a package template, or change ``template`` (already fetched for this aggregator)."""
-    _check_aggregator(aggregator)
+    check_aggregator(aggregator)
     name = (name or "").strip()
     contents = (contents or "").strip()
     if not name or len(name) > 120:
@@ -308,7 +258,7 @@ def template_save(
         raise FundsError(problem, field="contents")
     if len(contents) > CONTENTS_MAX_LENGTH:
         raise FundsError(_("maksimal %(max)s karakter.") % {"max": CONTENTS_MAX_LENGTH}, field="contents")
-    unit_cost = _whole_rupiah(unit_cost, "unit_cost", cap=UNIT_COST_MAX)
+    unit_cost = whole_rupiah(unit_cost, "unit_cost", cap=UNIT_COST_MAX)
     clash = PackageTemplate.objects.filter(aggregator=aggregator, aid_type=aid_type, name=name)
     if template is not None:
         clash = clash.exclude(pk=template.pk)
@@ -337,9 +287,9 @@ def template_save(
 # --- paying pledges from the balance ----------------------------------------------
 
 
-def _allocate(
+def allocate(
     *,
-    actor: Any,
+    actor: Actor,
     aggregator: Organisation,
     costs: list[tuple[Pledge, int]],
     template: PackageTemplate,
@@ -400,7 +350,7 @@ def _allocate(
     return tx
 
 
-def _template_for(aggregator: Organisation, template: PackageTemplate, aid_type_id: int) -> None:
+def check_template(aggregator: Organisation, template: PackageTemplate, aid_type_id: int) -> None:
     if template.aggregator_id != aggregator.pk:
         raise FundsError(_("Paket ini bukan milik agregator ini."), field="template")
     if template.aid_type_id != aid_type_id:
@@ -409,7 +359,7 @@ def _template_for(aggregator: Organisation, template: PackageTemplate, aid_type_
 
 def funded_pledge_create(
     *,
-    actor: Any,
+    actor: Actor,
     aggregator: Organisation,
     need: Need,
     quantity: int,
@@ -420,8 +370,8 @@ def funded_pledge_create(
     """A pledge paid from the aggregator's balance: the same pledge flow (and the same
     reservation), plus the ledger allocation of ``quantity × unit_cost``, in one
     transaction — either both happen or neither."""
-    _check_aggregator(aggregator)
-    _template_for(aggregator, template, need.aid_type_id)
+    check_aggregator(aggregator)
+    check_template(aggregator, template, need.aid_type_id)
     with transaction.atomic():
         pledge = pledge_create(
             actor=actor,
@@ -432,7 +382,7 @@ def funded_pledge_create(
             funded=True,
             today=today,
         )
-        _allocate(
+        allocate(
             actor=actor,
             aggregator=aggregator,
             costs=[(pledge, pledge.quantity * template.unit_cost)],
@@ -442,197 +392,7 @@ def funded_pledge_create(
     return pledge
 
 
-# --- allocation plans -------------------------------------------------------------
-
-
-def plan_snapshot(plan: AllocationPlan) -> dict[str, Any]:
-    return {
-        "aid_type": plan.aid_type_id,
-        "region": plan.region_id,
-        "kinds": plan.kinds,
-        "min_drop": plan.min_drop,
-        "stock": plan.stock,
-        "budget": plan.budget,
-        "template": plan.template_id,
-        "total": plan.total,
-        "status": plan.status,
-    }
-
-
-def _int_option(value: Any, field: str, *, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise FundsError(_("Harus bilangan bulat."), field=field)
-    if not low <= value <= high:
-        raise FundsError(_("Harus antara %(low)s dan %(high)s.") % {"low": low, "high": high}, field=field)
-    return value
-
-
-def plan_create(
-    *,
-    actor: Any,
-    aggregator: Organisation,
-    aid_type: AidType,
-    region: Region,
-    quantity: Any = None,
-    budget: Any = None,
-    template: PackageTemplate | None = None,
-    min_drop: Any = 1,
-    kinds: str = Kinds.BOTH,
-) -> AllocationPlan:
-    """Preview a fair split (see planner.py) of a stock — ``quantity`` packages, or
-    ``budget // template.unit_cost`` — over the unmet need of ``aid_type`` in ``region``.
-    With a template the plan is paid from the balance when committed."""
-    _check_aggregator(aggregator)
-    if kinds not in Kinds.values:
-        raise FundsError(_("%(kinds)r harus rw, institutions atau both.") % {"kinds": kinds}, field="kinds")
-    min_drop = _int_option(min_drop, "min_drop", low=1, high=MIN_DROP_MAX)
-    if (quantity is None) == (budget is None):
-        raise FundsError(_("Isi salah satu: jumlah paket atau anggaran."), field="quantity")
-    if template is not None:
-        _template_for(aggregator, template, aid_type.pk)
-    if budget is not None:
-        if template is None:
-            raise FundsError(_("Anggaran memerlukan paket."), field="template")
-        budget = _whole_rupiah(budget, "budget", cap=DONATION_MAX)
-        stock = budget // template.unit_cost
-        if stock == 0:
-            raise FundsError(
-                _("Anggaran %(budget)s tidak cukup untuk satu paket %(cost)s.")
-                % {"budget": _rupiah(budget), "cost": _rupiah(template.unit_cost)},
-                field="budget",
-            )
-    else:
-        stock = _int_option(quantity, "quantity", low=1, high=PLAN_STOCK_MAX)
-    if template is not None:
-        balance = ledger_accounts(aggregator)[AccountKind.CASH].balance
-        if stock * template.unit_cost > balance:
-            raise InsufficientFunds(stock * template.unit_cost, balance)
-    needs = plan_needs(aid_type=aid_type, region=region, kinds=kinds)
-    if len(needs) == 0:
-        raise FundsConflict(
-            _("Tidak ada kebutuhan %(aid_type)s yang belum terpenuhi di %(region)s.")
-            % {"aid_type": aid_type.slug, "region": region.code},
-            field="region",
-        )
-    split = plan_allocation(needs[:, :3], stock, min_drop)
-    if not split:
-        raise FundsConflict(_("Tidak ada sasaran yang dapat menerima sebanyak ini."), field="min_drop")
-    # The target of each need that receives something, from the rows already read.
-    by_id = np.argsort(needs[:, 0])
-    at = by_id[np.searchsorted(needs[by_id, 0], [n for n, _q in split])]
-    target_of = dict(zip(needs[at, 0].tolist(), needs[at, 3].tolist(), strict=True))
-    with transaction.atomic():
-        plan = AllocationPlan.objects.create(
-            aggregator=aggregator,
-            aid_type=aid_type,
-            region=region,
-            kinds=kinds,
-            min_drop=min_drop,
-            stock=stock,
-            budget=budget,
-            template=template,
-            total=sum(q for _n, q in split),
-            created_by=_user(actor),
-        )
-        AllocationLine.objects.bulk_create(
-            AllocationLine(plan=plan, need_id=need_id, target_id=target_of[need_id], quantity=q)
-            for need_id, q in split
-        )
-        audit_record(
-            actor=actor,
-            action="allocation_plan.create",
-            obj=plan,
-            after=plan_snapshot(plan),
-            organisation=aggregator,
-        )
-    return plan
-
-
-def plan_replan(*, actor: Any, plan: AllocationPlan) -> AllocationPlan:
-    """A new preview with the same parameters over today's need; the old one is superseded."""
-    with transaction.atomic():
-        new = plan_create(
-            actor=actor,
-            aggregator=plan.aggregator,
-            aid_type=plan.aid_type,
-            region=plan.region,
-            quantity=plan.stock if plan.budget is None else None,
-            budget=plan.budget,
-            template=plan.template,
-            min_drop=plan.min_drop,
-            kinds=plan.kinds,
-        )
-        if AllocationPlan.objects.filter(pk=plan.pk, status=PlanStatus.PREVIEW).update(
-            status=PlanStatus.SUPERSEDED
-        ):
-            audit_record(
-                actor=actor,
-                action="allocation_plan.supersede",
-                obj=plan,
-                before={"status": PlanStatus.PREVIEW},
-                after={"status": PlanStatus.SUPERSEDED, "replaced_by": new.pk},
-                organisation=plan.aggregator,
-            )
-    return new
-
-
-def plan_commit(
-    *,
-    actor: Any,
-    plan: AllocationPlan,
-    planned_delivery: dt.date | None = None,
-    today: dt.date | None = None,
-) -> list[Pledge]:
-    """Create every pledge of the plan at once (all or nothing, PlanConflict naming what
-    no longer fits) and, for a funded plan, pay them from the balance in the same
-    transaction."""
-    _check_aggregator(plan.aggregator)
-    # The default stays within the planning horizon however short it is set.
-    days = min(DEFAULT_DELIVERY_DAYS, settings.PLEDGE_HORIZON_DAYS)
-    planned_delivery = planned_delivery or _today(today) + dt.timedelta(days=days)
-    lines = list(plan.lines.select_related("need").order_by("id"))
-    with transaction.atomic():
-        if not AllocationPlan.objects.filter(pk=plan.pk, status=PlanStatus.PREVIEW).update(
-            status=PlanStatus.COMMITTED, committed_at=timezone.now(), planned_delivery=planned_delivery
-        ):
-            raise FundsConflict(_("Rencana sudah %(status)s.") % {"status": plan.status}, field="status")
-        try:
-            pledges = pledges_create_many(
-                actor=actor,
-                organisation=plan.aggregator,
-                items=[(line.need, line.quantity) for line in lines],
-                planned_delivery=planned_delivery,
-                funded=plan.template is not None,
-                today=today,
-            )
-        except PlanConflict as exc:
-            exc.replan = f"/api/v1/allocation-plans/{plan.pk}/replan"
-            raise
-        for line, pledge in zip(lines, pledges, strict=True):
-            line.pledge = pledge
-        AllocationLine.objects.bulk_update(lines, ["pledge"])
-        if plan.template is not None:
-            _allocate(
-                actor=actor,
-                aggregator=plan.aggregator,
-                costs=[(p, p.quantity * plan.template.unit_cost) for p in pledges],
-                template=plan.template,
-                memo=f"rencana alokasi #{plan.pk}",
-            )
-        before = plan_snapshot(plan)
-        plan.refresh_from_db()
-        audit_record(
-            actor=actor,
-            action="allocation_plan.commit",
-            obj=plan,
-            before=before,
-            after=plan_snapshot(plan) | {"pledges": [p.pk for p in pledges]},
-            organisation=plan.aggregator,
-        )
-    return pledges
-
-
-def pledge_funding_release(*, actor: Any, pledge: Pledge) -> int:
+def pledge_funding_release(*, actor: Actor, pledge: Pledge) -> int:
     """Give back to the balance the cost of the units ``pledge`` released. Idempotent:
     the refund is what the pledge paid minus what its still-held units cost."""
     with transaction.atomic():

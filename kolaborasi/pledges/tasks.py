@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.tasks import task
 
-from .services import pledges_expire
+from .expiry import pledges_expire
 
 
 @task()

@@ -25,7 +25,7 @@ from kolaborasi.core.throttle import by_active_organisation, by_active_organisat
 from kolaborasi.targets.models import Target
 from kolaborasi.targets.services import NeedUpdateError, can_update_need, need_update
 
-from . import services
+from . import services, suspension
 from .access import PLEDGING_KINDS, confirmable_pledges_for_org, get_pledge_for_user
 from .evidence import CleanImage, EvidenceRejected, evidence_clean
 from .forms import DeliveryForm, ExtendForm, NeedUpdateForm, PledgeForm, SuspendForm
@@ -197,12 +197,12 @@ def organisation_holds(request: HttpRequest, organisation_id: int) -> HttpRespon
     if request.method == "POST":
         action = request.POST.get("action", "")
         if action == "unsuspend":
-            if services.organisation_unsuspend(actor=request.user, operator=operator, organisation=subject):
+            if suspension.organisation_unsuspend(actor=request.user, operator=operator, organisation=subject):
                 messages.success(request, _("%(name)s dapat berkomitmen lagi.") % {"name": subject.name})
             return HttpResponseRedirect(request.path)
         if action == "suspend" and form.is_valid():
             try:
-                report = services.organisation_suspend(
+                report = suspension.organisation_suspend(
                     actor=request.user,
                     operator=operator,
                     organisation=subject,
