@@ -40,6 +40,7 @@ from kolaborasi.core.errors import Conflict, Forbidden, Invalid, NotFound
 
 from . import services
 from .access import PLEDGING_KINDS, get_pledge_for_org
+from .errors import PLEDGERS_ONLY, suspended_message
 from .models import Delivery, IdempotencyKey, Pledge, PledgeStatus
 from .selectors import need_for_pledge, pledges_for_org
 
@@ -184,9 +185,9 @@ def pledge_create(
     org = _org(request)
     throttle.check(request, "pledges", throttle.by_organisation(org))
     if org.kind not in PLEDGING_KINDS:
-        raise Forbidden(services.PLEDGERS_ONLY)
+        raise Forbidden(PLEDGERS_ONLY)
     if org.suspended_at is not None:
-        raise Forbidden(services.suspended_message(org))
+        raise Forbidden(suspended_message(org))
     key = (idempotency_key or "").strip()
     body_hash = _body_hash(payload) if key else ""
     if key:

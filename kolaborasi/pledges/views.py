@@ -27,6 +27,7 @@ from kolaborasi.targets.services import NeedUpdateError, can_update_need, need_u
 
 from . import services, suspension
 from .access import PLEDGING_KINDS, confirmable_pledges_for_org, get_pledge_for_user
+from .errors import suspended_message
 from .evidence import CleanImage, EvidenceRejected, evidence_clean
 from .forms import DeliveryForm, ExtendForm, NeedUpdateForm, PledgeForm, SuspendForm
 from .holds import hold_policy
@@ -63,7 +64,7 @@ def pledge_new(request: HttpRequest, target_id: int) -> HttpResponse:
         return refuse(
             request,
             403,
-            services.suspended_message(org),
+            suspended_message(org),
             next_step=_("Komitmen yang sudah tercatat dapat dilihat di halaman Komitmen saya."),
         )
     form = PledgeForm(request.POST or None, target=target)
