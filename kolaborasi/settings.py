@@ -125,6 +125,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last, so its process_exception sees a view's application error first: the refusal page.
+    "kolaborasi.core.error_pages.RefusalMiddleware",
 ]
 
 ROOT_URLCONF = "kolaborasi.urls"

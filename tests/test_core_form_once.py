@@ -24,7 +24,7 @@ from kolaborasi.audit.services import audit_verify
 from kolaborasi.core.models import SubmissionKey
 from kolaborasi.core.once import keys_expire
 from kolaborasi.core.tasks import keys_expire_task
-from kolaborasi.funds import services as funds
+from kolaborasi.funds import plans
 from kolaborasi.funds.models import AllocationPlan, Donation, PackageTemplate
 from kolaborasi.funds.testing import fast_hasher  # noqa: F401
 from kolaborasi.pledges.models import Delivery, IdempotencyKey, Pledge
@@ -191,7 +191,7 @@ def test_a_form_sent_twice_with_its_key_creates_once(personas, name: str) -> Non
     if name == "delivery":
         ctx["pledge"] = make_pledge(personas["dina"], quantity=10)
     if name in ("allocation_plan_approval", "replan"):
-        ctx["plan"] = funds.plan_create(
+        ctx["plan"] = plans.plan_create(
             actor=None,
             aggregator=ctx["agus"],
             aid_type=sembako,

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.test import Client
 
-from kolaborasi.funds import services
+from kolaborasi.funds import plans, services
 from kolaborasi.funds.models import Donation, DonationStatus
 from kolaborasi.funds.testing import fast_hasher  # noqa: F401
 from kolaborasi.regions.models import Region
@@ -47,7 +47,7 @@ MATRIX = [
 @pytest.mark.parametrize(("method", "key", "expected"), MATRIX, ids=[m[1] for m in MATRIX])
 def test_matrix(personas, method: str, key: str, expected: list[int]) -> None:  # type: ignore[no-untyped-def]
     agus, dina = personas["agus"].organisation, personas["dina"].organisation
-    plan = services.plan_create(
+    plan = plans.plan_create(
         actor=None,
         aggregator=agus,
         aid_type=AidType.objects.get(slug="sembako"),

@@ -53,7 +53,7 @@ def test_bad_rw_rows_are_reported_and_change_nothing(
     before = counts()
     # a good row first: it must not be written either (all-or-nothing)
     path = tmp_file("rw.csv", HEADER + "31.74.03.1002,950,10,,2026-11-01,x\n" + rows)
-    with pytest.raises(CommandError, match="nothing was changed"):
+    with pytest.raises(CommandError, match="tidak ada yang diubah"):
         run_cli("import", "rw", str(path))
     assert counts() == before
 

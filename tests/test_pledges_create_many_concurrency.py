@@ -16,7 +16,7 @@ from django.db.models import F, Sum
 
 from kolaborasi.accounts.models import OrgKind
 from kolaborasi.audit.services import audit_verify
-from kolaborasi.funds import services as funds
+from kolaborasi.funds import plans
 from kolaborasi.funds.models import AllocationLine, AllocationPlan, PlanStatus
 from kolaborasi.funds.testing import make_org
 from kolaborasi.pledges import services
@@ -86,7 +86,7 @@ def test_plan_commits_race_pledges_and_deliveries_without_deadlock(settings) -> 
             AllocationLine.objects.bulk_create(
                 [AllocationLine(plan=plan, need=n, target=n.target, quantity=10) for n in chosen]
             )
-            funds.plan_commit(actor=None, plan=plan, planned_delivery=today())
+            plans.plan_commit(actor=None, plan=plan, planned_delivery=today())
         elif kind == "pledge":
             services.pledge_create(
                 actor=None, organisation=agg, need=rng.choice(needs), quantity=3, planned_delivery=today()

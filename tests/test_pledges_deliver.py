@@ -192,5 +192,5 @@ def test_cannot_deliver_on_cancelled_pledge(client, personas):
     pledge = make_pledge(dina, quantity=3)
     assert client.post(f"/api/v1/pledges/{pledge.pk}/cancel", **auth(dina)).status_code == 200
     r = post_json(client, dina, pledge, 1)
-    assert r.status_code == 409 and "cancelled" in r.json()["detail"]
+    assert r.status_code == 409 and "Dibatalkan" in r.json()["detail"]
     assert Pledge.objects.get(pk=pledge.pk).delivered == 0

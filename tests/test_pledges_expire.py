@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.core.management.base import CommandError
 
-from kolaborasi.pledges import services
+from kolaborasi.pledges import expiry, services
 from kolaborasi.pledges.models import Pledge
 from kolaborasi.pledges.selectors import needs_with_drift
 from kolaborasi.pledges.tasks import pledges_expire_task
@@ -52,9 +52,9 @@ def test_reminder_then_expiry(run_cli, personas, settings, django_capture_on_com
 def test_never_expired_without_reminder(personas, settings):
     settings.PLEDGE_GRACE_DAYS = 3
     pledge = make_pledge(personas["dina"], quantity=2)
-    report = services.pledges_expire(today=today() + dt.timedelta(days=30))  # worker was down
+    report = expiry.pledges_expire(today=today() + dt.timedelta(days=30))  # worker was down
     assert (report.reminded, report.expired) == (1, 0)
-    report = services.pledges_expire(today=today() + dt.timedelta(days=30))
+    report = expiry.pledges_expire(today=today() + dt.timedelta(days=30))
     assert report.expired == 1
     assert Pledge.objects.get(pk=pledge.pk).status == "expired"
 
@@ -62,7 +62,7 @@ def test_never_expired_without_reminder(personas, settings):
 def test_fully_delivered_pledges_do_not_expire(personas):
     pledge = make_pledge(personas["dina"], quantity=2, delivered=2)
     for _ in range(2):
-        services.pledges_expire(today=today() + dt.timedelta(days=30))
+        expiry.pledges_expire(today=today() + dt.timedelta(days=30))
     assert Pledge.objects.get(pk=pledge.pk).status == "delivered"
 
 
@@ -70,7 +70,7 @@ def test_extend_moves_date_and_resets_reminder(client, personas, settings):
     settings.PLEDGE_GRACE_DAYS = 3
     dina = personas["dina"]
     pledge = make_pledge(dina, quantity=2)
-    services.pledges_expire(today=today() + dt.timedelta(days=6))
+    expiry.pledges_expire(today=today() + dt.timedelta(days=6))
     assert Pledge.objects.get(pk=pledge.pk).reminded_at is not None
     r = client.post(
         f"/api/v1/pledges/{pledge.pk}/extend",
@@ -81,7 +81,7 @@ def test_extend_moves_date_and_resets_reminder(client, personas, settings):
     assert r.status_code == 200 and r.json()["planned_delivery"] == day(10)
     pledge.refresh_from_db()
     assert pledge.reminded_at is None
-    assert services.pledges_expire(today=today() + dt.timedelta(days=7)).expired == 0
+    assert expiry.pledges_expire(today=today() + dt.timedelta(days=7)).expired == 0
     r = client.post(
         f"/api/v1/pledges/{pledge.pk}/extend",
         {"planned_delivery": day(-1)},

@@ -21,7 +21,7 @@ from hypothesis.stateful import (
 )
 
 from kolaborasi.accounts.models import Organisation, OrgKind
-from kolaborasi.pledges import services
+from kolaborasi.pledges import expiry, services
 from kolaborasi.pledges.models import LIVE_STATUSES, OrganisationHold, Pledge
 from kolaborasi.pledges.selectors import hold_counts_recomputed, needs_with_drift
 from kolaborasi.targets.models import AidType, Need, Target
@@ -126,8 +126,8 @@ class PledgeMachine(RuleBasedStateMachine):
     @rule()
     def expire(self) -> None:
         later = today() + dt.timedelta(days=60)
-        services.pledges_expire(today=later)  # reminders
-        services.pledges_expire(today=later)  # expiry
+        expiry.pledges_expire(today=later)  # reminders
+        expiry.pledges_expire(today=later)  # expiry
         self.held = sum(
             q - r for q, r in Pledge.objects.filter(need=self.need).values_list("quantity", "released")
         )

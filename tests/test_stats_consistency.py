@@ -26,6 +26,7 @@ from kolaborasi.accounts.models import Membership, Organisation, OrgKind, OrgSub
 from kolaborasi.funds import services as funds_services
 from kolaborasi.funds.models import Donation, DonationStatus, PledgeFunding
 from kolaborasi.pledges import services as pledge_services
+from kolaborasi.pledges.expiry import pledges_expire
 from kolaborasi.pledges.models import Pledge
 from kolaborasi.regions.models import Region
 from kolaborasi.targets.models import AidType, Need, Target, TargetKind
@@ -146,8 +147,8 @@ def build_history(personas: dict[str, Any], seed: int = 7, pledges: int = 60) ->
             pledge_services.pledge_cancel(actor=users[who], organisation=orgs[who], pledge=pledge)
     # Expiry: remind, then release what is undelivered on pledges planned for today.
     later = today + dt.timedelta(days=settings.PLEDGE_GRACE_DAYS + 2)
-    pledge_services.pledges_expire(today=later)
-    pledge_services.pledges_expire(today=later)
+    pledges_expire(today=later)
+    pledges_expire(today=later)
     # Donations through the funds services: confirmed, pending and rejected.
     for i in range(8):
         who = rng.choice(["company", "community", "individual"])

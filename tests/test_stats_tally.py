@@ -12,7 +12,7 @@ import pytest
 from django.core.management import CommandError
 from django.db import connection
 
-from kolaborasi.pledges import services
+from kolaborasi.pledges import expiry, services
 from kolaborasi.stats import tally
 from kolaborasi.stats.models import Tally, TallyDelta, TargetLive
 from kolaborasi.targets.models import Need, Target
@@ -119,8 +119,8 @@ def test_a_released_pledge_leaves_the_reach_and_expiry_counts(personas: dict[str
         actor=personas["dina"].user, organisation=org, need=need, quantity=4, planned_delivery=today()
     )
     far = today().replace(year=today().year + 1)
-    assert services.pledges_expire(today=far).reminded == 1  # reminded first, expired on the next sweep
-    assert services.pledges_expire(today=far).expired == 1
+    assert expiry.pledges_expire(today=far).reminded == 1  # reminded first, expired on the next sweep
+    assert expiry.pledges_expire(today=far).expired == 1
     assert Need.objects.get(pk=need.pk).held == 0
     assert _reach_row(need.target) == (rws, institutions)
     assert tally.drift() == []

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from kolaborasi.audit.services import audit_record
+from kolaborasi.audit.snapshot import snapshot
 from kolaborasi.core.text import formula_refusal
 
 from . import (
@@ -62,14 +63,7 @@ class ApiTokenInline(admin.TabularInline):
 
 
 def _snapshot(org: Organisation) -> dict[str, Any]:
-    return {
-        "name": org.name,
-        "kind": org.kind,
-        "subtype": org.subtype,
-        "verified": org.verified,
-        "description": org.description,
-        "regions": sorted(r.code for r in org.regions.all()),
-    }
+    return snapshot(org, ("name", "kind", "subtype", "verified", "description", "regions"))
 
 
 @admin.register(Organisation)

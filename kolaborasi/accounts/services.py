@@ -26,6 +26,9 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kolaborasi.audit.services import audit_record
+from kolaborasi.audit.snapshot import snapshot
+from kolaborasi.core.actor import Actor, acting_user
+from kolaborasi.core.errors import Invalid, Message
 from kolaborasi.core.mail import mail_queue
 from kolaborasi.core.text import DESCRIPTION_MAX_LENGTH, formula_refusal, unstorable_refusal
 from kolaborasi.regions.models import Region
@@ -51,24 +54,15 @@ TOKEN_PREFIX = "kol_"  # noqa: S105 (a label, not a secret)
 TOKEN_DISPLAY_CHARS = 12
 
 
-class AccountsInputError(Exception):
-    """Bad input to an accounts service: ``field`` names what is wrong, ``message`` why
-    (Bahasa Indonesia, then English)."""
+class AccountsInputError(Invalid):
+    """Bad input to an accounts service: ``field`` names what is wrong, ``message`` why."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
+    def __init__(self, field: str, message: Message) -> None:
+        super().__init__(message, field=field)
 
 
 def _org_snapshot(org: Organisation) -> dict[str, Any]:
-    return {
-        "name": org.name,
-        "kind": org.kind,
-        "subtype": org.subtype,
-        "verified": org.verified,
-        "regions": sorted(r.code for r in org.regions.all()),
-    }
+    return snapshot(org, ("name", "kind", "subtype", "verified", "regions"))
 
 
 # --- Registration, e-mail links, password reset -----------------------------------------
@@ -117,7 +111,7 @@ def user_register(*, username: str, email: str, password: str, site_url: str) ->
         except IntegrityError:
             # Someone took the same name between the check and the insert: pick again.
             continue
-    raise AccountsInputError("username", "Coba nama pengguna lain (try another username).")
+    raise AccountsInputError("username", _("Coba nama pengguna lain."))
 
 
 def _free_username(wanted: str) -> str:
@@ -242,7 +236,7 @@ def user_verify_email(*, token: str) -> AbstractUser:
     user.refresh_from_db()
     if not user.is_active:
         # Deactivated by an operator after having logged in: a link must not undo that.
-        raise AccountsInputError("token", "Akun ini dinonaktifkan (this account is deactivated).")
+        raise AccountsInputError("token", _("Akun ini dinonaktifkan."))
     return user
 
 
@@ -292,7 +286,7 @@ def password_reset_complete(*, token: str, password: str) -> AbstractUser:
 
 def organisation_create(
     *,
-    actor: Any | None,
+    actor: Actor,
     name: str,
     kind: str,
     subtype: str = "",
@@ -306,11 +300,9 @@ def organisation_create(
     name = name.strip()
     codes = list(dict.fromkeys(c.strip() for c in region_codes if c.strip()))
     if not name:
-        raise AccountsInputError("name", "Nama organisasi wajib diisi (name is required).")
+        raise AccountsInputError("name", _("Nama organisasi wajib diisi."))
     if len(name) > Organisation._meta.get_field("name").max_length:  # type: ignore[operator]
-        raise AccountsInputError(
-            "name", "Nama organisasi terlalu panjang, maks. 200 karakter (name too long)."
-        )
+        raise AccountsInputError("name", _("Nama organisasi terlalu panjang, maks. 200 karakter."))
     # The name reaches the public exports: a spreadsheet must never run it.
     if problem := formula_refusal(name):
         raise AccountsInputError("name", problem)
@@ -325,24 +317,24 @@ def organisation_create(
     if kind not in OrgKind.values:
         raise AccountsInputError(
             "kind",
-            f"Jenis '{kind}' tidak dikenal; pilih salah satu: {', '.join(OrgKind.values)} "
-            f"(unknown kind '{kind}').",
+            _("Jenis '%(kind)s' tidak dikenal; pilih salah satu: %(choices)s.")
+            % {"kind": kind, "choices": ", ".join(OrgKind.values)},
         )
     if subtype and kind != OrgKind.DONOR:
         raise AccountsInputError(
             "subtype",
-            f"Subjenis hanya untuk donatur, bukan '{kind}' (subtype is only for donors, not {kind}).",
+            _("Subjenis hanya untuk donatur, bukan '%(kind)s'.") % {"kind": kind},
         )
     if subtype and subtype not in OrgSubtype.values:
         raise AccountsInputError(
             "subtype",
-            f"Subjenis '{subtype}' tidak dikenal; pilih: {', '.join(OrgSubtype.values)} "
-            f"(unknown subtype '{subtype}').",
+            _("Subjenis '%(subtype)s' tidak dikenal; pilih: %(choices)s.")
+            % {"subtype": subtype, "choices": ", ".join(OrgSubtype.values)},
         )
     if codes and kind != OrgKind.COORDINATOR:
         raise AccountsInputError(
             "regions",
-            f"Wilayah hanya untuk koordinator, bukan '{kind}' (regions are only for coordinators).",
+            _("Wilayah hanya untuk koordinator, bukan '%(kind)s'.") % {"kind": kind},
         )
     regions: list[Region] = []
     if codes:
@@ -352,7 +344,7 @@ def organisation_create(
         if unknown:
             raise AccountsInputError(
                 "regions",
-                f"Kode wilayah tidak dikenal: {', '.join(unknown)} (unknown region code).",
+                _("Kode wilayah tidak dikenal: %(codes)s.") % {"codes": ", ".join(unknown)},
             )
     with transaction.atomic():
         if owner is not None and not verified:
@@ -394,7 +386,7 @@ def _check_unverified_allowance(owner: Any) -> None:
         )
 
 
-def _membership_create(*, actor: Any | None, organisation: Organisation, user: Any, role: str) -> Membership:
+def _membership_create(*, actor: Actor, organisation: Organisation, user: Any, role: str) -> Membership:
     membership = Membership.objects.create(user=user, organisation=organisation, role=role)
     audit_record(
         actor=actor,
@@ -407,36 +399,37 @@ def _membership_create(*, actor: Any | None, organisation: Organisation, user: A
 
 
 def membership_add(
-    *, actor: Any, organisation: Organisation, email: str, role: str = Role.MEMBER
+    *, actor: Actor, organisation: Organisation, email: str, role: str = Role.MEMBER
 ) -> Membership:
     """Add the existing, verified account with this e-mail to ``organisation``."""
     User = get_user_model()
     email = email.strip()
     if role not in Role.values:
-        raise AccountsInputError("role", f"Peran '{role}' tidak dikenal (unknown role).")
+        raise AccountsInputError("role", _("Peran '%(role)s' tidak dikenal.") % {"role": role})
     if not email:
-        raise AccountsInputError("email", "E-mail wajib diisi (e-mail is required).")
+        raise AccountsInputError("email", _("E-mail wajib diisi."))
     users = list(User.objects.filter(email__iexact=email, is_active=True)[:2])
     if not users:
         raise AccountsInputError(
             "email",
-            "Tidak ada akun aktif dengan e-mail ini; minta orangnya mendaftar dan memverifikasi "
-            "e-mailnya dulu (no active account has this e-mail).",
+            _(
+                "Tidak ada akun aktif dengan e-mail ini; minta orangnya mendaftar dan memverifikasi "
+                "e-mailnya dulu."
+            ),
         )
     if len(users) > 1:
         raise AccountsInputError(
             "email",
-            "Lebih dari satu akun memakai e-mail ini; minta operator menambahkannya "
-            "(several accounts share this e-mail).",
+            _("Lebih dari satu akun memakai e-mail ini; minta operator menambahkannya."),
         )
     user = users[0]
     if Membership.objects.filter(user=user, organisation=organisation).exists():
-        raise AccountsInputError("email", "Akun ini sudah menjadi anggota organisasi (already a member).")
+        raise AccountsInputError("email", _("Akun ini sudah menjadi anggota organisasi."))
     with transaction.atomic():
         return _membership_create(actor=actor, organisation=organisation, user=user, role=role)
 
 
-def organisation_verify(*, actor: Any, organisation: Organisation) -> bool:
+def organisation_verify(*, actor: Actor, organisation: Organisation) -> bool:
     """Mark an organisation verified (operators do this for aggregators). Returns False
     and changes nothing when it already was verified."""
     with transaction.atomic():
@@ -471,8 +464,8 @@ def token_scopes_parse(raw: str | Iterable[str]) -> str:
     if unknown:
         raise AccountsInputError(
             "scope",
-            f"Cakupan tidak dikenal: {', '.join(unknown)}; pilih dari {', '.join(TokenScope.values)} "
-            f"atau all (unknown scope).",
+            _("Cakupan tidak dikenal: %(scopes)s; pilih dari %(choices)s atau all.")
+            % {"scopes": ", ".join(unknown), "choices": ", ".join(TokenScope.values)},
         )
     chosen = {TokenScope.READ.value, *items}
     return " ".join(v for v in TokenScope.values if v in chosen)
@@ -480,7 +473,7 @@ def token_scopes_parse(raw: str | Iterable[str]) -> str:
 
 def token_create(
     *,
-    actor: Any | None,
+    actor: Actor,
     organisation: Organisation,
     name: str = "",
     scopes: str | Iterable[str] = ALL_SCOPES,
@@ -492,7 +485,7 @@ def token_create(
     scope_value = token_scopes_parse(scopes)
     lifetime = settings.API_TOKEN_DAYS if days is None else days
     if lifetime < 1:
-        raise AccountsInputError("days", "Masa berlaku minimal 1 hari (at least 1 day).")
+        raise AccountsInputError("days", _("Masa berlaku minimal 1 hari."))
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         token = ApiToken.objects.create(
@@ -500,7 +493,7 @@ def token_create(
             name=name.strip()[:100],
             key_hash=token_hash(plain),
             prefix=plain[:TOKEN_DISPLAY_CHARS],
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            created_by=acting_user(actor),
             scopes=scope_value,
             expires_at=timezone.now() + timedelta(days=lifetime),
         )
@@ -519,7 +512,7 @@ def token_create(
     return plain
 
 
-def token_revoke(*, actor: Any | None, token: ApiToken) -> bool:
+def token_revoke(*, actor: Actor, token: ApiToken) -> bool:
     """Revoke a token; it stops working on the next request. False if already revoked."""
     now = timezone.now()
     with transaction.atomic():

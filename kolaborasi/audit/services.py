@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.db.models import Field
 from django.utils import timezone
 
+from kolaborasi.core.actor import Actor, acting_user
 from kolaborasi.core.sql import Inserter, table
 
 from .models import AuditEvent, AuditHead
@@ -50,7 +51,7 @@ def link_hash(prev_hash: str, seq: int, digest: str) -> str:
 
 def audit_event(
     *,
-    actor: Any | None,
+    actor: Actor,
     action: str,
     obj: Any | None = None,
     object_type: str = "",
@@ -64,7 +65,7 @@ def audit_event(
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
-    user = actor if getattr(actor, "is_authenticated", False) else None
+    user = acting_user(actor)
     label = actor_label or (user.get_username() if user is not None else "system")
     return AuditEvent(
         created_at=timezone.now(),

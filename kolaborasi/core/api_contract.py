@@ -1,11 +1,13 @@
 """The API's contract for errors, in one place.
 
 Every refusal of the API is JSON ``{"detail": "..."}`` (plus a few fields where they help,
-e.g. ``remaining`` on a pledge that does not fit). Some refusals can come from anywhere
-before a view runs — input the database cannot store, a throttle, an overloaded server,
-a bad or expired token — and are documented here once for every operation by
-:class:`ContractAPI`, instead of in each router. Routers list only the statuses their own
-views answer, with :func:`errors`.
+e.g. ``remaining`` on a pledge that does not fit). A view refuses by raising one of the
+application's errors (``kolaborasi.core.errors``): :class:`ContractAPI` turns each into
+its status and body in one place, so no router translates exceptions itself. Some
+refusals can come from anywhere before a view runs — input the database cannot store,
+a throttle, an overloaded server, a bad or expired token — and are documented here once
+for every operation by :class:`ContractAPI`, instead of in each router. Routers list
+only the statuses their own views answer, with :func:`errors`.
 
 Free-text parameters carry :data:`TEXT_PATTERN`: requests with a NUL byte (or a lone
 surrogate, which cannot be encoded) are refused before the view, so a schema that
@@ -18,9 +20,13 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import NinjaAPI, Schema
 from pydantic import BaseModel, BeforeValidator, ConfigDict
+
+from kolaborasi.core.errors import AppError
 
 # No NUL anywhere; JSON Schema and Python regexes both read the \u escape.
 TEXT_PATTERN = r"^[^\u0000]*$"
@@ -132,7 +138,22 @@ class ContractAPI(NinjaAPI):
     """NinjaAPI whose OpenAPI schema documents the statuses every operation can get
     from outside its view: 422 (clean input, and ninja's own validation), 429 (throttles),
     503 (load shedding), 400 (a body that is not JSON) on operations with a body, 401 on
-    operations behind a token and 403 on writes behind one (scope, suspension)."""
+    operations behind a token and 403 on writes behind one (scope, suspension).
+
+    It is also the one place where an application error becomes an answer: an
+    :class:`~kolaborasi.core.errors.AppError` is its ``status`` with ``{"detail": ...}``
+    and the error's extra fields; Django's ``PermissionDenied`` is a 403."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.exception_handler(AppError)(self._app_error)
+        self.exception_handler(PermissionDenied)(self._forbidden)
+
+    def _app_error(self, request: HttpRequest, exc: AppError) -> HttpResponse:
+        return self.create_response(request, {"detail": exc.detail, **exc.extra()}, status=exc.status)
+
+    def _forbidden(self, request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+        return self.create_response(request, {"detail": str(exc) or "forbidden"}, status=403)
 
     def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> Any:
         # Building the schema takes about a second of CPU and its result never changes

@@ -16,11 +16,13 @@ from urllib.parse import urlencode
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseServerError
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from .errors import AppError, Forbidden, NotFound
 from .refusal import refuse, wants_json
 
 logger = logging.getLogger(__name__)
@@ -43,8 +45,8 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    # The exception's text is not shown: Django's own (a URL that matches nothing, an
-    # object that does not exist) is English and meant for developers.
+    # Only our own NotFound's sentence is shown: Django's (a URL that matches nothing,
+    # an object that does not exist) is English and meant for developers.
     next_step = format_html(
         '{} <a class="button" href="{}">{}</a> <a class="button secondary" href="{}">{}</a>',
         _("Cari sasaran atau lihat daftarnya:"),
@@ -53,10 +55,11 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
         "/daftar/",
         _("Daftar sasaran"),
     )
+    message = str(exception.message) if isinstance(exception, NotFound) else ""
     return refuse(
         request,
         404,
-        _("Halaman atau data yang Anda cari tidak ada, atau sudah dipindahkan."),
+        message or _("Halaman atau data yang Anda cari tidak ada, atau sudah dipindahkan."),
         next_step=next_step,
     )
 
@@ -99,6 +102,27 @@ def method_not_allowed(request: HttpRequest, allowed: str) -> HttpResponse:
     return response
 
 
+class RefusalMiddleware:
+    """The one handler of application errors raised by HTML views (``AppError``): the
+    refusal page with the error's status and message, and for 403 and 404 the same next
+    steps as Django's own refusals. (The API answers them itself, in JSON.)"""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, Forbidden):
+            return permission_denied(request, exception)
+        if isinstance(exception, NotFound):
+            return page_not_found(request, exception)
+        if isinstance(exception, AppError):
+            return refuse(request, exception.status, str(exception.message))
+        return None
+
+
 class MethodNotAllowedPageMiddleware:
     """A view answering a bare ``405`` (``require_POST`` and friends) gets the site's page
     instead of an empty body; API paths get JSON."""
@@ -114,10 +138,14 @@ class MethodNotAllowedPageMiddleware:
 
 
 def _user_message(exception: Exception | None) -> str:
-    """The sentence a view gave its refusal, when it gave one (our views and services
-    raise ``PermissionDenied`` with a translated sentence; Django's own carry none)."""
-    if isinstance(exception, PermissionDenied) and exception.args and isinstance(exception.args[0], str):
-        return str(exception.args[0])
+    """The sentence a view gave its refusal, when it gave one (our services raise
+    ``Forbidden``; a view's ``PermissionDenied`` may carry a translated sentence;
+    Django's own carry none)."""
+    if isinstance(exception, AppError):
+        return str(exception.message)
+    reason = exception.args[0] if isinstance(exception, PermissionDenied) and exception.args else None
+    if isinstance(reason, str | Promise):
+        return str(reason)
     return ""
 
 

@@ -2,7 +2,12 @@
 throttle, an overloaded server, input the database cannot store, a lockout) goes
 through :func:`refuse`: the API gets JSON with a ``detail`` sentence, a person gets a
 page in the site's layout that says what happened and what to do next. It works from
-middleware too, before the session or the user are known."""
+middleware too, before the session or the user are known.
+
+An application error (``kolaborasi.core.errors.AppError``) that a view does not handle
+itself — a view re-rendering its form with the field's error does — reaches
+``kolaborasi.core.error_pages.RefusalMiddleware``, which answers it with that page: views do not translate
+errors into pages one by one."""
 
 from __future__ import annotations
 

@@ -12,51 +12,54 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kolaborasi.accounts.access import org_for_request
 from kolaborasi.accounts.models import Organisation, OrgKind
+from kolaborasi.core.errors import Forbidden, NotFound
 
 from .models import AllocationPlan, Donation, PackageTemplate
+
+DONORS_ONLY = gettext_lazy("Hanya donatur yang dapat mencatat donasi.")
+AGGREGATORS_ONLY = gettext_lazy("Hanya agregator yang dapat melakukannya.")
+UNVERIFIED_AGGREGATOR = gettext_lazy("Agregator belum terverifikasi.")
 
 
 def get_aggregator_public(aggregator_id: int) -> Organisation:
     org = Organisation.objects.filter(pk=aggregator_id, kind=OrgKind.AGGREGATOR).first()
     if org is None:
-        raise Http404("aggregator not found")
+        raise NotFound(_("Agregator tidak ditemukan."))
     return org
 
 
 def require_donor(org: Organisation | None) -> Organisation:
     if org is None or org.kind != OrgKind.DONOR:
-        raise PermissionDenied("hanya donatur yang dapat mencatat donasi (only donors can record donations)")
+        raise Forbidden(DONORS_ONLY)
     return org
 
 
 def require_aggregator(org: Organisation | None) -> Organisation:
     if org is None or org.kind != OrgKind.AGGREGATOR:
-        raise PermissionDenied("hanya agregator (aggregators only)")
+        raise Forbidden(AGGREGATORS_ONLY)
     if not org.verified:
-        raise PermissionDenied("agregator belum terverifikasi (the aggregator is not verified)")
+        raise Forbidden(UNVERIFIED_AGGREGATOR)
     return org
 
 
 def get_donation_for_org(org: Organisation | None, donation_id: int, *, decide: bool = False) -> Donation:
     donation = Donation.objects.select_related("donor", "aggregator").filter(pk=donation_id).first()
     if donation is None or org is None or org.pk not in (donation.donor_id, donation.aggregator_id):
-        raise Http404("donation not found")
+        raise NotFound(_("Donasi tidak ditemukan."))
     if decide and org.pk != donation.aggregator_id:
-        raise PermissionDenied(
-            "hanya agregator penerima yang dapat memutuskan (only the receiving aggregator)"
-        )
+        raise Forbidden(_("Hanya agregator penerima yang dapat memutuskan."))
     return donation
 
 
 def get_template_for_org(org: Organisation | None, template_id: int) -> PackageTemplate:
     template = PackageTemplate.objects.select_related("aid_type").filter(pk=template_id).first()
     if template is None or org is None or template.aggregator_id != org.pk:
-        raise Http404("template not found")
+        raise NotFound(_("Paket tidak ditemukan."))
     return template
 
 
@@ -67,7 +70,7 @@ def get_plan_for_org(org: Organisation | None, plan_id: int) -> AllocationPlan:
         .first()
     )
     if plan is None or org is None or plan.aggregator_id != org.pk:
-        raise Http404("plan not found")
+        raise NotFound(_("Rencana alokasi tidak ditemukan."))
     return plan
 
 

@@ -1,6 +1,7 @@
 """Funds API (public contract, issue 5). Thin: parse, check access, call one service.
 
-Errors are JSON ``{"detail": ...}`` (see kolaborasi.core.api_contract): 403 wrong kind
+Errors are JSON ``{"detail": ...}``, answered from the application's errors by
+kolaborasi.core.api_contract: 403 wrong kind
 of organisation, 404 something the organisation may not see (or a body naming an
 aggregator, aid type, region or template that does not exist), 409 a request the current
 state refuses (a plan that no longer fits, with ``conflicts`` and a ``replan`` link; the
@@ -12,21 +13,18 @@ Amounts are integers in whole rupiah.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Router, Schema
-from ninja.errors import HttpError
 from ninja.responses import Status
 from pydantic import ConfigDict
 from pydantic.config import JsonDict
 
 from kolaborasi.accounts.auth import token_auth
 from kolaborasi.accounts.models import Organisation, OrgKind
+from kolaborasi.audit.snapshot import snapshot
 from kolaborasi.core import throttle
 from kolaborasi.core.api_contract import (
     AID_TYPE_DESCRIPTION,
@@ -41,12 +39,12 @@ from kolaborasi.core.api_contract import (
     errors,
     planning_dates,
 )
+from kolaborasi.core.errors import NotFound
 from kolaborasi.pledges.models import Pledge
-from kolaborasi.pledges.services import HoldLimitExceeded, PlanConflict, PledgeError, PledgeStateConflict
 from kolaborasi.regions.models import Region
 from kolaborasi.targets.models import AidType, Target
 
-from . import selectors, services
+from . import plans, selectors, services
 from .access import (
     get_aggregator_public,
     get_donation_for_org,
@@ -56,7 +54,7 @@ from .access import (
     require_donor,
 )
 from .models import DONATION_MAX, AllocationPlan, Channel, Donation, DonationStatus, Kinds, PlanStatus
-from .services import MIN_DROP_MAX, PLAN_STOCK_MAX
+from .plans import MIN_DROP_MAX, PLAN_STOCK_MAX
 
 router = Router(tags=["funds"])
 
@@ -241,40 +239,12 @@ class CommitOut(Schema):
     pledges: list[CommittedPledgeOut]
 
 
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Service exceptions → HTTP answers with a readable ``detail``."""
-    try:
-        yield
-    except Http404 as exc:
-        raise HttpError(404, str(exc) or "not found") from exc
-    except PermissionDenied as exc:
-        raise HttpError(403, str(exc) or "forbidden") from exc
-    except (PlanConflict, HoldLimitExceeded):
-        raise
-    except (services.FundsConflict, PledgeStateConflict) as exc:
-        # Well formed, but the balance, the needs left or the record's state refuse it.
-        raise HttpError(409, exc.message) from exc
-    except (services.FundsError, PledgeError) as exc:
-        raise HttpError(422, exc.message) from exc
-
-
 def _org(request: HttpRequest) -> Organisation:
     return request.auth  # type: ignore[attr-defined,no-any-return]
 
 
 def _donation_out(d: Donation) -> dict[str, Any]:
-    return {
-        "id": d.pk,
-        "status": d.status,
-        "donor": d.donor_id,
-        "aggregator": d.aggregator_id,
-        "amount": d.amount,
-        "donated_on": d.donated_on,
-        "channel": d.channel,
-        "reference": d.reference,
-        "public": d.public,
-    }
+    return {"id": d.pk, **snapshot(d, ("status", *services.DONATION_FIELDS))}
 
 
 @router.post(
@@ -288,22 +258,21 @@ def _donation_out(d: Donation) -> dict[str, Any]:
 )
 def donation_create(request: HttpRequest, payload: DonationIn) -> Status:
     throttle.check(request, "donations", throttle.by_organisation(_org(request)))
-    with _errors():
-        donor = require_donor(_org(request))
-        aggregator = Organisation.objects.filter(pk=payload.aggregator).first()
-        if aggregator is None or aggregator.kind != OrgKind.AGGREGATOR:
-            # Like an unknown id in a path: the thing named does not exist.
-            raise HttpError(404, f"aggregator: agregator {payload.aggregator} tidak ada (no such aggregator)")
-        donation = services.donation_create(
-            actor=None,
-            donor=donor,
-            aggregator=aggregator,
-            amount=payload.amount,
-            donated_on=payload.donated_on,
-            channel=payload.channel,
-            reference=payload.reference,
-            public=payload.public,
-        )
+    donor = require_donor(_org(request))
+    aggregator = Organisation.objects.filter(pk=payload.aggregator).first()
+    if aggregator is None or aggregator.kind != OrgKind.AGGREGATOR:
+        # Like an unknown id in a path: the thing named does not exist.
+        raise NotFound(_("Agregator %(id)s tidak ada.") % {"id": payload.aggregator}, field="aggregator")
+    donation = services.donation_create(
+        actor=None,
+        donor=donor,
+        aggregator=aggregator,
+        amount=payload.amount,
+        donated_on=payload.donated_on,
+        channel=payload.channel,
+        reference=payload.reference,
+        public=payload.public,
+    )
     return Status(201, _donation_out(donation))
 
 
@@ -314,9 +283,8 @@ def donation_create(request: HttpRequest, payload: DonationIn) -> Status:
     description="409 when the donation was already confirmed or rejected.",
 )
 def donation_confirm(request: HttpRequest, donation_id: Id) -> dict[str, Any]:
-    with _errors():
-        donation = get_donation_for_org(_org(request), donation_id, decide=True)
-        donation = services.donation_confirm(actor=None, donation=donation)
+    donation = get_donation_for_org(_org(request), donation_id, decide=True)
+    donation = services.donation_confirm(actor=None, donation=donation)
     return _donation_out(donation)
 
 
@@ -327,11 +295,9 @@ def donation_confirm(request: HttpRequest, donation_id: Id) -> dict[str, Any]:
     description="409 when the donation was already confirmed or rejected.",
 )
 def donation_reject(request: HttpRequest, donation_id: Id, payload: RejectIn | None = None) -> dict[str, Any]:
-    with _errors():
-        donation = get_donation_for_org(_org(request), donation_id, decide=True)
-        donation = services.donation_reject(
-            actor=None, donation=donation, reason=payload.reason if payload else ""
-        )
+    donation = get_donation_for_org(_org(request), donation_id, decide=True)
+    reason = payload.reason if payload else ""
+    donation = services.donation_reject(actor=None, donation=donation, reason=reason)
     return _donation_out(donation)
 
 
@@ -354,8 +320,7 @@ def aggregators(request: HttpRequest) -> list[dict[str, Any]]:
 
 @router.get("/aggregators/{aggregator_id}", response={200: AggregatorOut, **errors(404)})
 def aggregator_detail(request: HttpRequest, aggregator_id: Id) -> dict[str, Any]:
-    with _errors():
-        org = get_aggregator_public(aggregator_id)
+    org = get_aggregator_public(aggregator_id)
     return _aggregator_out(org)
 
 
@@ -391,34 +356,32 @@ def _plan_out(plan: AllocationPlan) -> dict[str, Any]:
     ),
 )
 def plan_create(request: HttpRequest, payload: PlanIn) -> Status:
-    with _errors():
-        org = require_aggregator(_org(request))
-        aid_type = AidType.objects.filter(slug=payload.aid_type).first()
-        if aid_type is None:
-            unknown = _("Jenis bantuan %(slug)r tidak dikenal.") % {"slug": payload.aid_type}
-            raise HttpError(404, "aid_type: " + unknown)
-        region = Region.objects.filter(code=payload.region).first()
-        if region is None:
-            raise HttpError(404, "region: " + _("Wilayah %(code)r tidak dikenal.") % {"code": payload.region})
-        template = get_template_for_org(org, payload.template) if payload.template is not None else None
-        plan = services.plan_create(
-            actor=None,
-            aggregator=org,
-            aid_type=aid_type,
-            region=region,
-            quantity=payload.quantity,
-            budget=payload.budget,
-            template=template,
-            min_drop=payload.min_drop,
-            kinds=payload.kinds,
-        )
+    org = require_aggregator(_org(request))
+    aid_type = AidType.objects.filter(slug=payload.aid_type).first()
+    if aid_type is None:
+        unknown = _("Jenis bantuan %(slug)r tidak dikenal.") % {"slug": payload.aid_type}
+        raise NotFound(unknown, field="aid_type")
+    region = Region.objects.filter(code=payload.region).first()
+    if region is None:
+        raise NotFound(_("Wilayah %(code)r tidak dikenal.") % {"code": payload.region}, field="region")
+    template = get_template_for_org(org, payload.template) if payload.template is not None else None
+    plan = plans.plan_create(
+        actor=None,
+        aggregator=org,
+        aid_type=aid_type,
+        region=region,
+        quantity=payload.quantity,
+        budget=payload.budget,
+        template=template,
+        min_drop=payload.min_drop,
+        kinds=payload.kinds,
+    )
     return Status(201, _plan_out(plan))
 
 
 @router.get("/allocation-plans/{plan_id}", auth=token_auth, response={200: PlanOut, **errors(404)})
 def plan_detail(request: HttpRequest, plan_id: Id) -> dict[str, Any]:
-    with _errors():
-        plan = get_plan_for_org(_org(request), plan_id)
+    plan = get_plan_for_org(_org(request), plan_id)
     return _plan_out(plan)
 
 
@@ -441,30 +404,11 @@ def _pledge_out(p: Pledge, funding: dict[int, list[dict[str, Any]]]) -> dict[str
     response={201: CommitOut, 409: PlanConflictOut, **errors(403, 404, 422)},
 )
 def plan_commit(request: HttpRequest, plan_id: Id, payload: CommitIn | None = None) -> Status:
-    try:
-        with _errors():
-            plan = get_plan_for_org(_org(request), plan_id)
-            require_aggregator(_org(request))
-            pledges = services.plan_commit(
-                actor=None, plan=plan, planned_delivery=payload.planned_delivery if payload else None
-            )
-    except PlanConflict as exc:
-        conflicts = [
-            {"target": need.target_id, "need": need.pk, "requested": req, "remaining": rem}
-            for need, req, rem in exc.conflicts
-        ]
-        return Status(
-            409,
-            {
-                "detail": exc.message,
-                "conflicts": conflicts,
-                "replan": f"/api/v1/allocation-plans/{plan_id}/replan",
-            },
-        )
-    except HoldLimitExceeded as exc:
-        return Status(
-            409, {"detail": exc.message, "reason": exc.reason, "limit": exc.limit, "allowed": exc.allowed}
-        )
+    plan = get_plan_for_org(_org(request), plan_id)
+    require_aggregator(_org(request))
+    pledges = plans.plan_commit(
+        actor=None, plan=plan, planned_delivery=payload.planned_delivery if payload else None
+    )
     pledges = list(
         Pledge.objects.filter(pk__in=[p.pk for p in pledges]).select_related("aid_type").order_by("id")
     )
@@ -485,10 +429,9 @@ def plan_commit(request: HttpRequest, plan_id: Id, payload: CommitIn | None = No
     response={201: PlanOut, **errors(403, 404, 409, 422)},
 )
 def plan_replan(request: HttpRequest, plan_id: Id) -> Status:
-    with _errors():
-        plan = get_plan_for_org(_org(request), plan_id)
-        require_aggregator(_org(request))
-        new = services.plan_replan(actor=None, plan=plan)
+    plan = get_plan_for_org(_org(request), plan_id)
+    require_aggregator(_org(request))
+    new = plans.plan_replan(actor=None, plan=plan)
     return Status(201, _plan_out(new))
 
 
@@ -497,5 +440,5 @@ def target_funding(request: HttpRequest, target_id: Id) -> list[dict[str, Any]]:
     """Whose money paid for the packages pledged to this target (public donors by name)."""
     target = Target.objects.filter(pk=target_id).first()
     if target is None:
-        raise HttpError(404, "target not found")
+        raise NotFound(_("Sasaran tidak ditemukan."))
     return selectors.target_fundings(target)

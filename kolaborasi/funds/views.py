@@ -19,11 +19,11 @@ from django.views.decorators.http import require_POST
 from kolaborasi.accounts.access import by_active_organisation
 from kolaborasi.core.once import created_redirect, exactly_once
 from kolaborasi.core.throttle import throttle
-from kolaborasi.pledges.services import PlanConflict, PledgeError
+from kolaborasi.pledges.errors import PlanConflict, PledgeError
 from kolaborasi.regions.models import Region
 from kolaborasi.targets.models import Target
 
-from . import selectors, services
+from . import plans, selectors, services
 from .access import (
     acting_org,
     get_aggregator_public,
@@ -196,7 +196,7 @@ def planner(request: HttpRequest) -> HttpResponse:
             form.add_error("region", _("Kode wilayah tidak dikenal."))
         else:
             try:
-                plan = services.plan_create(
+                plan = plans.plan_create(
                     actor=request.user,
                     aggregator=org,
                     aid_type=data["aid_type"],
@@ -212,9 +212,9 @@ def planner(request: HttpRequest) -> HttpResponse:
             else:
                 return created_redirect(request, reverse("funds:plan", kwargs={"plan_id": plan.pk}))
     balance = selectors.aggregator_funds(org)["balance"]
-    plans = AllocationPlan.objects.filter(aggregator=org).select_related("aid_type", "region")[:20]
+    recent = AllocationPlan.objects.filter(aggregator=org).select_related("aid_type", "region")[:20]
     return TemplateResponse(
-        request, "funds/planner.html", {"org": org, "form": form, "balance": balance, "plans": plans}
+        request, "funds/planner.html", {"org": org, "form": form, "balance": balance, "plans": recent}
     )
 
 
@@ -245,7 +245,7 @@ def plan_commit(request: HttpRequest, plan_id: int) -> HttpResponse:
     org = require_aggregator(_org_or_403(request))
     plan = get_plan_for_org(org, plan_id)
     try:
-        pledges = services.plan_commit(actor=request.user, plan=plan)
+        pledges = plans.plan_commit(actor=request.user, plan=plan)
     except PlanConflict as exc:
         ctx = _plan_context(plan) | {"conflicts": exc.conflicts}
         return TemplateResponse(request, "funds/plan.html", ctx, status=409)
@@ -264,7 +264,7 @@ def plan_replan(request: HttpRequest, plan_id: int) -> HttpResponse:
     org = require_aggregator(_org_or_403(request))
     plan = get_plan_for_org(org, plan_id)
     try:
-        new = services.plan_replan(actor=request.user, plan=plan)
+        new = plans.plan_replan(actor=request.user, plan=plan)
     except services.FundsError as exc:
         messages.error(request, exc.message)
         return redirect("funds:plan", plan_id=plan.pk)

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import F, QuerySet
-from django.http import Http404
+from django.utils.translation import gettext as _
 
 from kolaborasi.accounts import selectors as accounts_selectors
 from kolaborasi.accounts.access import coordinator_covers
 from kolaborasi.accounts.models import Organisation, OrgKind
+from kolaborasi.core.errors import Forbidden, NotFound
 from kolaborasi.targets.models import Target, within_any_q
 
 from .models import Pledge
@@ -71,17 +71,17 @@ def org_can(org: Organisation, pledge: Pledge, action: Action) -> bool:
 
 
 def get_pledge_for_org(org: Organisation, pledge_id: int, *, action: Action = "view") -> Pledge:
-    """The pledge if ``org`` may do ``action`` on it; Http404 if it may not even see it,
-    PermissionDenied if it sees it but the action is not its role."""
+    """The pledge if ``org`` may do ``action`` on it; NotFound if it may not even see it,
+    Forbidden if it sees it but the action is not its role."""
     pledge = (
         Pledge.objects.select_related("target", "aid_type", "organisation", "need")
         .filter(pk=pledge_id)
         .first()
     )
     if pledge is None or not org_can_see(org, pledge):
-        raise Http404("komitmen tidak ditemukan (pledge not found)")
+        raise NotFound(_("Komitmen tidak ditemukan."))
     if not org_can(org, pledge, action):
-        raise PermissionDenied(_denied_reason(action))
+        raise Forbidden(_denied_reason(action))
     return pledge
 
 
@@ -92,13 +92,13 @@ def acting_org_for_user(user: Any, pledge: Pledge, action: Action) -> Organisati
     orgs = user_organisations(user)
     visible = [o for o in orgs if org_can_see(o, pledge)]
     if not visible:
-        raise Http404("komitmen tidak ditemukan (pledge not found)")
+        raise NotFound(_("Komitmen tidak ditemukan."))
     if action == "confirm" and any(o.pk == pledge.organisation_id for o in orgs):
-        raise PermissionDenied(_denied_reason(action))
+        raise Forbidden(_denied_reason(action))
     for org in visible:
         if org_can(org, pledge, action):
             return org
-    raise PermissionDenied(_denied_reason(action))
+    raise Forbidden(_denied_reason(action))
 
 
 def get_pledge_for_user(user: Any, pledge_id: int, *, action: Action = "view") -> tuple[Pledge, Organisation]:
@@ -108,7 +108,7 @@ def get_pledge_for_user(user: Any, pledge_id: int, *, action: Action = "view") -
         .first()
     )
     if pledge is None:
-        raise Http404("komitmen tidak ditemukan (pledge not found)")
+        raise NotFound(_("Komitmen tidak ditemukan."))
     return pledge, acting_org_for_user(user, pledge, action)
 
 
@@ -128,15 +128,14 @@ def confirmable_pledges_for_org(org: Organisation) -> QuerySet[Pledge]:
 
 
 def _denied_reason(action: Action) -> str:
-    return {
-        "view": "tidak boleh melihat komitmen ini (not allowed to see this pledge)",
-        "deliver": "hanya organisasi pemberi komitmen yang mencatat penyaluran "
-        "(only the pledging organisation records deliveries)",
-        "extend": "hanya organisasi pemberi komitmen yang dapat memperpanjang "
-        "(only the pledging organisation can extend)",
-        "cancel": "hanya organisasi pemberi komitmen atau operator yang dapat membatalkan "
-        "(only the pledging organisation or an operator can cancel)",
-        "confirm": "hanya koordinator wilayah sasaran atau operator, dan bukan anggota organisasi "
-        "penyalur, yang dapat mengonfirmasi (only the target's coordinator or an operator, never "
-        "the delivering organisation, can confirm)",
-    }[action]
+    reasons = {
+        "view": _("Anda tidak boleh melihat komitmen ini."),
+        "deliver": _("Hanya organisasi pemberi komitmen yang mencatat penyaluran."),
+        "extend": _("Hanya organisasi pemberi komitmen yang dapat memperpanjang."),
+        "cancel": _("Hanya organisasi pemberi komitmen atau operator yang dapat membatalkan."),
+        "confirm": _(
+            "Hanya koordinator wilayah sasaran atau operator, dan bukan anggota organisasi penyalur, "
+            "yang dapat mengonfirmasi."
+        ),
+    }
+    return reasons[action]

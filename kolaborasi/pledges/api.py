@@ -1,9 +1,9 @@
 """Pledge API (public contract, issue 4). Thin: parse, check access, call one service.
 
-Errors are JSON ``{"detail": ...}`` (see kolaborasi.core.api_contract): 403 wrong role,
-404 a pledge the organisation may not see, 409 ``{detail, remaining}`` when the quantity
-does not fit or the pledge's current state refuses the change, 422 bad input; 401, 429
-and 503 can come before the view runs.
+Errors are JSON ``{"detail": ...}``, answered from the application's errors by
+kolaborasi.core.api_contract: 403 wrong role, 404 a pledge the organisation may not see,
+409 ``{detail, remaining}`` when the quantity does not fit or the pledge's current state
+refuses the change, 422 bad input; 401, 429 and 503 can come before the view runs.
 """
 
 from __future__ import annotations
@@ -11,16 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Annotated, Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Header, Path, Query, Router, Schema
-from ninja.errors import HttpError
 from ninja.responses import Status
 from pydantic import ValidationError as PydanticValidationError
 
@@ -37,10 +36,11 @@ from kolaborasi.core.api_contract import (
     errors,
     planning_dates,
 )
+from kolaborasi.core.errors import Conflict, Forbidden, Invalid, NotFound
 
 from . import services
 from .access import PLEDGING_KINDS, get_pledge_for_org
-from .evidence import EvidenceRejected
+from .errors import PLEDGERS_ONLY, suspended_message
 from .models import Delivery, IdempotencyKey, Pledge, PledgeStatus
 from .selectors import need_for_pledge, pledges_for_org
 
@@ -139,36 +139,12 @@ def pledge_out(pledge: Pledge, *, aid_type: str = "") -> dict[str, Any]:
     }
 
 
-def _detail(exc: services.PledgeError | EvidenceRejected) -> str:
-    field = getattr(exc, "field", "") or ("evidence" if isinstance(exc, EvidenceRejected) else "")
-    return f"{field}: {exc}" if field else str(exc)
-
-
-@contextmanager
-def _translated() -> Iterator[None]:
-    """Service exceptions → the API's status codes."""
-    try:
-        yield
-    except PermissionDenied as exc:
-        raise HttpError(403, str(exc) or "forbidden") from exc
-    except services.NeedExhausted:
-        raise  # answered 409 by the caller
-    except services.HoldLimitExceeded:
-        raise  # answered 409 by the caller
-    except services.PledgeStateConflict as exc:
-        # Well formed, but the pledge as it stands now refuses it: not the client's input.
-        raise HttpError(409, _detail(exc)) from exc
-    except (services.PledgeError, EvidenceRejected) as exc:
-        raise HttpError(422, _detail(exc)) from exc
-
-
 def _org(request: HttpRequest) -> Organisation:
     return request.auth  # type: ignore[attr-defined,no-any-return]
 
 
 def _pledge_for(request: HttpRequest, pledge_id: int, action: Any) -> Pledge:
-    with _translated():
-        return get_pledge_for_org(_org(request), pledge_id, action=action)
+    return get_pledge_for_org(_org(request), pledge_id, action=action)
 
 
 def _body_hash(payload: PledgeIn) -> str:
@@ -183,11 +159,7 @@ def _replay(org: Organisation, key: str, body_hash: str) -> Status[dict[str, Any
     if row.request_hash != body_hash:
         # The request itself is well formed (with a fresh key it would be taken): what
         # refuses it is the key's recorded first use, so it is a conflict.
-        raise HttpError(
-            409,
-            "Idempotency-Key sudah dipakai untuk permintaan lain "
-            "(this Idempotency-Key was already used with a different request body)",
-        )
+        raise Conflict(_("Idempotency-Key ini sudah dipakai untuk permintaan dengan isi lain."))
     return Status(row.status_code, row.response)
 
 
@@ -213,12 +185,9 @@ def pledge_create(
     org = _org(request)
     throttle.check(request, "pledges", throttle.by_organisation(org))
     if org.kind not in PLEDGING_KINDS:
-        raise HttpError(
-            403,
-            "hanya donatur atau agregator yang dapat berkomitmen (only donors and aggregators can pledge)",
-        )
+        raise Forbidden(PLEDGERS_ONLY)
     if org.suspended_at is not None:
-        raise HttpError(403, services.suspended_message(org))
+        raise Forbidden(suspended_message(org))
     key = (idempotency_key or "").strip()
     body_hash = _body_hash(payload) if key else ""
     if key:
@@ -228,15 +197,15 @@ def pledge_create(
     need = need_for_pledge(payload.target, payload.aid_type)
     if need is None:
         # The body names something that does not exist: 404, like an unknown id in a path.
-        raise HttpError(
-            404,
-            f"target/aid_type: sasaran {payload.target} tidak memiliki kebutuhan {payload.aid_type!r} "
-            "(no such target or it has no need of this aid type)",
+        raise NotFound(
+            _("Sasaran %(target)s tidak ada atau tidak memiliki kebutuhan %(aid_type)r.")
+            % {"target": payload.target, "aid_type": payload.aid_type},
+            field="target/aid_type",
         )
     try:
         # A transaction only to keep the pledge and its idempotency record together: the
         # service is atomic by itself (on PostgreSQL a single statement, no BEGIN/COMMIT).
-        with transaction.atomic() if key else nullcontext(), _translated():
+        with transaction.atomic() if key else nullcontext():
             pledge = services.pledge_create(
                 actor=None,
                 organisation=org,
@@ -256,19 +225,6 @@ def pledge_create(
                     response=body,
                     pledge=pledge,
                 )
-    except services.NeedExhausted as exc:
-        return Status(409, {"detail": str(exc), "remaining": exc.remaining})
-    except services.HoldLimitExceeded as exc:
-        return Status(
-            409,
-            {
-                "detail": exc.message,
-                "remaining": services.need_remaining(need.pk),
-                "reason": "total" if exc.reason == "total" else "need_share",
-                "limit": exc.limit,
-                "allowed": exc.allowed,
-            },
-        )
     except IntegrityError:
         # The same key raced with itself: the other request won; answer as it did.
         replay = _replay(org, key, body_hash) if key else None
@@ -334,28 +290,21 @@ def _delivery_input(request: HttpRequest) -> tuple[DeliveryIn, Any]:
         try:
             raw: Any = json.loads(request.body or b"null")
         except (ValueError, UnicodeDecodeError) as exc:
-            raise HttpError(
-                422, f"badan permintaan bukan JSON yang sah (body is not valid JSON: {exc})"
-            ) from exc
+            raise Invalid(_("Badan permintaan bukan JSON yang sah: %(error)s") % {"error": exc}) from exc
         if not isinstance(raw, dict):
-            raise HttpError(422, "badan permintaan harus objek JSON (body must be a JSON object)")
+            raise Invalid(_("Badan permintaan harus objek JSON."))
     elif content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
         raw = {k: request.POST.get(k) for k in ("quantity", "delivered_on") if k in request.POST}
         upload = request.FILES.get("evidence")
         if "evidence" in request.POST and upload is None:
-            raise HttpError(
-                422, "evidence: harus berkas foto, bukan teks (evidence must be an uploaded file)"
-            )
+            raise Invalid(_("Bukti harus berkas foto, bukan teks."), field="evidence")
     else:
-        raise HttpError(
-            422,
-            "gunakan application/json atau multipart/form-data (use application/json or multipart/form-data)",
-        )
+        raise Invalid(_("Gunakan application/json atau multipart/form-data."))
     try:
         data = DeliveryIn.model_validate(raw)
     except PydanticValidationError as exc:
         parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-        raise HttpError(422, "; ".join(parts)) from exc
+        raise Invalid("; ".join(parts)) from exc
     return data, upload
 
 
@@ -375,16 +324,15 @@ def delivery_create(request: HttpRequest, pledge_id: PledgeId) -> Any:
     data, upload = _delivery_input(request)
     if upload is not None:
         throttle.check(request, "evidence", throttle.by_organisation(_org(request)))
-    with _translated():
-        delivery: Delivery = services.delivery_record(
-            actor=None,
-            organisation=_org(request),
-            pledge=pledge,
-            quantity=data.quantity,
-            delivered_on=data.delivered_on,
-            evidence=upload,
-            evidence_size=upload.size if upload is not None else None,
-        )
+    delivery: Delivery = services.delivery_record(
+        actor=None,
+        organisation=_org(request),
+        pledge=pledge,
+        quantity=data.quantity,
+        delivered_on=data.delivered_on,
+        evidence=upload,
+        evidence_size=upload.size if upload is not None else None,
+    )
     pledge.refresh_from_db()
     return Status(
         201,
@@ -400,8 +348,7 @@ def delivery_create(request: HttpRequest, pledge_id: PledgeId) -> Any:
 
 def _act(request: HttpRequest, pledge_id: int, action: Any, call: Callable[..., Pledge], **kw: Any) -> Any:
     pledge = _pledge_for(request, pledge_id, action)
-    with _translated():
-        pledge = call(actor=None, organisation=_org(request), pledge=pledge, **kw)
+    pledge = call(actor=None, organisation=_org(request), pledge=pledge, **kw)
     return Status(200, pledge_out(pledge))
 
 

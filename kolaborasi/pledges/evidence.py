@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
 from kolaborasi.core import heavy
+from kolaborasi.core.errors import Invalid
 
 FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
@@ -32,8 +33,11 @@ DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 BYTES_PER_PIXEL_AT_WORK = 10
 
 
-class EvidenceRejected(ValueError):
-    """The upload is not an acceptable photo; the message says why (Indonesian, English)."""
+class EvidenceRejected(Invalid):
+    """The upload is not an acceptable photo; the message says why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="evidence")
 
 
 @dataclass(frozen=True)
@@ -61,17 +65,14 @@ def evidence_clean(upload: IO[bytes], *, size: int | None = None) -> CleanImage:
     limit = max_bytes()
     if size is not None and size > limit:
         raise EvidenceRejected(
-            f"berkas bukti terlalu besar: {size} bita, maksimum {limit} bita "
-            f"(evidence file too large: {size} bytes, limit {limit})"
+            _("Berkas bukti terlalu besar: %(size)s bita, maksimum %(limit)s bita.")
+            % {"size": size, "limit": limit}
         )
     data = upload.read(limit + 1)
     if len(data) > limit:
-        raise EvidenceRejected(
-            f"berkas bukti terlalu besar, maksimum {limit} bita "
-            f"(evidence file too large, limit {limit} bytes)"
-        )
+        raise EvidenceRejected(_("Berkas bukti terlalu besar, maksimum %(limit)s bita.") % {"limit": limit})
     if not data:
-        raise EvidenceRejected("berkas bukti kosong (evidence file is empty)")
+        raise EvidenceRejected(_("Berkas bukti kosong."))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -79,8 +80,8 @@ def evidence_clean(upload: IO[bytes], *, size: int | None = None) -> CleanImage:
                 fmt = probe.format or ""
                 if fmt not in FORMATS:
                     raise EvidenceRejected(
-                        "berkas bukti bukan foto JPEG, PNG atau WebP "
-                        f"(evidence must be a JPEG, PNG or WebP photo; got {fmt or 'unknown content'})"
+                        _("Berkas bukti bukan foto JPEG, PNG atau WebP (isinya: %(format)s).")
+                        % {"format": fmt or _("tidak dikenal")}
                     )
                 limit_px = max_pixels()
                 if probe.width * probe.height > limit_px:
@@ -113,8 +114,7 @@ def evidence_clean(upload: IO[bytes], *, size: int | None = None) -> CleanImage:
         raise
     except Image.UnidentifiedImageError as exc:
         raise EvidenceRejected(
-            "berkas bukti bukan gambar yang dapat dibaca (evidence is not a readable image: "
-            "JPEG, PNG or WebP expected)"
+            _("Berkas bukti bukan gambar yang dapat dibaca; kirim JPEG, PNG atau WebP.")
         ) from exc
     except (
         OSError,
@@ -123,7 +123,7 @@ def evidence_clean(upload: IO[bytes], *, size: int | None = None) -> CleanImage:
         Image.DecompressionBombError,
         Image.DecompressionBombWarning,
     ) as exc:
-        raise EvidenceRejected(f"gambar rusak atau terpotong (image is corrupt or truncated: {exc})") from exc
+        raise EvidenceRejected(_("Gambar rusak atau terpotong: %(error)s") % {"error": exc}) from exc
 
 
 def _give_memory_back() -> None:

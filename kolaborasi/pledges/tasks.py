@@ -8,7 +8,7 @@ from django.tasks import task
 
 from kolaborasi.core.tasks import periodic
 
-from .services import pledges_expire
+from .expiry import pledges_expire
 
 
 @task()

@@ -30,8 +30,9 @@ from kolaborasi.targets.finder import finder_suggestions
 from kolaborasi.targets.models import Target
 from kolaborasi.targets.services import NeedUpdateError, can_update_need, need_update
 
-from . import services
+from . import services, suspension
 from .access import PLEDGING_KINDS, confirmable_pledges_for_org, get_pledge_for_user
+from .errors import suspended_message
 from .evidence import CleanImage, EvidenceRejected, evidence_clean
 from .forms import DeliveryForm, ExtendForm, NeedUpdateForm, PledgeForm, SuspendForm
 from .holds import hold_policy
@@ -64,7 +65,7 @@ def pledge_new(request: HttpRequest, target_id: int) -> HttpResponse:
         return refuse(
             request,
             403,
-            services.suspended_message(org),
+            suspended_message(org),
             next_step=_("Komitmen yang sudah tercatat dapat dilihat di halaman Komitmen saya."),
         )
     form = PledgeForm(request.POST or None, target=target)
@@ -198,12 +199,12 @@ def organisation_holds(request: HttpRequest, organisation_id: int) -> HttpRespon
     if request.method == "POST":
         action = request.POST.get("action", "")
         if action == "unsuspend":
-            if services.organisation_unsuspend(actor=request.user, operator=operator, organisation=subject):
+            if suspension.organisation_unsuspend(actor=request.user, operator=operator, organisation=subject):
                 messages.success(request, _("%(name)s dapat berkomitmen lagi.") % {"name": subject.name})
             return HttpResponseRedirect(request.path)
         if action == "suspend" and form.is_valid():
             try:
-                report = services.organisation_suspend(
+                report = suspension.organisation_suspend(
                     actor=request.user,
                     operator=operator,
                     organisation=subject,

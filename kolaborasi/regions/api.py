@@ -2,10 +2,11 @@ from typing import Annotated
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Schema
-from ninja.errors import HttpError
 
 from kolaborasi.core.api_contract import REGION_CODE_MAX, REGION_CODE_PATTERN, errors
+from kolaborasi.core.errors import Invalid, NotFound
 
 from .models import Level, Region
 from .selectors import region_children, region_descendant_counts
@@ -54,9 +55,9 @@ def list_regions(
     if parent is not None:
         parent_region = Region.objects.filter(code=parent).first()
         if parent_region is None:
-            raise HttpError(404, f"Wilayah {parent!r} tidak ditemukan (unknown region code)")
+            raise NotFound(_("Wilayah %(code)r tidak ditemukan.") % {"code": parent})
     elif level is not None and level != Level.PROVINCE:
-        raise HttpError(422, "level tanpa parent hanya untuk province (give a parent for lower levels)")
+        raise Invalid(_("Tanpa parent, level hanya boleh province."), field="level")
     return [_out(r) for r in region_children(parent_region, level.value if level else None)]
 
 

@@ -6,12 +6,14 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Schema
 from ninja.errors import HttpError
 from pydantic import WithJsonSchema
 
 from kolaborasi.core import heavy, throttle
 from kolaborasi.core.api_contract import REGION_CODE_MAX, REGION_CODE_PATTERN, errors
+from kolaborasi.core.errors import NotFound
 
 from . import exports
 from .scope import ScopeError, parse_scope, scope_key
@@ -139,11 +141,11 @@ def stats_regions(
     (optional for `city`: every city)."""
     try:
         if level not in ("city", "district", "village"):
-            raise ScopeError("level", "harus city, district atau village (must be city, district or village)")
+            raise ScopeError("level", _("Harus city, district atau village."))
         # Malformed dates or parent first, in parse_scope's order (without a query).
         scope_key(parent, since, until, region_field="parent")
         if level != "city" and not (parent or "").strip():
-            raise ScopeError("parent", "wajib untuk district dan village (required below city level)")
+            raise ScopeError("parent", _("Wajib untuk district dan village."))
         return _json(by_region_json(level, parent, since, until))
     except ScopeError as exc:
         raise _raise(exc) from None
@@ -215,9 +217,12 @@ def export_dataset(
 ) -> HttpResponseBase:
     throttle.check(request, "exports", throttle.by_client(request))
     if dataset not in exports.DATASETS:
-        raise HttpError(404, f"dataset {dataset!r} tidak ada (use one of {', '.join(exports.DATASETS)})")
+        raise NotFound(
+            _("Dataset %(name)r tidak ada; pilih salah satu: %(choices)s.")
+            % {"name": dataset, "choices": ", ".join(exports.DATASETS)}
+        )
     if fmt not in FORMATS:
-        raise HttpError(404, f"format {fmt!r} tidak ada (use csv or xlsx)")
+        raise NotFound(_("Format %(name)r tidak ada; pilih csv atau xlsx.") % {"name": fmt})
     try:
         return exports.dataset_response(dataset, fmt, parse_scope(region, since, until))
     except ScopeError as exc:

@@ -30,6 +30,7 @@ from typing import IO, Any
 from django.db.models import Count, F, Q, Sum
 from django.http import HttpResponseBase
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kolaborasi.accounts.models import OrgKind, OrgSubtype
 from kolaborasi.core import heavy
@@ -391,7 +392,7 @@ def dataset_response(dataset: str, fmt: str, scope: Scope) -> HttpResponseBase:
     """The export as a file computed once per data version (``kolaborasi.core.heavy``);
     raises heavy.Busy when it must be computed and no slot is free."""
     if dataset == "needs" and (scope.since or scope.until):
-        raise ScopeError("since", "needs tidak disaring menurut tanggal (needs have no date filter)")
+        raise ScopeError("since", _("Dataset needs tidak dapat disaring menurut tanggal."))
     columns = DATASET_COLUMNS[dataset]
     head: list[Row] = [[c.name for c in columns], [c.hxl for c in columns]]
 
@@ -437,11 +438,11 @@ def coverage_geojson(scope: Scope, level: str) -> dict[str, Any]:
     """Regions at ``level`` under ``scope.region`` with their boundary (null when none was
     imported) and the stats figures as properties, plus totals of targets."""
     if level not in (Level.CITY, Level.DISTRICT, Level.VILLAGE):
-        raise ScopeError("level", "harus city, district atau village (must be city, district or village)")
+        raise ScopeError("level", _("Harus city, district atau village."))
     if scope.region is None and level != Level.CITY:
-        raise ScopeError("parent", "wajib untuk district dan village (required below city level)")
+        raise ScopeError("parent", _("Wajib untuk district dan village."))
     if not child_level_ok(scope.region, level):
-        raise ScopeError("level", "tingkat harus di bawah parent (level must lie below the parent)")
+        raise ScopeError("level", _("Tingkat harus di bawah parent."))
     figures = by_region(scope, level)
     col = region_column(level)
     codes = [r["code"] for r in figures]

@@ -150,12 +150,10 @@ def parse_week(value: str | None) -> tuple[dt.date, dt.date]:
         monday = dt.date.fromisocalendar(int(year_s), int(week_s), 1)
     except ValueError:
         raise ScopeError(
-            "week", _("%(value)r bukan minggu YYYY-Www, mis. 2020-W17 (not an ISO week)") % {"value": value}
+            "week", _("%(value)r bukan minggu YYYY-Www, mis. 2020-W17") % {"value": value}
         ) from None
     if monday > today:
-        raise ScopeError(
-            "week", _("minggu %(value)s belum dimulai (week lies in the future)") % {"value": value}
-        )
+        raise ScopeError("week", _("Minggu %(value)s belum dimulai.") % {"value": value})
     return monday, monday + dt.timedelta(days=6)
 
 

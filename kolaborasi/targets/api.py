@@ -8,7 +8,6 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Schema
-from ninja.errors import HttpError
 from pydantic import BaseModel, Field
 
 from kolaborasi.core.api_contract import (
@@ -21,6 +20,7 @@ from kolaborasi.core.api_contract import (
     TEXT_PATTERN,
     errors,
 )
+from kolaborasi.core.errors import Invalid, NotFound
 from kolaborasi.core.freshness import cache_key, cached
 from kolaborasi.regions.models import Region
 
@@ -124,7 +124,7 @@ def _region(code: str | None) -> Region | None:
         return None
     region = Region.objects.filter(code=code).first()
     if region is None:
-        raise HttpError(404, f"Wilayah {code!r} tidak ditemukan (unknown region code)")
+        raise NotFound(_("Wilayah %(code)r tidak ditemukan.") % {"code": code})
     return region
 
 
@@ -132,7 +132,7 @@ def _aid_type(slug: str | None) -> AidType:
     aid = aid_type_get(slug)
     if aid is None:
         # Like an unknown region: the request is well formed, the thing it names is not here.
-        raise HttpError(404, "aid_type: " + _("Jenis bantuan %(slug)r tidak dikenal.") % {"slug": slug})
+        raise NotFound(_("Jenis bantuan %(slug)r tidak dikenal.") % {"slug": slug}, field="aid_type")
     return aid
 
 
@@ -174,7 +174,7 @@ def list_targets(
     at most once every 2 s; see `kolaborasi.core.freshness`)."""
     # The schema's bound is the setting at start-up; the setting itself is the rule.
     if limit > settings.API_MAX_LIMIT:
-        raise HttpError(422, f"limit: harus 1–{settings.API_MAX_LIMIT} (must be 1..{settings.API_MAX_LIMIT})")
+        raise Invalid(_("Harus 1–%(max)s.") % {"max": settings.API_MAX_LIMIT}, field="limit")
     kind_value = kind.value if kind is not None else None
 
     def compute() -> bytes:
@@ -200,7 +200,7 @@ def list_targets(
 def get_target(request: HttpRequest, target_id: TargetId) -> dict[str, Any]:
     target = target_get(target_id)
     if target is None:
-        raise HttpError(404, f"Sasaran {target_id} tidak ditemukan (unknown target id)")
+        raise NotFound(_("Sasaran %(id)s tidak ditemukan.") % {"id": target_id})
     return target
 
 

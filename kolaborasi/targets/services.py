@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kolaborasi.accounts.access import coordinator_covers
 from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.audit.services import audit_record
+from kolaborasi.core.actor import Actor
+from kolaborasi.core.errors import Forbidden, Invalid
 
 from .models import Need, Target
 
 
-class NeedUpdateError(ValueError):
-    def __init__(self, message: str, *, field: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class NeedUpdateError(Invalid):
+    """The new count, its reason or its date is not acceptable; nothing was changed."""
 
 
 def can_update_need(org: Organisation, target: Target) -> bool:
@@ -30,7 +28,7 @@ def can_update_need(org: Organisation, target: Target) -> bool:
 
 def need_update(
     *,
-    actor: Any,
+    actor: Actor,
     organisation: Organisation,
     target: Target,
     size: int,
@@ -41,20 +39,15 @@ def need_update(
     one unit per household. Pledges are never cancelled: if a need drops below what is
     already held the target is over-covered (remaining 0) and operators see it listed."""
     if not can_update_need(organisation, target):
-        raise PermissionDenied(
-            "hanya koordinator RW ini atau operator yang dapat mengubah kebutuhan "
-            "(only this RW's coordinator or an operator can change the need)"
-        )
+        raise Forbidden(_("Hanya koordinator RW ini atau operator yang dapat mengubah kebutuhan."))
     if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-        raise NeedUpdateError(
-            "jumlah harus bilangan bulat ≥ 0 (count must be a whole number ≥ 0)", field="size"
-        )
+        raise NeedUpdateError(_("Jumlah harus bilangan bulat ≥ 0."), field="size")
     reason = (reason or "").strip()
     if not reason:
-        raise NeedUpdateError("alasan perubahan wajib diisi (a reason is required)", field="reason")
+        raise NeedUpdateError(_("Alasan perubahan wajib diisi."), field="reason")
     as_of = as_of or timezone.localdate()
     if as_of > timezone.localdate():
-        raise NeedUpdateError("tanggal data di masa depan (as-of date is in the future)", field="as_of")
+        raise NeedUpdateError(_("Tanggal data di masa depan."), field="as_of")
     with transaction.atomic():
         locked = Target.objects.select_for_update(no_key=True).get(pk=target.pk)
         needs = list(Need.objects.select_for_update().filter(target=locked).order_by("pk"))

@@ -133,16 +133,20 @@ def peta_data(request: HttpRequest, aid: str) -> HttpResponse:
     """Choropleth GeoJSON of the areas under ``parent`` for one aid type (cached)."""
     aid_type = selectors.aid_type_get(aid)
     if aid_type is None:
-        return JsonResponse({"detail": f"jenis bantuan {aid!r} tidak dikenal (unknown aid type)"}, status=404)
+        return JsonResponse(
+            {"detail": _("Jenis bantuan %(slug)r tidak dikenal.") % {"slug": aid}}, status=404
+        )
     code = request.GET.get("parent", "")
     parent = None
     if code:
         parent = Region.objects.filter(code=code).first()
         if parent is None:
-            return JsonResponse({"detail": f"wilayah {code!r} tidak ditemukan (unknown region)"}, status=404)
+            return JsonResponse(
+                {"detail": _("Wilayah %(code)r tidak ditemukan.") % {"code": code}}, status=404
+            )
     level = request.GET.get("level") or maps.map_level(parent)
     if level not in Level.values:
-        return JsonResponse({"detail": f"level {level!r} tidak dikenal (unknown level)"}, status=422)
+        return JsonResponse({"detail": _("Tingkat %(level)r tidak dikenal.") % {"level": level}}, status=422)
     key = f"peta:data:{aid_type.slug}:{code}:{level}"
     return _cached_json(request, key, lambda: maps.map_data_json(aid_type, parent, level))
 
@@ -154,7 +158,7 @@ def peta_info(request: HttpRequest, code: str) -> HttpResponse:
     """Popup content for one area: where, how many, need per aid type, top targets."""
     region = Region.objects.filter(code=code).first()
     if region is None:
-        return JsonResponse({"detail": f"wilayah {code!r} tidak ditemukan (unknown region)"}, status=404)
+        return JsonResponse({"detail": _("Wilayah %(code)r tidak ditemukan.") % {"code": code}}, status=404)
     aid_type = selectors.aid_type_get(request.GET.get("jenis") or None) or selectors.aid_type_get(None)
     if aid_type is None:
         raise Http404
@@ -176,7 +180,7 @@ def peta_info(request: HttpRequest, code: str) -> HttpResponse:
 def peta_target(request: HttpRequest, target_id: int) -> HttpResponse:
     target = selectors.target_get(target_id)
     if target is None:
-        return JsonResponse({"detail": f"sasaran {target_id} tidak ditemukan (unknown target)"}, status=404)
+        return JsonResponse({"detail": _("Sasaran %(id)s tidak ditemukan.") % {"id": target_id}}, status=404)
     target["url"] = f"/sasaran/{target_id}/"
     return JsonResponse(target, json_dumps_params={"default": str})
 

@@ -3,7 +3,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from kolaborasi.pledges.services import pledges_expire
+from kolaborasi.pledges.expiry import pledges_expire
 
 
 class Command(BaseCommand):

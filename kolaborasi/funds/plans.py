@@ -1,0 +1,222 @@
+"""Allocation plans: a preview of a fair split (planner.py) of a stock over an area's
+unmet need, replanned over what is left, or committed — every pledge at once, paid from
+the balance when the plan has a package template. Atomic, with their audit events, like
+every service."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kolaborasi.accounts.models import Organisation
+from kolaborasi.audit.services import audit_record
+from kolaborasi.audit.snapshot import snapshot
+from kolaborasi.core.actor import Actor, acting_user
+from kolaborasi.pledges.errors import PlanConflict
+from kolaborasi.pledges.models import Pledge
+from kolaborasi.pledges.services import pledges_create_many
+from kolaborasi.regions.models import Region
+from kolaborasi.targets.models import AidType
+
+from .errors import FundsConflict, FundsError, InsufficientFunds, rupiah
+from .models import (
+    DONATION_MAX,
+    AccountKind,
+    AllocationLine,
+    AllocationPlan,
+    Kinds,
+    PackageTemplate,
+    PlanStatus,
+)
+from .planner import plan_allocation
+from .selectors import plan_needs
+from .services import allocate, check_aggregator, check_template, ledger_accounts, whole_rupiah
+
+# A plan is a preview; when committed without a date, packages are planned for a week later.
+DEFAULT_DELIVERY_DAYS = 7
+MIN_DROP_MAX = 10_000
+PLAN_STOCK_MAX = 10_000_000
+
+
+def plan_snapshot(plan: AllocationPlan) -> dict[str, Any]:
+    fields = ("aid_type", "region", "kinds", "min_drop", "stock", "budget", "template", "total", "status")
+    return snapshot(plan, fields)
+
+
+def _int_option(value: Any, field: str, *, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise FundsError(_("Harus bilangan bulat."), field=field)
+    if not low <= value <= high:
+        raise FundsError(_("Harus antara %(low)s dan %(high)s.") % {"low": low, "high": high}, field=field)
+    return value
+
+
+def plan_create(
+    *,
+    actor: Actor,
+    aggregator: Organisation,
+    aid_type: AidType,
+    region: Region,
+    quantity: Any = None,
+    budget: Any = None,
+    template: PackageTemplate | None = None,
+    min_drop: Any = 1,
+    kinds: str = Kinds.BOTH,
+) -> AllocationPlan:
+    """Preview a fair split (see planner.py) of a stock — ``quantity`` packages, or
+    ``budget // template.unit_cost`` — over the unmet need of ``aid_type`` in ``region``.
+    With a template the plan is paid from the balance when committed."""
+    check_aggregator(aggregator)
+    if kinds not in Kinds.values:
+        raise FundsError(_("%(kinds)r harus rw, institutions atau both.") % {"kinds": kinds}, field="kinds")
+    min_drop = _int_option(min_drop, "min_drop", low=1, high=MIN_DROP_MAX)
+    if (quantity is None) == (budget is None):
+        raise FundsError(_("Isi salah satu: jumlah paket atau anggaran."), field="quantity")
+    if template is not None:
+        check_template(aggregator, template, aid_type.pk)
+    if budget is not None:
+        if template is None:
+            raise FundsError(_("Anggaran memerlukan paket."), field="template")
+        budget = whole_rupiah(budget, "budget", cap=DONATION_MAX)
+        stock = budget // template.unit_cost
+        if stock == 0:
+            raise FundsError(
+                _("Anggaran %(budget)s tidak cukup untuk satu paket %(cost)s.")
+                % {"budget": rupiah(budget), "cost": rupiah(template.unit_cost)},
+                field="budget",
+            )
+    else:
+        stock = _int_option(quantity, "quantity", low=1, high=PLAN_STOCK_MAX)
+    if template is not None:
+        balance = ledger_accounts(aggregator)[AccountKind.CASH].balance
+        if stock * template.unit_cost > balance:
+            raise InsufficientFunds(stock * template.unit_cost, balance)
+    needs = plan_needs(aid_type=aid_type, region=region, kinds=kinds)
+    if len(needs) == 0:
+        raise FundsConflict(
+            _("Tidak ada kebutuhan %(aid_type)s yang belum terpenuhi di %(region)s.")
+            % {"aid_type": aid_type.slug, "region": region.code},
+            field="region",
+        )
+    split = plan_allocation(needs[:, :3], stock, min_drop)
+    if not split:
+        raise FundsConflict(_("Tidak ada sasaran yang dapat menerima sebanyak ini."), field="min_drop")
+    # The target of each need that receives something, from the rows already read.
+    by_id = np.argsort(needs[:, 0])
+    at = by_id[np.searchsorted(needs[by_id, 0], [n for n, _q in split])]
+    target_of = dict(zip(needs[at, 0].tolist(), needs[at, 3].tolist(), strict=True))
+    with transaction.atomic():
+        plan = AllocationPlan.objects.create(
+            aggregator=aggregator,
+            aid_type=aid_type,
+            region=region,
+            kinds=kinds,
+            min_drop=min_drop,
+            stock=stock,
+            budget=budget,
+            template=template,
+            total=sum(q for _n, q in split),
+            created_by=acting_user(actor),
+        )
+        AllocationLine.objects.bulk_create(
+            AllocationLine(plan=plan, need_id=need_id, target_id=target_of[need_id], quantity=q)
+            for need_id, q in split
+        )
+        audit_record(
+            actor=actor,
+            action="allocation_plan.create",
+            obj=plan,
+            after=plan_snapshot(plan),
+            organisation=aggregator,
+        )
+    return plan
+
+
+def plan_replan(*, actor: Actor, plan: AllocationPlan) -> AllocationPlan:
+    """A new preview with the same parameters over today's need; the old one is superseded."""
+    with transaction.atomic():
+        new = plan_create(
+            actor=actor,
+            aggregator=plan.aggregator,
+            aid_type=plan.aid_type,
+            region=plan.region,
+            quantity=plan.stock if plan.budget is None else None,
+            budget=plan.budget,
+            template=plan.template,
+            min_drop=plan.min_drop,
+            kinds=plan.kinds,
+        )
+        if AllocationPlan.objects.filter(pk=plan.pk, status=PlanStatus.PREVIEW).update(
+            status=PlanStatus.SUPERSEDED
+        ):
+            audit_record(
+                actor=actor,
+                action="allocation_plan.supersede",
+                obj=plan,
+                before={"status": PlanStatus.PREVIEW},
+                after={"status": PlanStatus.SUPERSEDED, "replaced_by": new.pk},
+                organisation=plan.aggregator,
+            )
+    return new
+
+
+def plan_commit(
+    *,
+    actor: Actor,
+    plan: AllocationPlan,
+    planned_delivery: dt.date | None = None,
+    today: dt.date | None = None,
+) -> list[Pledge]:
+    """Create every pledge of the plan at once (all or nothing, PlanConflict naming what
+    no longer fits) and, for a funded plan, pay them from the balance in the same
+    transaction."""
+    check_aggregator(plan.aggregator)
+    # The default stays within the planning horizon however short it is set.
+    days = min(DEFAULT_DELIVERY_DAYS, settings.PLEDGE_HORIZON_DAYS)
+    planned_delivery = planned_delivery or (today or timezone.localdate()) + dt.timedelta(days=days)
+    lines = list(plan.lines.select_related("need").order_by("id"))
+    with transaction.atomic():
+        if not AllocationPlan.objects.filter(pk=plan.pk, status=PlanStatus.PREVIEW).update(
+            status=PlanStatus.COMMITTED, committed_at=timezone.now(), planned_delivery=planned_delivery
+        ):
+            raise FundsConflict(_("Rencana sudah %(status)s.") % {"status": plan.status}, field="status")
+        try:
+            pledges = pledges_create_many(
+                actor=actor,
+                organisation=plan.aggregator,
+                items=[(line.need, line.quantity) for line in lines],
+                planned_delivery=planned_delivery,
+                funded=plan.template is not None,
+                today=today,
+            )
+        except PlanConflict as exc:
+            exc.replan = f"/api/v1/allocation-plans/{plan.pk}/replan"
+            raise
+        for line, pledge in zip(lines, pledges, strict=True):
+            line.pledge = pledge
+        AllocationLine.objects.bulk_update(lines, ["pledge"])
+        if plan.template is not None:
+            allocate(
+                actor=actor,
+                aggregator=plan.aggregator,
+                costs=[(p, p.quantity * plan.template.unit_cost) for p in pledges],
+                template=plan.template,
+                memo=f"rencana alokasi #{plan.pk}",
+            )
+        before = plan_snapshot(plan)
+        plan.refresh_from_db()
+        audit_record(
+            actor=actor,
+            action="allocation_plan.commit",
+            obj=plan,
+            before=before,
+            after=plan_snapshot(plan) | {"pledges": [p.pk for p in pledges]},
+            organisation=plan.aggregator,
+        )
+    return pledges

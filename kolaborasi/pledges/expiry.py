@@ -1,0 +1,93 @@
+"""The expiry sweep (run by the worker): remind the pledging organisation the day before
+the grace period ends, then release the undelivered remainder of pledges whose planned
+date plus ``PLEDGE_GRACE_DAYS`` has passed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from kolaborasi.accounts.models import Membership
+from kolaborasi.core.mail import mail_queue
+
+from .history import audit, snapshot
+from .models import LIVE_STATUSES, Pledge, PledgeStatus
+from .services import expiry_date, release_undelivered, undelivered
+
+
+@dataclass
+class ExpiryReport:
+    expired: int = 0
+    reminded: int = 0
+    released_units: int = 0
+
+
+def pledges_expire(*, today: dt.date | None = None) -> ExpiryReport:
+    """Sweep: release the undelivered remainder of pledges whose planned date plus
+    PLEDGE_GRACE_DAYS has passed, and remind the pledging organisation the day before.
+
+    A pledge is only expired once it has been reminded in an earlier sweep, so no
+    organisation loses a pledge without having been told (if the worker was down on the
+    reminder day, the reminder goes out first and expiry follows on a later sweep)."""
+    now = today or timezone.localdate()
+    last_day = now - dt.timedelta(days=settings.PLEDGE_GRACE_DAYS)  # planned on this day: last chance
+    report = ExpiryReport()
+    open_q = Pledge.objects.filter(status__in=LIVE_STATUSES, quantity__gt=F("delivered") + F("released"))
+    for pk in open_q.filter(planned_delivery__lt=last_day, reminded_at__isnull=False).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            locked = Pledge.objects.select_for_update(no_key=True).get(pk=pk)
+            if locked.status not in LIVE_STATUSES or undelivered(locked) == 0:
+                continue
+            if locked.planned_delivery >= last_day or locked.reminded_at is None:
+                continue  # extended meanwhile
+            before = snapshot(locked)
+            report.released_units += release_undelivered(locked, PledgeStatus.EXPIRED)
+            audit(None, locked.organisation, "pledge.expire", locked, before)
+            report.expired += 1
+    for pk in open_q.filter(planned_delivery__lte=last_day, reminded_at__isnull=True).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            locked = (
+                Pledge.objects.select_for_update(of=("self",), no_key=True)
+                .select_related("organisation")
+                .get(pk=pk)
+            )
+            if locked.reminded_at is not None or locked.status not in LIVE_STATUSES:
+                continue
+            locked.reminded_at = timezone.now()
+            locked.save(update_fields=["reminded_at", "updated_at"])
+            audit(None, locked.organisation, "pledge.remind", locked, None)
+            transaction.on_commit(partial(_send_reminder, locked))
+            report.reminded += 1
+    return report
+
+
+def _send_reminder(pledge: Pledge) -> None:
+    recipients = list(
+        Membership.objects.filter(organisation_id=pledge.organisation_id)
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
+    if not recipients:
+        return
+    until = expiry_date(pledge) - dt.timedelta(days=1)
+    subject = f"[kolaborasi] Komitmen #{pledge.pk} akan kedaluwarsa / pledge #{pledge.pk} is about to expire"
+    body = (
+        f"Komitmen #{pledge.pk} ({pledge.quantity} {pledge.aid_type_id}) untuk sasaran #{pledge.target_id} "
+        f"belum tersalurkan seluruhnya. Sisa yang belum disalurkan akan dilepas setelah {until}. "
+        "Catat penyaluran atau perpanjang tanggal rencana di /komitmen/.\n\n"
+        f"Pledge #{pledge.pk} is not fully delivered. Its undelivered remainder is released after {until}. "
+        "Record the delivery or extend the planned date at /komitmen/."
+    )
+    # Sent by the worker, retried there: a mail outage neither undoes the sweep nor loses
+    # the reminder.
+    mail_queue(subject=subject, body=body, to=recipients)
