@@ -1,6 +1,7 @@
 """Every HTML page fits a phone: real headless Chromium visits each page of the URLconf
 as the public and as each persona, at 360×740 and at 1366×768, and the page never
-scrolls sideways (``document.documentElement.scrollWidth`` ≤ the viewport's width).
+scrolls sideways (``document.documentElement.scrollWidth`` ≤ the viewport's width); the
+public pages also at 1366 px with the text at 200 %.
 
 The routes come from the URLconf itself, so a new page is covered without editing this
 test. A route's path parameters are filled from ``PARAMETERS`` (parameter name → a value
@@ -215,6 +216,15 @@ OVERFLOWING = """() => {
 }"""
 
 
+def _overflow(page: Any, label: str, shot: str) -> list[str]:
+    """Screenshot the page; a problem when it is wider than the viewport."""
+    width = page.viewport_size["width"]
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    culprits = page.evaluate(OVERFLOWING) if scroll_width > width else []
+    page.screenshot(path=str(SCREENSHOTS / shot), full_page=True)
+    return [f"{label}: {scroll_width}px wide; {culprits}"] if scroll_width > width else []
+
+
 def _check_header(page: Any, base_url: str) -> None:
     """On a phone the navigation is one menu button that opens the links (without
     JavaScript: a <details>); on a laptop the links show and the button does not."""
@@ -262,11 +272,12 @@ def test_every_page_fits_from_phone_to_laptop(browser: Any, demo_url: str) -> No
                 page.set_viewport_size(viewport)
                 page.goto(demo_url + path)
                 page.wait_for_load_state("networkidle")
-                scroll_width = page.evaluate("document.documentElement.scrollWidth")
-                if scroll_width > viewport["width"]:
-                    culprits = page.evaluate(OVERFLOWING)
-                    problems.append(f"{visitor} {path} at {size}px: {scroll_width}px wide; {culprits}")
-                page.screenshot(path=str(SCREENSHOTS / _shot_name(visitor, path, size)), full_page=True)
+                problems += _overflow(page, f"{visitor} {path} at {size}px", _shot_name(visitor, path, size))
+            if visitor == "publik":
+                # Text zoomed to 200 % on the laptop: the rem/em layout must still fit.
+                page.evaluate("document.documentElement.style.fontSize = '200%'")
+                shot = _shot_name(visitor, path, "1366-teks-200")
+                problems += _overflow(page, f"{visitor} {path} at 1366px, text 200 %", shot)
         context.close()
     assert visited >= MUST_VISIT, f"never saw {sorted(MUST_VISIT - visited)} answer a page"
     assert not problems, "pages wider than the screen:\n" + "\n".join(problems)
