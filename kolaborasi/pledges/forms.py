@@ -80,7 +80,9 @@ class DeliveryForm(forms.Form):
     evidence = forms.FileField(
         label=_("Foto bukti (JPEG, PNG atau WebP)"),
         required=False,
-        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        # Any image type, so a phone offers its camera; the server still accepts only
+        # JPEG, PNG and WebP (evidence_clean).
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
     )
 
 

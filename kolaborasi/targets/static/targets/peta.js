@@ -37,15 +37,24 @@
   }
 
   // Legend: classes of remaining need plus institution kinds.
+  // A <details>: open on a wide screen, folded to its title on a phone so that it does
+  // not cover the map; a tap on the title opens it.
   var legend = L.control({ position: "bottomright" });
-  var legendDiv = node("div", { className: "legend", id: "legend" });
-  legend.onAdd = function () { return legendDiv; };
+  var legendBox = node("details", { className: "legend", id: "legend" });
+  legendBox.open = window.matchMedia("(min-width: 40em)").matches;
+  var legendTitle = node("summary");
+  var legendDiv = node("div", { className: "legend-body" });
+  legendBox.appendChild(legendTitle);
+  legendBox.appendChild(legendDiv);
+  L.DomEvent.disableClickPropagation(legendBox);
+  L.DomEvent.disableScrollPropagation(legendBox);
+  legend.onAdd = function () { return legendBox; };
   legend.addTo(map);
   function drawLegend(data) {
     legendDiv.textContent = "";
     var select = document.getElementById("f-jenis");
     var aidName = select ? select.options[select.selectedIndex].text : aid;
-    legendDiv.appendChild(node("h4", { text: T.remaining + " · " + aidName }));
+    legendTitle.textContent = T.remaining + " · " + aidName;
     var ul = node("ul");
     var b = data.breaks;
     ul.appendChild(node("li", {}, [node("span", { className: "swatch c0" }), node("span", { text: "0 / " + T.noData })]));
