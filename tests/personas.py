@@ -18,7 +18,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import get_hasher, make_password
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, User
 from django.test import Client
 
 from kolaborasi.accounts.models import Membership, Organisation, OrgKind, OrgSubtype, Role
@@ -31,7 +31,7 @@ RATNA_RW = "31.74.05.1003.001"
 
 @dataclass
 class Persona:
-    user: AbstractBaseUser
+    user: User
     organisation: Organisation | None
     token: str = ""  # an API token of ``organisation`` ("" for an outsider)
 

@@ -122,7 +122,8 @@ def route_path(route: Route, world: World, visitor: str) -> str:
 
 
 def make_world() -> World:
-    from kolaborasi.funds.services import donation_create, plan_create, template_save
+    from kolaborasi.funds.plans import plan_create
+    from kolaborasi.funds.services import donation_create, template_save
     from kolaborasi.pledges.services import pledge_create
     from kolaborasi.regions.models import Region
     from kolaborasi.targets.models import AidType
