@@ -102,6 +102,7 @@ def test_an_ambiguous_amount_keeps_the_form_and_records_nothing(personas) -> Non
     body = response.content.decode()
     assert "Jangan memakai koma" in body and 'value="50.000,5"' in body
     assert 'inputmode="numeric"' in body
+    assert "— Pilih —" in body and "Select an option" not in body  # Django's own words too
     assert not Donation.objects.exists()
 
 
