@@ -383,7 +383,8 @@ def pledge_create(
         capped=policy.counted,
     )
     refusal: Exception | None = None
-    if connection.vendor == "postgresql" and policy.counted and policy.need_share >= 100:
+    one_statement = connection.vendor == "postgresql" and settings.PLEDGE_ONE_STATEMENT
+    if one_statement and policy.counted and policy.need_share >= 100:
         try:
             # Past the limit the statement fails; inside a caller's transaction a
             # savepoint keeps that transaction usable.
