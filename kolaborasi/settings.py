@@ -147,7 +147,7 @@ TEMPLATES = [
 # SQLite is the embedded default: WAL so readers never block the writer, a busy timeout
 # so concurrent writers queue instead of failing, IMMEDIATE transactions so a write
 # transaction takes the write lock up front (no deadlock on lock upgrade), and
-# synchronous=FULL so a 2xx answer is on disk (DESIGN §3.2).
+# synchronous=FULL so a 2xx answer is on disk (docs/architecture.md, invariant 4).
 SQLITE_PATH = Path(os.environ.get("SQLITE_PATH", VAR_DIR / "kolaborasi.sqlite3"))
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:

@@ -1,4 +1,4 @@
-"""Funds API (public contract, issue 5). Thin: parse, check access, call one service.
+"""Funds API (a public contract: README, "API"). Thin: parse, check access, call one service.
 
 Errors are JSON ``{"detail": ...}`` (see kolaborasi.core.api_contract): 403 wrong kind
 of organisation, 404 something the organisation may not see (or a body naming an

@@ -1,4 +1,4 @@
-"""Pledge API (public contract, issue 4). Thin: parse, check access, call one service.
+"""Pledge API (a public contract: README, "API"). Thin: parse, check access, call one service.
 
 Errors are JSON ``{"detail": ...}`` (see kolaborasi.core.api_contract): 403 wrong role,
 404 a pledge the organisation may not see, 409 ``{detail, remaining}`` when the quantity

@@ -48,7 +48,8 @@ _NEED_FOR_PLEDGE = (
 
 
 def need_counters_recomputed(need_ids: list[int] | None = None) -> dict[int, tuple[int, int, int]]:
-    """(held, delivered, confirmed) per need, summed from its pledges (DESIGN §3.7):
+    """(held, delivered, confirmed) per need, summed from its pledges (invariant 2 in
+    docs/architecture.md):
     held = Σ(quantity − released), i.e. every unit not given back by cancel/expiry."""
     qs = Pledge.objects.all()
     if need_ids is not None:
@@ -80,7 +81,7 @@ def needs_with_drift(
 
 
 def over_covered_needs() -> QuerySet[Need]:
-    """Needs lowered below what pledges already hold: shown to operators (issue 4)."""
+    """Needs lowered below what pledges already hold: shown to operators."""
     return (
         Need.objects.filter(held__gt=F("quantity"))
         .select_related("target", "aid_type")

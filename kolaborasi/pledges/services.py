@@ -1,13 +1,14 @@
 """Every write on pledges and deliveries. Each function is atomic and appends its audit
-event in the same transaction (DESIGN §3.5).
+event in the same transaction (docs/decisions/0003-audit-chain.md).
 
 Counters: ``Need.held`` / ``delivered`` / ``confirmed`` always equal the sums over the
-need's pledges of ``quantity - released`` / ``delivered`` / ``confirmed`` (§3.7);
+need's pledges of ``quantity - released`` / ``delivered`` / ``confirmed`` (invariant 2);
 :func:`kolaborasi.pledges.selectors.need_counters_recomputed` recomputes them.
 
-Reservation (§3.1) is one conditional UPDATE on the need row: the database checks and
-adds in one statement, so no two requests can both take the last units, on SQLite and
-PostgreSQL, without SERIALIZABLE or a read-then-write window.
+Reservation (docs/architecture.md, invariant 1) is one conditional UPDATE on the need
+row: the database checks and adds in one statement, so no two requests can both take
+the last units, on SQLite and PostgreSQL, without SERIALIZABLE or a read-then-write
+window.
 
 Fair holds (see holds.py): the organisation's running count of undelivered units
 (``OrganisationHold``) is updated in the same transaction as the need, after it, so
@@ -226,7 +227,7 @@ def _check_planned(planned_delivery: Any, today: dt.date) -> dt.date:
 
 
 def _reserve(need_id: int, quantity: int) -> bool:
-    """§3.1: take ``quantity`` units if — and only if — they still fit, in one statement
+    """Invariant 1: take ``quantity`` units if — and only if — they still fit, in one statement
     (prebuilt: the hottest statement of the platform)."""
     with connection.cursor() as cursor:
         cursor.execute(_RESERVE, [quantity, need_id, quantity])
@@ -445,7 +446,7 @@ def _new_pledge(
 def _create_in_one_statement(
     actor: Any, organisation: Organisation, pledge: Pledge, policy: HoldPolicy
 ) -> bool:
-    """PostgreSQL: reserve (§3.1), insert the pledge and link its audit event (§3.5) in
+    """PostgreSQL: reserve, insert the pledge and link its audit event in
     ONE statement — atomic by itself, so outside a transaction there is no BEGIN, no
     COMMIT and no round trip between them, and the need's row lock and the audit chain's
     lock are held only while PostgreSQL runs it. The pledge's id is drawn first so its
@@ -678,7 +679,7 @@ def _release(locked: Pledge, status: str) -> int:
     locked.save(update_fields=["released", "status", "updated_at"])
     if units:
         changed = Need.objects.filter(pk=locked.need_id, held__gte=units).update(held=F("held") - units)
-        if changed != 1:  # pragma: no cover - would mean the counters drifted (§3.7)
+        if changed != 1:  # pragma: no cover - would mean the counters drifted (invariant 2)
             raise RuntimeError(f"need {locked.need_id} holds fewer than {units} units")
         _hold_give(locked, units)
     return units

@@ -6,7 +6,7 @@ Definitions (also printed on /data/ and in the API description):
 A pledge *holds* ``quantity - released`` units: all of them while it is live (committed,
 delivered, confirmed); after cancellation or expiry only its delivered part (the
 undelivered remainder is released back to the need). This is the project's definition of
-``Need.held`` (DESIGN §3.1, ``pledges.services``), so the public figures equal the sums of
+``Need.held`` (docs/architecture.md, invariant 2), so the public figures equal the sums of
 the need counters and can be re-computed from the pledges export.
 
 - **pledged** per aid type: units held by pledges, Σ(quantity − released).

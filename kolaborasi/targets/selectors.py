@@ -584,8 +584,8 @@ def region_children_with_need(region: Region | None, aid_type: AidType) -> list[
 
 def target_pledgers(target_id: int) -> list[dict[str, Any]]:
     """Who has pledged to a target: organisation names and units per aid type, never a
-    person's contact or a private person's name (DESIGN §3.6): an individual donor shows
-    as "Donatur perorangan", as in the open-data exports."""
+    person's contact or a private person's name (docs/architecture.md, invariant 7): an
+    individual donor shows as "Donatur perorangan", as in the open-data exports."""
     from kolaborasi.accounts.models import OrgSubtype
     from kolaborasi.pledges.models import LIVE_STATUSES, Pledge
 
