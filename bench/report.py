@@ -93,8 +93,8 @@ def _paths_section(http: list[dict[str, Any]], smoke: bool) -> list[str]:
     return [
         "### Pledge write paths on PostgreSQL",
         "",
-        "The same pledge load on the one-statement path and, right after it, on the portable (ORM) "
-        "path (a second server with `PLEDGE_ONE_STATEMENT = False`, bench/portable_settings.py). "
+        "The same pledge load on the one-statement path and on the portable (ORM) path, back to back "
+        "(a second server with `PLEDGE_ONE_STATEMENT = False`, bench/portable_settings.py). "
         f"Decision rule: keep the special path only if it is at least 20 % faster. Verdict: {verdict}",
         "",
         *_table(["scenario", "one-statement 201/s", "portable 201/s", "ratio"], rows),
