@@ -46,6 +46,61 @@ def http_verdict(row: dict[str, Any]) -> bool | None:
     return None
 
 
+# The pledge's one-statement path on PostgreSQL is kept only while it creates pledges at
+# least this much faster than the portable path (docs/decisions/0001-sql-fast-paths.md).
+KEEP_SPECIAL_PATH = 1.20
+
+
+def paths_compared(http: list[dict[str, Any]]) -> list[tuple[str, float, float]]:
+    """(scenario, one-statement 201/s, portable 201/s) for each pledge scenario measured
+    on both paths."""
+    by_name = {r["name"]: r for r in http if r.get("status") == "measured"}
+    out = []
+    for name in ("pledge_spread", "pledge_hot"):
+        one, portable = by_name.get(name), by_name.get(name + "_portable")
+        if one and portable:
+            out.append((name, float(one.get("created_rps", 0.0)), float(portable.get("created_rps", 0.0))))
+    return out
+
+
+def _paths_section(http: list[dict[str, Any]], smoke: bool) -> list[str]:
+    compared = paths_compared(http)
+    if not compared:
+        return []
+    rows = [
+        [
+            name,
+            _n(one),
+            _n(portable),
+            f"{one / portable:.2f}×" if portable else "—",
+        ]
+        for name, one, portable in compared
+    ]
+    spread = dict((name, (one, portable)) for name, one, portable in compared).get("pledge_spread")
+    if spread and spread[1] and not smoke:
+        ratio = spread[0] / spread[1]
+        verdict = (
+            f"the one-statement path created {ratio:.2f}× as many pledges per second as the portable "
+            f"path on the spread load: "
+            + (
+                "**keep it** (at least 20 % faster)."
+                if ratio >= KEEP_SPECIAL_PATH
+                else "**drop it** (less than 20 % faster)."
+            )
+        )
+    else:
+        verdict = "no verdict (smoke run, or a path not measured)."
+    return [
+        "### Pledge write paths on PostgreSQL",
+        "",
+        "The same pledge load on the one-statement path and on the portable (ORM) path, back to back "
+        "(a second server with `PLEDGE_ONE_STATEMENT = False`, bench/portable_settings.py). "
+        f"Decision rule: keep the special path only if it is at least 20 % faster. Verdict: {verdict}",
+        "",
+        *_table(["scenario", "one-statement 201/s", "portable 201/s", "ratio"], rows),
+    ]
+
+
 def render(results: dict[str, Any], args: argparse.Namespace) -> str:
     smoke = bool(args.smoke)
     m = results["machine"]
@@ -54,7 +109,7 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
         + (" (SMOKE: tiny dataset, figures not meaningful)" if smoke else ""),
         "",
         "Every figure is measured beside its reference **in the same run on the same machine**"
-        " (DESIGN §5); ratios matter more than absolute numbers on these noisy machines.",
+        "; ratios matter more than absolute numbers on these noisy machines.",
         "",
         "## Machine",
         "",
@@ -123,7 +178,7 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
                     "raw insert of the same rows into a table of the same shape: "
                     f"{_n(r['ref_seconds'], 1)} s",
                     f"{r['seconds'] / max(r['ref_seconds'], 1e-9):.1f}× slower",
-                    "< 30 s (issue 2)",
+                    "< 30 s",
                     _verdict(None if smoke else r["seconds"] < 30),
                 ]
             )
@@ -138,7 +193,7 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
                 f"{_n(rps['import'])} rows/s",
                 f"raw COPY of the same rows into the same tables: {_n(rps['copy'])} rows/s",
                 f"{ratio:.0%} of COPY",
-                "≥ 50 % of COPY (issue 2)",
+                "≥ 50 % of COPY",
                 _verdict(None if smoke else ratio >= 0.5),
             ]
         )
@@ -153,7 +208,7 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
             ]
         )
     pl = results.get("planner", {})
-    if pl.get("available"):
+    if pl:
         total = pl["seconds"]["planner"] + pl["load_seconds"]
         rows.append(
             [
@@ -169,12 +224,10 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
                     f" {_n(pl.get('mean_need_reference', 0))})"
                 ),
                 f"{pl['seconds']['reference'] / max(pl['seconds']['planner'], 1e-9):.1f}× faster",
-                "< 2 s (issue 5)",
+                "< 2 s",
                 _verdict(None if smoke else total < 2),
             ]
         )
-    elif pl:
-        rows.append(["allocation planner", "not built yet", "", "", "< 2 s (issue 5)", "—"])
     lines += _table(["figure", "measured", "reference", "ratio", "target", "meets"], rows)
     http = results.get("http", [])
     if http:
@@ -231,6 +284,7 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
             ],
             hrows,
         )
+        lines += _paths_section(http, smoke)
         hot = setup.get("hot", {})
         if hot:
             lines += [

@@ -154,7 +154,7 @@ TEMPLATES = [
 # SQLite is the embedded default: WAL so readers never block the writer, a busy timeout
 # so concurrent writers queue instead of failing, IMMEDIATE transactions so a write
 # transaction takes the write lock up front (no deadlock on lock upgrade), and
-# synchronous=FULL so a 2xx answer is on disk (DESIGN §3.2).
+# synchronous=FULL so a 2xx answer is on disk (docs/architecture.md, invariant 4).
 SQLITE_PATH = Path(os.environ.get("SQLITE_PATH", VAR_DIR / "kolaborasi.sqlite3"))
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
@@ -336,6 +336,10 @@ SECURE_CSP = {
 BOUNDARIES_DIR = Path(os.environ.get("BOUNDARIES_DIR", BASE_DIR.parent / "shared" / "data" / "boundaries"))
 # Days after a pledge's planned delivery before its undelivered remainder is released.
 PLEDGE_GRACE_DAYS = env_int("PLEDGE_GRACE_DAYS", 3)
+# PostgreSQL: a pledge reserves, counts its hold, is inserted and audited in one statement
+# (docs/decisions/0001-sql-fast-paths.md). Not an operator's knob: bench/ turns it off to
+# measure the portable path beside it, and tests may, to run that path on PostgreSQL.
+PLEDGE_ONE_STATEMENT = True
 # The aid type whose full coverage makes an RW "met" on the dashboard.
 PRIMARY_AID_TYPE = os.environ.get("PRIMARY_AID_TYPE", "sembako")
 # Largest page the public API serves.

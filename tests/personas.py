@@ -1,4 +1,4 @@
-"""Named personas for every role plus an outsider (DESIGN §4):
+"""Named personas for every role plus an outsider:
 
 - ``dina``  – donor, owner of the company "PT Dina Logistik"
 - ``agus``  – aggregator, owner of the verified "Yayasan Agus Peduli"

@@ -1,5 +1,6 @@
 """Migration audit 0003 re-links a chain under the v2 rule, and refuses to re-link one
-that was tampered with (re-linking must not launder an edit: DESIGN §3.5)."""
+that was tampered with (re-linking must not launder an edit; see
+docs/decisions/0003-audit-chain.md)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """GET /api/v1/exports/{needs|pledges|deliveries|funds}.{csv|xlsx}: HXL that libhxl
-parses, the same rows in XLSX, and no private data (DESIGN §3.6)."""
+parses, the same rows in XLSX, and no private data (docs/architecture.md, invariant 7)."""
 
 from __future__ import annotations
 

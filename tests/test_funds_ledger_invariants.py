@@ -1,5 +1,5 @@
-"""Ledger invariants (DESIGN §3.4) as a hypothesis stateful test: whatever sequence of
-donations, confirmations, rejections and funded pledges happens, every ledger
+"""Ledger invariants (docs/architecture.md, invariant 5) as a hypothesis stateful test:
+whatever sequence of donations, confirmations, rejections and funded pledges happens, every ledger
 transaction sums to zero, the cash balance never goes negative, and every total equals
 a recomputation from the ledger and the funding rows."""
 

@@ -1,4 +1,4 @@
-"""Issue 5 'done when': the 2020 example replayed through the API and the UI.
+"""The 2020 example replayed through the API and the UI.
 
 A courier company gives Rp1.000.000.000 to BAZNAS (BAZIS) DKI, a teachers'
 association Rp545.000.000 (not public), a museum association Rp20.000.000 to ACT; the

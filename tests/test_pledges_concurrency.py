@@ -1,4 +1,5 @@
-"""§3.1 under real concurrency: ≥ 32 clients race for one target's need.
+"""Invariant 1 (docs/architecture.md) under real concurrency: ≥ 32 clients race for one
+target's need.
 
 PostgreSQL: 40 threads, each its own HTTP client against the live server (whose request
 threads each hold their own database connection), keep pledging until the need is
@@ -203,16 +204,18 @@ def _folding(errors: list[BaseException]) -> Iterator[list[int]]:
 
 
 def _totals_agree(need: Need, held: int) -> None:
-    """DESIGN §3.7 for the stats' running totals: after the race and the concurrent
-    folds they equal the needs, and the kelurahan holds exactly what its need holds."""
+    """Invariant 8 (docs/architecture.md) for the stats' running totals: after the race
+    and the concurrent folds they equal the needs, and the kelurahan holds exactly what
+    its need holds."""
     assert tally.drift() == []
     row = Tally.objects.get(village_code=need.target.village_id, aid_type_id=need.aid_type_id)
     assert row.held == held
 
 
 def _chain_holds_one_event_per_pledge(pledge_ids: set[int]) -> None:
-    """DESIGN §3.5 under the race: the concurrent writers appended to one unforked chain
-    (every link verifies, seq has no gap or duplicate), one event per created pledge."""
+    """The audit chain (docs/decisions/0003-audit-chain.md) under the race: the
+    concurrent writers appended to one unforked chain (every link verifies, seq has no
+    gap or duplicate), one event per created pledge."""
     report = audit_verify()
     assert report.ok, report
     events = AuditEvent.objects.filter(action="pledge.create", object_type="pledges.pledge")

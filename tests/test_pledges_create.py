@@ -1,4 +1,4 @@
-"""POST /api/v1/pledges and the pledge form's service: atomic reservation (§3.1)."""
+"""POST /api/v1/pledges and the pledge form's service: atomic reservation (invariant 1)."""
 
 import datetime as dt
 

@@ -1,7 +1,7 @@
 """Hypothesis stateful test across pledge, deliver, confirm, cancel, expire and need
-updates: §3.1 (held never exceeds the need except by a later need reduction; a pledge
-succeeds exactly when it fits), §3.3 (delivered ≤ pledged, confirmed ≤ delivered) and
-§3.7 (the need's counters equal a recomputation from its pledges)."""
+updates: invariants 1 (held never exceeds the need except by a later need reduction; a pledge
+succeeds exactly when it fits), 3 (delivered ≤ pledged, confirmed ≤ delivered) and
+2 (the need's counters equal a recomputation from its pledges)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Permission matrix: every pledge API URL × every persona (and anonymous).
 
 Other organisations' pledges → 404, a visible pledge but the wrong role → 403, no or a
-bad token → 401 (issue 4)."""
+bad token → 401."""
 
 import datetime as dt
 

@@ -1,4 +1,4 @@
-"""Every published figure equals a recomputation from the rows (DESIGN §3.7).
+"""Every published figure equals a recomputation from the rows (docs/architecture.md, invariant 8).
 
 A randomized history of pledges, deliveries, confirmations, cancellations, expiries and
 donations goes through the real services; then the summary API, the regions API, the

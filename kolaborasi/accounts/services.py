@@ -1,5 +1,5 @@
 """Every write about accounts, organisations and API tokens: atomic, audited
-(DESIGN §3.5), side effects (e-mail) only after commit."""
+(docs/decisions/0003-audit-chain.md), side effects (e-mail) only after commit."""
 
 from __future__ import annotations
 

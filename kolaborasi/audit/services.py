@@ -1,4 +1,4 @@
-"""Writing and verifying the hash-chained audit log (DESIGN §3.5)."""
+"""Writing and verifying the hash-chained audit log (docs/decisions/0003-audit-chain.md)."""
 
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ def audit_record(**fields: Any) -> AuditEvent:
     together."""
     event = audit_event(**fields)
     # No savepoint of its own: an error here fails the caller's whole transaction, as
-    # §3.5 wants.
+    # the audit chain requires (docs/decisions/0003-audit-chain.md).
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             sql, params = pg_link_sql(event)

@@ -1,4 +1,4 @@
-"""Funds API (public contract, issue 5). Thin: parse, check access, call one service.
+"""Funds API (a public contract: README, "API"). Thin: parse, check access, call one service.
 
 Errors are JSON ``{"detail": ...}``, answered from the application's errors by
 kolaborasi.core.api_contract: 403 wrong kind

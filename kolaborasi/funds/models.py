@@ -1,4 +1,4 @@
-"""Money given through aggregators (DESIGN §3.4).
+"""Money given through aggregators (docs/architecture.md, invariant 5: the ledger balances).
 
 Donations are recorded by donors and confirmed (or rejected) by the aggregator. Only a
 confirmed donation touches the ledger. The ledger is double-entry: every

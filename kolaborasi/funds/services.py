@@ -1,14 +1,14 @@
 """Every write on money: donations, the ledger, package templates, funded pledges and
 refunds (allocation plans: plans.py). Each function is atomic and appends its audit event in the same
-transaction (DESIGN §3.5).
+transaction (docs/decisions/0003-audit-chain.md).
 
-Ledger (§3.4). ``ledger_post`` is the only writer of ledger rows: it refuses a
-transaction whose legs do not sum to zero, and moves each account's cached balance with
-one ``UPDATE ... SET balance = balance + x``. Spending (a negative leg on ``cash``) is
-one conditional UPDATE ``... WHERE balance >= x``: the database checks and subtracts in
-one statement, so two concurrent spends can never both take the last rupiah (the row
-lock is held to commit on PostgreSQL; SQLite transactions are IMMEDIATE). A CHECK
-constraint on the cash row is the last line of defence.
+Ledger (docs/architecture.md, invariant 5). ``ledger_post`` is the only writer of
+ledger rows: it refuses a transaction whose legs do not sum to zero, and moves each
+account's cached balance with one ``UPDATE ... SET balance = balance + x``. Spending
+(a negative leg on ``cash``) is one conditional UPDATE ``... WHERE balance >= x``: the
+database checks and subtracts in one statement, so two concurrent spends can never both
+take the last rupiah (the row lock is held to commit on PostgreSQL; SQLite transactions
+are IMMEDIATE). A CHECK constraint on the cash row is the last line of defence.
 
 Attribution rule (whose money paid for a pledge): **first in, first out over confirmed
 donations** — a funded pledge is paid from the aggregator's confirmed donations in the

@@ -1,7 +1,7 @@
 """Who may see and change a pledge — in one place, for the web pages (a user, who may
 belong to several organisations) and the API (a token, which is one organisation).
 
-Rules (issue 4):
+Rules (the table in docs/architecture.md points here):
 - an organisation sees its own pledges; an operator sees every pledge; a coordinator
   sees the pledges to targets in the regions it covers. Anyone else gets 404, so a
   pledge's existence does not leak.

@@ -1,4 +1,4 @@
-"""Pledge API (public contract, issue 4). Thin: parse, check access, call one service.
+"""Pledge API (a public contract: README, "API"). Thin: parse, check access, call one service.
 
 Errors are JSON ``{"detail": ...}``, answered from the application's errors by
 kolaborasi.core.api_contract: 403 wrong role, 404 a pledge the organisation may not see,

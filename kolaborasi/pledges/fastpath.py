@@ -55,8 +55,8 @@ _CREATE_PG = """WITH reserved AS (
 def create_in_one_statement(
     actor: Actor, organisation: Organisation, pledge: Pledge, policy: HoldPolicy
 ) -> bool:
-    """PostgreSQL: reserve (§3.1), insert the pledge and link its audit event (§3.5) in
-    ONE statement — atomic by itself, so outside a transaction there is no BEGIN, no
+    """PostgreSQL: reserve (docs/architecture.md, invariant 1), insert the pledge and link
+    its audit event (invariant 6) in ONE statement — atomic by itself, so outside a transaction there is no BEGIN, no
     COMMIT and no round trip between them, and the need's row lock and the audit chain's
     lock are held only while PostgreSQL runs it. The pledge's id is drawn first so its
     audit event can be written (and hashed) before the statement. When the units do not

@@ -36,7 +36,8 @@ class Pledge(models.Model):
     released = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=10, choices=PledgeStatus.choices, default=PledgeStatus.COMMITTED)
     planned_delivery = models.DateField()
-    # Private contact of the person delivering: never shown publicly or exported (§3.6).
+    # Private contact of the person delivering: never shown publicly or exported
+    # (docs/architecture.md, invariant 7).
     contact_name = models.CharField(max_length=120, blank=True)
     contact_phone = models.CharField(max_length=40, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)

@@ -30,8 +30,8 @@ def pledges_for_org(org: Organisation, *, status: str | None = None) -> QuerySet
 
 def target_pledgers(target_id: int) -> list[dict[str, Any]]:
     """Who has pledged to a target: organisation names and units per aid type, never a
-    person's contact or a private person's name (DESIGN §3.6): an individual donor shows
-    as "Donatur perorangan", as in the open-data exports."""
+    person's contact or a private person's name (docs/architecture.md, invariant 7): an
+    individual donor shows as "Donatur perorangan", as in the open-data exports."""
     rows = (
         Pledge.objects.filter(target_id=target_id, status__in=LIVE_STATUSES)
         .values("organisation__name", "organisation__subtype", "aid_type__name")
@@ -75,7 +75,8 @@ _NEED_FOR_PLEDGE = (
 
 
 def need_counters_recomputed(need_ids: list[int] | None = None) -> dict[int, tuple[int, int, int]]:
-    """(held, delivered, confirmed) per need, summed from its pledges (DESIGN §3.7):
+    """(held, delivered, confirmed) per need, summed from its pledges (invariant 2 in
+    docs/architecture.md):
     held = Σ(quantity − released), i.e. every unit not given back by cancel/expiry."""
     qs = Pledge.objects.all()
     if need_ids is not None:
@@ -107,7 +108,7 @@ def needs_with_drift(
 
 
 def over_covered_needs() -> QuerySet[Need]:
-    """Needs lowered below what pledges already hold: shown to operators (issue 4)."""
+    """Needs lowered below what pledges already hold: shown to operators."""
     return (
         Need.objects.filter(held__gt=F("quantity"))
         .select_related("target", "aid_type")

@@ -1,13 +1,14 @@
 """Every write on pledges and deliveries. Each function is atomic and appends its audit
-event in the same transaction (DESIGN §3.5).
+event in the same transaction (docs/decisions/0003-audit-chain.md).
 
 Counters: ``Need.held`` / ``delivered`` / ``confirmed`` always equal the sums over the
-need's pledges of ``quantity - released`` / ``delivered`` / ``confirmed`` (§3.7);
+need's pledges of ``quantity - released`` / ``delivered`` / ``confirmed`` (invariant 2);
 :func:`kolaborasi.pledges.selectors.need_counters_recomputed` recomputes them.
 
-Reservation (§3.1) is one conditional UPDATE on the need row: the database checks and
-adds in one statement, so no two requests can both take the last units, on SQLite and
-PostgreSQL, without SERIALIZABLE or a read-then-write window.
+Reservation (docs/architecture.md, invariant 1) is one conditional UPDATE on the need
+row: the database checks and adds in one statement, so no two requests can both take
+the last units, on SQLite and PostgreSQL, without SERIALIZABLE or a read-then-write
+window.
 
 Fair holds (see holds.py): the organisation's running count of undelivered units
 (``OrganisationHold``) is updated in the same transaction as the need, after it, so
@@ -121,7 +122,7 @@ def _check_planned(planned_delivery: Any, today: dt.date) -> dt.date:
 
 
 def _reserve(need_id: int, quantity: int) -> bool:
-    """§3.1: take ``quantity`` units if — and only if — they still fit, in one statement
+    """Invariant 1: take ``quantity`` units if — and only if — they still fit, in one statement
     (prebuilt: the hottest statement of the platform)."""
     with connection.cursor() as cursor:
         cursor.execute(RESERVE, [quantity, need_id, quantity])
@@ -245,7 +246,8 @@ def pledge_create(
         capped=policy.counted,
     )
     refusal: Exception | None = None
-    if connection.vendor == "postgresql" and policy.counted and policy.need_share >= 100:
+    one_statement = connection.vendor == "postgresql" and settings.PLEDGE_ONE_STATEMENT
+    if one_statement and policy.counted and policy.need_share >= 100:
         try:
             # Past the limit the statement fails; inside a caller's transaction a
             # savepoint keeps that transaction usable.
@@ -492,7 +494,7 @@ def release_undelivered(locked: Pledge, status: str) -> int:
     locked.save(update_fields=["released", "status", "updated_at"])
     if units:
         changed = Need.objects.filter(pk=locked.need_id, held__gte=units).update(held=F("held") - units)
-        if changed != 1:  # pragma: no cover - would mean the counters drifted (§3.7)
+        if changed != 1:  # pragma: no cover - would mean the counters drifted (invariant 2)
             raise RuntimeError(f"need {locked.need_id} holds fewer than {units} units")
         _hold_give(locked, units)
     return units

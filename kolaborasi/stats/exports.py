@@ -2,10 +2,10 @@
 names, row 2: HXL hashtags, https://hxlstandard.org) or XLSX with the same rows, and
 village coverage as GeoJSON.
 
-Privacy (DESIGN §3.6): organisation names only. Never a pledge's contact person or phone,
-never the name of a Ketua RW, never the name of a private person: a donor of subtype
-``individual`` appears as "Donatur perorangan" (on donations: unless the donation was
-marked public by its donor).
+Privacy (docs/architecture.md, invariant 7): organisation names only. Never a pledge's
+contact person or phone, never the name of a Ketua RW, never the name of a private
+person: a donor of subtype ``individual`` appears as "Donatur perorangan" (on donations:
+unless the donation was marked public by its donor).
 
 Text a spreadsheet would run as a formula (starting with = + - @, tab or carriage
 return, e.g. an organisation named before such names were refused) is written with a
@@ -134,7 +134,7 @@ def org_type(kind: str, subtype: str) -> str:
 
 
 def org_public_name(name: str, kind: str, subtype: str, public: bool = False) -> str:
-    """Organisation names are public; a private person's name is not (§3.6)."""
+    """Organisation names are public; a private person's name is not (invariant 7)."""
     if kind == OrgKind.DONOR and subtype == OrgSubtype.INDIVIDUAL and not public:
         return PRIVATE_DONOR
     return name

@@ -147,9 +147,9 @@ class Need(models.Model):
 
     ``held`` is the units held by live pledges (committed + delivered, never the released
     remainder of cancelled/expired ones). Pledges reserve with one conditional UPDATE
-    ``held = held + n WHERE quantity - held >= n`` (DESIGN §3.1). ``quantity`` may later
-    drop below ``held`` when a coordinator corrects the count: the target is then
-    over-covered and ``remaining`` is zero, never negative."""
+    ``held = held + n WHERE quantity - held >= n`` (docs/architecture.md, invariant 1).
+    ``quantity`` may later drop below ``held`` when a coordinator corrects the count: the
+    target is then over-covered and ``remaining`` is zero, never negative."""
 
     # No index of its own: need_target_cover_idx starts with target.
     target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="needs", db_index=False)

@@ -1,4 +1,4 @@
-"""Writes on targets and needs (the issue-4 part: keeping the need current)."""
+"""Writes on targets and needs (keeping the need current)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`kolaborasi org create ...` / `kolaborasi org token ID` (public contract, issue 4).
+"""`kolaborasi org create ...` / `kolaborasi org token ID` (a public contract).
 
 Both print one line of JSON, {"id": ..., "token": "..."}, the token being a new API
 token for the organisation (shown once; only its hash is stored). ``--scope`` limits
