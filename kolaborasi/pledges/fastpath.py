@@ -56,12 +56,13 @@ def create_in_one_statement(
     actor: Actor, organisation: Organisation, pledge: Pledge, policy: HoldPolicy
 ) -> bool:
     """PostgreSQL: reserve (docs/architecture.md, invariant 1), insert the pledge and link
-    its audit event (invariant 6) in ONE statement — atomic by itself, so outside a transaction there is no BEGIN, no
-    COMMIT and no round trip between them, and the need's row lock and the audit chain's
-    lock are held only while PostgreSQL runs it. The pledge's id is drawn first so its
-    audit event can be written (and hashed) before the statement. When the units do not
-    fit, ``reserved`` yields no row and nothing at all is written. Same order of locks
-    as the portable path (need, hold row, then chain head), so the two cannot deadlock."""
+    its audit event (invariant 6) in ONE statement — atomic by itself, so outside a
+    transaction there is no BEGIN, no COMMIT and no round trip between them, and the
+    need's row lock and the audit chain's lock are held only while PostgreSQL runs it.
+    The pledge's id is drawn first so its audit event can be written (and hashed) before
+    the statement. When the units do not fit, ``reserved`` yields no row and nothing at
+    all is written. Same order of locks as the portable path (need, hold row, then chain
+    head), so the two cannot deadlock."""
     with connection.cursor() as cursor:
         cursor.execute(_NEXT_PLEDGE_ID)
         pledge.pk = cursor.fetchone()[0]
