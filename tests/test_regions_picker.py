@@ -93,3 +93,29 @@ def test_the_dashboard_and_the_report_take_a_place_by_name(client: Client) -> No
     assert 'type="date" name="tanggal" value="2026-04-20"' in body  # the Monday of that week
     bad = client.get("/data/laporan/", {"tanggal": "kemarin"})
     assert bad.status_code == 422 and "Pilih tanggal dari kalender" in bad.content.decode()
+
+
+def test_the_planner_takes_the_area_by_name(client: Client, personas) -> None:  # type: ignore[no-untyped-def]
+    """An aggregator types "Kebayoran Lama" instead of 31.74.05; a name that fits several
+    places keeps the form and offers them; an unknown one says so."""
+    from kolaborasi.funds.models import AllocationPlan
+    from kolaborasi.targets.models import AidType
+    from tests.personas import login
+
+    login(client, personas["agus"])
+    sembako = AidType.objects.get(slug="sembako")
+    form = {"aid_type": sembako.pk, "quantity": "20", "min_drop": "1", "kinds": "both"}
+    page = client.get("/dana/rencana/").content.decode()
+    assert 'name="region_cari"' in page and 'label for="id_region"' in page and 'id="id_region"' in page
+
+    several = client.post("/dana/rencana/", {**form, "region": "", "region_cari": "Kebayoran"})
+    assert several.status_code == 200
+    assert "Beberapa wilayah cocok" in several.content.decode()
+    assert 'value="31.74.05"' in several.content.decode()  # offered in the select
+    unknown = client.post("/dana/rencana/", {**form, "region": "", "region_cari": "Atlantis"})
+    assert "Tidak ada wilayah bernama" in unknown.content.decode()
+    assert not AllocationPlan.objects.exists()
+
+    made = client.post("/dana/rencana/", {**form, "region": "", "region_cari": "Kebayoran Lama"})
+    assert made.status_code == 302
+    assert AllocationPlan.objects.get().region_id == _district("Kebayoran Lama").code

@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.core.money import RupiahField
 from kolaborasi.core.text import CONTENTS_MAX_LENGTH, formula_refusal
+from kolaborasi.regions.models import Level
+from kolaborasi.regions.picker import RegionField
 from kolaborasi.targets.models import AidType
 
 from .models import DONATION_MAX, UNIT_COST_MAX, Channel, Kinds, PackageTemplate
@@ -47,7 +49,7 @@ class TemplateForm(forms.Form):
 
 class PlanForm(forms.Form):
     aid_type = forms.ModelChoiceField(label=_("Jenis bantuan"), queryset=AidType.objects.filter(active=True))
-    region = forms.CharField(label=_("Kode wilayah (mis. 31.74.05)"), max_length=24)
+    region = RegionField(label=_("Wilayah"), deepest=Level.VILLAGE)
     quantity = forms.IntegerField(label=_("Jumlah paket (stok sendiri)"), min_value=1, required=False)
     budget = RupiahField(label=_("atau anggaran (rupiah, dari saldo)"), required=False)
     template = forms.ModelChoiceField(

@@ -20,7 +20,6 @@ from kolaborasi.accounts.access import by_active_organisation
 from kolaborasi.core.once import created_redirect, exactly_once
 from kolaborasi.core.throttle import throttle
 from kolaborasi.pledges.errors import PlanConflict, PledgeError
-from kolaborasi.regions.models import Region
 from kolaborasi.targets.models import Target
 
 from . import plans, selectors, services
@@ -191,26 +190,22 @@ def planner(request: HttpRequest) -> HttpResponse:
     form = PlanForm(request.POST or None, aggregator=org)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        region = Region.objects.filter(code=data["region"].strip()).first()
-        if region is None:
-            form.add_error("region", _("Kode wilayah tidak dikenal."))
+        try:
+            plan = plans.plan_create(
+                actor=request.user,
+                aggregator=org,
+                aid_type=data["aid_type"],
+                region=data["region"],
+                quantity=data["quantity"],
+                budget=data["budget"],
+                template=data["template"],
+                min_drop=data["min_drop"],
+                kinds=data["kinds"],
+            )
+        except services.FundsError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            try:
-                plan = plans.plan_create(
-                    actor=request.user,
-                    aggregator=org,
-                    aid_type=data["aid_type"],
-                    region=region,
-                    quantity=data["quantity"],
-                    budget=data["budget"],
-                    template=data["template"],
-                    min_drop=data["min_drop"],
-                    kinds=data["kinds"],
-                )
-            except services.FundsError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-            else:
-                return created_redirect(request, reverse("funds:plan", kwargs={"plan_id": plan.pk}))
+            return created_redirect(request, reverse("funds:plan", kwargs={"plan_id": plan.pk}))
     balance = selectors.aggregator_funds(org)["balance"]
     recent = AllocationPlan.objects.filter(aggregator=org).select_related("aid_type", "region")[:20]
     return TemplateResponse(

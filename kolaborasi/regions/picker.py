@@ -16,7 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -49,6 +52,10 @@ class RegionPick:
     matches: list[Region] = field(default_factory=list)
     message: str = ""
     label: str = ""
+    # The select's id: the form's own (so its label points at it) or the picker's.
+    select_id: str = ""
+    # In a form, the form draws the label; the picker then draws none of its own.
+    bare: bool = False
 
     @property
     def code(self) -> str:
@@ -57,6 +64,10 @@ class RegionPick:
     @property
     def search_name(self) -> str:
         return self.name + SEARCH_SUFFIX
+
+    @property
+    def control_id(self) -> str:
+        return self.select_id or f"f-{self.name}"
 
 
 def describe(region: Region) -> str:
@@ -165,3 +176,64 @@ def _level_word(level: str) -> str:
         Level.VILLAGE: _("Kel."),
     }
     return str(words.get(Level(level), ""))
+
+
+class RegionPickerWidget(forms.Widget):
+    """The picker as a form widget: its value is what was sent (the select's code and
+    the search box's text), resolved by :class:`RegionField`."""
+
+    template_name = "regions/picker_widget.html"
+
+    def __init__(self, attrs: dict[str, Any] | None = None, *, deepest: str = Level.VILLAGE) -> None:
+        super().__init__(attrs)
+        self.deepest = deepest
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> dict[str, str]:
+        return {name: data.get(name, ""), name + SEARCH_SUFFIX: data.get(name + SEARCH_SUFFIX, "")}
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        return name not in data and name + SEARCH_SUFFIX not in data
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        if isinstance(value, dict):
+            params = value
+        elif isinstance(value, Region):
+            params = {name: value.code}
+        else:
+            params = {name: str(value or "")}
+        pick = region_pick(params, name=name, deepest=self.deepest)
+        pick.select_id = context["widget"]["attrs"].get("id", "")
+        pick.bare = True
+        context["pick"] = pick
+        return context
+
+
+class RegionField(forms.Field):
+    """A region chosen with the picker (a code from the select, or a typed name that
+    names one place); cleans to the :class:`Region`."""
+
+    widget = RegionPickerWidget
+
+    def __init__(self, *, deepest: str = Level.VILLAGE, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.widget.deepest = deepest  # type: ignore[attr-defined]
+        self.deepest = deepest
+
+    def clean(self, value: Any) -> Region | None:
+        params = value if isinstance(value, dict) else {"region": str(value or "")}
+        name = next(iter(params), "region")
+        pick = region_pick(params, name=name, deepest=self.deepest)
+        if pick.message:
+            raise ValidationError(pick.message, code="unknown")
+        if pick.region is None:
+            if pick.matches:
+                raise ValidationError(
+                    _("Beberapa wilayah cocok dengan \u201c%(name)s\u201d: pilih satu di daftar.")
+                    % {"name": pick.searched},
+                    code="ambiguous",
+                )
+            if self.required:
+                raise ValidationError(_("Pilih wilayah di daftar, atau ketik namanya."), code="required")
+            return None
+        return pick.region

@@ -12,6 +12,7 @@ from .models import Level
 from .picker import PICKABLE, region_pick
 
 _FIELD_NAME = re.compile(r"[a-z_]{1,30}")
+_CONTROL_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,40}")
 
 
 def picker(request: HttpRequest) -> HttpResponse:
@@ -20,4 +21,8 @@ def picker(request: HttpRequest) -> HttpResponse:
     if not _FIELD_NAME.fullmatch(name) or deepest not in PICKABLE:
         return HttpResponseBadRequest()
     pick = region_pick(request.GET, name=name, deepest=deepest)
+    control_id = request.GET.get("_id", "")
+    if _CONTROL_ID.fullmatch(control_id):
+        pick.select_id = control_id  # a form's own id, so its label keeps pointing at the select
+    pick.bare = bool(request.GET.get("_bare"))
     return TemplateResponse(request, "regions/picker.html", {"pick": pick})
