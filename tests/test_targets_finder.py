@@ -135,5 +135,10 @@ def test_finder_page(client: Client) -> None:
     assert bad.status_code == 422
     assert 'id="error-jumlah"' in bad.content.decode()
     unknown = client.get("/cari/", {"jumlah": "3", "jenis": "sembako", "wilayah": "99.99"})
-    assert unknown.status_code == 422 and 'id="error-wilayah"' in unknown.content.decode()
+    # The area's refusal is shown by the picker beside it, with what to do.
+    assert unknown.status_code == 422 and 'id="picker-wilayah-msg"' in unknown.content.decode()
+    assert "Pilih dari daftar atau cari namanya" in unknown.content.decode()
     assert client.get("/cari/").status_code == 200
+    # The area by name, as people know it.
+    by_name = client.get("/cari/", {"jumlah": "600", "jenis": "sembako", "wilayah_cari": "Kebayoran Lama"})
+    assert by_name.status_code == 200 and f'href="/sasaran/{first["id"]}/"' in by_name.content.decode()

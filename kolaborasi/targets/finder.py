@@ -18,9 +18,9 @@ from typing import Any
 
 from django.db.models import Sum
 
-from kolaborasi.regions.models import Level, Region, parent_code
+from kolaborasi.regions.models import Level, Region
 
-from .models import AidType, Need, Target, region_column, within_q
+from .models import AidType, Need, region_column, within_q
 from .selectors import priority_needs, priority_order, targets_serialise
 
 FINDER_MAX = 5
@@ -107,20 +107,3 @@ def finder_suggestions(
     if level in (None, Level.PROVINCE, Level.CITY, Level.DISTRICT):
         return _area_groups(aid_type, region, region_column(Level.DISTRICT), quantity)
     return []
-
-
-def finder_areas() -> list[dict[str, Any]]:
-    """Kota and their kecamatan that hold targets, for the finder's area choice."""
-    cities = sorted(set(Target.objects.order_by().values_list("city_code", flat=True).distinct()))
-    districts = sorted(set(Target.objects.order_by().values_list("district_code", flat=True).distinct()))
-    names = dict(Region.objects.filter(code__in=cities + districts).values_list("code", "name"))
-    return [
-        {
-            "code": city,
-            "name": names.get(city, city),
-            "districts": [
-                {"code": d, "name": names.get(d, d)} for d in districts if parent_code(d) == city
-            ],
-        }
-        for city in cities
-    ]

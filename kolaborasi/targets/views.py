@@ -23,6 +23,7 @@ from kolaborasi.accounts.access import coordinator_covers, is_operator
 from kolaborasi.accounts.selectors import user_organisations
 from kolaborasi.core.throttle import by_client, throttle
 from kolaborasi.regions.models import Level, Region
+from kolaborasi.regions.picker import region_pick
 
 from . import finder, maps, selectors
 from .models import AidType, TargetKind
@@ -298,7 +299,11 @@ def cari(request: HttpRequest) -> HttpResponse:
     errors: dict[str, str] = {}
     aid_slug = request.GET.get("jenis", "")
     raw_quantity = request.GET.get("jumlah", "").strip()
-    code = request.GET.get("wilayah", "").strip()
+    pick = region_pick(request.GET, name="wilayah", deepest=Level.DISTRICT)
+    # A typed name counts once it names one place; a code (links, the select) as sent.
+    code = pick.code if pick.searched else request.GET.get("wilayah", "").strip()
+    if pick.message:
+        errors["wilayah"] = pick.message
     suggestions = None
     aid = selectors.aid_type_get(aid_slug or None)
     region = None
@@ -312,13 +317,9 @@ def cari(request: HttpRequest) -> HttpResponse:
                 errors["jumlah"] = _("Jumlah harus bilangan bulat positif.")
         except ValueError:
             errors["jumlah"] = _("Jumlah harus bilangan bulat positif.")
-        if code:
-            region = Region.objects.filter(code=code).first()
-            if region is None:
-                errors["wilayah"] = _("Wilayah %(code)s tidak ditemukan.") % {"code": code}
+        region = pick.region
         if not errors and aid is not None:
             suggestions = finder.finder_suggestions(aid, quantity, code or None)
-    areas = finder.finder_areas()
     return TemplateResponse(
         request,
         "targets/cari.html",
@@ -328,7 +329,7 @@ def cari(request: HttpRequest) -> HttpResponse:
             "quantity": raw_quantity,
             "region": region,
             "code": code,
-            "areas": areas,
+            "pick": pick,
             "errors": errors,
             "suggestions": suggestions,
         },
