@@ -46,7 +46,13 @@ def test_matrix(client: Client, personas, method: str, url: str, persona: str, e
     waiting = Organisation.objects.create(name="Yayasan Menunggu", kind="aggregator")
     get_user_model().objects.create_user("calon", "calon@example.org")  # no password: fast
     path = url.format(dina_org=dina_org.pk, token=token.pk, waiting=waiting.pk)
-    data = {"email": "calon@example.org", "role": "member", "name": "uji", "organisation": dina_org.pk}
+    data = {
+        "email": "calon@example.org",
+        "role": "member",
+        "name": "uji",
+        "organisation": dina_org.pk,
+        "yakin": "1",
+    }
     if persona != "anonymous":
         login(client, personas[persona])
     response = client.get(path) if method == "get" else client.post(path, data)

@@ -119,14 +119,16 @@ def test_owner_creates_and_revokes_tokens_on_the_page(client: Client, personas) 
     assert client.get(ME, HTTP_AUTHORIZATION=f"Bearer {plain}").json()["id"] == agus.organisation.pk
 
     login(client, agus)
-    response = client.post(f"/akun/organisasi/{agus.organisation.pk}/token/{row.pk}/cabut/")
+    response = client.post(f"/akun/organisasi/{agus.organisation.pk}/token/{row.pk}/cabut/", {"yakin": "1"})
     assert response.status_code == 302
     row.refresh_from_db()
     assert row.revoked_at is not None
     assert client.get(ME, HTTP_AUTHORIZATION=f"Bearer {plain}").status_code == 401
     # Another organisation's token id under this organisation: 404, unchanged.
     dina_token = ApiToken.objects.get(organisation=personas["dina"].organisation)
-    response = client.post(f"/akun/organisasi/{agus.organisation.pk}/token/{dina_token.pk}/cabut/")
+    response = client.post(
+        f"/akun/organisasi/{agus.organisation.pk}/token/{dina_token.pk}/cabut/", {"yakin": "1"}
+    )
     assert response.status_code == 404
     dina_token.refresh_from_db()
     assert dina_token.revoked_at is None

@@ -75,7 +75,7 @@ def test_matrix(personas, method: str, key: str, expected: list[int]) -> None:  
             "plan_replan": f"/dana/rencana/{plan.pk}/ulang/",
         }
         client = _client(personas, who)
-        resp = client.post(urls[key]) if method == "post" else client.get(urls[key])
+        resp = client.post(urls[key], {"yakin": "1"}) if method == "post" else client.get(urls[key])
         assert resp.status_code == status, (who, key, resp.status_code)
         if key.startswith("donation_") and method == "post":
             decided = Donation.objects.get(pk=donation.pk).status != DonationStatus.PENDING

@@ -72,7 +72,7 @@ def test_aggregator_rejects_with_reason(personas) -> None:  # type: ignore[no-un
     )
     donation = Donation.objects.get()
     resp = _login(personas, "agus").post(
-        f"/dana/donasi/{donation.pk}/tolak/", {"reason": "belum masuk rekening"}
+        f"/dana/donasi/{donation.pk}/tolak/", {"reason": "belum masuk rekening", "yakin": "1"}
     )
     assert resp.status_code == 302
     donation.refresh_from_db()

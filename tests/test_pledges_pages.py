@@ -146,6 +146,7 @@ def test_page_matrix(client, personas, method, url, who, expected):
         login(client, personas[who])
     path = url.format(id=pledge.pk, target=need.target_id)
     data = {
+        "yakin": "1",  # destructive actions ask first; the matrix is about who may
         "quantity": 1,
         "delivered_on": today().isoformat(),
         "planned_delivery": (today() + dt.timedelta(days=5)).isoformat(),

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
+from kolaborasi.core.confirm import confirmation_page, confirmed
 from kolaborasi.core.once import created, created_redirect, exactly_once
 from kolaborasi.core.throttle import by_client, by_post_email, throttle, throttle_failures
 
@@ -388,6 +389,17 @@ def token_create(request: HttpRequest, org_id: int) -> HttpResponse:
 def token_revoke(request: HttpRequest, org_id: int, token_id: int) -> HttpResponse:
     org = access.get_organisation_for_user(request.user, org_id, write=True)
     token = get_object_or_404(ApiToken, pk=token_id, organisation=org)
+    if not confirmed(request):
+        return confirmation_page(
+            request,
+            title=_("Cabut token %(prefix)s…?") % {"prefix": token.prefix},
+            consequence=_(
+                "Program yang memakai token ini langsung tidak dapat lagi mengakses API atas nama "
+                "organisasi Anda. Pencabutan tidak dapat diurungkan; buat token baru bila perlu."
+            ),
+            action_label=_("Ya, cabut token"),
+            back_url=reverse("accounts:org_detail", args=[org.pk]),
+        )
     if services.token_revoke(actor=request.user, token=token):
         messages.success(request, _("Token %(prefix)s… dicabut.") % {"prefix": token.prefix})
     return redirect("accounts:org_detail", org.pk)

@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kolaborasi.accounts.access import by_active_organisation
+from kolaborasi.core.confirm import confirmation_page, confirmed
+from kolaborasi.core.money import format_rupiah
 from kolaborasi.core.once import created_redirect, exactly_once
 from kolaborasi.core.throttle import throttle
 from kolaborasi.pledges.errors import PlanConflict, PledgeError
@@ -133,6 +135,19 @@ def donation_new(request: HttpRequest) -> HttpResponse:
 @require_POST
 def donation_decide(request: HttpRequest, donation_id: int, decision: str) -> HttpResponse:
     donation = get_donation_for_org(_org_or_403(request), donation_id, decide=True)
+    if decision != "confirm" and not confirmed(request):
+        return confirmation_page(
+            request,
+            title=_("Tolak donasi %(amount)s dari %(donor)s?")
+            % {"amount": format_rupiah(donation.amount), "donor": donation.donor.name},
+            consequence=_(
+                "Donasi yang ditolak tidak masuk saldo dan tidak dapat dikonfirmasi lagi. Tolak "
+                "hanya jika dana itu memang tidak Anda terima; donatur akan melihat alasannya."
+            ),
+            action_label=_("Ya, tolak donasi"),
+            back_url=reverse("funds:donations"),
+            fields=(("reason", _("Alasan")),),
+        )
     try:
         if decision == "confirm":
             services.donation_confirm(actor=request.user, donation=donation)

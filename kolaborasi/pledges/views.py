@@ -23,6 +23,7 @@ from kolaborasi.accounts.access import (
 )
 from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.core import heavy
+from kolaborasi.core.confirm import confirmation_page, confirmed
 from kolaborasi.core.once import created, created_redirect, exactly_once, guarded
 from kolaborasi.core.refusal import refuse
 from kolaborasi.core.throttle import throttle
@@ -296,6 +297,20 @@ def deliver(request: HttpRequest, pledge_id: int) -> HttpResponse:
 @require_POST
 def cancel(request: HttpRequest, pledge_id: int) -> HttpResponse:
     pledge, org = get_pledge_for_user(request.user, pledge_id, action="cancel")
+    if not confirmed(request):
+        left = pledge.quantity - pledge.delivered
+        return confirmation_page(
+            request,
+            title=_("Batalkan sisa komitmen #%(id)s?") % {"id": pledge.pk},
+            consequence=_(
+                "%(left)s paket yang belum disalurkan untuk %(target)s dilepas dan dapat diambil "
+                "donatur lain. Yang sudah disalurkan tetap tercatat. Pembatalan tidak dapat diurungkan."
+            )
+            % {"left": left, "target": pledge.target.name},
+            action_label=_("Ya, batalkan sisanya"),
+            back_url=_done(request).url,
+            keep=("next",),
+        )
     try:
         services.pledge_cancel(actor=request.user, organisation=org, pledge=pledge)
     except services.PledgeError as exc:
