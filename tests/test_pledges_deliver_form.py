@@ -100,7 +100,7 @@ def test_a_rejected_photo_gives_the_key_back(monkeypatch) -> None:  # type: igno
     url = f"/komitmen/{pledge.pk}/salurkan/"
     bad = _data(key) | {"evidence": SimpleUploadedFile("bukti.jpg", b"bukan foto", content_type="image/jpeg")}
     r = client.post(url, bad)
-    assert r.status_code == 302
+    assert r.status_code == 422
     assert not Delivery.objects.exists() and not SubmissionKey.objects.exists()
     # Corrected and sent again with the same key, it is recorded.
     r = client.post(url, _data(key))
@@ -153,3 +153,27 @@ def test_two_racing_submissions_with_one_key_record_one_delivery() -> None:
     assert Delivery.objects.filter(pledge=pledge).count() == 3
     pledge.refresh_from_db()
     assert pledge.delivered == 3 * 2
+
+
+@pytest.mark.django_db
+def test_a_refused_delivery_keeps_what_was_typed_and_asks_for_the_photo_again(client) -> None:  # type: ignore[no-untyped-def]
+    """A validation error used to clear the quantity and the photo (the page redirected).
+    Now the form comes back with the quantity and date typed, the reason beside the field,
+    and a note that the photo must be attached again."""
+    user, pledge = _world()
+    login(client, user)
+    page = client.get(f"/komitmen/{pledge.pk}/salurkan/")
+    assert page.status_code == 200 and 'name="quantity"' in page.content.decode()
+    refused = client.post(
+        f"/komitmen/{pledge.pk}/salurkan/",
+        {
+            "quantity": "12",  # more than the 10 pledged
+            "delivered_on": today().isoformat(),
+            "evidence": SimpleUploadedFile("bukti.jpg", image_bytes(), content_type="image/jpeg"),
+        },
+    )
+    assert refused.status_code in (409, 422)
+    body = refused.content.decode()
+    assert 'value="12"' in body and f'value="{today().isoformat()}"' in body
+    assert "lampirkan lagi" in body
+    assert Delivery.objects.filter(pledge=pledge).count() == 0

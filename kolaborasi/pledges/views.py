@@ -13,6 +13,7 @@ from django.db.models import F, Prefetch
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -248,17 +249,31 @@ def _done(request: HttpRequest, default: str = "/komitmen/") -> HttpResponseRedi
     )
 
 
+def _delivery_page(
+    request: HttpRequest, pledge: Pledge, form: DeliveryForm, *, status: int = 200
+) -> TemplateResponse:
+    """The delivery form for one pledge. After a refusal it keeps what was typed, with the
+    reason beside the field; a photo cannot be kept by the browser, so the page says to
+    attach it again."""
+    context = {
+        "pledge": pledge,
+        "form": form,
+        "left": pledge.quantity - pledge.delivered,
+        "photo_again": status != 200 and bool(request.FILES.get("evidence")),
+        "next": _done(request).url,
+    }
+    return TemplateResponse(request, "pledges/deliver.html", context, status=status)
+
+
 @login_required
-@require_POST
 @throttle("evidence", by_active_organisation_uploading("evidence"))
 def deliver(request: HttpRequest, pledge_id: int) -> HttpResponse:
     pledge, org = get_pledge_for_user(request.user, pledge_id, action="deliver")
+    if request.method != "POST":
+        return _delivery_page(request, pledge, DeliveryForm(initial={"delivered_on": timezone.localdate()}))
     form = DeliveryForm(request.POST, request.FILES)
     if not form.is_valid():
-        for field, errors in form.errors.items():
-            label = form.fields[field].label if field in form.fields else ""
-            messages.error(request, f"{label}: {' '.join(str(e) for e in errors)}")
-        return _done(request)
+        return _delivery_page(request, pledge, form, status=422)
     # The photo is checked, decoded and re-encoded — and may wait for a free slot —
     # before the write transaction opens, so meanwhile nobody else's writes wait on it.
     upload = form.cleaned_data.get("evidence")
@@ -267,8 +282,8 @@ def deliver(request: HttpRequest, pledge_id: int) -> HttpResponse:
         try:
             clean = evidence_clean(upload, size=upload.size)
         except EvidenceRejected as exc:
-            messages.error(request, str(exc))
-            return _done(request)
+            form.add_error("evidence", str(exc))
+            return _delivery_page(request, pledge, form, status=422)
         except heavy.Busy as exc:
             return heavy.busy_response(request, exc)  # type: ignore[return-value]
 
@@ -283,8 +298,8 @@ def deliver(request: HttpRequest, pledge_id: int) -> HttpResponse:
                 clean_evidence=clean,
             )
         except services.PledgeError as exc:
-            messages.error(request, str(exc))
-            return _done(request)
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+            return _delivery_page(request, pledge, form, status=exc.status)
         messages.success(request, _("Penyaluran untuk komitmen #%(id)s tercatat.") % {"id": pledge.pk})
         done = _done(request)
         created(request, done.url)
