@@ -104,7 +104,7 @@ def region_pick(
             pick.region, pick.matches = pick.matches[0], []
         elif not pick.matches:
             pick.message = _(
-                "Tidak ada wilayah bernama \u201c%(name)s\u201d. Periksa ejaannya atau pilih dari daftar."
+                "Tidak ada wilayah bernama “%(name)s”. Periksa ejaannya atau pilih dari daftar."
             ) % {"name": searched}
     elif code:
         pick.region = Region.objects.select_related("parent").filter(code=code).first()
@@ -229,7 +229,7 @@ class RegionField(forms.Field):
         if pick.region is None:
             if pick.matches:
                 raise ValidationError(
-                    _("Beberapa wilayah cocok dengan \u201c%(name)s\u201d: pilih satu di daftar.")
+                    _("Beberapa wilayah cocok dengan “%(name)s”: pilih satu di daftar.")
                     % {"name": pick.searched},
                     code="ambiguous",
                 )
