@@ -75,7 +75,9 @@ def test_list_drill_down_filter_target_and_finder(page: Any, demo_url: str) -> N
     page.goto(demo_url + "/cari/")
     page.fill("#f-jumlah", "600")
     page.select_option("#f-jenis", "sembako")
-    page.select_option("#f-wilayah", "31.74.05")
+    # The area by name, as a person knows it: the picker finds it while typing.
+    page.fill("#f-wilayah_cari", "Kebayoran Lama")
+    page.wait_for_selector("#f-wilayah option[value='31.74.05']:checked", state="attached")
     page.locator("#finder button[type=submit]").click()
     page.wait_for_selector("#suggestions article.suggestion")
     first = page.locator("#suggestions article.suggestion").first.inner_text()

@@ -95,10 +95,17 @@ def map_data(aid_type: AidType, parent: Region | None, level: str) -> dict[str, 
                 aid_type=aid_type, target__kind__in=INSTITUTION_KINDS, target__lat__isnull=False
             )
             .filter(within_q(parent, "target__"))
-            .values_list("target_id", "target__kind", "target__lat", "target__lng", "remaining")
+            .values_list(
+                "target_id", "target__kind", "target__lat", "target__lng", "remaining", "target__name"
+            )
             .order_by("target_id")
         )
-        markers = [[i, k, round(lat or 0, 5), round(lng or 0, 5), r] for i, k, lat, lng, r in institutions]
+        # [id, kind, lat, lng, remaining, name]: the name labels the marker for keyboards
+        # and screen readers, and the list of institutions under the map.
+        markers = [
+            [i, k, round(lat or 0, 5), round(lng or 0, 5), r, name]
+            for i, k, lat, lng, r, name in institutions
+        ]
     return {
         "aid_type": aid_type.slug,
         "parent": parent.code if parent else None,

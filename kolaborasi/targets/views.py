@@ -92,6 +92,7 @@ def peta(request: HttpRequest) -> HttpResponse:
             "loading": _("Memuat…"),
             "error": _("Data peta tidak dapat dimuat."),
             "noData": _("tanpa sasaran"),
+            "showAll": _("Semua wilayah"),
             "kinds": {k.value: str(k.label) for k in TargetKind},
         },
     }

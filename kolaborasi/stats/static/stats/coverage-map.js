@@ -15,7 +15,7 @@
     var el = document.getElementById("coverage-map");
     if (!el || el.dataset.ready || typeof L === "undefined") return;
     el.dataset.ready = "1";
-    var map = L.map(el, { scrollWheelZoom: false, attributionControl: false });
+    var map = L.map(el, { scrollWheelZoom: false, attributionControl: false, zoomSnap: 0.25 });
     map.setView([-6.2, 106.83], 10);
     fetch(el.dataset.geojsonUrl, { headers: { Accept: "application/geo+json" } })
       .then(function (r) { return r.json(); })
@@ -43,7 +43,23 @@
             lyr.bindPopup(div);
           }
         }).addTo(map);
-        map.fitBounds(layer.getBounds());
+        // Open on where most areas are: outlying islands (Kepulauan Seribu) would shrink
+        // the mainland to a few pixels; the control below shows everything.
+        map.fitBounds(window.kolaborasiCoreBounds(layer));
+        var all = L.control({ position: "topleft" });
+        all.onAdd = function () {
+          var b = L.DomUtil.create("button", "map-all");
+          b.type = "button";
+          b.textContent = el.dataset.labelAll;
+          L.DomEvent.disableClickPropagation(b);
+          b.addEventListener("click", function () { map.fitBounds(layer.getBounds()); });
+          return b;
+        };
+        all.addTo(map);
+        layer.eachLayer(function (l) {
+          var path = l.getElement && l.getElement();
+          if (path) { path.setAttribute("tabindex", "-1"); }
+        });
         var legend = L.control({ position: "bottomright" });
         legend.onAdd = function () {
           var box = L.DomUtil.create("div", "coverage-legend");

@@ -13,8 +13,19 @@
   var KIND_COLORS = { "pesantren": "#1b7837", "panti-asuhan": "#2166ac", "panti-disabilitas": "#762a83", "panti-jompo": "#8c510a" };
   var fmt = new Intl.NumberFormat(document.documentElement.lang || "id");
 
-  var map = L.map(el, { zoomSnap: 0.5, attributionControl: !!cfg.tileUrl });
+  var map = L.map(el, { zoomSnap: 0.25, attributionControl: !!cfg.tileUrl });
   map.setView([-6.2, 106.85], 11);
+  // The zoom buttons duplicate + and − on the focused map: not tab stops of their own.
+  Array.prototype.forEach.call(el.querySelectorAll(".leaflet-control-zoom a"), function (a) { a.setAttribute("tabindex", "-1"); });
+  // Outlying areas (Kepulauan Seribu) are left out of the first view; this shows them.
+  var all = L.control({ position: "topleft" });
+  all.onAdd = function () {
+    var b = node("button", { type: "button", className: "map-all", text: T.showAll });
+    L.DomEvent.disableClickPropagation(b);
+    b.addEventListener("click", function () { if (areaLayer) { map.fitBounds(areaLayer.getBounds()); } });
+    return b;
+  };
+  all.addTo(map);
   if (cfg.tileUrl) {
     L.tileLayer(cfg.tileUrl, { attribution: cfg.tileAttribution, maxZoom: 19 }).addTo(map);
   }
@@ -142,13 +153,49 @@
       };
     };
   }
+  // Keyboard: the map is one tab stop (arrows pan, + and − zoom); areas are not tab
+  // stops of their own. Institutions are reached through the list under the map: each
+  // entry opens its marker's popup and moves the focus onto the marker.
+  function untabbable(layer) {
+    layer.eachLayer(function (l) {
+      var path = l.getElement && l.getElement();
+      if (path) { path.setAttribute("tabindex", "-1"); path.setAttribute("focusable", "false"); }
+    });
+  }
   function drawMarkers(data) {
     if (markerLayer) { map.removeLayer(markerLayer); }
+    var list = document.getElementById("map-institutions");
+    var items = [];
     markerLayer = L.layerGroup(data.markers.map(function (m) {
       var mk = L.circleMarker([m[2], m[3]], { radius: 5, weight: 1, color: "#fff", fillColor: KIND_COLORS[m[1]] || "#333", fillOpacity: 0.95, className: "marker k-" + m[1] });
-      mk.on("click", function (e) { openJson(cfg.targetUrl + m[0] + ".json", e.latlng, targetPopup); });
+      var open = function (latlng) { openJson(cfg.targetUrl + m[0] + ".json", latlng, targetPopup); };
+      mk.on("click", function (e) { open(e.latlng); });
+      var label = (m[5] || "") + " · " + (T.kinds[m[1]] || m[1]) + " · " + T.remaining + " " + fmt.format(m[4] || 0);
+      var button = node("button", { type: "button", className: "link", text: label });
+      button.addEventListener("click", function () {
+        map.setView([m[2], m[3]], Math.max(map.getZoom(), 15));
+        open(L.latLng(m[2], m[3]));
+        var path = mk.getElement && mk.getElement();
+        if (path) { path.focus(); }
+      });
+      items.push(node("li", {}, [button]));
       return mk;
     })).addTo(map);
+    markerLayer.eachLayer(function (mk) {
+      var path = mk.getElement && mk.getElement();
+      if (path) { path.setAttribute("tabindex", "-1"); path.setAttribute("role", "img"); }
+    });
+    data.markers.forEach(function (m, i) {
+      var path = markerLayer.getLayers()[i].getElement();
+      if (path) { path.setAttribute("aria-label", (m[5] || "") + " · " + (T.kinds[m[1]] || m[1])); }
+    });
+    if (list) {
+      var ul = list.querySelector("ul");
+      ul.textContent = "";
+      items.forEach(function (li) { ul.appendChild(li); });
+      list.querySelector("[data-count]").textContent = String(items.length);
+      list.hidden = items.length === 0;
+    }
   }
   function draw(data, fit) {
     lastData = data;
@@ -165,21 +212,11 @@
         });
       }
     }).addTo(map);
-    if (fit && data.features.length) { map.fitBounds(coreBounds(areaLayer)); }
+    untabbable(areaLayer);
+    if (fit && data.features.length) { map.fitBounds(window.kolaborasiCoreBounds(areaLayer)); }
     drawMarkers(data);
     drawLegend(data);
     el.setAttribute("data-loaded", String(data.features.length));
-  }
-  // Fit to where most areas are: outlying islands (Kepulauan Seribu) would otherwise
-  // shrink the mainland to a few pixels. Uses the 5th–95th percentile of area centres.
-  function coreBounds(layer) {
-    var lats = [], lngs = [];
-    layer.eachLayer(function (l) { var c = l.getBounds().getCenter(); lats.push(c.lat); lngs.push(c.lng); });
-    if (lats.length < 20) { return layer.getBounds(); }
-    lats.sort(function (a, b) { return a - b; });
-    lngs.sort(function (a, b) { return a - b; });
-    var lo = Math.floor(lats.length * 0.05), hi = Math.ceil(lats.length * 0.95) - 1;
-    return L.latLngBounds([lats[lo], lngs[lo]], [lats[hi], lngs[hi]]).pad(0.05);
   }
   function load(fit) {
     var url = cfg.dataUrl + aid + ".json?level=" + cfg.level + (cfg.parent ? "&parent=" + cfg.parent : "");
@@ -199,6 +236,7 @@
             layer.on("click", function (e) { openJson(cfg.infoUrl + f.properties.code + ".json?jenis=" + aid, e.latlng, targetPopup); });
           }
         }).addTo(map);
+        untabbable(rwLayer);
         if (data.features.length) { map.fitBounds(rwLayer.getBounds()); }
       });
   }
