@@ -1,4 +1,5 @@
-"""Shared fixtures. The test database gets the Jakarta demo once per session (the
+"""Shared fixtures; helpers for who acts live in tests/personas.py, the rest in
+tests/*_support.py. The test database gets the Jakarta demo once per session (the
 registry for DKI, 2,731 synthetic RWs, institutions and boundaries: the reference ones
 from ../shared/data when there, stand-in squares otherwise, see tests/boundaries.py);
 each test then runs in a transaction that is rolled back."""
@@ -16,6 +17,10 @@ import pytest
 from django.core.management import call_command
 from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connection
+
+# Fixtures of the browser tests (browser, page, demo_url) and of the throttle tests
+# (one_window), for any test module that asks for them by name.
+pytest_plugins = ["tests.browser", "tests.throttle_support"]
 
 
 @pytest.fixture(scope="session")
@@ -163,6 +168,34 @@ def personas(db):  # type: ignore[no-untyped-def]
     from tests.personas import make_personas
 
     return make_personas()
+
+
+@pytest.fixture
+def verified_dina(personas):  # type: ignore[no-untyped-def]
+    """The personas, with dina's company verified: tests that pledge whole needs are
+    about the need, not about the small tier's hold limits (tests/test_pledges_hold_limits.py
+    is)."""
+    from kolaborasi.accounts.models import Organisation
+
+    org = personas["dina"].organisation
+    Organisation.objects.filter(pk=org.pk).update(verified=True)
+    org.verified = True
+    return personas
+
+
+@pytest.fixture
+def fast_hasher(settings):  # type: ignore[no-untyped-def]
+    """A cheap password hasher, for tests that log people in with their password many
+    times (password hashing itself is tested by accounts, with the real hasher)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def hold_limits_lifted(settings):  # type: ignore[no-untyped-def]
+    """For tests about the public figures, with whole needs pledged by donors of every
+    kind: hold limits (tested in tests/test_pledges_hold_limits.py) step aside."""
+    settings.HOLD_LIMIT_SMALL = settings.HOLD_LIMIT_VERIFIED = 10**9
+    settings.HOLD_NEED_SHARE_SMALL = settings.HOLD_NEED_SHARE_VERIFIED = 100
 
 
 @pytest.fixture

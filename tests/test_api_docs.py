@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser import browser_fixture, page_fixture, screenshot  # noqa: F401
+from tests.browser import screenshot
 
 
 def test_docs_page_loads_only_our_own_static_files(client):

@@ -21,7 +21,7 @@ from django.test.utils import override_settings
 from kolaborasi.core import throttle
 from kolaborasi.core.counters import CounterCache
 from kolaborasi.core.models import ThrottleCounter
-from tests.throttle_support import one_window, rates  # noqa: F401
+from tests.throttle_support import rates
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -13,7 +13,9 @@ from openpyxl import load_workbook
 
 from kolaborasi.pledges.models import Pledge
 from kolaborasi.targets.models import Target
-from tests.test_stats_consistency import History, build_history, fast_hasher, hold_limits_lifted  # noqa: F401
+from tests.test_stats_consistency import History, build_history
+
+pytestmark = pytest.mark.usefixtures("fast_hasher", "hold_limits_lifted")
 
 DATASETS = ["needs", "pledges", "deliveries", "funds"]
 

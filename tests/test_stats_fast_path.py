@@ -33,13 +33,9 @@ from kolaborasi.stats.selectors import (
     summary,
 )
 from kolaborasi.targets.models import Target, TargetKind
-from tests.test_stats_consistency import (
-    CITY,
-    OTHER_CITY,
-    build_history,
-    fast_hasher,  # noqa: F401  (autouse)
-    hold_limits_lifted,  # noqa: F401  (autouse)
-)
+from tests.test_stats_consistency import CITY, OTHER_CITY, build_history
+
+pytestmark = pytest.mark.usefixtures("fast_hasher", "hold_limits_lifted")
 
 
 def _without_as_of(figures: dict[str | None, Any]) -> dict[str | None, Any]:
