@@ -45,8 +45,12 @@ run: demo
 worker: install
 	DEBUG=1 $(KOL) worker
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist), one per core by default, each
+# with its own test database and its own copy of the demo (the set-up a worker pays once).
+TEST_WORKERS ?= auto
+
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 lint: install
 	$(VENV)/bin/ruff check .

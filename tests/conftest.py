@@ -17,10 +17,37 @@ import pytest
 from django.core.management import call_command
 from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connection
+from pytest_django.plugin import validate_django_db
 
 # Fixtures of the browser tests (browser, page, demo_url) and of the throttle tests
 # (one_window), for any test module that asks for them by name.
 pytest_plugins = ["tests.browser", "tests.throttle_support"]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Start the slow tests first, so that with several workers (``make test``) they
+    overlap the rest instead of ending the run alone. pytest-django has already put the
+    tests that use the database first and the transactional ones after them (those
+    flush the database, demo included); that order stays, except that slow tests which
+    use no database at all go before everything, and each group runs its slow tests
+    first."""
+
+    def group(item: pytest.Item) -> int:
+        marker = item.get_closest_marker("django_db")
+        names = getattr(item, "fixturenames", ())
+        transactional = "transactional_db" in names or "live_server" in names
+        if marker is not None:
+            transaction, reset_sequences, *_ = validate_django_db(marker)
+            transactional = transactional or transaction or reset_sequences
+        slow = item.get_closest_marker("slow") is not None
+        if transactional:
+            return 3 if slow else 4
+        if marker is not None or "db" in names:
+            return 1 if slow else 2
+        return 0 if slow else 5
+
+    items.sort(key=group)
 
 
 @pytest.fixture(scope="session")

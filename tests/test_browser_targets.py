@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from kolaborasi.regions.models import Boundary
 from tests.browser import screenshot
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def test_map_shows_polygons_legend_and_popups(page: Any, demo_url: str) -> None:

@@ -135,6 +135,7 @@ def _settings_in_subprocess(**env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_settings_choose_the_store_and_refuse_malformed_values() -> None:
     plain = _settings_in_subprocess()
     assert plain.returncode == 0, plain.stderr

@@ -60,6 +60,7 @@ def test_every_export_parses_with_libhxl_and_xlsx_has_the_same_rows(client: Clie
         assert len(xlsx_rows) == len(rows) + 2
 
 
+@pytest.mark.slow
 def test_exports_hold_no_private_data(client: Client, history: History) -> None:
     heads = [h for h in Target.objects.exclude(head_name="").values_list("head_name", flat=True)[:200]]
     texts = []
