@@ -161,6 +161,19 @@ def later(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def still_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clock of kolaborasi.core.freshness stands still: a cached answer stays fresh
+    however long the requests of a test take on a busy machine."""
+    import time
+    from types import SimpleNamespace
+
+    from kolaborasi.core import freshness
+
+    now = time.time()
+    monkeypatch.setattr(freshness, "clock", SimpleNamespace(time=lambda: now))
+
+
+@pytest.fixture
 def run_cli() -> Iterator[object]:
     """Run a `kolaborasi` command in-process; returns (stdout, stderr)."""
 

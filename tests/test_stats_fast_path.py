@@ -114,6 +114,7 @@ def test_grouped_funds_equal_funds_summary_per_region(personas: dict[str, Any]) 
     assert any(v["confirmed"] for v in _funds_by_region(parse_scope(None), "city_code").values())
 
 
+@pytest.mark.usefixtures("still_clock")
 def test_cached_answer_runs_no_query_and_is_the_documented_schema(
     client: Client, personas: dict[str, Any]
 ) -> None:
