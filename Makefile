@@ -12,7 +12,7 @@ PYTHON ?= python3
 $(STAMP): requirements.lock pyproject.toml package.json package-lock.json
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@test -x $(VENV)/bin/uv || $(VENV)/bin/pip install -q uv==0.13.8
-	$(VENV)/bin/uv pip install -q --python $(PY) -r requirements.lock
+	$(VENV)/bin/uv pip install -q --python $(PY) --compile-bytecode -r requirements.lock
 	$(VENV)/bin/uv pip install -q --python $(PY) --no-deps -e .
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $(STAMP)
