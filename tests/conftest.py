@@ -162,15 +162,21 @@ def later(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def still_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The clock of kolaborasi.core.freshness stands still: a cached answer stays fresh
-    however long the requests of a test take on a busy machine."""
+    """The wall clock of the cached public reads stands still, however long the requests
+    of a test take on a busy machine: a cached answer stays fresh
+    (kolaborasi.core.freshness), and a computed export keeps its data version, whose
+    time bucket would otherwise turn over between two downloads now and then
+    (kolaborasi.core.heavy; its waits keep the real clock)."""
     import time
     from types import SimpleNamespace
 
-    from kolaborasi.core import freshness
+    from kolaborasi.core import freshness, heavy
 
     now = time.time()
     monkeypatch.setattr(freshness, "clock", SimpleNamespace(time=lambda: now))
+    monkeypatch.setattr(
+        heavy, "time", SimpleNamespace(time=lambda: now, monotonic=time.monotonic, sleep=time.sleep)
+    )
 
 
 @pytest.fixture
