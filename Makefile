@@ -12,7 +12,7 @@ PYTHON ?= python3
 $(STAMP): requirements.lock pyproject.toml package.json package-lock.json
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@test -x $(VENV)/bin/uv || $(VENV)/bin/pip install -q uv==0.13.8
-	$(VENV)/bin/uv pip install -q --python $(PY) -r requirements.lock
+	$(VENV)/bin/uv pip install -q --python $(PY) --compile-bytecode -r requirements.lock
 	$(VENV)/bin/uv pip install -q --python $(PY) --no-deps -e .
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $(STAMP)
@@ -45,8 +45,12 @@ run: demo
 worker: install
 	DEBUG=1 $(KOL) worker
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist), one per core by default, each
+# with its own test database and its own copy of the demo (the set-up a worker pays once).
+TEST_WORKERS ?= auto
+
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 # lint-imports checks the layers contract in pyproject.toml: an import that runs from an
 # app to one above it (core < audit < regions < accounts < targets < pledges < funds <

@@ -1,9 +1,9 @@
 """Helpers for browser tests: real headless Chromium (Debian's `chromium`) driven by
 Playwright for Python against pytest-django's live_server.
 
-Use in a test module with ``from tests.browser import browser_fixture, page_fixture,
-demo_url_fixture  # noqa: F401``; tests then ask for ``page`` and ``demo_url``.
-Screenshots go to ``test-artifacts/`` (gitignored)."""
+A plugin of tests/conftest.py: tests ask for ``page`` (and ``demo_url`` for the live
+server with the demo loaded); mark them ``browser``. Screenshots go to ``test-artifacts/``
+(gitignored)."""
 
 from __future__ import annotations
 

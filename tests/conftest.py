@@ -1,4 +1,5 @@
-"""Shared fixtures. The test database gets the Jakarta demo once per session (the
+"""Shared fixtures; helpers for who acts live in tests/personas.py, the rest in
+tests/*_support.py. The test database gets the Jakarta demo once per session (the
 registry for DKI, 2,731 synthetic RWs, institutions and boundaries: the reference ones
 from ../shared/data when there, stand-in squares otherwise, see tests/boundaries.py);
 each test then runs in a transaction that is rolled back."""
@@ -16,6 +17,37 @@ import pytest
 from django.core.management import call_command
 from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connection
+from pytest_django.plugin import validate_django_db
+
+# Fixtures of the browser tests (browser, page, demo_url) and of the throttle tests
+# (one_window), for any test module that asks for them by name.
+pytest_plugins = ["tests.browser", "tests.throttle_support"]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Start the slow tests first, so that with several workers (``make test``) they
+    overlap the rest instead of ending the run alone. pytest-django has already put the
+    tests that use the database first and the transactional ones after them (those
+    flush the database, demo included); that order stays, except that slow tests which
+    use no database at all go before everything, and each group runs its slow tests
+    first."""
+
+    def group(item: pytest.Item) -> int:
+        marker = item.get_closest_marker("django_db")
+        names = getattr(item, "fixturenames", ())
+        transactional = "transactional_db" in names or "live_server" in names
+        if marker is not None:
+            transaction, reset_sequences, *_ = validate_django_db(marker)
+            transactional = transactional or transaction or reset_sequences
+        slow = item.get_closest_marker("slow") is not None
+        if transactional:
+            return 3 if slow else 4
+        if marker is not None or "db" in names:
+            return 1 if slow else 2
+        return 0 if slow else 5
+
+    items.sort(key=group)
 
 
 @pytest.fixture(scope="session")
@@ -129,6 +161,25 @@ def later(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def still_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The wall clock of the cached public reads stands still, however long the requests
+    of a test take on a busy machine: a cached answer stays fresh
+    (kolaborasi.core.freshness), and a computed export keeps its data version, whose
+    time bucket would otherwise turn over between two downloads now and then
+    (kolaborasi.core.heavy; its waits keep the real clock)."""
+    import time
+    from types import SimpleNamespace
+
+    from kolaborasi.core import freshness, heavy
+
+    now = time.time()
+    monkeypatch.setattr(freshness, "clock", SimpleNamespace(time=lambda: now))
+    monkeypatch.setattr(
+        heavy, "time", SimpleNamespace(time=lambda: now, monotonic=time.monotonic, sleep=time.sleep)
+    )
+
+
+@pytest.fixture
 def run_cli() -> Iterator[object]:
     """Run a `kolaborasi` command in-process; returns (stdout, stderr)."""
 
@@ -163,6 +214,34 @@ def personas(db):  # type: ignore[no-untyped-def]
     from tests.personas import make_personas
 
     return make_personas()
+
+
+@pytest.fixture
+def verified_dina(personas):  # type: ignore[no-untyped-def]
+    """The personas, with dina's company verified: tests that pledge whole needs are
+    about the need, not about the small tier's hold limits (tests/test_pledges_hold_limits.py
+    is)."""
+    from kolaborasi.accounts.models import Organisation
+
+    org = personas["dina"].organisation
+    Organisation.objects.filter(pk=org.pk).update(verified=True)
+    org.verified = True
+    return personas
+
+
+@pytest.fixture
+def fast_hasher(settings):  # type: ignore[no-untyped-def]
+    """A cheap password hasher, for tests that log people in with their password many
+    times (password hashing itself is tested by accounts, with the real hasher)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def hold_limits_lifted(settings):  # type: ignore[no-untyped-def]
+    """For tests about the public figures, with whole needs pledged by donors of every
+    kind: hold limits (tested in tests/test_pledges_hold_limits.py) step aside."""
+    settings.HOLD_LIMIT_SMALL = settings.HOLD_LIMIT_VERIFIED = 10**9
+    settings.HOLD_NEED_SHARE_SMALL = settings.HOLD_NEED_SHARE_VERIFIED = 100
 
 
 @pytest.fixture

@@ -1,4 +1,7 @@
-"""Named personas for every role plus an outsider:
+"""Who acts in the tests: named personas for every role, the small builders for anyone
+else, and the ways they sign in (a session, or an API token).
+
+Personas (the ``personas`` fixture, from ``make_personas``):
 
 - ``dina``  – donor, owner of the company "PT Dina Logistik"
 - ``agus``  – aggregator, owner of the verified "Yayasan Agus Peduli"
@@ -8,6 +11,13 @@
 
 Each persona with an organisation carries a real API token for it (``Persona.token``,
 made by ``token_create``), for ``Authorization: Bearer ...`` in API tests.
+
+Builders and sign-in, for personas and for anyone a test makes itself:
+
+- ``make_org(name, kind=..., verified=..., subtype=...)`` – an organisation;
+- ``token_for(persona_or_org)`` – an API token, ``auth(...)`` the test client's header
+  for it, ``api_post`` / ``api_get`` – a JSON request with a token;
+- ``login(client, persona_or_user)`` – a session, with the second factor when required.
 """
 
 from __future__ import annotations
@@ -63,6 +73,17 @@ def _persona(username: str, org: Organisation | None, role: str = Role.OWNER) ->
     return Persona(user=user, organisation=org)
 
 
+def make_org(
+    name: str = "Donatur Uji", kind: str = OrgKind.DONOR, *, verified: bool = True, subtype: str = ""
+) -> Organisation:
+    """An organisation with no members. Verified by default, so that a test about a
+    need or a ledger is not also about the unverified tier's limits; a donor is a
+    company unless ``subtype`` says otherwise."""
+    if kind == OrgKind.DONOR and not subtype:
+        subtype = OrgSubtype.COMPANY
+    return Organisation.objects.create(name=name, kind=kind, verified=verified, subtype=subtype)
+
+
 def make_personas() -> dict[str, Persona]:
     dina_org = Organisation.objects.create(
         name="PT Dina Logistik", kind=OrgKind.DONOR, subtype=OrgSubtype.COMPANY
@@ -78,6 +99,40 @@ def make_personas() -> dict[str, Persona]:
         "oki": _persona("oki", oki_org, Role.MEMBER),
         "luar": _persona("luar", None),
     }
+
+
+def token_for(who: Any) -> str:
+    """An API token for an organisation, or a persona's (``""`` for one without an
+    organisation). Anything with ``organisation`` and ``token`` attributes is a persona
+    here; the token made for it is kept on it."""
+    if isinstance(who, Organisation):
+        return token_create(actor=None, organisation=who)
+    if who.token:
+        return str(who.token)
+    if who.organisation is None:
+        return ""
+    who.token = token_create(actor=None, organisation=who.organisation)
+    return str(who.token)
+
+
+def auth(who: Any) -> dict[str, str]:
+    """The test client's keyword arguments for ``who``'s token (see ``token_for``):
+    ``client.get(url, **auth(persona))``; nothing for an outsider."""
+    token = token_for(who)
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+
+
+def api_post(client: Client, path: str, token: str | None, body: Any = None) -> Any:
+    """A JSON POST with ``token`` (none when empty)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return client.post(
+        path, data=body if body is not None else {}, content_type="application/json", headers=headers
+    )
+
+
+def api_get(client: Client, path: str, token: str | None = None) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return client.get(path, headers=headers)
 
 
 def login(client: Client, persona: Persona | AbstractBaseUser) -> None:

@@ -1,4 +1,6 @@
-"""Shared helpers for the pledge tests (tests/test_pledges_*.py)."""
+"""The world the pledge tests act in (tests/test_pledges_*.py and others): needs from the
+demo or a small self-contained one, pledges, pledge bodies and evidence images. Who acts
+(personas, organisations, tokens) comes from tests/personas.py."""
 
 from __future__ import annotations
 
@@ -6,11 +8,9 @@ import datetime as dt
 import io
 from typing import Any
 
-import pytest
 from django.utils import timezone
 from PIL import Image
 
-from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.audit.models import AuditHead
 from kolaborasi.pledges.models import Pledge
 from kolaborasi.regions.models import Region
@@ -74,22 +74,6 @@ def small_world(quantity: int = 100) -> Need:
     return need
 
 
-def donor_org(name: str = "Donatur Uji", *, verified: bool = True) -> Organisation:
-    """A donor company; verified by default, so tests about the need itself pledge
-    within the verified tier's hold limit rather than the small one."""
-    return Organisation.objects.create(name=name, kind=OrgKind.DONOR, subtype="company", verified=verified)
-
-
-@pytest.fixture
-def verified_dina(personas):  # type: ignore[no-untyped-def]
-    """dina's company verified: tests that pledge whole needs are about the need, not
-    about the small tier's hold limits (tests/test_pledges_hold_limits.py is)."""
-    org = personas["dina"].organisation
-    Organisation.objects.filter(pk=org.pk).update(verified=True)
-    org.verified = True
-    return personas
-
-
 def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (64, 48), exif: bytes | None = None) -> bytes:
     out = io.BytesIO()
     img = Image.new("RGB", size, (200, 30, 30))
@@ -106,26 +90,6 @@ def gps_exif() -> bytes:
     return exif.tobytes()
 
 
-def token_for(persona: object) -> str:
-    """The persona's API token (personas carry one once accounts fills it in)."""
-    from kolaborasi.accounts.services import token_create
-
-    token = getattr(persona, "token", "")
-    if token:
-        return token
-    org = getattr(persona, "organisation", None)
-    if org is None:
-        return ""
-    token = token_create(actor=None, organisation=org)
-    persona.token = token  # type: ignore[attr-defined]
-    return token
-
-
-def auth(persona: object) -> dict[str, str]:
-    token = token_for(persona)
-    return {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
-
-
 def pledge_body(need: Need, quantity: int = 5, days: int = 3) -> dict[str, object]:
     return {
         "target": need.target_id,
@@ -133,13 +97,6 @@ def pledge_body(need: Need, quantity: int = 5, days: int = 3) -> dict[str, objec
         "quantity": quantity,
         "planned_delivery": (today() + dt.timedelta(days=days)).isoformat(),
     }
-
-
-@pytest.fixture
-def fast_hasher(settings):  # type: ignore[no-untyped-def]
-    """Personas hash five passwords per test; a cheap hasher keeps the suite quick
-    (password hashing itself is tested by accounts)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def make_pledge(persona: Any, need: Need | None = None, quantity: int = 5, delivered: int = 0) -> Pledge:

@@ -5,6 +5,7 @@ loaded by the session's database set-up is committed there, so the server sees i
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -50,10 +51,22 @@ class Server:
         return total
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def free_port() -> int:
+    """A port for a test server to listen on. Not one the kernel hands out (those also
+    serve the outgoing connections of the tests, hundreds at a time): one from a block of
+    its own for each pytest-xdist worker, picked at random and free when tried, so that
+    the workers of this run never race for one and another run on the machine rarely
+    does (``gunicorn`` below tries another port if it lost that race)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    first = 20000 + 200 * (int(worker or 0) % 60)
+    for port in random.sample(range(first, first + 200), 200):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {first}-{first + 199}")
 
 
 def database_url() -> str:
@@ -64,8 +77,6 @@ def database_url() -> str:
 
 @contextmanager
 def gunicorn(tmp: Path, *, workers: int = 4, env: dict[str, str] | None = None) -> Iterator[Server]:
-    port = _free_port()
-    log = tmp / "server.log"
     full_env = {
         **os.environ,
         "DEBUG": "1",
@@ -79,6 +90,27 @@ def gunicorn(tmp: Path, *, workers: int = 4, env: dict[str, str] | None = None) 
         "THROTTLES_ENABLED": "0",
         **(env or {}),
     }
+    for attempt in range(3):
+        server = _start(tmp, workers, full_env)
+        try:
+            if _ready(server, workers):
+                break
+        except BaseException:
+            _stop(server.process)
+            raise
+        _stop(server.process)
+        if "in use" not in server.log_text() or attempt == 2:
+            raise RuntimeError("gunicorn did not start:\n" + server.log_text()[-3000:])
+        # Another process took the port between our check and gunicorn's bind.
+    try:
+        yield server
+    finally:
+        _stop(server.process)
+
+
+def _start(tmp: Path, workers: int, env: dict[str, str]) -> Server:
+    port = free_port()
+    log = tmp / "server.log"
     cmd = [
         str(GUNICORN),
         "kolaborasi.wsgi",
@@ -94,27 +126,34 @@ def gunicorn(tmp: Path, *, workers: int = 4, env: dict[str, str] | None = None) 
     ]
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            cmd, cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
-    server = Server(f"http://127.0.0.1:{port}", process, log)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(server.base + "/healthz", timeout=5) as resp:  # noqa: S310
-                    if resp.status == 200 and len(server.pids()) > workers:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("gunicorn did not start:\n" + server.log_text()[-3000:])
-            time.sleep(0.3)
-        yield server
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+    return Server(f"http://127.0.0.1:{port}", process, log)
+
+
+def _ready(server: Server, workers: int) -> bool:
+    """Wait until the server answers with all its workers; False if it exited first."""
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(server.base + "/healthz", timeout=5) as resp:  # noqa: S310
+                if resp.status == 200 and len(server.pids()) > workers:
+                    return True
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        if server.process.poll() is not None:
+            return False
+        if time.monotonic() > deadline:
+            raise RuntimeError("gunicorn did not start in time:\n" + server.log_text()[-3000:])
+        time.sleep(0.3)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop our own server's process group (it was started in a session of its own)."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

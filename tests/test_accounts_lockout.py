@@ -14,7 +14,6 @@ from django.test import Client
 from django.test.utils import override_settings
 
 from tests.personas import PASSWORD
-from tests.pledges_support import fast_hasher  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("fast_hasher")
 

@@ -10,8 +10,7 @@ import pytest
 from django.test import Client
 
 from tests.personas import PASSWORD
-from tests.pledges_support import fast_hasher  # noqa: F401
-from tests.throttle_support import one_window, rates  # noqa: F401
+from tests.throttle_support import rates
 
 pytestmark = pytest.mark.usefixtures("fast_hasher", "one_window")
 SPRAYER: dict[str, Any] = {"REMOTE_ADDR": "198.51.100.66"}

@@ -11,9 +11,8 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.test import Client
 
-from tests.pledges_support import fast_hasher  # noqa: F401
 from tests.tasks_support import run_tasks
-from tests.throttle_support import assert_throttled, one_window  # noqa: F401
+from tests.throttle_support import assert_throttled
 
 
 def _sent() -> int:

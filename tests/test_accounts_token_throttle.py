@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 
 from kolaborasi.pledges.models import Pledge
-from tests.pledges_support import fast_hasher, pledge_body, ratna_need  # noqa: F401
-from tests.throttle_support import assert_throttled, one_window  # noqa: F401
+from tests.pledges_support import pledge_body, ratna_need
+from tests.throttle_support import assert_throttled
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher", "one_window")]
 URL = "/api/v1/pledges"

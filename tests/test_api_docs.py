@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser import browser_fixture, page_fixture, screenshot  # noqa: F401
+from tests.browser import screenshot
 
 
 def test_docs_page_loads_only_our_own_static_files(client):
@@ -35,6 +35,7 @@ def test_docs_assets_are_served(client):
         assert b"".join(response.streaming_content) if response.streaming else response.content
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_swagger_ui_renders_the_operations_without_csp_violations(live_server, page: Any) -> None:

@@ -185,6 +185,7 @@ def _run(url: str, config: Path, *extra: str) -> subprocess.CompletedProcess[str
     )
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_openapi_contract_holds(live_server, client, tmp_path):
     # Import the URLconf and build the schema once in this process before the clock of

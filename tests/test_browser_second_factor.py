@@ -10,10 +10,10 @@ import pytest
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.browser import browser_fixture, demo_url_fixture, login_in_browser, screenshot  # noqa: F401
+from tests.browser import login_in_browser, screenshot
 from tests.personas import PASSWORD
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

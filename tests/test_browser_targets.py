@@ -10,9 +10,9 @@ import pytest
 from playwright.sync_api import expect
 
 from kolaborasi.regions.models import Boundary
-from tests.browser import browser_fixture, demo_url_fixture, page_fixture, screenshot  # noqa: F401
+from tests.browser import screenshot
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def test_map_shows_polygons_legend_and_popups(page: Any, demo_url: str) -> None:

@@ -186,6 +186,7 @@ def _probe_value(prop: dict[str, Any]) -> Any:
     return "x"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("who", ["anonymous", "dina"])
 def test_nul_in_every_parameter_of_every_route_is_refused(
     who: str, personas: dict[str, Any], world: dict[str, str]

@@ -9,7 +9,7 @@ from django.test import Client, RequestFactory
 from django.test.utils import override_settings
 
 from kolaborasi.core.client import client_ip, client_key
-from tests.throttle_support import assert_throttled, one_window, rates  # noqa: F401
+from tests.throttle_support import assert_throttled, rates
 
 EXPORT = "/api/v1/exports/needs.csv"
 

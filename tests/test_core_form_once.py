@@ -26,7 +26,6 @@ from kolaborasi.core.once import keys_expire
 from kolaborasi.core.tasks import keys_expire_task
 from kolaborasi.funds import plans
 from kolaborasi.funds.models import AllocationPlan, Donation, PackageTemplate
-from kolaborasi.funds.testing import fast_hasher  # noqa: F401
 from kolaborasi.pledges.models import Delivery, IdempotencyKey, Pledge
 from kolaborasi.regions.models import Region
 from kolaborasi.targets.models import AidType, Need

@@ -16,7 +16,6 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from kolaborasi.core.shedding import QUEUED_AT, parse_request_start
-from kolaborasi.funds.testing import fast_hasher  # noqa: F401
 from kolaborasi.pledges.models import IdempotencyKey, Pledge
 from kolaborasi.targets.models import Need
 from tests.personas import login

@@ -35,7 +35,6 @@ from urllib.parse import urlencode
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.db.models import Sum
 from django.test import Client
 
@@ -46,6 +45,7 @@ from kolaborasi.targets.models import Need
 from tests.conftest import is_postgres
 from tests.personas import login
 from tests.pledges_support import small_world, today
+from tests.server import database_url, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -58,19 +58,7 @@ LOAD_SECONDS = 25.0  # nobody starts a request after this
 NEED = 400  # units; the requests ask for more in all, so some get 409
 ORGS = 8  # pledges spread over several donors
 
-pytestmark = [pytest.mark.postgres_only]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _database_url() -> str:
-    d = connection.settings_dict
-    auth = d["USER"] + (f":{d['PASSWORD']}" if d["PASSWORD"] else "")
-    return f"postgres://{auth}@{d['HOST'] or '127.0.0.1'}:{d['PORT'] or 5432}/{d['NAME']}"
+pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
@@ -79,12 +67,12 @@ def server(tmp_path_factory: pytest.TempPathFactory, django_db_setup: None) -> I
     if not is_postgres():
         pytest.skip("needs PostgreSQL: a real server and the test share the database")
     tmp_path = tmp_path_factory.mktemp("overload")
-    port = _free_port()
+    port = free_port()
     env = {
         k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEBUG", "DJANGO_SETTINGS_MODULE")
     }
     env.update(
-        DATABASE_URL=_database_url(),
+        DATABASE_URL=database_url(),
         # Development static files: production's compressed manifest needs a collectstatic
         # that takes minutes on this machine; nothing else here depends on DEBUG.
         DEBUG="1",

@@ -21,7 +21,7 @@ from django.test.utils import override_settings
 from kolaborasi.core import throttle
 from kolaborasi.core.counters import CounterCache
 from kolaborasi.core.models import ThrottleCounter
-from tests.throttle_support import one_window, rates  # noqa: F401
+from tests.throttle_support import rates
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -135,6 +135,7 @@ def _settings_in_subprocess(**env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_settings_choose_the_store_and_refuse_malformed_values() -> None:
     plain = _settings_in_subprocess()
     assert plain.returncode == 0, plain.stderr

@@ -19,7 +19,7 @@ from kolaborasi.pledges.services import pledge_create
 from kolaborasi.targets.models import Need
 from tests.personas import RATNA_RW
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("still_clock")]
 
 
 def _body(response: Any) -> bytes:

@@ -13,7 +13,9 @@ from openpyxl import load_workbook
 
 from kolaborasi.pledges.models import Pledge
 from kolaborasi.targets.models import Target
-from tests.test_stats_consistency import History, build_history, fast_hasher, hold_limits_lifted  # noqa: F401
+from tests.test_stats_consistency import History, build_history
+
+pytestmark = pytest.mark.usefixtures("fast_hasher", "hold_limits_lifted")
 
 DATASETS = ["needs", "pledges", "deliveries", "funds"]
 
@@ -58,6 +60,7 @@ def test_every_export_parses_with_libhxl_and_xlsx_has_the_same_rows(client: Clie
         assert len(xlsx_rows) == len(rows) + 2
 
 
+@pytest.mark.slow
 def test_exports_hold_no_private_data(client: Client, history: History) -> None:
     heads = [h for h in Target.objects.exclude(head_name="").values_list("head_name", flat=True)[:200]]
     texts = []

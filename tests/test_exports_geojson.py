@@ -11,7 +11,8 @@ from django.test import Client
 from kolaborasi.pledges.services import pledge_create
 from kolaborasi.regions.models import Boundary, Region
 from kolaborasi.targets.models import Need, Target
-from tests.test_stats_consistency import fast_hasher, hold_limits_lifted  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("fast_hasher", "hold_limits_lifted")
 
 
 def test_coverage_of_villages_under_a_district(client: Client, personas: dict[str, Any]) -> None:

@@ -31,6 +31,7 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="real server on PostgreSQL"),
     # The server reads the demo committed by the session's set-up; this test writes nothing.
     pytest.mark.django_db,
+    pytest.mark.slow,
 ]
 
 

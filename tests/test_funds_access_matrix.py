@@ -9,7 +9,6 @@ from django.test import Client
 
 from kolaborasi.funds import plans, services
 from kolaborasi.funds.models import Donation, DonationStatus
-from kolaborasi.funds.testing import fast_hasher  # noqa: F401
 from kolaborasi.regions.models import Region
 from kolaborasi.targets.models import AidType, Target
 from tests.personas import login

@@ -15,8 +15,8 @@ from kolaborasi.accounts.models import OrgKind
 from kolaborasi.funds import services
 from kolaborasi.funds.models import AccountKind, LedgerAccount
 from kolaborasi.funds.selectors import ledger_verify
-from kolaborasi.funds.testing import make_org
 from kolaborasi.targets.models import AidType
+from tests.personas import make_org
 from tests.pledges_support import small_world
 
 THREADS = 8

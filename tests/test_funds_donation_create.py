@@ -10,7 +10,7 @@ from django.test import Client
 from kolaborasi.accounts.models import OrgKind
 from kolaborasi.audit.models import AuditEvent
 from kolaborasi.funds.models import DONATION_MAX, Donation, LedgerEntry
-from kolaborasi.funds.testing import api_post, fast_hasher, make_org, token_for  # noqa: F401
+from tests.personas import api_post, make_org, token_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher")]
 

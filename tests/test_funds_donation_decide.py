@@ -8,7 +8,7 @@ from django.test import Client
 from kolaborasi.audit.models import AuditEvent
 from kolaborasi.funds.models import AccountKind, Donation, DonationStatus, LedgerAccount
 from kolaborasi.funds.selectors import ledger_verify
-from kolaborasi.funds.testing import api_post, fast_hasher, token_for  # noqa: F401
+from tests.personas import api_post, token_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher")]
 

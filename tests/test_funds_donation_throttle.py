@@ -7,8 +7,8 @@ import pytest
 from django.test import Client
 
 from kolaborasi.funds.models import Donation
-from kolaborasi.funds.testing import api_post, fast_hasher  # noqa: F401
-from tests.throttle_support import assert_throttled, one_window, rates  # noqa: F401
+from tests.personas import api_post
+from tests.throttle_support import assert_throttled, rates
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher", "one_window")]
 

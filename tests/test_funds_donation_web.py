@@ -8,8 +8,7 @@ from django.test import Client
 from kolaborasi.accounts.models import OrgKind
 from kolaborasi.funds.models import Donation, DonationStatus
 from kolaborasi.funds.selectors import aggregator_funds
-from kolaborasi.funds.testing import fast_hasher, make_org  # noqa: F401
-from tests.personas import login
+from tests.personas import login, make_org
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher")]
 

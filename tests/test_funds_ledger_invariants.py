@@ -17,10 +17,10 @@ from kolaborasi.accounts.models import OrgKind
 from kolaborasi.funds import services
 from kolaborasi.funds.models import AccountKind, Donation, DonationStatus, LedgerEntry, PackageTemplate
 from kolaborasi.funds.selectors import aggregator_funds, ledger_verify
-from kolaborasi.funds.testing import make_org
 from kolaborasi.pledges.models import Pledge
 from kolaborasi.pledges.services import NeedExhausted, pledge_cancel
 from kolaborasi.targets.models import AidType, Need
+from tests.personas import make_org
 
 TODAY = dt.date(2026, 11, 28)
 

@@ -11,12 +11,10 @@ from django.test import Client
 from kolaborasi.funds import services
 from kolaborasi.funds.models import AllocationPlan, PlanStatus, PledgeFunding
 from kolaborasi.funds.selectors import aggregator_funds, ledger_verify
-from kolaborasi.funds.testing import api_post, fast_hasher, token_for  # noqa: F401
 from kolaborasi.pledges.models import Pledge
 from kolaborasi.pledges.services import pledge_create
 from kolaborasi.targets.models import AidType, Need
-from tests.personas import login
-from tests.pledges_support import verified_dina  # noqa: F401 (a fixture)
+from tests.personas import api_post, login, token_for
 
 # dina takes whole needs here: within the verified tier's hold limit.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher", "verified_dina")]

@@ -10,7 +10,7 @@ from django.test import Client
 from kolaborasi.accounts.models import OrgKind
 from kolaborasi.core.money import format_rupiah
 from kolaborasi.funds import services
-from kolaborasi.funds.testing import make_org
+from tests.personas import make_org
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,6 @@ from django.test import Client
 from kolaborasi.audit.models import AuditEvent
 from kolaborasi.funds import services
 from kolaborasi.funds.selectors import aggregator_funds, ledger_verify, pledge_fundings
-from kolaborasi.funds.testing import fast_hasher  # noqa: F401
 from kolaborasi.pledges.services import delivery_record, pledge_cancel
 from kolaborasi.targets.models import AidType, Need
 

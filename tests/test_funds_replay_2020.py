@@ -14,10 +14,9 @@ from django.test import Client
 from kolaborasi.accounts.models import Membership, OrgKind, Role
 from kolaborasi.funds.models import PackageTemplate, PledgeFunding
 from kolaborasi.funds.selectors import funds_summary, ledger_verify
-from kolaborasi.funds.testing import api_get, api_post, fast_hasher, make_org, token_for  # noqa: F401
 from kolaborasi.pledges.models import Pledge
 from kolaborasi.targets.models import AidType
-from tests.personas import login
+from tests.personas import api_get, api_post, login, make_org, token_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher")]
 

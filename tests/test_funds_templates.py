@@ -7,7 +7,6 @@ from django.test import Client
 
 from kolaborasi.audit.models import AuditEvent
 from kolaborasi.funds.models import PackageTemplate
-from kolaborasi.funds.testing import fast_hasher  # noqa: F401
 from kolaborasi.targets.models import AidType
 from tests.personas import login
 

@@ -10,7 +10,7 @@ from kolaborasi.pledges.selectors import over_covered_needs
 from kolaborasi.targets.models import Need, Target
 from kolaborasi.targets.services import NeedUpdateError, need_update
 from tests.personas import login
-from tests.pledges_support import fast_hasher, make_pledge, other_need, ratna_need  # noqa: F401
+from tests.pledges_support import make_pledge, other_need, ratna_need
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher")]
 

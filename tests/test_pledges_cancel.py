@@ -6,7 +6,8 @@ from kolaborasi.audit.models import AuditEvent
 from kolaborasi.pledges.models import Pledge
 from kolaborasi.pledges.selectors import needs_with_drift
 from kolaborasi.targets.models import Need
-from tests.pledges_support import auth, fast_hasher, make_pledge, ratna_need  # noqa: F401
+from tests.personas import auth
+from tests.pledges_support import make_pledge, ratna_need
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher")]
 

@@ -33,7 +33,8 @@ from kolaborasi.stats import tally
 from kolaborasi.stats.models import Tally
 from kolaborasi.targets.models import Need
 from tests.conftest import is_postgres
-from tests.pledges_support import donor_org, small_world, today
+from tests.personas import make_org
+from tests.pledges_support import small_world, today
 
 CLIENTS = 40
 NEED = 300
@@ -70,7 +71,7 @@ def test_postgres_http_race_never_overcommits(live_server):
     if not is_postgres():
         pytest.skip("needs PostgreSQL: the in-memory SQLite test database has one shared connection")
     need = small_world(NEED)
-    orgs = [donor_org(f"Donatur {i}") for i in range(4)]
+    orgs = [make_org(f"Donatur {i}") for i in range(4)]
     tokens = [token_create(actor=None, organisation=org) for org in orgs]
     url = urlparse(live_server.url)
     barrier = threading.Barrier(CLIENTS)
@@ -136,7 +137,7 @@ def test_threads_on_one_need_through_services():
     if connection.vendor == "sqlite" and (name in ("", ":memory:") or "mode=memory" in name):
         pytest.skip("in-memory SQLite: set SQLITE_TEST_PATH to a file to run this race on SQLite")
     need = small_world(120)
-    org = donor_org()
+    org = make_org()
     barrier = threading.Barrier(32)
     won: list[int] = []
     lock = threading.Lock()

@@ -9,7 +9,8 @@ from kolaborasi.pledges import services
 from kolaborasi.pledges.models import Pledge
 from kolaborasi.pledges.selectors import needs_with_drift
 from kolaborasi.targets.models import Need
-from tests.pledges_support import auth, fast_hasher, make_pledge, today  # noqa: F401
+from tests.personas import auth
+from tests.pledges_support import make_pledge, today
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher")]
 

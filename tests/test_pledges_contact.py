@@ -9,8 +9,8 @@ from django.test import Client
 
 from kolaborasi.pledges import services
 from kolaborasi.pledges.models import Pledge
-from tests.personas import login
-from tests.pledges_support import auth, fast_hasher, ratna_need, today  # noqa: F401 (a fixture)
+from tests.personas import auth, login
+from tests.pledges_support import ratna_need, today
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher")]
 

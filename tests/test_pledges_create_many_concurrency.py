@@ -18,11 +18,11 @@ from kolaborasi.accounts.models import OrgKind
 from kolaborasi.audit.services import audit_verify
 from kolaborasi.funds import plans
 from kolaborasi.funds.models import AllocationLine, AllocationPlan, PlanStatus
-from kolaborasi.funds.testing import make_org
 from kolaborasi.pledges import services
 from kolaborasi.pledges.models import LIVE_STATUSES, OrganisationHold, Pledge
 from kolaborasi.pledges.selectors import needs_with_drift
 from kolaborasi.targets.models import AidType, Need
+from tests.personas import make_org
 from tests.pledges_support import small_world, today
 
 THREADS = 8

@@ -11,14 +11,8 @@ from PIL import Image
 from kolaborasi.pledges.models import Delivery, Pledge
 from kolaborasi.pledges.selectors import needs_with_drift
 from kolaborasi.targets.models import Need
-from tests.pledges_support import (  # noqa: F401
-    auth,
-    fast_hasher,
-    gps_exif,
-    image_bytes,
-    make_pledge,
-    today,
-)
+from tests.personas import auth
+from tests.pledges_support import gps_exif, image_bytes, make_pledge, today
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher")]
 

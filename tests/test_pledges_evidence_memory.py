@@ -32,7 +32,10 @@ from django.db import connection
 from tests.bombs import zero_png
 from tests.server import ROOT, gunicorn
 
-pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="real server on PostgreSQL")
+pytestmark = [
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="real server on PostgreSQL"),
+    pytest.mark.slow,
+]
 
 KOLABORASI = Path(sys.executable).parent / "kolaborasi"
 MAX_PIXELS = 20_000_000

@@ -13,7 +13,8 @@ from kolaborasi.pledges.models import Pledge
 from kolaborasi.pledges.selectors import needs_with_drift
 from kolaborasi.pledges.tasks import pledges_expire_task
 from kolaborasi.targets.models import Need
-from tests.pledges_support import auth, fast_hasher, make_pledge, today  # noqa: F401
+from tests.personas import auth
+from tests.pledges_support import make_pledge, today
 from tests.tasks_support import run_tasks
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher")]

@@ -11,7 +11,7 @@ from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.pledges import services
 from kolaborasi.targets.models import Need
 from tests.personas import login
-from tests.pledges_support import fast_hasher, ratna_need, today  # noqa: F401 (a fixture)
+from tests.pledges_support import ratna_need, today
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher")]
 

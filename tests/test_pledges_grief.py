@@ -19,8 +19,8 @@ from kolaborasi.pledges.models import OrganisationHold, Pledge, PledgeStatus
 from kolaborasi.pledges.selectors import hold_counts_recomputed, needs_with_drift
 from kolaborasi.stats import tally
 from kolaborasi.targets.models import Need
-from tests.personas import login
-from tests.pledges_support import auth, today, verified_dina  # noqa: F401 (a fixture)
+from tests.personas import auth, login
+from tests.pledges_support import today
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("verified_dina")]
 

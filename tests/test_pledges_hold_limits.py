@@ -19,16 +19,8 @@ from kolaborasi.pledges import services
 from kolaborasi.pledges.models import OrganisationHold, Pledge
 from kolaborasi.pledges.selectors import hold_counts_recomputed
 from kolaborasi.targets.models import AidType, Need
-from tests.personas import login
-from tests.pledges_support import (  # noqa: F401 (fixtures)
-    auth,
-    fast_hasher,
-    other_need,
-    pledge_body,
-    ratna_need,
-    today,
-    verified_dina,
-)
+from tests.personas import auth, login
+from tests.pledges_support import other_need, pledge_body, ratna_need, today
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher", "verified_dina")]
 

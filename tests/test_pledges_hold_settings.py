@@ -41,6 +41,7 @@ def test_bad_values_stop_the_start(env: dict[str, str]) -> None:
     assert next(iter(env)) in result.stderr
 
 
+@pytest.mark.slow
 def test_good_values_start() -> None:
     result = _start(PLEDGE_HORIZON_DAYS="14", HOLD_LIMIT_SMALL="20", HOLD_NEED_SHARE_VERIFIED="60")
     assert result.returncode == 0, result.stderr

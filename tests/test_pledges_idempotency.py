@@ -5,7 +5,8 @@ import pytest
 
 from kolaborasi.pledges.models import IdempotencyKey, Pledge
 from kolaborasi.targets.models import Need
-from tests.pledges_support import auth, fast_hasher, pledge_body, ratna_need  # noqa: F401
+from tests.personas import auth
+from tests.pledges_support import pledge_body, ratna_need
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher")]
 URL = "/api/v1/pledges"

@@ -161,6 +161,7 @@ class PledgeMachine(RuleBasedStateMachine):
                 assert p.delivered + p.released == p.quantity
 
 
+@pytest.mark.slow
 def test_pledge_state_machine():
     run_state_machine_as_test(
         PledgeMachine,

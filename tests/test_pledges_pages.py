@@ -10,7 +10,7 @@ from kolaborasi.audit.services import audit_verify
 from kolaborasi.pledges.models import Delivery, Pledge
 from kolaborasi.targets.models import Need
 from tests.personas import login
-from tests.pledges_support import fast_hasher, image_bytes, make_pledge, ratna_need, today  # noqa: F401
+from tests.pledges_support import image_bytes, make_pledge, ratna_need, today
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher")]
 

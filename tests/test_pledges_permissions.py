@@ -8,7 +8,8 @@ import datetime as dt
 import pytest
 
 from kolaborasi.pledges.models import Pledge
-from tests.pledges_support import auth, fast_hasher, make_pledge, pledge_body, ratna_need, today  # noqa: F401
+from tests.personas import auth
+from tests.pledges_support import make_pledge, pledge_body, ratna_need, today
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher")]
 

@@ -11,15 +11,8 @@ from kolaborasi.accounts.models import Organisation
 from kolaborasi.audit.models import AuditEvent
 from kolaborasi.pledges.models import OrganisationHold, Pledge, PledgeStatus
 from kolaborasi.pledges.selectors import hold_counts_recomputed, needs_with_drift
-from tests.personas import login
-from tests.pledges_support import (
-    auth,
-    make_pledge,
-    other_need,
-    pledge_body,
-    ratna_need,
-    verified_dina,  # noqa: F401 (a fixture)
-)
+from tests.personas import auth, login
+from tests.pledges_support import make_pledge, other_need, pledge_body, ratna_need
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("verified_dina")]
 

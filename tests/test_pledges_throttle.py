@@ -12,17 +12,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from kolaborasi.pledges.models import Delivery, Pledge
 from kolaborasi.targets.models import Need
-from tests.pledges_support import (  # noqa: F401
-    auth,
-    fast_hasher,
-    image_bytes,
-    make_pledge,
-    pledge_body,
-    ratna_need,
-    today,
-    verified_dina,
-)
-from tests.throttle_support import assert_throttled, one_window, rates  # noqa: F401
+from tests.personas import auth
+from tests.pledges_support import image_bytes, make_pledge, pledge_body, ratna_need, today
+from tests.throttle_support import assert_throttled, rates
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher", "one_window", "verified_dina")]
 URL = "/api/v1/pledges"

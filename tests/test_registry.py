@@ -8,6 +8,7 @@ from kolaborasi.regions.models import Region
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.slow
 def test_national_registry_counts_and_idempotence(run_cli) -> None:  # type: ignore[no-untyped-def]
     out, _ = run_cli("regions", "load")
     assert "wilayah dimuat" in out

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from kolaborasi.pledges.services import pledge_create
 from kolaborasi.targets.models import Need
-from tests.test_stats_consistency import fast_hasher, hold_limits_lifted  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("fast_hasher", "hold_limits_lifted")
 
 
 def _this_week() -> str:

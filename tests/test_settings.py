@@ -9,6 +9,7 @@ from django.test import Client
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_check_deploy_reports_nothing_with_debug_off() -> None:
     env = {k: v for k, v in os.environ.items() if k not in {"DEBUG"}}
     env.update(DEBUG="0", SECRET_KEY="k" * 30 + "Zq8!x" * 6, ALLOWED_HOSTS="kolaborasi.example")

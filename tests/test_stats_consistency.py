@@ -31,6 +31,8 @@ from kolaborasi.pledges.models import Pledge
 from kolaborasi.regions.models import Region
 from kolaborasi.targets.models import AidType, Need, Target, TargetKind
 
+pytestmark = pytest.mark.usefixtures("fast_hasher", "hold_limits_lifted")
+
 CITY = "31.74"  # Jakarta Selatan
 OTHER_CITY = "31.71"  # Jakarta Pusat
 
@@ -326,20 +328,6 @@ def _csv(client: Client, url: str) -> list[dict[str, str]]:
     header, hxl_row = rows[0], rows[1]
     assert all(tag.startswith("#") for tag in hxl_row)
     return [dict(zip(header, row, strict=True)) for row in rows[2:]]
-
-
-@pytest.fixture(autouse=True)
-def fast_hasher(settings: Any) -> None:
-    """Personas hash five passwords per test; a fast hasher keeps these tests quick."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def hold_limits_lifted(settings: Any) -> None:
-    """These tests are about the public figures, with whole needs pledged by donors of
-    every kind: hold limits (tested in tests/test_pledges_hold_limits.py) step aside."""
-    settings.HOLD_LIMIT_SMALL = settings.HOLD_LIMIT_VERIFIED = 10**9
-    settings.HOLD_NEED_SHARE_SMALL = settings.HOLD_NEED_SHARE_VERIFIED = 100
 
 
 @pytest.fixture

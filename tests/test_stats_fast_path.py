@@ -19,20 +19,15 @@ from django.test.utils import CaptureQueriesContext
 from ninja import Schema
 from ninja.responses import NinjaJSONEncoder
 
-from kolaborasi.core import freshness
 from kolaborasi.funds.selectors import funds_summary
 from kolaborasi.stats.api import RegionSummaryOut, SummaryOut
 from kolaborasi.stats.figures import TALLY_COLUMN, compute, funds_by_region, source_for
 from kolaborasi.stats.scope import Scope, parse_scope, regions_at
 from kolaborasi.stats.selectors import summary
 from kolaborasi.targets.models import REGION_COLUMN, Target, TargetKind
-from tests.test_stats_consistency import (
-    CITY,
-    OTHER_CITY,
-    build_history,
-    fast_hasher,  # noqa: F401  (autouse)
-    hold_limits_lifted,  # noqa: F401  (autouse)
-)
+from tests.test_stats_consistency import CITY, OTHER_CITY, build_history
+
+pytestmark = pytest.mark.usefixtures("fast_hasher", "hold_limits_lifted")
 
 
 def _without_as_of(figures: dict[str | None, Any]) -> dict[str | None, Any]:
@@ -111,13 +106,10 @@ def test_grouped_funds_equal_funds_summary_per_region(personas: dict[str, Any]) 
     assert any(v["confirmed"] for v in funds_by_region(parse_scope(None), "city_code").values())
 
 
+@pytest.mark.usefixtures("still_clock")
 def test_cached_answer_runs_no_query_and_is_the_documented_schema(
-    client: Client, personas: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    client: Client, personas: dict[str, Any]
 ) -> None:
-    # An answer is fresh for two seconds; on a busy machine the next request can come
-    # later than that and rightly recompute. What is tested here is the cached answer.
-    monkeypatch.setattr(freshness, "FRESH_SECONDS", 600.0)
-    monkeypatch.setattr(freshness, "MAX_AGE_SECONDS", 600.0)
     build_history(personas, seed=5, pledges=20)
     cache.clear()
     urls = [

@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 
 from kolaborasi.targets.models import Target
-from tests.throttle_support import assert_throttled, one_window, rates  # noqa: F401
+from tests.throttle_support import assert_throttled, rates
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("one_window")]
 OTHER: dict[str, Any] = {"REMOTE_ADDR": "198.51.100.44"}

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from kolaborasi.pledges.services import pledge_create
 from kolaborasi.targets.models import Need
-from tests.test_stats_consistency import fast_hasher, hold_limits_lifted  # noqa: F401  (autouse)
+
+pytestmark = pytest.mark.usefixtures("fast_hasher", "hold_limits_lifted")
 
 URL = "/api/v1/stats/summary"
 

@@ -17,10 +17,11 @@ from kolaborasi.stats import tally
 from kolaborasi.stats.models import Tally, TallyDelta, TargetLive
 from kolaborasi.targets.models import Need, Target
 from kolaborasi.targets.services import need_update
-from tests.pledges_support import donor_org, ratna_need, today
-from tests.test_stats_consistency import build_history, fast_hasher, hold_limits_lifted  # noqa: F401  (autouse)
+from tests.personas import make_org
+from tests.pledges_support import ratna_need, today
+from tests.test_stats_consistency import build_history
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher", "hold_limits_lifted")]
 
 
 def _tally_rows() -> dict[tuple[str, int], tuple[int, ...]]:
@@ -129,7 +130,7 @@ def test_a_released_pledge_leaves_the_reach_and_expiry_counts(personas: dict[str
 def test_a_need_moved_to_another_target_and_a_deleted_target(personas: dict[str, Any]) -> None:
     need = ratna_need()
     services.pledge_create(
-        actor=None, organisation=donor_org(), need=need, quantity=6, planned_delivery=today()
+        actor=None, organisation=make_org(), need=need, quantity=6, planned_delivery=today()
     )
     tally.fold()
     source = need.target
@@ -211,7 +212,7 @@ def test_the_worker_task_folds(personas: dict[str, Any], settings: Any) -> None:
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     tally.fold()
     services.pledge_create(
-        actor=None, organisation=donor_org(), need=ratna_need(), quantity=2, planned_delivery=today()
+        actor=None, organisation=make_org(), need=ratna_need(), quantity=2, planned_delivery=today()
     )
     assert TallyDelta.objects.count() == 1
     result = tally_fold_task.using(backend="default").enqueue()
@@ -235,7 +236,7 @@ def test_the_worker_schedules_the_fold_and_runs_it_from_the_queue() -> None:
 
     need = small_world(30)
     services.pledge_create(
-        actor=None, organisation=donor_org(), need=need, quantity=4, planned_delivery=today()
+        actor=None, organisation=make_org(), need=need, quantity=4, planned_delivery=today()
     )
     assert TallyDelta.objects.filter(target_id=need.target_id).exists()
     stop = threading.Event()
