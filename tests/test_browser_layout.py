@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from tests.browser import browser_fixture, demo_url_fixture  # noqa: F401
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots" / "layout"
 VIEWPORTS = {"360": {"width": 360, "height": 740}, "1366": {"width": 1366, "height": 768}}
