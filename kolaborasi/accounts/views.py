@@ -29,6 +29,7 @@ from kolaborasi.core.once import created, created_redirect, exactly_once
 from kolaborasi.core.throttle import by_client, by_post_email, throttle, throttle_failures
 
 from . import access, lockout, selectors, services
+from . import second_factor as factors
 from .forms import (
     LoginForm,
     MemberAddForm,
@@ -196,14 +197,14 @@ def second_factor(request: HttpRequest) -> HttpResponse:
     """The code asked after the password: from the authenticator app, or a recovery
     code. People without an authenticator yet are sent to set one up."""
     next_url = _next_url(request)
-    if services.second_factor_confirmed(request.user) is None:
+    if factors.second_factor_confirmed(request.user) is None:
         return redirect(reverse("accounts:second_factor_enrol") + "?" + urlencode({"next": next_url}))
     if request.user.is_verified():  # type: ignore[union-attr]
         return HttpResponseRedirect(next_url)
     form = SecondFactorForm(request.POST or None)
     context = {"form": form, "next": next_url}
     if request.method == "POST" and form.is_valid():
-        result = services.second_factor_check(user=request.user, code=form.cleaned_data["code"])
+        result = factors.second_factor_check(user=request.user, code=form.cleaned_data["code"])
         if result.device is not None:
             otp_login(request, result.device)
             if result.recovery_left is not None:
@@ -228,13 +229,13 @@ def second_factor_enrol(request: HttpRequest) -> HttpResponse:
     """First time: scan the QR code (or type the key), confirm with a code, and get the
     recovery codes, shown on this one page only."""
     next_url = _next_url(request)
-    if services.second_factor_confirmed(request.user) is not None:
+    if factors.second_factor_confirmed(request.user) is not None:
         # Setting up another authenticator needs the current one (or an operator).
         return redirect(reverse("accounts:second_factor") + "?" + urlencode({"next": next_url}))
-    device = services.second_factor_pending(user=request.user)
+    device = factors.second_factor_pending(user=request.user)
     form = SecondFactorEnrolForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        result, codes = services.second_factor_enrol(user=request.user, code=form.cleaned_data["code"])
+        result, codes = factors.second_factor_enrol(user=request.user, code=form.cleaned_data["code"])
         if result.device is not None:
             otp_login(request, result.device)
             return TemplateResponse(

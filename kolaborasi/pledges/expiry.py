@@ -18,7 +18,7 @@ from kolaborasi.core.mail import mail_queue
 
 from .history import audit, snapshot
 from .models import LIVE_STATUSES, Pledge, PledgeStatus
-from .services import expiry_date, release_undelivered, undelivered
+from .services import expiry_date, release_undelivered
 
 
 @dataclass
@@ -44,7 +44,7 @@ def pledges_expire(*, today: dt.date | None = None) -> ExpiryReport:
     ):
         with transaction.atomic():
             locked = Pledge.objects.select_for_update(no_key=True).get(pk=pk)
-            if locked.status not in LIVE_STATUSES or undelivered(locked) == 0:
+            if locked.status not in LIVE_STATUSES or locked.undelivered == 0:
                 continue
             if locked.planned_delivery >= last_day or locked.reminded_at is None:
                 continue  # extended meanwhile

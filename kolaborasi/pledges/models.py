@@ -73,6 +73,21 @@ class Pledge(models.Model):
         return f"Pledge #{self.pk} {self.quantity} {self.aid_type_id} → {self.target_id}"
 
     @property
+    def undelivered(self) -> int:
+        """Units still held and not yet delivered."""
+        return self.quantity - self.released - self.delivered
+
+    def live_status(self) -> str:
+        """The status a live pledge has by its counters: committed until something is
+        delivered, confirmed once everything delivered is confirmed and nothing is left
+        to deliver, delivered in between."""
+        if self.delivered == 0:
+            return PledgeStatus.COMMITTED
+        if self.confirmed == self.delivered and self.delivered + self.released == self.quantity:
+            return PledgeStatus.CONFIRMED
+        return PledgeStatus.DELIVERED
+
+    @property
     def held(self) -> int:
         return self.quantity - self.released
 

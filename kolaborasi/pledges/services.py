@@ -69,18 +69,6 @@ def _today(today: dt.date | None) -> dt.date:
     return today or timezone.localdate()
 
 
-def _live_status(pledge: Pledge) -> str:
-    if pledge.delivered == 0:
-        return PledgeStatus.COMMITTED
-    if pledge.confirmed == pledge.delivered and pledge.delivered + pledge.released == pledge.quantity:
-        return PledgeStatus.CONFIRMED
-    return PledgeStatus.DELIVERED
-
-
-def undelivered(pledge: Pledge) -> int:
-    return pledge.quantity - pledge.released - pledge.delivered
-
-
 def _check_quantity(quantity: Any) -> int:
     if isinstance(quantity, bool) or not isinstance(quantity, int):
         raise PledgeError(_("Jumlah harus bilangan bulat."), field="quantity")
@@ -413,7 +401,7 @@ def delivery_record(
                     % {"status": locked.get_status_display()},
                     field="quantity",
                 )
-            left = undelivered(locked)
+            left = locked.undelivered
             if quantity > left:
                 raise PledgeStateConflict(
                     _("Jumlah %(quantity)s melebihi yang belum disalurkan (%(left)s).")
@@ -422,7 +410,7 @@ def delivery_record(
                 )
             before = snapshot(locked)
             locked.delivered += quantity
-            locked.status = _live_status(locked)
+            locked.status = locked.live_status()
             locked.save(update_fields=["delivered", "status", "updated_at"])
             Need.objects.filter(pk=locked.need_id).update(delivered=F("delivered") + quantity)
             _hold_give(locked, quantity)
@@ -479,7 +467,7 @@ def pledge_confirm(*, actor: Actor, organisation: Organisation, pledge: Pledge) 
         before = snapshot(locked)
         locked.confirmed = locked.delivered
         if locked.status in LIVE_STATUSES:
-            locked.status = _live_status(locked)
+            locked.status = locked.live_status()
         locked.save(update_fields=["confirmed", "status", "updated_at"])
         Need.objects.filter(pk=locked.need_id).update(confirmed=F("confirmed") + units)
         audit(actor, organisation, "pledge.confirm", locked, before)
@@ -488,7 +476,7 @@ def pledge_confirm(*, actor: Actor, organisation: Organisation, pledge: Pledge) 
 
 def release_undelivered(locked: Pledge, status: str) -> int:
     """Give the undelivered remainder back to the need (conditional, never below zero)."""
-    units = undelivered(locked)
+    units = locked.undelivered
     locked.released += units
     locked.status = status
     locked.save(update_fields=["released", "status", "updated_at"])
@@ -511,7 +499,7 @@ def pledge_cancel(*, actor: Actor, organisation: Organisation, pledge: Pledge) -
             raise PledgeStateConflict(
                 _("Komitmen sudah %(status)s.") % {"status": locked.get_status_display()}
             )
-        if undelivered(locked) == 0:
+        if locked.undelivered == 0:
             raise PledgeStateConflict(_("Semua unit sudah disalurkan, tidak ada yang dapat dibatalkan."))
         before = snapshot(locked)
         release_undelivered(locked, PledgeStatus.CANCELLED)
@@ -539,7 +527,7 @@ def pledge_extend(
     planned_delivery = _check_planned(planned_delivery, now)
     with transaction.atomic():
         locked = locked_pledge(pledge)
-        if locked.status not in LIVE_STATUSES or undelivered(locked) == 0:
+        if locked.status not in LIVE_STATUSES or locked.undelivered == 0:
             raise PledgeStateConflict(_("Komitmen ini tidak dapat diperpanjang."), field="planned_delivery")
         if expiry_date(locked) <= now:
             raise PledgeStateConflict(_("Komitmen sudah kedaluwarsa."), field="planned_delivery")

@@ -21,7 +21,7 @@ from kolaborasi.core.errors import Forbidden
 from .errors import PledgeError
 from .history import audit, snapshot
 from .models import LIVE_STATUSES, OrganisationHold, Pledge, PledgeStatus
-from .services import locked_pledge, release_undelivered, undelivered
+from .services import locked_pledge, release_undelivered
 
 
 @dataclass
@@ -89,7 +89,7 @@ def organisation_suspend(
     for pk in list(open_pledges.values_list("pk", flat=True)):
         with transaction.atomic():
             pledge = locked_pledge(Pledge(pk=pk))
-            if pledge.status not in LIVE_STATUSES or undelivered(pledge) == 0:
+            if pledge.status not in LIVE_STATUSES or pledge.undelivered == 0:
                 continue
             before = snapshot(pledge)
             report.released_units += release_undelivered(pledge, PledgeStatus.CANCELLED)
