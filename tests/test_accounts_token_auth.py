@@ -42,13 +42,13 @@ def test_only_the_hash_is_stored(personas) -> None:  # type: ignore[no-untyped-d
 @pytest.mark.parametrize(
     ("header", "detail_part"),
     [
-        (None, "required"),
-        ("", "required"),
-        ("Token abc", "malformed"),
-        ("Bearer", "malformed"),
-        ("Bearer a b", "malformed"),
-        ("Basic ZGluYTp4", "malformed"),
-        ("Bearer kol_not-a-real-token", "unknown"),
+        (None, "diperlukan"),
+        ("", "diperlukan"),
+        ("Token abc", "harus berbentuk"),
+        ("Bearer", "harus berbentuk"),
+        ("Bearer a b", "harus berbentuk"),
+        ("Basic ZGluYTp4", "harus berbentuk"),
+        ("Bearer kol_not-a-real-token", "tidak dikenal"),
     ],
 )
 def test_missing_malformed_unknown_token_is_401(client: Client, personas, header, detail_part) -> None:  # type: ignore[no-untyped-def]
@@ -65,7 +65,7 @@ def test_revoked_token_is_401(client: Client, personas) -> None:  # type: ignore
     assert token_revoke(actor=personas["oki"].user, token=row) is True
     response = client.get(URL, HTTP_AUTHORIZATION=f"Bearer {ratna.token}")
     assert response.status_code == 401
-    assert "revoked" in response.json()["detail"]
+    assert "dicabut" in response.json()["detail"]
     # Revoking twice changes nothing and writes no second event.
     assert token_revoke(actor=personas["oki"].user, token=row) is False
     assert AuditEvent.objects.filter(action="token.revoked", object_id=str(row.pk)).count() == 1

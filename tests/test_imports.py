@@ -30,19 +30,19 @@ def test_good_rw_file_creates_rws_needs_and_an_audit_event(run_cli, tmp_file) ->
 
 
 BAD_RW = [
-    ("99.99.99.9999,901,10,,2026-11-01,x\n", 2, "village_code", "unknown village code"),
+    ("99.99.99.9999,901,10,,2026-11-01,x\n", 2, "village_code", "tidak dikenal"),
     (
         "31.74.03.1001,901,10,,2026-11-01,x\n31.74.03.1001,901,12,,2026-11-01,x\n",
         3,
         "rw_number",
-        "duplicate RW",
+        "ganda",
     ),
-    ("31.74.03.1001,1,10,,2026-11-01,x\n", 2, "rw_number", "already exists"),
-    ("31.74.03.1001,901,-5,,2026-11-01,x\n", 2, "households", "negative"),
-    ("31.74.03.1001,901,banyak,,2026-11-01,x\n", 2, "households", "not a whole number"),
-    ("31.74.03.1001,901,10,,2026-13-45,x\n", 2, "as_of", "not a date"),
-    ("31.74.03.1001,1000,10,,2026-11-01,x\n", 2, "rw_number", "must be 1..999"),
-    ("31.74.03.1001,901,10,,2026-11-01,\n", 2, "source", "source is empty"),
+    ("31.74.03.1001,1,10,,2026-11-01,x\n", 2, "rw_number", "sudah ada"),
+    ("31.74.03.1001,901,-5,,2026-11-01,x\n", 2, "households", "negatif"),
+    ("31.74.03.1001,901,banyak,,2026-11-01,x\n", 2, "households", "bukan bilangan bulat"),
+    ("31.74.03.1001,901,10,,2026-13-45,x\n", 2, "as_of", "bukan tanggal"),
+    ("31.74.03.1001,1000,10,,2026-11-01,x\n", 2, "rw_number", "harus 1..999"),
+    ("31.74.03.1001,901,10,,2026-11-01,\n", 2, "source", "sumber data kosong"),
 ]
 
 
@@ -86,7 +86,7 @@ def test_wrong_encoding_and_missing_columns(run_cli, tmp_file) -> None:  # type:
     with pytest.raises(ImportRejected) as info:
         rw_import(actor=None, data=b"village_code,households\n31.74.03.1001,5\n")
     assert {e.column for e in info.value.errors} == {"rw_number", "as_of", "source"}
-    with pytest.raises(CommandError, match="file not found"):
+    with pytest.raises(CommandError, match="berkas tidak ditemukan"):
         run_cli("import", "rw", "/nonexistent.csv")
     assert counts() == before
 
@@ -154,11 +154,11 @@ def test_boundaries_good_and_bad(run_cli, tmp_file) -> None:  # type: ignore[no-
     line = _square("31.75")
     line["geometry"]["coordinates"] = [[[106.8, -6.2], [106.9, -6.2], [106.8, -6.2], [106.8, -6.2]]]
     cases = [
-        (_fc(_square("31.74"), _square("99.99")), "unknown region code"),
+        (_fc(_square("31.74"), _square("99.99")), "tidak dikenal"),
         (_fc(point), "Polygon/MultiPolygon"),
-        (_fc(line), "invalid geometry"),
-        ("{not json", "invalid JSON"),
-        (json.dumps({"type": "Feature"}), "not a FeatureCollection"),
+        (_fc(line), "geometri tidak sah"),
+        ("{not json", "JSON tidak sah"),
+        (json.dumps({"type": "Feature"}), "bukan GeoJSON FeatureCollection"),
     ]
     for content, reason in cases:
         with pytest.raises(CommandError):

@@ -25,7 +25,7 @@ def test_national_registry_counts_and_idempotence(run_cli) -> None:  # type: ign
 
 def test_unknown_province_is_refused(run_cli) -> None:  # type: ignore[no-untyped-def]
     before = Region.objects.count()
-    with pytest.raises(CommandError, match="unknown province"):
+    with pytest.raises(CommandError, match=r"kode provinsi .* tidak dikenal"):
         run_cli("regions", "load", "--province", "99")
     assert Region.objects.count() == before
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext
 
 from kolaborasi.core.throttle import KeyFunc
 from kolaborasi.regions.models import lineage
@@ -81,9 +82,12 @@ def require_membership(user: Any, organisation: Organisation, *, role: str | Non
     """The user's membership; PermissionDenied unless a member (with ``role`` if given)."""
     membership = membership_for(user, organisation)
     if membership is None:
-        raise PermissionDenied("not a member of this organisation")
+        raise PermissionDenied(gettext("Anda bukan anggota organisasi ini."))
     if role is not None and membership.role != role:
-        raise PermissionDenied(f"needs role {role}")
+        raise PermissionDenied(
+            gettext("Hanya anggota dengan peran %(role)s yang dapat melakukan ini.")
+            % {"role": Role(role).label}
+        )
     return membership
 
 
@@ -97,7 +101,7 @@ def get_organisation_for_user(user: Any, organisation_id: int, *, write: bool = 
     if membership is None and not is_operator(user):
         raise Http404("organisation not found")
     if write and (membership is None or membership.role != Role.OWNER):
-        raise PermissionDenied("only the organisation's owners may change it")
+        raise PermissionDenied(gettext("Hanya pemilik organisasi yang dapat mengubahnya."))
     return org
 
 

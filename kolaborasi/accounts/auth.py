@@ -14,6 +14,7 @@ from typing import Any
 from django.db import connection
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext
 from ninja.errors import AuthenticationError, HttpError
 from ninja.security import HttpBearer
 
@@ -37,15 +38,12 @@ class TokenAuth(HttpBearer):
         value = request.headers.get(self.header, "")
         if not value.strip():
             raise AuthenticationError(
-                message="Token API diperlukan: kirim 'Authorization: Bearer TOKEN' (API token required)."
+                message=gettext("Token API diperlukan: kirim 'Authorization: Bearer TOKEN'.")
             )
         scheme, _, token = value.strip().partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token or " " in token:
-            raise AuthenticationError(
-                message="Header Authorization harus berbentuk 'Bearer TOKEN' "
-                "(malformed Authorization header; expected 'Bearer TOKEN')."
-            )
+            raise AuthenticationError(message=gettext("Header Authorization harus berbentuk 'Bearer TOKEN'."))
         return self.authenticate(request, token)
 
     def authenticate(self, request: HttpRequest, token: str) -> Organisation:
@@ -56,7 +54,7 @@ class TokenAuth(HttpBearer):
         cutoff = adapt(now - LAST_USED_RESOLUTION)
         found = list(Organisation.objects.raw(_BY_TOKEN, [adapt(now), cutoff, token_hash(token)]))
         if not found:
-            raise AuthenticationError(message="Token API tidak dikenal (unknown API token).")
+            raise AuthenticationError(message=gettext("Token API tidak dikenal."))
         organisation = found[0]
         # The raw query's extra columns, set on the instance by Django.
         token_id, revoked, expired, stale, scopes = (
@@ -64,21 +62,22 @@ class TokenAuth(HttpBearer):
         )
         if revoked:
             raise AuthenticationError(
-                message="Token API sudah dicabut; buat token baru di halaman organisasi "
-                "(API token revoked; create a new one on the organisation page)."
+                message=gettext("Token API sudah dicabut; buat token baru di halaman organisasi.")
             )
         if expired:
             raise AuthenticationError(
-                message="Token API sudah kedaluwarsa; buat token baru di halaman organisasi "
-                "(API token expired; create a new one on the organisation page)."
+                message=gettext("Token API sudah kedaluwarsa; buat token baru di halaman organisasi.")
             )
         needed = required_scopes(request)
         missing = [s for s in needed if s not in scopes.split()]
         if missing:
             raise HttpError(
                 403,
-                f"Token API ini tidak punya cakupan {', '.join(missing)} (scope '{scopes}'); buat token "
-                f"dengan cakupan itu (this token lacks the {', '.join(missing)} scope).",
+                gettext(
+                    "Token API ini tidak punya cakupan %(missing)s (cakupannya: %(scopes)s); buat token "
+                    "dengan cakupan itu."
+                )
+                % {"missing": ", ".join(missing), "scopes": scopes},
             )
         if stale:
             ApiToken.objects.filter(pk=token_id).update(last_used_at=now)

@@ -29,6 +29,7 @@ from django.db.models import Max
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from kolaborasi.core import throttle
 from kolaborasi.core.client import client_ip
@@ -134,5 +135,7 @@ class LoginThrottleBackend:
             try:
                 throttle.peek(request, "login", throttle.by_client(request))
             except throttle.Throttled as exc:
-                raise PermissionDenied("too many failed logins from this address") from exc
+                raise PermissionDenied(
+                    gettext("Terlalu banyak percobaan masuk yang gagal dari alamat Anda.")
+                ) from exc
         return None

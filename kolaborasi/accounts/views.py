@@ -411,7 +411,7 @@ def token_revoke(request: HttpRequest, org_id: int, token_id: int) -> HttpRespon
 
 def _require_operator(request: HttpRequest) -> None:
     if not access.is_operator(request.user):
-        raise PermissionDenied("operators only")
+        raise PermissionDenied(_("Halaman ini hanya untuk operator program."))
 
 
 @login_required

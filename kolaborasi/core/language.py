@@ -9,7 +9,7 @@ person's own choice (the language switch, kept in a cookie for a year) and other
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseBase
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
@@ -32,3 +32,10 @@ class ChosenLanguageMiddleware(LocaleMiddleware):
     def process_request(self, request: HttpRequest) -> None:
         translation.activate(chosen_language(request))
         request.LANGUAGE_CODE = translation.get_language()
+
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        response = super().process_response(request, response)
+        # The language was this request's only: what the thread does next (a task, a
+        # command run in-process) speaks LANGUAGE_CODE again. The body is rendered by now.
+        translation.deactivate()
+        return response

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kolaborasi.accounts.models import Membership
 from kolaborasi.core.mail import mail_queue
@@ -80,14 +81,19 @@ def _send_reminder(pledge: Pledge) -> None:
     if not recipients:
         return
     until = expiry_date(pledge) - dt.timedelta(days=1)
-    subject = f"[kolaborasi] Komitmen #{pledge.pk} akan kedaluwarsa / pledge #{pledge.pk} is about to expire"
-    body = (
-        f"Komitmen #{pledge.pk} ({pledge.quantity} {pledge.aid_type_id}) untuk sasaran #{pledge.target_id} "
-        f"belum tersalurkan seluruhnya. Sisa yang belum disalurkan akan dilepas setelah {until}. "
-        "Catat penyaluran atau perpanjang tanggal rencana di /komitmen/.\n\n"
-        f"Pledge #{pledge.pk} is not fully delivered. Its undelivered remainder is released after {until}. "
-        "Record the delivery or extend the planned date at /komitmen/."
-    )
+    # Sent in the site's language (the worker has no request): one language per mail.
+    subject = _("[kolaborasi] Komitmen #%(pledge)s akan kedaluwarsa") % {"pledge": pledge.pk}
+    body = _(
+        "Komitmen #%(pledge)s (%(quantity)s %(aid_type)s) untuk sasaran #%(target)s belum tersalurkan "
+        "seluruhnya. Sisa yang belum disalurkan akan dilepas setelah %(until)s. Catat penyaluran atau "
+        "perpanjang tanggal rencana di /komitmen/."
+    ) % {
+        "pledge": pledge.pk,
+        "quantity": pledge.quantity,
+        "aid_type": pledge.aid_type.display_name,
+        "target": pledge.target_id,
+        "until": until,
+    }
     # Sent by the worker, retried there: a mail outage neither undoes the sweep nor loses
     # the reminder.
     mail_queue(subject=subject, body=body, to=recipients)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from lokal import wilayah
 from shapely.errors import GEOSException
 from shapely.geometry import mapping, shape
@@ -42,7 +43,7 @@ def registry_rows(province: str | None = None) -> list[Region]:
     if province is not None:
         item = wilayah.get_wilayah(province)
         if item is None or item.level != 1:
-            raise ValueError(f"unknown province code {province!r}")
+            raise ValueError(_("kode provinsi %(code)r tidak dikenal") % {"code": province})
         pairs = [(item.code, item.name), *_walk(item.code)]
     else:
         pairs = list(_walk(None))
@@ -131,19 +132,17 @@ def boundaries_import(
     try:
         doc = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
-        raise ImportRejected([RowError(0, "", "berkas bukan UTF-8 (file is not UTF-8)")]) from None
+        raise ImportRejected([RowError(0, "", _("berkas bukan UTF-8"))]) from None
     except json.JSONDecodeError as exc:
         raise ImportRejected(
-            [RowError(exc.lineno, "", f"JSON tidak sah (invalid JSON): {exc.msg}")]
+            [RowError(exc.lineno, "", _("JSON tidak sah: %(error)s") % {"error": exc.msg})]
         ) from None
     if (
         not isinstance(doc, dict)
         or doc.get("type") != "FeatureCollection"
         or not isinstance(doc.get("features"), list)
     ):
-        raise ImportRejected(
-            [RowError(0, "type", "bukan GeoJSON FeatureCollection (not a FeatureCollection)")]
-        )
+        raise ImportRejected([RowError(0, "type", _("bukan GeoJSON FeatureCollection"))])
     features = doc["features"]
     codes = [
         str((f.get("properties") or {}).get("code", "")) if isinstance(f, dict) else "" for f in features
@@ -154,15 +153,16 @@ def boundaries_import(
     prepared: list[tuple[Region, dict[str, Any], tuple[float, float]]] = []
     for number, (feature, code) in enumerate(zip(features, codes, strict=True), start=1):
         if not code:
-            errors.append(
-                RowError(number, "properties.code", "kode wilayah tidak ada (missing code)", "fitur")
-            )
+            errors.append(RowError(number, "properties.code", _("kode wilayah tidak ada"), "fitur"))
             continue
         region = known.get(code)
         if region is None:
             errors.append(
                 RowError(
-                    number, "properties.code", f"kode {code!r} tidak dikenal (unknown region code)", "fitur"
+                    number,
+                    "properties.code",
+                    _("kode wilayah %(code)r tidak dikenal") % {"code": code},
+                    "fitur",
                 )
             )
             continue
@@ -170,12 +170,17 @@ def boundaries_import(
             geom = shape(feature.get("geometry") or {})
         except (GEOSException, ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
             errors.append(
-                RowError(number, "geometry", f"geometri tidak sah (invalid geometry): {exc}", "fitur")
+                RowError(number, "geometry", _("geometri tidak sah: %(error)s") % {"error": exc}, "fitur")
             )
             continue
         if geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty:
             errors.append(
-                RowError(number, "geometry", f"harus Polygon/MultiPolygon, bukan {geom.geom_type}", "fitur")
+                RowError(
+                    number,
+                    "geometry",
+                    _("harus Polygon/MultiPolygon, bukan %(type)s") % {"type": geom.geom_type},
+                    "fitur",
+                )
             )
             continue
         if not geom.is_valid:
@@ -185,18 +190,18 @@ def boundaries_import(
             fixed = _polygonal(make_valid(geom))
             if fixed is None or abs(fixed.area - geom.area) > 0.05 * geom.area:
                 errors.append(
-                    RowError(number, "geometry", f"geometri tidak sah (invalid geometry): {reason}", "fitur")
+                    RowError(
+                        number, "geometry", _("geometri tidak sah: %(error)s") % {"error": reason}, "fitur"
+                    )
                 )
                 continue
-            repaired.append(RowError(number, "geometry", f"diperbaiki (repaired): {reason}", "fitur"))
+            repaired.append(
+                RowError(number, "geometry", _("diperbaiki: %(error)s") % {"error": reason}, "fitur")
+            )
             geom = fixed
         minx, miny, maxx, maxy = geom.bounds
         if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-            errors.append(
-                RowError(
-                    number, "geometry", "koordinat di luar lng/lat (coordinates are not lng/lat)", "fitur"
-                )
-            )
+            errors.append(RowError(number, "geometry", _("koordinat bukan lng/lat"), "fitur"))
             continue
         simple = geom.simplify(SIMPLIFY.get(region.level, 0.0001), preserve_topology=True)
         point = geom.representative_point()

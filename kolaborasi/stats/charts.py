@@ -43,7 +43,7 @@ def _svg(fig: Figure) -> bytes:
 
 
 def _names() -> dict[str, str]:
-    return {t.slug: t.name for t in aid_types()}
+    return {t.slug: t.display_name for t in aid_types()}
 
 
 def cumulative_svg(scope: Scope) -> bytes:

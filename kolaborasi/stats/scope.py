@@ -73,9 +73,7 @@ def parse_date(field: str, value: str | None) -> date | None:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise ScopeError(
-            field, _("%(value)r bukan tanggal YYYY-MM-DD (not a date)") % {"value": value}
-        ) from None
+        raise ScopeError(field, _("%(value)r bukan tanggal YYYY-MM-DD") % {"value": value}) from None
 
 
 def region_code(field: str, code: str | None) -> str | None:
@@ -85,7 +83,7 @@ def region_code(field: str, code: str | None) -> str | None:
         return None
     code = code.strip()
     if not is_region_code(code):
-        raise ScopeError(field, _("%(code)r bukan kode wilayah (not a region code)") % {"code": code})
+        raise ScopeError(field, _("%(code)r bukan kode wilayah") % {"code": code})
     return code
 
 
@@ -95,9 +93,7 @@ def get_region(field: str, code: str | None) -> Region | None:
         return None
     region = Region.objects.filter(code=code).first()
     if region is None:
-        raise ScopeError(
-            field, _("wilayah %(code)r tidak ditemukan (unknown region code)") % {"code": code}, 404
-        )
+        raise ScopeError(field, _("wilayah %(code)r tidak ditemukan") % {"code": code}, 404)
     return region
 
 
@@ -107,7 +103,7 @@ def parse_dates(since: str | None, until: str | None) -> tuple[date | None, date
     if since_d and until_d and since_d > until_d:
         raise ScopeError(
             "since",
-            _("tanggal awal %(since)s sesudah tanggal akhir %(until)s (reversed range)")
+            _("tanggal awal %(since)s sesudah tanggal akhir %(until)s")
             % {"since": since_d, "until": until_d},
         )
     return since_d, until_d
@@ -136,7 +132,6 @@ def scope_key(
     return f"{region_code(region_field, region) or ''}|{since_d or ''}|{until_d or ''}"
 
 
-
 def child_level_ok(parent: Region | None, level: str) -> bool:
     if parent is None:
         return level in (Level.CITY, Level.PROVINCE)
@@ -146,11 +141,11 @@ def child_level_ok(parent: Region | None, level: str) -> bool:
 def check_level(scope: Scope, level: str) -> None:
     """ScopeError unless ``level`` is a level of regions lying below the scope's region."""
     if level not in REGION_COLUMN:
-        raise ScopeError("level", _("tingkat %(level)r tidak dikenal (unknown level)") % {"level": level})
+        raise ScopeError("level", _("tingkat %(level)r tidak dikenal") % {"level": level})
     if not child_level_ok(scope.region, level):
         raise ScopeError(
             "level",
-            _("tingkat %(level)s tidak berada di bawah %(parent)s (level must lie below the parent)")
+            _("tingkat %(level)s tidak berada di bawah %(parent)s")
             % {"level": level, "parent": scope.region_code or "-"},
         )
 

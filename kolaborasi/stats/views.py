@@ -42,8 +42,8 @@ def _rows(fig: Figures) -> list[dict[str, Any]]:
     return [
         {
             "slug": t.slug,
-            "name": t.name,
-            "unit": t.unit,
+            "name": t.display_name,
+            "unit": t.display_unit,
             "pledged": fig["pledged"].get(t.slug, 0),
             "delivered": fig["delivered"].get(t.slug, 0),
             "confirmed": fig["confirmed"].get(t.slug, 0),

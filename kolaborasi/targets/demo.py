@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from kolaborasi.regions.models import Level, Region
 from kolaborasi.regions.services import boundaries_import, regions_load
@@ -120,11 +121,12 @@ def _split(total: int, parts: int, rng: random.Random) -> list[int]:
 def rw_demo_rows(rng: random.Random) -> list[dict[str, str]]:
     rows: list[dict[str, str]] = []
     for city, total in RW_PER_CITY.items():
-        villages = list(
-            Region.objects.below(city).filter(level=Level.VILLAGE).order_by("code")
-        )
+        villages = list(Region.objects.below(city).filter(level=Level.VILLAGE).order_by("code"))
         if not villages:
-            raise RuntimeError(f"registri untuk {city} belum dimuat (load regions first)")
+            raise RuntimeError(
+                _("registri wilayah untuk %(city)s belum dimuat; jalankan dulu `kolaborasi regions load`")
+                % {"city": city}
+            )
         for village, count in zip(villages, _split(total, len(villages), rng), strict=True):
             for number in range(1, count + 1):
                 rows.append(
@@ -149,7 +151,7 @@ def institution_demo_rows(rng: random.Random) -> list[dict[str, str]]:
     rows = []
     used: set[tuple[str, str]] = set()
     for kind, count in INSTITUTIONS.items():
-        for _ in range(count):
+        for _i in range(count):
             village = rng.choice(villages)
             name = f"{INSTITUTION_PREFIX[kind]} {rng.choice(INSTITUTION_NAMES)}"
             if (village.code, name) in used:
@@ -181,7 +183,7 @@ def demo_load(
 ) -> DemoResult:
     """Load the Jakarta demo once; a second call changes nothing."""
     if Target.objects.filter(synthetic=True).exists():
-        log("Data demo sudah ada; tidak ada yang diubah (demo already loaded).")
+        log(_("Data demo sudah ada; tidak ada yang diubah."))
         return DemoResult(False, 0, 0, 0, 0)
     rng = random.Random(SEED)
     with transaction.atomic():
@@ -197,7 +199,7 @@ def demo_load(
                     log(f"Mengimpor batas wilayah {name} ...")
                     boundaries += boundaries_import(actor=actor, data=path.read_bytes(), label=name).imported
         else:
-            log(f"Batas wilayah tidak ditemukan di {folder}; peta tanpa poligon (no boundaries).")
+            log(_("Batas wilayah tidak ditemukan di %(folder)s; peta tanpa poligon.") % {"folder": folder})
         rows = rw_demo_rows(rng)
         log(f"Membuat {len(rows)} RW sintetis ...")
         rw_import_rows(actor=actor, rows=rows, label="demo", synthetic=True)

@@ -13,6 +13,7 @@ from typing import IO, Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kolaborasi.audit.services import audit_record
 from kolaborasi.core.errors import ImportRejected, RowError
@@ -56,7 +57,7 @@ def read_csv(data: bytes | IO[bytes], required: list[str]) -> tuple[list[str], l
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ImportRejected(
-            [RowError(line, "", f"berkas bukan UTF-8 (file is not UTF-8: byte {exc.start})")]
+            [RowError(line, "", _("berkas bukan UTF-8: bita %(byte)s tidak terbaca") % {"byte": exc.start})]
         ) from None
     # The database cannot store a NUL character (nor can the csv module be trusted to
     # refuse one): name its line instead of failing at the first insert.
@@ -71,13 +72,11 @@ def read_csv(data: bytes | IO[bytes], required: list[str]) -> tuple[list[str], l
     reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if not header:
-        raise ImportRejected([RowError(1, "", "berkas kosong (empty file)")])
+        raise ImportRejected([RowError(1, "", _("berkas kosong"))])
     reader.fieldnames = header
     missing = [c for c in required if c not in header]
     if missing:
-        raise ImportRejected(
-            [RowError(1, c, "kolom wajib tidak ada (required column missing)") for c in missing]
-        )
+        raise ImportRejected([RowError(1, c, _("kolom wajib tidak ada")) for c in missing])
     rows = []
     for row in reader:
         if None in row:
@@ -89,13 +88,13 @@ def read_csv(data: bytes | IO[bytes], required: list[str]) -> tuple[list[str], l
 
 def parse_count(value: str) -> int:
     if value == "":
-        raise ValueError("kosong (empty)")
+        raise ValueError(_("kosong"))
     try:
         number = int(value)
     except ValueError:
-        raise ValueError(f"{value!r} bukan bilangan bulat (not a whole number)") from None
+        raise ValueError(_("%(value)r bukan bilangan bulat") % {"value": value}) from None
     if number < 0:
-        raise ValueError(f"{number} negatif (negative)")
+        raise ValueError(_("%(number)s negatif") % {"number": number})
     return number
 
 
@@ -108,9 +107,9 @@ def parse_date(value: str) -> date:
         # The programme's local date (TIME_ZONE), read the same way as every other
         # "not in the future" check, not from the process clock.
         if parsed > timezone.localdate():
-            raise ValueError(f"{value!r} di masa depan (in the future)")
+            raise ValueError(_("%(value)r di masa depan") % {"value": value})
         return parsed
-    raise ValueError(f"{value!r} bukan tanggal YYYY-MM-DD atau DD/MM/YYYY (not a date)")
+    raise ValueError(_("%(value)r bukan tanggal YYYY-MM-DD atau DD/MM/YYYY") % {"value": value})
 
 
 def parse_coordinate(value: str, low: float, high: float) -> float | None:
@@ -119,9 +118,11 @@ def parse_coordinate(value: str, low: float, high: float) -> float | None:
     try:
         number = float(value)
     except ValueError:
-        raise ValueError(f"{value!r} bukan angka (not a number)") from None
+        raise ValueError(_("%(value)r bukan angka") % {"value": value}) from None
     if not low <= number <= high:
-        raise ValueError(f"{number} di luar rentang {low}..{high} (out of range)")
+        raise ValueError(
+            _("%(number)s di luar rentang %(low)s..%(high)s") % {"number": number, "low": low, "high": high}
+        )
     return number
 
 
@@ -317,33 +318,35 @@ def rw_rows_to_objects(
     for index, row in enumerate(rows):
         line = first_line + index
         if "__extra__" in row:
-            check.add(line, "", "terlalu banyak kolom (more fields than the header)")
+            check.add(line, "", _("kolomnya lebih banyak daripada baris judul"))
             continue
         code = row.get("village_code", "")
         village = villages.get(code)
         if village is None:
-            check.add(
-                line, "village_code", f"kode kelurahan/desa {code!r} tidak dikenal (unknown village code)"
-            )
+            check.add(line, "village_code", _("kode kelurahan/desa %(code)r tidak dikenal") % {"code": code})
         number = check.field(line, "rw_number", parse_count, row.get("rw_number", ""))
         if number is not None and not 1 <= number <= 999:
-            check.add(line, "rw_number", f"nomor RW {number} harus 1..999 (must be 1..999)")
+            check.add(line, "rw_number", _("nomor RW %(number)s harus 1..999") % {"number": number})
             number = None
         households = check.field(line, "households", parse_count, row.get("households", ""))
         as_of = check.field(line, "as_of", parse_date, row.get("as_of", ""))
         source = row.get("source", "")
         if not source:
-            check.add(line, "source", "sumber data kosong (source is empty)")
+            check.add(line, "source", _("sumber data kosong"))
         elif problem := formula_refusal(source):
             check.add(line, "source", problem)
         head = row.get("head_name", "")
         if len(head) > 120:
-            check.add(line, "head_name", "lebih dari 120 karakter (longer than 120 characters)")
+            check.add(line, "head_name", _("lebih dari 120 karakter"))
         if village is None or number is None:
             continue
         rw_code = f"{code}.{number:03d}"
         if rw_code in seen:
-            check.add(line, "rw_number", f"RW {rw_code} ganda, juga di baris {seen[rw_code]} (duplicate RW)")
+            check.add(
+                line,
+                "rw_number",
+                _("RW %(code)s ganda, juga di baris %(line)s") % {"code": rw_code, "line": seen[rw_code]},
+            )
             continue
         seen[rw_code] = line
         parsed.append((line, village, rw_code, number, households, as_of, source, head))
@@ -353,9 +356,9 @@ def rw_rows_to_objects(
         existing.update(
             Region.objects.filter(code__in=codes[start : start + 500]).values_list("code", flat=True)
         )
-    for line, _v, rw_code, *_ in parsed:
+    for line, _v, rw_code, *_rest in parsed:
         if rw_code in existing:
-            check.add(line, "rw_number", f"RW {rw_code} sudah ada (RW already exists)")
+            check.add(line, "rw_number", _("RW %(code)s sudah ada") % {"code": rw_code})
     check.raise_if_any()
     regions, targets = [], []
     for _line, village, rw_code, number, households, as_of, source, head in parsed:
@@ -388,38 +391,39 @@ def institution_rows_to_objects(
     for index, row in enumerate(rows):
         line = first_line + index
         if "__extra__" in row:
-            check.add(line, "", "terlalu banyak kolom (more fields than the header)")
+            check.add(line, "", _("kolomnya lebih banyak daripada baris judul"))
             continue
         code = row.get("village_code", "")
         village = villages.get(code)
         if village is None:
-            check.add(
-                line, "village_code", f"kode kelurahan/desa {code!r} tidak dikenal (unknown village code)"
-            )
+            check.add(line, "village_code", _("kode kelurahan/desa %(code)r tidak dikenal") % {"code": code})
         kind = row.get("kind", "")
         if kind not in INSTITUTION_KINDS:
-            check.add(line, "kind", f"jenis {kind!r} tidak dikenal; pilih {', '.join(INSTITUTION_KINDS)}")
+            check.add(
+                line,
+                "kind",
+                _("jenis %(kind)r tidak dikenal; pilih %(choices)s")
+                % {"kind": kind, "choices": ", ".join(INSTITUTION_KINDS)},
+            )
         name = row.get("name", "")
         if not name or len(name) > 200:
-            check.add(line, "name", "nama kosong atau lebih dari 200 karakter (empty or too long)")
+            check.add(line, "name", _("nama kosong atau lebih dari 200 karakter"))
         elif problem := formula_refusal(name):
             check.add(line, "name", problem)
         residents = check.field(line, "residents", parse_count, row.get("residents", ""))
         as_of = check.field(line, "as_of", parse_date, row.get("as_of", ""))
         source = row.get("source", "")
         if not source:
-            check.add(line, "source", "sumber data kosong (source is empty)")
+            check.add(line, "source", _("sumber data kosong"))
         elif problem := formula_refusal(source):
             check.add(line, "source", problem)
         lat = check.field(line, "lat", lambda v: parse_coordinate(v, -90, 90), row.get("lat", ""))
         lng = check.field(line, "lng", lambda v: parse_coordinate(v, -180, 180), row.get("lng", ""))
         if (row.get("lat", "") == "") != (row.get("lng", "") == ""):
-            check.add(
-                line, "lat", "lat dan lng harus diisi keduanya atau tidak sama sekali (both or neither)"
-            )
+            check.add(line, "lat", _("lat dan lng harus diisi keduanya atau tidak sama sekali"))
         key = (code, kind, name.lower())
         if key in seen:
-            check.add(line, "name", f"lembaga ganda, juga di baris {seen[key]} (duplicate institution)")
+            check.add(line, "name", _("lembaga ganda, juga di baris %(line)s") % {"line": seen[key]})
             continue
         seen[key] = line
         if village is None or residents is None or kind not in INSTITUTION_KINDS or not name:
@@ -452,7 +456,7 @@ def institution_rows_to_objects(
         existing.update((v, k, n.lower()) for v, k, n in rows_in_db)
     for (code, kind, lowered), line in seen.items():
         if (code, kind, lowered) in existing:
-            check.add(line, "name", f"lembaga ini sudah ada di {code} (institution already exists)")
+            check.add(line, "name", _("lembaga ini sudah ada di %(code)s") % {"code": code})
     check.raise_if_any()
     return targets
 
@@ -460,7 +464,7 @@ def institution_rows_to_objects(
 def rw_import(
     *, actor: object | None, data: bytes | IO[bytes], label: str = "", progress: Progress | None = None
 ) -> ImportResult:
-    _, rows = read_csv(data, RW_REQUIRED)
+    _header, rows = read_csv(data, RW_REQUIRED)
     return rw_import_rows(actor=actor, rows=rows, label=label, progress=progress)
 
 
@@ -488,7 +492,7 @@ def rw_import_rows(
 def institution_import(
     *, actor: object | None, data: bytes | IO[bytes], label: str = "", progress: Progress | None = None
 ) -> ImportResult:
-    _, rows = read_csv(data, INSTITUTION_REQUIRED)
+    _header, rows = read_csv(data, INSTITUTION_REQUIRED)
     return institution_import_rows(actor=actor, rows=rows, label=label, progress=progress)
 
 

@@ -6,16 +6,37 @@ from collections.abc import Iterable
 from django.db import models
 from django.db.models import Case, F, FloatField, Q, Value, When
 from django.db.models.functions import Cast, Greatest
+from django.utils.translation import get_language, gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from kolaborasi.regions.models import Level, Region, level_of
+
+# The names of the aid types that migration 0002 seeds, listed here so that the
+# catalogue carries their translations (the stored name stays Indonesian).
+SEEDED_AID_TYPE_NAMES = (
+    gettext_noop("Sembako"),
+    gettext_noop("Makanan siap saji"),
+    gettext_noop("Paket lebaran"),
+)
+# The unit an aid type is counted in unless an operator sets another.
+DEFAULT_UNIT = gettext_noop("paket")
+
+
+def aid_type_label(name: str, name_en: str = "") -> str:
+    """An aid type's name for a person, in the active language: in English the name an
+    operator gave in ``name_en``, else the catalogue's translation of the stored name
+    (which is the stored name itself when the catalogue does not know it). Exports and
+    the API keep the stored name."""
+    if name_en and (get_language() or "").startswith("en"):
+        return name_en
+    return gettext(name) if name else name
 
 
 class AidType(models.Model):
     slug = models.SlugField(max_length=40, unique=True)
     name = models.CharField(_("nama"), max_length=80)
     name_en = models.CharField(_("nama (English)"), max_length=80, blank=True)
-    unit = models.CharField(_("satuan"), max_length=30, default="paket")
+    unit = models.CharField(_("satuan"), max_length=30, default=DEFAULT_UNIT)
     sort_order = models.PositiveSmallIntegerField(default=0)
     active = models.BooleanField(default=True)
 
@@ -23,7 +44,15 @@ class AidType(models.Model):
         ordering = ["sort_order", "slug"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return aid_type_label(self.name, self.name_en)
+
+    @property
+    def display_unit(self) -> str:
+        return gettext(self.unit) if self.unit else self.unit
 
 
 class TargetKind(models.TextChoices):

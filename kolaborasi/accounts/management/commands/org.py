@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from kolaborasi.accounts.models import Organisation
 from kolaborasi.accounts.services import AccountsInputError, organisation_create, token_create
@@ -73,12 +74,10 @@ class Command(BaseCommand):
         else:
             raw = options["id"]
             if not str(raw).isdigit():
-                raise CommandError(
-                    f"ID organisasi harus angka, bukan '{raw}' (organisation id must be a number)."
-                )
+                raise CommandError(_("ID organisasi harus angka, bukan '%(raw)s'.") % {"raw": raw})
             org_or_none = Organisation.objects.filter(pk=int(raw)).first()
             if org_or_none is None:
-                raise CommandError(f"Organisasi dengan ID {raw} tidak ada (no organisation with id {raw}).")
+                raise CommandError(_("Organisasi dengan ID %(raw)s tidak ada.") % {"raw": raw})
             org = org_or_none
             try:
                 plain = token_create(

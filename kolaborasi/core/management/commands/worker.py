@@ -32,7 +32,7 @@ def _enqueue_every(task: Any, every: float, stop: threading.Event) -> None:
 
 
 class Command(BaseCommand):
-    help = "Jalankan pekerja latar (background worker) for queued tasks and the periodic expiry sweep."
+    help = "Jalankan pekerja latar: tugas dalam antrean dan pekerjaan berkala (mis. penyapuan kedaluwarsa)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--interval", type=float, default=1.0, help="seconds between polls")

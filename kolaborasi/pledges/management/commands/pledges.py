@@ -2,12 +2,13 @@ import datetime as dt
 import json
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from kolaborasi.pledges.expiry import pledges_expire
 
 
 class Command(BaseCommand):
-    help = "Komitmen: `pledges expire [--today YYYY-MM-DD]` runs the expiry sweep once."
+    help = "Komitmen: `pledges expire [--today YYYY-MM-DD]` menjalankan penyapuan kedaluwarsa sekali."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -21,7 +22,7 @@ class Command(BaseCommand):
                 today = dt.date.fromisoformat(str(options["today"]))
             except ValueError as exc:
                 raise CommandError(
-                    f"--today {options['today']!r}: bukan tanggal YYYY-MM-DD (not a YYYY-MM-DD date)"
+                    _("--today %(value)r: bukan tanggal YYYY-MM-DD") % {"value": options["today"]}
                 ) from exc
         report = pledges_expire(today=today)
         self.stdout.write(

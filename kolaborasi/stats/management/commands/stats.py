@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from kolaborasi.stats import tally
 
@@ -24,8 +25,7 @@ class Command(BaseCommand):
             self.stderr.write(f"{village} aid_type {aid_type_id}: {have} != {want}")
         if differences:
             raise CommandError(
-                f"{len(differences)} total kelurahan berbeda dari kebutuhan; jalankan "
-                f"`kolaborasi stats rebuild` ({len(differences)} kelurahan totals differ from the needs; "
-                "run `kolaborasi stats rebuild`)"
+                _("%(count)s total kelurahan berbeda dari kebutuhan; jalankan `kolaborasi stats rebuild`")
+                % {"count": len(differences)}
             )
-        self.stdout.write("total kelurahan sesuai dengan kebutuhan (kelurahan totals match the needs)")
+        self.stdout.write(_("total kelurahan sesuai dengan kebutuhan"))

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from kolaborasi.core.errors import ImportRejected
 from kolaborasi.core.progress import progress_bar
@@ -11,7 +12,7 @@ from kolaborasi.targets.imports import institution_import, rw_import
 class Command(BaseCommand):
     help = (
         "Impor data: `import rw FILE.csv`, `import institutions FILE.csv`, "
-        "`import boundaries FILE.geojson`. All-or-nothing per file."
+        "`import boundaries FILE.geojson`. Satu berkas diimpor seluruhnya atau tidak sama sekali."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -23,26 +24,30 @@ class Command(BaseCommand):
         path = options["file"]
         assert isinstance(path, Path)
         if not path.is_file():
-            raise CommandError(f"berkas tidak ditemukan (file not found): {path}")
+            raise CommandError(_("berkas tidak ditemukan: %(path)s") % {"path": path})
         data = path.read_bytes()
         lines = data.count(b"\n")
         try:
             with progress_bar(lines or None, f"impor {kind}") as update:
                 if kind == "rw":
                     result = rw_import(actor=None, data=data, label=path.name, progress=update)
-                    message = f"{result.created} RW diimpor, {result.needs} kebutuhan dibuat"
+                    message = _("%(created)s RW diimpor, %(needs)s kebutuhan dibuat") % {
+                        "created": result.created,
+                        "needs": result.needs,
+                    }
                 elif kind == "institutions":
                     inst = institution_import(actor=None, data=data, label=path.name, progress=update)
-                    message = f"{inst.created} lembaga diimpor, {inst.needs} kebutuhan dibuat"
+                    message = _("%(created)s lembaga diimpor, %(needs)s kebutuhan dibuat") % {
+                        "created": inst.created,
+                        "needs": inst.needs,
+                    }
                 else:
                     shapes = boundaries_import(actor=None, data=data, label=path.name, progress=update)
                     for note in shapes.repaired:
                         self.stderr.write(f"{path.name}: {note}")
-                    message = f"{shapes.imported} batas wilayah diimpor"
+                    message = _("%(count)s batas wilayah diimpor") % {"count": shapes.imported}
         except ImportRejected as exc:
             for error in exc.errors:
                 self.stderr.write(f"{path.name}: {error}")
-            raise CommandError(
-                f"{len(exc.errors)} kesalahan; tidak ada yang diubah (nothing was changed)"
-            ) from None
+            raise CommandError(str(exc)) from None
         self.stdout.write(message)
