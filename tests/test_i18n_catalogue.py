@@ -20,6 +20,9 @@ from pathlib import Path
 import pytest
 from django.utils.translation import trans_real
 
+# Runs makemessages over a copy of the code: some twenty seconds.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "kolaborasi"
 
