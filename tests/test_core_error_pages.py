@@ -128,3 +128,9 @@ def test_api_paths_keep_json(client: Client) -> None:
     assert response.status_code == 404
     assert response["Content-Type"].startswith("application/json")
     assert response.json()["detail"]
+
+
+def test_pages_vary_on_the_language_cookie(client: Client) -> None:
+    """The language comes from the switch's cookie, so caches keep one copy per cookie."""
+    response = client.get("/tidak-ada-di-sini/")
+    assert "Cookie" in response["Vary"]

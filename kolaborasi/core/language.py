@@ -12,6 +12,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
 
 from .refusal import wants_json
 
@@ -35,6 +36,9 @@ class ChosenLanguageMiddleware(LocaleMiddleware):
 
     def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         response = super().process_response(request, response)
+        # A page's language comes from the switch's cookie: caches must keep one copy per
+        # cookie, not per Accept-Language.
+        patch_vary_headers(response, ("Cookie",))
         # The language was this request's only: what the thread does next (a task, a
         # command run in-process) speaks LANGUAGE_CODE again. The body is rendered by now.
         translation.deactivate()
