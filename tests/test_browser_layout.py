@@ -1,7 +1,8 @@
 """Every HTML page fits a phone: real headless Chromium visits each page of the URLconf
 as the public and as each persona, at 360×740 and at 1366×768, and the page never
 scrolls sideways (``document.documentElement.scrollWidth`` ≤ the viewport's width); the
-public pages also at 1366 px with the text at 200 %.
+public pages also at 1366 px with the text at 200 %. At 360 px every page is also checked
+with axe-core: no critical or serious accessibility problem.
 
 The routes come from the URLconf itself, so a new page is covered without editing this
 test. A route's path parameters are filled from ``PARAMETERS`` (parameter name → a value
@@ -9,7 +10,8 @@ made from the test world for the visiting persona); a new route with a parameter
 there fails the test until a value is added. Skipped: the API, the admin, the language
 switch, static and media files, file downloads (a route ending in an extension such as
 ``.json``, ``.svg`` or ``.pdf``), and what does not answer a GET with a 200 HTML page
-for the visitor (POST-only endpoints answer 405, pages of other roles 302/403).
+for the visitor (POST-only endpoints answer 405, pages of other roles 302/403), and the
+fragments htmx swaps into a page (no ``<html>``).
 
 Screenshots go to ``var/screenshots/layout/`` (ignored by git) for a person to review."""
 
@@ -226,6 +228,21 @@ def _overflow(page: Any, label: str, shot: str) -> list[str]:
     return [f"{label}: {scroll_width}px wide; {culprits}"] if scroll_width > width else []
 
 
+# axe-core (a devDependency from npm, read from node_modules; never a CDN).
+AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+AXE_RUN = """async () => {
+  const r = await axe.run(document, {resultTypes: ['violations']});
+  return r.violations.filter(v => v.impact === 'critical' || v.impact === 'serious')
+    .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '));
+}"""
+
+
+def _accessibility(page: Any, label: str) -> list[str]:
+    """Critical and serious axe-core violations of the page, named."""
+    page.add_script_tag(path=str(AXE))
+    return [f"{label}: {v}" for v in page.evaluate(AXE_RUN)]
+
+
 def _check_header(page: Any, base_url: str) -> None:
     """On a phone the navigation is one menu button that opens the links (without
     JavaScript: a <details>); on a laptop the links show and the button does not."""
@@ -254,9 +271,11 @@ def test_every_page_fits_from_phone_to_laptop(browser: Any, demo_url: str) -> No
     world = make_world()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
+    violations: list[str] = []
     visited: set[str] = set()
     for visitor in VISITORS:
-        context = browser.new_context(locale="id-ID", viewport=VIEWPORTS["360"])
+        # bypass_csp: only so that axe-core can be added to the page for the check.
+        context = browser.new_context(locale="id-ID", viewport=VIEWPORTS["360"], bypass_csp=True)
         if visitor != "publik":
             context.add_cookies([_session_cookie(world.personas[visitor], demo_url)])
         page = context.new_page()
@@ -268,12 +287,16 @@ def test_every_page_fits_from_phone_to_laptop(browser: Any, demo_url: str) -> No
             answer = page.request.get(demo_url + path, max_redirects=0)
             if answer.status != 200 or not answer.headers.get("content-type", "").startswith("text/html"):
                 continue
+            if "<html" not in answer.text()[:1000].lower():
+                continue  # a fragment for htmx (the amount read back, the area picker), not a page
             visited.add(path)
             for size, viewport in VIEWPORTS.items():
                 page.set_viewport_size(viewport)
                 page.goto(demo_url + path)
                 page.wait_for_load_state("networkidle")
                 problems += _overflow(page, f"{visitor} {path} at {size}px", _shot_name(visitor, path, size))
+                if size == "360":
+                    violations += _accessibility(page, f"{visitor} {path}")
             if visitor == "publik":
                 # Text zoomed to 200 % on the laptop: the rem/em layout must still fit.
                 page.evaluate("document.documentElement.style.fontSize = '200%'")
@@ -282,6 +305,7 @@ def test_every_page_fits_from_phone_to_laptop(browser: Any, demo_url: str) -> No
         context.close()
     assert visited >= MUST_VISIT, f"never saw {sorted(MUST_VISIT - visited)} answer a page"
     assert not problems, "pages wider than the screen:\n" + "\n".join(problems)
+    assert not violations, "critical or serious accessibility problems (axe-core):\n" + "\n".join(violations)
 
 
 def test_every_route_parameter_has_a_value() -> None:
