@@ -119,3 +119,18 @@ def test_the_planner_takes_the_area_by_name(client: Client, personas) -> None:  
     made = client.post("/dana/rencana/", {**form, "region": "", "region_cari": "Kebayoran Lama"})
     assert made.status_code == 302
     assert AllocationPlan.objects.get().region_id == _district("Kebayoran Lama").code
+
+
+def test_search_ranks_in_the_database_larger_places_first() -> None:
+    """"an" matches hundreds of kelurahan; the kecamatan and kota that match come first
+    and none is lost to a cut taken before ranking. An exact name comes first of all."""
+    from kolaborasi.regions.models import DEPTH_BY_LEVEL
+    from kolaborasi.regions.picker import SEARCH_LIMIT, region_search
+
+    found = region_search("an")
+    depths = [DEPTH_BY_LEVEL[Level(r.level)] for r in found]
+    assert len(found) == SEARCH_LIMIT and depths == sorted(depths)
+    larger = Region.objects.filter(level__in=[Level.CITY, Level.DISTRICT], name__icontains="an").count()
+    assert sum(1 for r in found if r.level in (Level.CITY, Level.DISTRICT)) == min(larger, SEARCH_LIMIT)
+    village = Region.objects.filter(level=Level.VILLAGE, name__iexact="Cipulir").get()
+    assert region_search("cipulir")[0] == village

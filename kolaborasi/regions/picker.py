@@ -20,7 +20,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from .models import DEPTH_BY_LEVEL, Level, Region
@@ -117,19 +117,23 @@ def region_pick(
 
 
 def region_search(text: str, *, deepest: str = Level.VILLAGE) -> list[Region]:
-    """Places whose name contains ``text`` (or whose code starts with it), larger places
-    first, at most SEARCH_LIMIT."""
+    """Places whose name contains ``text`` (or whose code starts with it): a place of
+    exactly that name first, then larger places before smaller, at most SEARCH_LIMIT
+    (ranked by the database, so no match is lost to an arbitrary cut)."""
     text = text.strip()
     if len(text) < SEARCH_MIN_CHARS:
         return []
     levels = [lvl for lvl in PICKABLE if DEPTH_BY_LEVEL[lvl] <= DEPTH_BY_LEVEL[Level(deepest)]]
+    depth = Case(*(When(level=lvl, then=Value(DEPTH_BY_LEVEL[lvl])) for lvl in levels))
+    exact = Case(When(name__iexact=text, then=Value(0)), default=Value(1))
     found = (
         Region.objects.filter(level__in=levels)
         .filter(Q(name__icontains=text) | Q(code__startswith=text))
+        .annotate(exact=exact, depth=depth)
+        .order_by("exact", "depth", "name", "code")
         .select_related("parent")
     )
-    ranked = sorted(found[: SEARCH_LIMIT * 4], key=lambda r: (DEPTH_BY_LEVEL[Level(r.level)], r.name, r.code))
-    return ranked[:SEARCH_LIMIT]
+    return list(found[:SEARCH_LIMIT])
 
 
 def _options(pick: RegionPick, deepest: str) -> list[Option]:
