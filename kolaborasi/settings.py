@@ -425,6 +425,9 @@ API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90, low=1)
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "kolaborasi")
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
+# The admin never shows an authenticator's key, its QR code or recovery codes: an operator
+# resets a device (deletes it), never copies it.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 SECOND_FACTOR_MAX_WAIT_SECONDS = env_int("SECOND_FACTOR_MAX_WAIT_SECONDS", 900, low=1, high=86_400)
 # --- Throttles, client addresses, lockouts -----------------------------------------------
 # The client's address: REMOTE_ADDR unless TRUSTED_PROXIES says which proxies to believe

@@ -227,3 +227,13 @@ def test_resetting_a_second_factor_in_the_admin_is_audited(admin_client: Client,
     assert device.key not in str(before)
     assert event.actor_id is not None and event.actor_id != oki.pk
     assert audit_verify().ok
+
+
+def test_the_admin_never_shows_a_devices_secret(admin_client: Client, personas) -> None:  # type: ignore[no-untyped-def]
+    """An operator resets a device; nobody copies another person's authenticator key or
+    recovery codes from the admin."""
+    device = TOTPDevice.objects.create(user=personas["oki"].user, name="authenticator", confirmed=True)
+    page = admin_client.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/")
+    assert page.status_code == 200
+    assert device.key not in page.content.decode()
+    assert admin_client.get(f"/admin/otp_totp/totpdevice/{device.pk}/config/").status_code in (403, 404)

@@ -113,3 +113,8 @@ def test_the_amount_is_read_back_while_typing(client: Client) -> None:
     assert "Jangan memakai koma" in refused
     client.cookies["django_language"] = "en"
     assert "Do not use a comma" in client.get("/jumlah/", {"budget": "50,000"}).content.decode()
+
+
+def test_thousands_of_digits_are_refused_in_words() -> None:
+    with pytest.raises(ValueError, match="terlalu besar"):
+        parse_rupiah("9" * 5000)

@@ -134,3 +134,20 @@ def test_search_ranks_in_the_database_larger_places_first() -> None:
     assert sum(1 for r in found if r.level in (Level.CITY, Level.DISTRICT)) == min(larger, SEARCH_LIMIT)
     village = Region.objects.filter(level=Level.VILLAGE, name__iexact="Cipulir").get()
     assert region_search("cipulir")[0] == village
+
+
+def test_a_letter_being_typed_keeps_the_choice_and_unclear_names_are_refused(client: Client) -> None:
+    """One letter in the search box is still being typed: the select's choice stands. A
+    name that fits several places, or none, is refused (422) instead of quietly meaning
+    everywhere."""
+    district = _district("Kebayoran Lama")
+    assert region_pick({"region": district.code, "region_cari": "K"}, name="region").code == district.code
+    for url, name in (("/data/", "region"), ("/data/laporan/", "region"), ("/cari/", "wilayah")):
+        params = {name + "_cari": "Kebayoran"}
+        if url == "/cari/":
+            params |= {"jumlah": "100", "jenis": "sembako"}
+        ambiguous = client.get(url, params)
+        assert ambiguous.status_code == 422, url
+        unknown = client.get(url, {**params, name + "_cari": "Atlantis"})
+        assert unknown.status_code == 422, url
+        assert "Tidak ada wilayah bernama" in unknown.content.decode()

@@ -19,6 +19,9 @@ from django.utils.translation import gettext as _
 _PLAIN = re.compile(r"[0-9]+")
 _GROUPED = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+")
 _PREFIX = re.compile(r"^rp\.?\s*", re.IGNORECASE)
+# More digits than any amount the platform records (a quadrillion rupiah): refused before
+# Python is asked to read a number thousands of digits long.
+MAX_DIGITS = 16
 
 
 def format_rupiah(value: Any) -> str:
@@ -47,7 +50,10 @@ def parse_rupiah(text: str) -> int:
             _("Jangan memakai koma: rupiah ditulis utuh dengan titik di antara ribuan, misalnya 50.000.000.")
         )
     if _PLAIN.fullmatch(cleaned) or _GROUPED.fullmatch(cleaned):
-        return int(cleaned.replace(".", ""))
+        digits = cleaned.replace(".", "")
+        if len(digits.lstrip("0")) > MAX_DIGITS:
+            raise ValueError(_("Jumlah ini terlalu besar untuk dicatat."))
+        return int(digits)
     if "." in cleaned and re.fullmatch(r"[0-9.]+", cleaned):
         raise ValueError(
             _("Titik hanya dipakai di antara setiap tiga angka, misalnya 1.500.000 atau 1500000.")

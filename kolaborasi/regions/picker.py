@@ -69,6 +69,17 @@ class RegionPick:
     def control_id(self) -> str:
         return self.select_id or f"f-{self.name}"
 
+    @property
+    def refusal(self) -> str:
+        """Why a typed name or code gave no place ("" when it did, or nothing was typed)."""
+        if self.message:
+            return self.message
+        if self.matches:
+            return _("Beberapa wilayah cocok dengan “%(name)s”: pilih satu di daftar.") % {
+                "name": self.searched
+            }
+        return ""
+
 
 def describe(region: Region) -> str:
     """ "Kec. Kebayoran Lama, Kota Adm. Jakarta Selatan": the place and the one above it,
@@ -92,6 +103,8 @@ def region_pick(
     pick = RegionPick(name=name, deepest=deepest, label=label or _("Wilayah"))
     code = (params.get(name) or "").strip()
     searched = (params.get(name + SEARCH_SUFFIX) or "").strip()[:80]
+    if len(searched) < SEARCH_MIN_CHARS:
+        searched = ""  # one letter is still being typed: the select's choice stands
     pick.searched = searched
     # A name typed into the search box wins over the select: the box is emptied once a
     # place is taken, so what it holds is always the person's latest wish.
@@ -228,15 +241,9 @@ class RegionField(forms.Field):
         params = value if isinstance(value, dict) else {"region": str(value or "")}
         name = next(iter(params), "region")
         pick = region_pick(params, name=name, deepest=self.deepest)
-        if pick.message:
-            raise ValidationError(pick.message, code="unknown")
+        if pick.refusal:
+            raise ValidationError(pick.refusal, code="unknown" if pick.message else "ambiguous")
         if pick.region is None:
-            if pick.matches:
-                raise ValidationError(
-                    _("Beberapa wilayah cocok dengan “%(name)s”: pilih satu di daftar.")
-                    % {"name": pick.searched},
-                    code="ambiguous",
-                )
             if self.required:
                 raise ValidationError(_("Pilih wilayah di daftar, atau ketik namanya."), code="required")
             return None

@@ -66,6 +66,9 @@ def dashboard(request: HttpRequest) -> TemplateResponse:
     context: dict[str, Any] = {"form": form, "error": None, "pick": pick}
     status = 200
     try:
+        if pick.searched and pick.refusal:
+            # A typed name that fits no place, or several: say so rather than show everywhere.
+            raise ScopeError("region", pick.refusal)
         scope = parse_scope(form["region"], form["since"], form["until"])
     except ScopeError as exc:
         scope, status = Scope(), exc.status
@@ -170,6 +173,8 @@ def _report_context(request: HttpRequest) -> tuple[dict[str, Any], int]:
     pick, region = _picked_region(request)
     form = {"week": request.GET.get("week", ""), "region": region}
     try:
+        if pick.searched and pick.refusal:
+            raise ScopeError("region", pick.refusal)
         if request.GET.get("tanggal"):
             form["week"] = week_of_date(request.GET["tanggal"])
         monday, sunday = parse_week(form["week"])

@@ -303,8 +303,8 @@ def cari(request: HttpRequest) -> HttpResponse:
     pick = region_pick(request.GET, name="wilayah", deepest=Level.DISTRICT)
     # A typed name counts once it names one place; a code (links, the select) as sent.
     code = pick.code if pick.searched else request.GET.get("wilayah", "").strip()
-    if pick.message:
-        errors["wilayah"] = pick.message
+    if pick.refusal:  # a code or name that names no place, or a name that fits several
+        errors["wilayah"] = pick.refusal
     suggestions = None
     aid = selectors.aid_type_get(aid_slug or None)
     region = None

@@ -22,7 +22,9 @@
   all.onAdd = function () {
     var b = node("button", { type: "button", className: "map-all", text: T.showAll });
     L.DomEvent.disableClickPropagation(b);
-    b.addEventListener("click", function () { if (areaLayer) { map.fitBounds(areaLayer.getBounds()); } });
+    b.addEventListener("click", function () {
+      if (areaLayer && areaLayer.getLayers().length) { map.fitBounds(areaLayer.getBounds()); }
+    });
     return b;
   };
   all.addTo(map);
@@ -227,7 +229,7 @@
   }
   function loadRw(villageCode) {
     fetch(cfg.dataUrl + aid + ".json?level=rw&parent=" + villageCode)
-      .then(function (r) { return r.json(); })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
       .then(function (data) {
         if (rwLayer) { map.removeLayer(rwLayer); }
         rwLayer = L.geoJSON(data, {
@@ -238,7 +240,8 @@
         }).addTo(map);
         untabbable(rwLayer);
         if (data.features.length) { map.fitBounds(rwLayer.getBounds()); }
-      });
+      })
+      .catch(function () { L.popup().setLatLng(map.getCenter()).setContent(T.error).openOn(map); });
   }
 
   // Switching the aid type redraws without reloading the page (the form still works without JS).
