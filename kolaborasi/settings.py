@@ -472,6 +472,7 @@ THROTTLE_RATES = {
     "exports": env_rate("THROTTLE_EXPORTS", "60/10m"),  # CSV/XLSX/GeoJSON per address
     "report_pdf": env_rate("THROTTLE_REPORT_PDF", "30/10m"),  # weekly report PDF per address
     "map": env_rate("THROTTLE_MAP", "300/10m"),  # map data per address
+    "places": env_rate("THROTTLE_PLACES", "600/10m"),  # area picker searches per address
 }
 # The shared store: Redis when there is one (INCR is atomic), else the database
 # (kolaborasi.core.counters: one atomic statement per count; the table comes with migrate).

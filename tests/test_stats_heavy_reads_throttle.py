@@ -59,3 +59,14 @@ def test_map_data() -> None:
     assert_throttled(client.get("/peta/data/sembako.json"), api=False)
     assert client.get("/peta/data/sembako.json", **OTHER).status_code == 200
     assert client.get("/peta/").status_code == 200  # the page is not throttled
+
+
+@rates(places="2/10m")
+def test_area_picker_searches() -> None:
+    """The area picker searches the registry on every keystroke: bounded per address."""
+    client = Client()
+    url = "/wilayah/pilih/?_name=region&region_cari=Kebayoran"
+    for _n in range(2):
+        assert client.get(url).status_code == 200
+    assert_throttled(client.get(url), api=False)
+    assert client.get(url, **OTHER).status_code == 200

@@ -131,6 +131,7 @@ def _message(name: str) -> str:
         "exports": _("Terlalu banyak unduhan data dari alamat Anda."),
         "report_pdf": _("Terlalu banyak unduhan laporan PDF dari alamat Anda."),
         "map": _("Terlalu banyak permintaan data peta dari alamat Anda."),
+        "places": _("Terlalu banyak pencarian wilayah dari alamat Anda."),
     }
     return messages.get(name, _("Terlalu banyak permintaan dalam waktu singkat."))
 

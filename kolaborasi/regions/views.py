@@ -8,6 +8,8 @@ import re
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.template.response import TemplateResponse
 
+from kolaborasi.core.throttle import by_client, throttle
+
 from .models import Level
 from .picker import PICKABLE, region_pick
 
@@ -15,6 +17,8 @@ _FIELD_NAME = re.compile(r"[a-z_]{1,30}")
 _CONTROL_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,40}")
 
 
+# Public and asked on every keystroke: bounded per address like the map data.
+@throttle("places", by_client, methods=("GET",))
 def picker(request: HttpRequest) -> HttpResponse:
     name = request.GET.get("_name", "")
     deepest = request.GET.get("_deepest", Level.VILLAGE)
