@@ -21,7 +21,7 @@ from hypothesis.stateful import (
 )
 
 from kolaborasi.accounts.models import Organisation, OrgKind
-from kolaborasi.pledges import expiry, services
+from kolaborasi.pledges import confirmation, expiry, services
 from kolaborasi.pledges.models import LIVE_STATUSES, OrganisationHold, Pledge
 from kolaborasi.pledges.selectors import hold_counts_recomputed, needs_with_drift
 from kolaborasi.targets.models import AidType, Need, Target
@@ -105,7 +105,7 @@ class PledgeMachine(RuleBasedStateMachine):
             return
         p = self._fresh(pk)
         try:
-            services.pledge_confirm(actor=None, organisation=self.operator, pledge=p)
+            confirmation.pledge_confirm(actor=None, organisation=self.operator, pledge=p)
         except services.PledgeError:
             assert p.confirmed == p.delivered
             return
