@@ -401,18 +401,23 @@ _FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 def _json_body(request: HttpRequest, schema: type[Schema], *, optional: bool) -> Any:
     """The JSON body as ``schema``; with ``optional``, no body (or ``null``) is None."""
     raw_body = request.body or b""
-    if optional and not raw_body.strip():
-        return None
     content_type = (request.content_type or "").lower()
-    if content_type != "application/json":
-        # A form post without fields is no body (what clients sent before the body existed).
-        if optional and content_type in _FORM_TYPES and not request.POST and not request.FILES:
+    # No body, or a form post without fields (what clients sent before the body existed).
+    empty = not raw_body.strip() or (
+        content_type in _FORM_TYPES and not request.POST and not request.FILES
+    )
+    raw: Any
+    if empty:
+        if optional:
             return None
+        raw = {}
+    elif content_type != "application/json":
         raise Invalid(_("Gunakan application/json."))
-    try:
-        raw: Any = json.loads(raw_body or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Invalid(_("Badan permintaan bukan JSON yang sah: %(error)s") % {"error": exc}) from exc
+    else:
+        try:
+            raw = json.loads(raw_body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise Invalid(_("Badan permintaan bukan JSON yang sah: %(error)s") % {"error": exc}) from exc
     if raw is None and optional:
         return None
     if not isinstance(raw, dict):

@@ -36,8 +36,9 @@ def target_pledgers(target_id: int) -> list[dict[str, Any]]:
         Pledge.objects.filter(target_id=target_id, status__in=LIVE_STATUSES)
         .values("organisation__name", "organisation__subtype", "aid_type__name")
         .annotate(
-            quantity=Sum("quantity"),
+            # Before ``quantity`` is annotated, which would shadow the column.
             units_held=Sum(F("quantity") - F("released")),
+            quantity=Sum("quantity"),
             delivered=Sum("delivered"),
             confirmed=Sum("confirmed"),
             disputed=Sum("disputed"),
