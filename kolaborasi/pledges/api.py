@@ -403,9 +403,7 @@ def _json_body(request: HttpRequest, schema: type[Schema], *, optional: bool) ->
     raw_body = request.body or b""
     content_type = (request.content_type or "").lower()
     # No body, or a form post without fields (what clients sent before the body existed).
-    empty = not raw_body.strip() or (
-        content_type in _FORM_TYPES and not request.POST and not request.FILES
-    )
+    empty = not raw_body.strip() or (content_type in _FORM_TYPES and not request.POST and not request.FILES)
     raw: Any
     if empty:
         if optional:
