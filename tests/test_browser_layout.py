@@ -185,6 +185,7 @@ def make_world() -> World:
     from kolaborasi.pledges.services import delivery_record
 
     ratna = personas["ratna"]
+    assert ratna.organisation is not None
     delivery = delivery_record(
         actor=dina.user,
         organisation=donor,

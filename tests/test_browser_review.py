@@ -80,6 +80,7 @@ def test_review_on_a_phone(browser: Any, demo_url: str, media_root: Path, tmp_pa
 
     personas = make_personas()
     dina, ratna = personas["dina"], personas["ratna"]
+    assert dina.organisation is not None
     need = ratna_need()
     pledges, deliveries = [], []
     for quantity in (60, 20):

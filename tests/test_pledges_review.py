@@ -62,7 +62,7 @@ def test_partial_confirmation_with_note(client, personas):
     )
     assert Need.objects.get(pk=pledge.need_id).confirmed == 40
     event = AuditEvent.objects.filter(action="delivery.confirm", object_id=str(delivery.pk)).get()
-    assert event.before["confirmed"] == 0 and event.after["confirmed"] == 40
+    assert (event.before or {})["confirmed"] == 0 and (event.after or {})["confirmed"] == 40
     assert AuditEvent.objects.filter(action="pledge.confirm", object_id=str(pledge.pk)).exists()
     # The rest can be confirmed later; then it is all confirmed.
     r = post(client, personas["oki"], pledge, "confirm")

@@ -81,8 +81,10 @@ def _counted_once(need: Need, pledge: Pledge) -> int:
     assert Need.objects.get(pk=need.pk).confirmed == pledge.confirmed
     assert needs_with_drift([need.pk]) == []
     moved = sum(
-        e.after["confirmed"] - e.before["confirmed"]
-        for e in AuditEvent.objects.filter(action="delivery.confirm", object_type="pledges.delivery")
+        (after or {})["confirmed"] - (before or {})["confirmed"]
+        for before, after in AuditEvent.objects.filter(
+            action="delivery.confirm", object_type="pledges.delivery"
+        ).values_list("before", "after")
     )
     assert moved == pledge.confirmed
     report = audit_verify()
