@@ -81,6 +81,7 @@ PARAMETERS: dict[str, Callable[[World, str], object]] = {
     "template_id": lambda w, v: w.template_id,
     "plan_id": lambda w, v: w.plan_id,
     "token_id": World.token_id,
+    "delivery_id": lambda w, v: w.extra["delivery_id"],
     # An e-mail link's token: an unknown one shows the "link not valid" page.
     "token": lambda w, v: "tautan-tidak-dikenal",
 }
@@ -177,6 +178,28 @@ def make_world() -> World:
         region=Region.objects.get(code="31.74.05"),
         quantity=40,
     )
+    # A delivery under dispute: its page shows the review to the RW and operators and
+    # the answer form to the donor; the list of open disputes is not empty.
+    from kolaborasi.pledges.confirmation import pledge_dispute
+    from kolaborasi.pledges.models import Pledge
+    from kolaborasi.pledges.services import delivery_record
+
+    ratna = personas["ratna"]
+    assert ratna.organisation is not None
+    delivery = delivery_record(
+        actor=dina.user,
+        organisation=donor,
+        pledge=Pledge.objects.get(pk=pledges["dina"]),
+        quantity=2,
+        delivered_on=today,
+    )
+    pledge_dispute(
+        actor=ratna.user,
+        organisation=ratna.organisation,
+        pledge=delivery.pledge,
+        delivery=delivery,
+        reason="Baru satu paket yang diterima warga",
+    )
     return World(
         personas=personas,
         target_id=need.target_id,
@@ -184,6 +207,7 @@ def make_world() -> World:
         donation_id=donation.pk,
         template_id=template.pk,
         plan_id=plan.pk,
+        extra={"delivery_id": delivery.pk},
     )
 
 

@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 
 from kolaborasi.accounts.models import Membership
 from kolaborasi.audit.models import AuditEvent
-from kolaborasi.pledges import services
+from kolaborasi.pledges import confirmation, services
 from kolaborasi.pledges.models import Pledge
 from kolaborasi.pledges.selectors import needs_with_drift
 from kolaborasi.targets.models import Need
@@ -57,5 +57,5 @@ def test_deliverer_never_confirms_even_as_operator_member(personas):
     Membership.objects.create(user=dina.user, organisation=oki.organisation, role="member")
     pledge = make_pledge(dina, quantity=2, delivered=2)
     with pytest.raises(PermissionDenied):
-        services.pledge_confirm(actor=dina.user, organisation=oki.organisation, pledge=pledge)
+        confirmation.pledge_confirm(actor=dina.user, organisation=oki.organisation, pledge=pledge)
     assert Pledge.objects.get(pk=pledge.pk).confirmed == 0

@@ -21,8 +21,8 @@ from hypothesis.stateful import (
 )
 
 from kolaborasi.accounts.models import Organisation, OrgKind
-from kolaborasi.pledges import expiry, services
-from kolaborasi.pledges.models import LIVE_STATUSES, OrganisationHold, Pledge
+from kolaborasi.pledges import confirmation, expiry, services
+from kolaborasi.pledges.models import LIVE_STATUSES, Delivery, OrganisationHold, Pledge, Review
 from kolaborasi.pledges.selectors import hold_counts_recomputed, needs_with_drift
 from kolaborasi.targets.models import AidType, Need, Target
 from kolaborasi.targets.services import need_update
@@ -105,11 +105,42 @@ class PledgeMachine(RuleBasedStateMachine):
             return
         p = self._fresh(pk)
         try:
-            services.pledge_confirm(actor=None, organisation=self.operator, pledge=p)
+            confirmation.pledge_confirm(actor=None, organisation=self.operator, pledge=p)
         except services.PledgeError:
             assert p.confirmed == p.delivered
             return
         assert self._fresh(pk).confirmed == p.delivered
+
+    @rule(pk=pledges, quantity=st.integers(0, 9))
+    def confirm_some(self, pk: int, quantity: int) -> None:
+        """Fewer units with a note: refused (nothing written) when 0 or more than await."""
+        if not pk:
+            return
+        p = self._fresh(pk)
+        awaiting = p.delivered - p.confirmed
+        try:
+            confirmation.pledge_confirm(
+                actor=None, organisation=self.operator, pledge=p, quantity=quantity, note="sebagian"
+            )
+        except services.PledgeError:
+            assert not 1 <= quantity <= awaiting
+            assert self._fresh(pk).confirmed == p.confirmed
+            return
+        assert 1 <= quantity <= awaiting
+        assert self._fresh(pk).confirmed == p.confirmed + quantity
+
+    @rule(pk=pledges)
+    def dispute(self, pk: int) -> None:
+        if not pk:
+            return
+        p = self._fresh(pk)
+        try:
+            confirmation.pledge_dispute(actor=None, organisation=self.operator, pledge=p, reason="kurang")
+        except services.PledgeError:
+            assert self._fresh(pk).disputed == p.disputed
+            return
+        fresh = self._fresh(pk)
+        assert fresh.disputed == fresh.delivered - fresh.confirmed > 0
 
     @rule(pk=consumes(pledges))
     def cancel(self, pk: int) -> None:
@@ -159,6 +190,12 @@ class PledgeMachine(RuleBasedStateMachine):
             assert p.released <= p.quantity - p.delivered
             if p.status in ("cancelled", "expired"):
                 assert p.delivered + p.released == p.quantity
+            # Confirmations are counted per delivery; disputes are the unconfirmed units
+            # of the disputed deliveries.
+            rows = list(Delivery.objects.filter(pledge=p))
+            assert p.confirmed == sum(d.confirmed for d in rows)
+            assert p.delivered == sum(d.quantity for d in rows)
+            assert p.disputed == sum(d.quantity - d.confirmed for d in rows if d.review == Review.DISPUTED)
 
 
 @pytest.mark.slow

@@ -128,6 +128,11 @@ PAGES = [
     ("post", "/komitmen/{id}/batal/", [302, 404, 403, 302, 404, 302]),
     ("post", "/komitmen/{id}/perpanjang/", [302, 404, 403, 403, 404, 302]),
     ("post", "/komitmen/{id}/konfirmasi/", [403, 404, 302, 302, 404, 302]),
+    ("get", "/komitmen/dipersoalkan/", [403, 403, 200, 200, 403, 302]),
+    ("get", "/komitmen/penyaluran/{delivery}/", [200, 404, 200, 200, 404, 302]),
+    # Confirm one unit of two, with a note: partial confirmation.
+    ("post", "/komitmen/penyaluran/{delivery}/konfirmasi/", [403, 404, 302, 302, 404, 302]),
+    ("post", "/komitmen/penyaluran/{delivery}/persoalkan/", [403, 404, 302, 302, 404, 302]),
 ]
 
 
@@ -145,10 +150,14 @@ def test_page_matrix(client, personas, method, url, who, expected):
     before = list(Pledge.objects.values())
     if who != "anonymous":
         login(client, personas[who])
-    path = url.format(id=pledge.pk, target=need.target_id)
+    delivery = Delivery.objects.get(pledge=pledge)
+    deliveries_before = list(Delivery.objects.values())
+    path = url.format(id=pledge.pk, target=need.target_id, delivery=delivery.pk)
     data = {
         "yakin": "1",  # destructive actions ask first; the matrix is about who may
         "quantity": 1,
+        "note": "satu paket belum diterima",
+        "reason": "jumlah tidak sesuai",
         "delivered_on": today().isoformat(),
         "planned_delivery": (today() + dt.timedelta(days=5)).isoformat(),
     }
@@ -158,5 +167,28 @@ def test_page_matrix(client, personas, method, url, who, expected):
         assert r["Location"].startswith("/akun/masuk/")
     if expected != 302 or who == "anonymous":
         assert list(Pledge.objects.values()) == before
+        assert list(Delivery.objects.values()) == deliveries_before
     elif method == "post":
         assert list(Pledge.objects.values()) != before
+
+
+ANSWER = [302, 404, 403, 403, 404, 302]
+
+
+@pytest.mark.parametrize(("who", "expected"), list(zip(PERSONAS, ANSWER, strict=True)))
+def test_answer_matrix(client, personas, who, expected):
+    """Only the delivering organisation answers a dispute; nobody else adds anything."""
+    from kolaborasi.pledges import confirmation
+    from kolaborasi.pledges.models import DisputeAnswer
+
+    ratna = personas["ratna"]
+    pledge = make_pledge(personas["dina"], quantity=5, delivered=2)
+    confirmation.pledge_dispute(
+        actor=ratna.user, organisation=ratna.organisation, pledge=pledge, reason="kurang"
+    )
+    delivery = Delivery.objects.get(pledge=pledge)
+    if who != "anonymous":
+        login(client, personas[who])
+    r = client.post(f"/komitmen/penyaluran/{delivery.pk}/jawab/", {"note": "Sudah kami antar semua"})
+    assert r.status_code == expected
+    assert DisputeAnswer.objects.count() == (1 if expected == 302 and who != "anonymous" else 0)

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from kolaborasi.pledges.models import Pledge
+from kolaborasi.pledges.models import Delivery, Pledge
 from tests.personas import auth
 from tests.pledges_support import make_pledge, pledge_body, ratna_need, today
 
@@ -23,6 +23,8 @@ MATRIX = [
     ("post", "/api/v1/pledges", "pledge", [201, 201, 403, 403, 401, 401]),
     ("post", "/api/v1/pledges/{id}/deliveries", "delivery", [201, 404, 403, 403, 401, 401]),
     ("post", "/api/v1/pledges/{id}/confirm", None, [403, 404, 200, 200, 401, 401]),
+    ("post", "/api/v1/pledges/{id}/confirm", "partial", [403, 404, 200, 200, 401, 401]),
+    ("post", "/api/v1/pledges/{id}/dispute", "dispute", [403, 404, 200, 200, 401, 401]),
     ("post", "/api/v1/pledges/{id}/cancel", None, [200, 404, 403, 200, 401, 401]),
     ("post", "/api/v1/pledges/{id}/extend", "extend", [200, 404, 403, 403, 401, 401]),
 ]
@@ -39,12 +41,15 @@ def test_matrix(client, personas, method, url, body, who, expected):
     need = ratna_need()
     pledge = make_pledge(personas["dina"], need, quantity=5, delivered=2)
     before = list(Pledge.objects.order_by("pk").values())
+    deliveries_before = list(Delivery.objects.order_by("pk").values())
     headers = auth(personas[who]) if who != "anonymous" else {}
     payload = {
         None: None,
         "pledge": pledge_body(need, 1),
         "delivery": {"quantity": 1, "delivered_on": today().isoformat()},
         "extend": {"planned_delivery": (today() + dt.timedelta(days=9)).isoformat()},
+        "partial": {"quantity": 1, "note": "satu paket belum diterima"},
+        "dispute": {"reason": "jumlah tidak sesuai"},
     }[body]
     path = url.format(id=pledge.pk)
     if method == "get":
@@ -55,6 +60,7 @@ def test_matrix(client, personas, method, url, body, who, expected):
     assert "detail" in r.json() if expected >= 400 else True
     if expected >= 400:
         assert list(Pledge.objects.order_by("pk").values()) == before  # nothing changed
+        assert list(Delivery.objects.order_by("pk").values()) == deliveries_before
 
 
 def test_list_shows_only_own_organisation(client, personas):

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import CommandError
 from django.db import connection
 
-from kolaborasi.pledges import expiry, services
+from kolaborasi.pledges import confirmation, expiry, services
 from kolaborasi.stats import tally
 from kolaborasi.stats.models import Tally, TallyDelta, TargetLive
 from kolaborasi.targets.models import Need, Target
@@ -81,7 +81,7 @@ def test_every_write_is_counted(personas: dict[str, Any]) -> None:
         actor=personas["dina"].user, organisation=org, pledge=pledge, quantity=3, delivered_on=today()
     )
     pledge.refresh_from_db()
-    services.pledge_confirm(
+    confirmation.pledge_confirm(
         actor=personas["ratna"].user, organisation=personas["ratna"].organisation, pledge=pledge
     )
     assert _village_row(need) == (held + 7, delivered + 3, confirmed + 3, met)

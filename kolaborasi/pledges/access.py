@@ -7,8 +7,10 @@ Rules (the table in docs/architecture.md points here):
   pledge's existence does not leak.
 - record a delivery / extend: the pledging organisation only;
 - cancel: the pledging organisation or an operator;
-- confirm: an operator or a coordinator covering the target — never a member of the
-  pledging organisation (nobody confirms their own delivery).
+- confirm and dispute (review): an operator or a coordinator covering the target —
+  never a member of the pledging organisation (nobody confirms their own delivery);
+- answer a dispute: the pledging organisation only.
+A delivery and a dispute answer follow their pledge.
 A visible pledge with a forbidden action answers 403.
 """
 
@@ -25,9 +27,12 @@ from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.core.errors import Forbidden, NotFound
 from kolaborasi.targets.models import Target, within_any_q
 
-from .models import Pledge
+from .models import Delivery, Pledge, Review
 
-Action = Literal["view", "deliver", "extend", "cancel", "confirm"]
+Action = Literal["view", "deliver", "extend", "cancel", "confirm", "dispute", "answer"]
+
+# The receiving side's actions: never by anyone in the pledging organisation.
+REVIEW_ACTIONS = ("confirm", "dispute")
 
 PLEDGING_KINDS = (OrgKind.DONOR, OrgKind.AGGREGATOR)
 
@@ -59,11 +64,11 @@ def org_can(org: Organisation, pledge: Pledge, action: Action) -> bool:
     own = pledge.organisation_id == org.pk
     if action == "view":
         return org_can_see(org, pledge)
-    if action in ("deliver", "extend"):
+    if action in ("deliver", "extend", "answer"):
         return own
     if action == "cancel":
         return own or org.kind == OrgKind.OPERATOR
-    if action == "confirm":
+    if action in REVIEW_ACTIONS:
         if own:
             return False
         return org.kind == OrgKind.OPERATOR or org_covers_target(org, pledge.target)
@@ -93,7 +98,7 @@ def acting_org_for_user(user: Any, pledge: Pledge, action: Action) -> Organisati
     visible = [o for o in orgs if org_can_see(o, pledge)]
     if not visible:
         raise NotFound(_("Komitmen tidak ditemukan."))
-    if action == "confirm" and any(o.pk == pledge.organisation_id for o in orgs):
+    if action in REVIEW_ACTIONS and any(o.pk == pledge.organisation_id for o in orgs):
         raise Forbidden(_denied_reason(action))
     for org in visible:
         if org_can(org, pledge, action):
@@ -112,6 +117,18 @@ def get_pledge_for_user(user: Any, pledge_id: int, *, action: Action = "view") -
     return pledge, acting_org_for_user(user, pledge, action)
 
 
+def get_delivery_for_user(
+    user: Any, delivery_id: int, *, action: Action = "view"
+) -> tuple[Delivery, Organisation]:
+    """A delivery and the user's organisation acting on it, by its pledge's rules."""
+    delivery = Delivery.objects.select_related("pledge").filter(pk=delivery_id).first()
+    if delivery is None:
+        raise NotFound(_("Penyaluran tidak ditemukan."))
+    pledge, org = get_pledge_for_user(user, delivery.pledge_id, action=action)
+    delivery.pledge = pledge
+    return delivery, org
+
+
 def pledging_orgs(user: Any) -> list[Organisation]:
     """The user's organisations that may pledge (donors and aggregators)."""
     return [o for o in user_organisations(user) if o.kind in PLEDGING_KINDS]
@@ -127,6 +144,19 @@ def confirmable_pledges_for_org(org: Organisation) -> QuerySet[Pledge]:
     return qs.none()
 
 
+def open_disputes_for_org(org: Organisation) -> QuerySet[Delivery]:
+    """Deliveries under an open dispute that ``org`` may review: every one for an
+    operator, those to targets it covers for a coordinator."""
+    qs = Delivery.objects.filter(review=Review.DISPUTED)
+    if org.kind == OrgKind.OPERATOR:
+        return qs
+    if org.kind == OrgKind.COORDINATOR:
+        return qs.filter(within_any_q(covered_codes(org), "pledge__target__")).exclude(
+            pledge__organisation=org
+        )
+    return qs.none()
+
+
 def _denied_reason(action: Action) -> str:
     reasons = {
         "view": _("Anda tidak boleh melihat komitmen ini."),
@@ -137,5 +167,10 @@ def _denied_reason(action: Action) -> str:
             "Hanya koordinator wilayah sasaran atau operator, dan bukan anggota organisasi penyalur, "
             "yang dapat mengonfirmasi."
         ),
+        "dispute": _(
+            "Hanya koordinator wilayah sasaran atau operator, dan bukan anggota organisasi penyalur, "
+            "yang dapat mempersoalkan penyaluran."
+        ),
+        "answer": _("Hanya organisasi penyalur yang dapat menjawab persoalan penyaluran."),
     }
     return reasons[action]

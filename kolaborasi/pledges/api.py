@@ -38,10 +38,10 @@ from kolaborasi.core.api_contract import (
 )
 from kolaborasi.core.errors import Conflict, Forbidden, Invalid, NotFound
 
-from . import services
+from . import confirmation, services
 from .access import PLEDGING_KINDS, get_pledge_for_org
 from .errors import PLEDGERS_ONLY, suspended_message
-from .models import Delivery, IdempotencyKey, Pledge, PledgeStatus
+from .models import Delivery, IdempotencyKey, Pledge, PledgeStatus, Progress
 from .selectors import need_for_pledge, pledges_for_org
 
 router = Router(tags=["pledges"], auth=token_auth)
@@ -81,6 +81,12 @@ class PledgeOut(Schema):
     released: int
     planned_delivery: dt.date
     organisation: int
+    disputed: int = Field(0, description="delivered units under an open dispute")
+    progress: Progress = Field(
+        Progress.COMMITTED,
+        description="the status as the pages show it: `partly_delivered` / `partly_confirmed` when "
+        "only part of the pledge is, `disputed` while a delivery is under dispute",
+    )
 
 
 class DeliveryIn(Schema):
@@ -136,6 +142,8 @@ def pledge_out(pledge: Pledge, *, aid_type: str = "") -> dict[str, Any]:
         "released": pledge.released,
         "planned_delivery": pledge.planned_delivery.isoformat(),
         "organisation": pledge.organisation_id,
+        "disputed": pledge.disputed,
+        "progress": pledge.progress(),
     }
 
 
@@ -352,14 +360,142 @@ def _act(request: HttpRequest, pledge_id: int, action: Any, call: Callable[..., 
     return Status(200, pledge_out(pledge))
 
 
+NOTE_PATTERN = r"^[^\u0000]*$"
+REASON_PATTERN = r"^[^\u0000]*[^\u0000\s][^\u0000]*$"
+
+
+class ConfirmIn(Schema):
+    quantity: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_QUANTITY,
+        description="units to confirm, at most those awaiting confirmation; leave out for all",
+    )
+    note: str = Field(
+        "",
+        max_length=confirmation.NOTE_MAX,
+        pattern=NOTE_PATTERN,
+        description="why fewer than awaiting are confirmed (required then)",
+    )
+    delivery: int | None = Field(
+        None, ge=1, le=MAX_ID, description="one delivery of the pledge; leave out for the whole pledge"
+    )
+
+
+class DisputeIn(Schema):
+    reason: str = Field(
+        ...,
+        min_length=1,
+        max_length=confirmation.NOTE_MAX,
+        pattern=REASON_PATTERN,
+        description="what does not match the reported delivery (shown to the delivering organisation)",
+    )
+    delivery: int | None = Field(
+        None, ge=1, le=MAX_ID, description="one delivery of the pledge; leave out for all it awaits"
+    )
+
+
+_FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def _json_body(request: HttpRequest, schema: type[Schema], *, optional: bool) -> Any:
+    """The JSON body as ``schema``; with ``optional``, no body (or ``null``) is None."""
+    raw_body = request.body or b""
+    content_type = (request.content_type or "").lower()
+    # No body, or a form post without fields (what clients sent before the body existed).
+    empty = not raw_body.strip() or (content_type in _FORM_TYPES and not request.POST and not request.FILES)
+    raw: Any
+    if empty:
+        if optional:
+            return None
+        raw = {}
+    elif content_type != "application/json":
+        raise Invalid(_("Gunakan application/json."))
+    else:
+        try:
+            raw = json.loads(raw_body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise Invalid(_("Badan permintaan bukan JSON yang sah: %(error)s") % {"error": exc}) from exc
+    if raw is None and optional:
+        return None
+    if not isinstance(raw, dict):
+        raise Invalid(_("Badan permintaan harus objek JSON."))
+    try:
+        return schema.model_validate(raw)
+    except PydanticValidationError as exc:
+        parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise Invalid("; ".join(parts)) from exc
+
+
+def _body_doc(schema: type[Schema], *, required: bool) -> dict[str, Any]:
+    return {
+        "required": required,
+        "content": {"application/json": {"schema": schema.model_json_schema(ref_template="{model}")}},
+    }
+
+
+def _delivery_of(pledge: Pledge, delivery_id: int | None) -> Delivery | None:
+    if delivery_id is None:
+        return None
+    delivery = Delivery.objects.filter(pk=delivery_id, pledge=pledge).first()
+    if delivery is None:
+        raise NotFound(_("Penyaluran %(id)s bukan bagian dari komitmen ini.") % {"id": delivery_id})
+    return delivery
+
+
 @router.post(
     "/pledges/{pledge_id}/confirm",
     response={200: PledgeOut, **STATE_ERRORS},
     summary="Confirm deliveries",
-    description="409 when no delivery of the pledge awaits confirmation.",
+    description=(
+        "Without a body (or with `{}`): every delivered unit awaiting confirmation, as the "
+        "receiving side (a coordinator covering the target, or an operator). "
+        "`{quantity, note}`: fewer units, with a note saying why (required when fewer are "
+        "confirmed than await); the rest stays delivered and awaits confirmation. `delivery` "
+        "limits it to one delivery; otherwise the pledge's deliveries are filled oldest first. "
+        "409 when nothing awaits confirmation; 422 when `quantity` is more than awaits, or the "
+        "note is missing."
+    ),
+    openapi_extra={"requestBody": _body_doc(ConfirmIn, required=False)},
 )
 def pledge_confirm(request: HttpRequest, pledge_id: PledgeId) -> Any:
-    return _act(request, pledge_id, "confirm", services.pledge_confirm)
+    pledge = _pledge_for(request, pledge_id, "confirm")
+    data = _json_body(request, ConfirmIn, optional=True) or ConfirmIn.model_validate({})
+    pledge = confirmation.pledge_confirm(
+        actor=None,
+        organisation=_org(request),
+        pledge=pledge,
+        quantity=data.quantity,
+        note=data.note,
+        delivery=_delivery_of(pledge, data.delivery),
+    )
+    return Status(200, pledge_out(pledge))
+
+
+@router.post(
+    "/pledges/{pledge_id}/dispute",
+    response={200: PledgeOut, **STATE_ERRORS},
+    summary="Dispute deliveries",
+    description=(
+        "`{reason}`: the receiving side (a coordinator covering the target, or an operator) "
+        "disputes every delivery of the pledge still awaiting confirmation, or one `delivery`. "
+        "The delivering organisation sees the reason and can answer; the dispute ends when the "
+        "receiving side confirms. 403 for anyone else; 409 when nothing awaits confirmation or "
+        "the delivery is already disputed."
+    ),
+    openapi_extra={"requestBody": _body_doc(DisputeIn, required=True)},
+)
+def pledge_dispute(request: HttpRequest, pledge_id: PledgeId) -> Any:
+    pledge = _pledge_for(request, pledge_id, "dispute")
+    data = _json_body(request, DisputeIn, optional=False)
+    pledge = confirmation.pledge_dispute(
+        actor=None,
+        organisation=_org(request),
+        pledge=pledge,
+        reason=data.reason,
+        delivery=_delivery_of(pledge, data.delivery),
+    )
+    return Status(200, pledge_out(pledge))
 
 
 @router.post(

@@ -40,11 +40,18 @@ class EvidenceRejected(Invalid):
         super().__init__(message, field="evidence")
 
 
+# The longest side of the small copy shown in lists (CSS pixels ×2 for sharp phones).
+THUMBNAIL_SIDE = 192
+
+
 @dataclass(frozen=True)
 class CleanImage:
     name: str
     content: bytes
     format: str
+    # A small JPEG copy, made from the pixels already decoded, so lists never load
+    # (or decode again) the full photo.
+    thumbnail: bytes = b""
 
 
 def max_bytes() -> int:
@@ -144,6 +151,23 @@ def _give_memory_back() -> None:
 _malloc_trim: Any = None
 
 
+def _thumbnail(image: Image.Image) -> bytes:
+    """A JPEG no larger than THUMBNAIL_SIDE on its longest side. Made from the image in
+    hand, inside the same work slot, so it costs no second decoding; resized first, so
+    no full-size copy is ever made (the memory budget counts one)."""
+    scale = min(1.0, THUMBNAIL_SIDE / max(image.width, image.height, 1))
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    small = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0) if scale < 1 else image.copy()
+    if small.mode != "RGB":
+        # Transparent parts on white, as the page's background.
+        rgba = small.convert("RGBA")
+        small = Image.new("RGB", small.size, (255, 255, 255))
+        small.paste(rgba, mask=rgba.getchannel("A"))
+    out = io.BytesIO()
+    small.save(out, "JPEG", quality=80, optimize=True)
+    return out.getvalue()
+
+
 def _reencode(image: Image.Image, fmt: str) -> CleanImage:
     # Keep only what the pixels need; metadata (exif, xmp, comments, text) goes.
     transparency = image.info.get("transparency")
@@ -162,4 +186,9 @@ def _reencode(image: Image.Image, fmt: str) -> CleanImage:
         if image.mode not in ("RGB", "RGBA"):
             image = image.convert("RGBA")
         image.save(out, "WEBP", quality=85)
-    return CleanImage(name=f"{uuid.uuid4().hex}.{FORMATS[fmt]}", content=out.getvalue(), format=fmt)
+    return CleanImage(
+        name=f"{uuid.uuid4().hex}.{FORMATS[fmt]}",
+        content=out.getvalue(),
+        format=fmt,
+        thumbnail=_thumbnail(image),
+    )

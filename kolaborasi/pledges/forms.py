@@ -99,3 +99,41 @@ class NeedUpdateForm(forms.Form):
 
 class SuspendForm(forms.Form):
     reason = forms.CharField(label=_("Alasan penangguhan"), max_length=300)
+
+
+class ConfirmForm(forms.Form):
+    """Confirm a delivery: leave the number out to confirm all of it."""
+
+    quantity = forms.IntegerField(
+        label=_("Jumlah yang diterima warga"),
+        min_value=1,
+        max_value=10_000_000,
+        required=False,
+        help_text=_("Kosongkan untuk mengonfirmasi semuanya."),
+    )
+    note = forms.CharField(
+        label=_("Catatan (wajib jika lebih sedikit)"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class DisputeForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Alasan"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Tulis alasannya: apa yang tidak sesuai dengan penyaluran ini.")},
+    )
+
+
+class AnswerForm(forms.Form):
+    note = forms.CharField(
+        label=_("Jawaban"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    evidence = forms.FileField(
+        label=_("Foto tambahan (JPEG, PNG atau WebP)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+    )

@@ -18,6 +18,7 @@ PLEDGE_STATE = (
     "delivered",
     "confirmed",
     "released",
+    "disputed",
     "planned_delivery",
     "need",
     "organisation",

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 
@@ -13,6 +14,28 @@ class PledgeStatus(models.TextChoices):
 
 
 LIVE_STATUSES = [PledgeStatus.COMMITTED, PledgeStatus.DELIVERED, PledgeStatus.CONFIRMED]
+
+
+class Progress(models.TextChoices):
+    """A pledge's progress as shown everywhere (pages and the API's ``progress``)."""
+
+    COMMITTED = "committed", _("Komitmen")
+    PARTLY_DELIVERED = "partly_delivered", _("Tersalurkan sebagian")
+    DELIVERED = "delivered", _("Tersalurkan")
+    PARTLY_CONFIRMED = "partly_confirmed", _("Terkonfirmasi sebagian")
+    CONFIRMED = "confirmed", _("Terkonfirmasi")
+    DISPUTED = "disputed", _("Dipersoalkan")
+    CANCELLED = "cancelled", _("Dibatalkan")
+    EXPIRED = "expired", _("Kedaluwarsa")
+
+
+class Review(models.TextChoices):
+    """Where the receiving side's review of one delivery stands."""
+
+    PENDING = "pending", _("Menunggu konfirmasi")
+    PARTIAL = "partial", _("Terkonfirmasi sebagian")
+    CONFIRMED = "confirmed", _("Terkonfirmasi")
+    DISPUTED = "disputed", _("Dipersoalkan")
 
 
 class Pledge(models.Model):
@@ -34,6 +57,9 @@ class Pledge(models.Model):
     delivered = models.PositiveIntegerField(default=0)
     confirmed = models.PositiveIntegerField(default=0)
     released = models.PositiveIntegerField(default=0)
+    # Delivered units under an open dispute: the sum over its deliveries in review
+    # "disputed" of what they have not had confirmed (kept by pledges.services).
+    disputed = models.PositiveIntegerField(default=0, db_default=0)
     status = models.CharField(max_length=10, choices=PledgeStatus.choices, default=PledgeStatus.COMMITTED)
     planned_delivery = models.DateField()
     # Private contact of the person delivering: never shown publicly or exported
@@ -61,6 +87,10 @@ class Pledge(models.Model):
             models.CheckConstraint(
                 condition=Q(released__lte=F("quantity") - F("delivered")),
                 name="pledge_released_le_undelivered",
+            ),
+            models.CheckConstraint(
+                condition=Q(disputed__lte=F("delivered") - F("confirmed")),
+                name="pledge_disputed_le_unconfirmed",
             ),
         ]
         indexes = [
@@ -91,23 +121,152 @@ class Pledge(models.Model):
     def held(self) -> int:
         return self.quantity - self.released
 
+    @property
+    def awaiting(self) -> int:
+        """Delivered units not confirmed yet (disputed ones included)."""
+        return self.delivered - self.confirmed
+
+    def progress(self) -> str:
+        """The finer status shown everywhere (``progress_of``); ``status`` keeps its meaning."""
+        return progress_of(
+            held=self.held,
+            delivered=self.delivered,
+            confirmed=self.confirmed,
+            disputed=self.disputed,
+            status=self.status,
+        )
+
+    def progress_label(self) -> str:
+        return progress_label(
+            self.progress(), held=self.held, delivered=self.delivered, confirmed=self.confirmed
+        )
+
+
+def progress_of(*, held: int, delivered: int, confirmed: int, disputed: int = 0, status: str = "") -> str:
+    """What a pledge's (or a sum of pledges') counters say, as a ``Progress``: an open
+    dispute first, then a pledge that ended, then how much of what it holds is
+    confirmed, then how much is delivered."""
+    if disputed:
+        return Progress.DISPUTED
+    if status in (PledgeStatus.CANCELLED, PledgeStatus.EXPIRED):
+        return str(status)
+    if delivered == 0:
+        return Progress.COMMITTED
+    if confirmed >= held:
+        return Progress.CONFIRMED
+    if confirmed:
+        return Progress.PARTLY_CONFIRMED
+    if delivered >= held:
+        return Progress.DELIVERED
+    return Progress.PARTLY_DELIVERED
+
+
+def progress_label(progress: str, *, held: int, delivered: int, confirmed: int) -> str:
+    """The status as a person reads it, with the counts where only a part is done:
+    "Tersalurkan sebagian (300/600)", "Terkonfirmasi sebagian (300/600)"."""
+    label = Progress(progress).label
+    if progress == Progress.PARTLY_DELIVERED:
+        done = delivered
+    elif progress == Progress.PARTLY_CONFIRMED:
+        done = confirmed
+    else:
+        return str(label)
+    return str(
+        _("%(label)s (%(done)s/%(of)s)")
+        % {
+            "label": label,
+            "done": formats.number_format(done, force_grouping=True),
+            "of": formats.number_format(held, force_grouping=True),
+        }
+    )
+
 
 class Delivery(models.Model):
+    """Units handed over once, with their photo, and the receiving side's review of
+    them: ``confirmed`` of ``quantity`` units confirmed so far, ``review`` where that
+    stands. A pledge's ``confirmed`` is the sum of its deliveries' ``confirmed``."""
+
     pledge = models.ForeignKey(Pledge, on_delete=models.PROTECT, related_name="deliveries")
     quantity = models.PositiveIntegerField()
     delivered_on = models.DateField()
     evidence = models.ImageField(upload_to="evidence/%Y/%m/", blank=True)
+    # A small copy of the photo made when it was re-encoded, for lists on phones.
+    evidence_thumb = models.ImageField(upload_to="evidence/thumbs/%Y/%m/", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed = models.PositiveIntegerField(default=0, db_default=0)
+    review = models.CharField(
+        max_length=10, choices=Review.choices, default=Review.PENDING, db_default=Review.PENDING
+    )
+    # The reviewer's words: why fewer were confirmed, or what is disputed.
+    confirm_note = models.CharField(max_length=500, blank=True, default="", db_default="")
+    dispute_reason = models.CharField(max_length=500, blank=True, default="", db_default="")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        "accounts.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="delivery_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(review=Review.PENDING, confirmed=0)
+                | Q(review=Review.PARTIAL, confirmed__gt=0, confirmed__lt=F("quantity"))
+                | Q(review=Review.CONFIRMED, confirmed=F("quantity"))
+                | Q(review=Review.DISPUTED, confirmed__lt=F("quantity")),
+                name="delivery_review_matches_confirmed",
+            ),
+        ]
+        indexes = [models.Index(fields=["review"], name="delivery_review_idx")]
+
+    def __str__(self) -> str:
+        return f"Delivery #{self.pk} of pledge #{self.pledge_id}: {self.quantity}"
+
+    @property
+    def awaiting(self) -> int:
+        return self.quantity - self.confirmed
+
+    @property
+    def thumbnail_url(self) -> str:
+        """The small copy, or the (already re-encoded, size-capped) photo itself for a
+        delivery recorded before small copies were made."""
+        if self.evidence_thumb:
+            return str(self.evidence_thumb.url)
+        return str(self.evidence.url) if self.evidence else ""
+
+
+class DisputeAnswer(models.Model):
+    """The delivering organisation's answer to a dispute about one of its deliveries: a
+    note, a further photo, or both. The dispute stays open until the receiving side
+    confirms."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.PROTECT, related_name="answers")
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    note = models.CharField(max_length=1000, blank=True)
+    evidence = models.ImageField(upload_to="evidence/%Y/%m/", blank=True)
+    evidence_thumb = models.ImageField(upload_to="evidence/thumbs/%Y/%m/", blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["-created_at"]
-        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="delivery_quantity_positive")]
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(note="") | ~Q(evidence=""), name="answer_note_or_evidence"),
+        ]
 
     def __str__(self) -> str:
-        return f"Delivery #{self.pk} of pledge #{self.pledge_id}: {self.quantity}"
+        return f"Answer #{self.pk} on delivery #{self.delivery_id}"
+
+    @property
+    def thumbnail_url(self) -> str:
+        if self.evidence_thumb:
+            return str(self.evidence_thumb.url)
+        return str(self.evidence.url) if self.evidence else ""
 
 
 class IdempotencyKey(models.Model):

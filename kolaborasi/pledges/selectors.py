@@ -18,7 +18,7 @@ from kolaborasi.core.sql import table
 from kolaborasi.regions.models import Region
 from kolaborasi.targets.models import AidType, Need
 
-from .models import LIVE_STATUSES, Pledge
+from .models import LIVE_STATUSES, Pledge, progress_label, progress_of
 
 
 def pledges_for_org(org: Organisation, *, status: str | None = None) -> QuerySet[Pledge]:
@@ -35,22 +35,41 @@ def target_pledgers(target_id: int) -> list[dict[str, Any]]:
     rows = (
         Pledge.objects.filter(target_id=target_id, status__in=LIVE_STATUSES)
         .values("organisation__name", "organisation__subtype", "aid_type__name")
-        .annotate(quantity=Sum("quantity"), delivered=Sum("delivered"))
+        .annotate(
+            # Before ``quantity`` is annotated, which would shadow the column.
+            units_held=Sum(F("quantity") - F("released")),
+            quantity=Sum("quantity"),
+            delivered=Sum("delivered"),
+            confirmed=Sum("confirmed"),
+            disputed=Sum("disputed"),
+        )
         .order_by("organisation__name", "aid_type__name")
     )
-    return [
-        {
-            "organisation": (
-                _("Donatur perorangan")
-                if r["organisation__subtype"] == OrgSubtype.INDIVIDUAL
-                else r["organisation__name"]
-            ),
-            "aid_type": r["aid_type__name"],
-            "quantity": r["quantity"] or 0,
-            "delivered": r["delivered"] or 0,
-        }
-        for r in rows
-    ]
+    return [_pledger(r) for r in rows]
+
+
+def _pledger(row: Any) -> dict[str, Any]:
+    held, delivered, confirmed, disputed = (
+        row["units_held"] or 0,
+        row["delivered"] or 0,
+        row["confirmed"] or 0,
+        row["disputed"] or 0,
+    )
+    progress = progress_of(held=held, delivered=delivered, confirmed=confirmed, disputed=disputed)
+    return {
+        "organisation": (
+            _("Donatur perorangan")
+            if row["organisation__subtype"] == OrgSubtype.INDIVIDUAL
+            else row["organisation__name"]
+        ),
+        "aid_type": row["aid_type__name"],
+        "quantity": row["quantity"] or 0,
+        "delivered": delivered,
+        "confirmed": confirmed,
+        "disputed": disputed,
+        "progress": progress,
+        "status": progress_label(progress, held=held, delivered=delivered, confirmed=confirmed),
+    }
 
 
 def need_for_pledge(target_id: int, aid_type: str) -> Need | None:

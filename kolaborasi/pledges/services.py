@@ -21,6 +21,8 @@ database refuses to count past its limit, so parallel requests cannot outrun it.
 The PostgreSQL one-statement pledge is in fastpath.py, the expiry sweep in expiry.py, the
 refusals in errors.py and the audit snapshots in history.py.
 
+Confirmations and disputes are in confirmation.py.
+
 Changes to one pledge row
 (delivery, confirmation, cancellation, expiry) lock that row first (``select_for_update``
 on PostgreSQL; on SQLite every write transaction is IMMEDIATE, which serialises writers).
@@ -41,14 +43,14 @@ from django.db.models.functions import Greatest
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from kolaborasi.accounts.models import Membership, Organisation, OrgKind
+from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.audit.services import audit_record
 from kolaborasi.core.actor import Actor, acting_user
 from kolaborasi.core.errors import Forbidden
 from kolaborasi.core.sql import Inserter
 from kolaborasi.targets.models import Need
 
-from .access import PLEDGING_KINDS, org_covers_target
+from .access import PLEDGING_KINDS
 from .errors import (
     PLEDGERS_ONLY,
     HoldLimitExceeded,
@@ -391,7 +393,7 @@ def delivery_record(
             field="delivered_on",
         )
     clean = evidence_clean(evidence, size=evidence_size) if evidence is not None else clean_evidence
-    stored_name = ""
+    stored_name = stored_thumb = ""
     try:
         with transaction.atomic():
             locked = locked_pledge(pledge)
@@ -423,6 +425,11 @@ def delivery_record(
             if clean is not None:
                 delivery.evidence.save(clean.name, ContentFile(clean.content), save=False)
                 stored_name = delivery.evidence.name or ""
+                if clean.thumbnail:
+                    delivery.evidence_thumb.save(
+                        clean.name.rsplit(".", 1)[0] + ".jpg", ContentFile(clean.thumbnail), save=False
+                    )
+                    stored_thumb = delivery.evidence_thumb.name or ""
             delivery.save()
             audit(actor, organisation, "pledge.deliver", locked, before)
             audit_record(
@@ -439,39 +446,12 @@ def delivery_record(
                 actor_label="" if acting_user(actor) else f"token:{getattr(organisation, 'pk', '')}",
             )
     except BaseException:
-        if stored_name:
-            default_storage.delete(stored_name)
+        for name in (stored_name, stored_thumb):
+            if name:
+                default_storage.delete(name)
         raise
     pledge.refresh_from_db()
     return delivery
-
-
-def _is_member(actor: Actor, organisation_id: int) -> bool:
-    user = acting_user(actor)
-    if user is None:
-        return False
-    return Membership.objects.filter(user=user, organisation_id=organisation_id).exists()
-
-
-def pledge_confirm(*, actor: Actor, organisation: Organisation, pledge: Pledge) -> Pledge:
-    """The receiving side confirms every delivered, not yet confirmed unit."""
-    if organisation.pk == pledge.organisation_id or _is_member(actor, pledge.organisation_id):
-        raise Forbidden(_("Organisasi penyalur tidak dapat mengonfirmasi penyalurannya sendiri."))
-    if organisation.kind != OrgKind.OPERATOR and not org_covers_target(organisation, pledge.target):
-        raise Forbidden(_("Hanya koordinator wilayah sasaran atau operator yang dapat mengonfirmasi."))
-    with transaction.atomic():
-        locked = locked_pledge(pledge)
-        units = locked.delivered - locked.confirmed
-        if units <= 0:
-            raise PledgeStateConflict(_("Tidak ada penyaluran yang menunggu konfirmasi."))
-        before = snapshot(locked)
-        locked.confirmed = locked.delivered
-        if locked.status in LIVE_STATUSES:
-            locked.status = locked.live_status()
-        locked.save(update_fields=["confirmed", "status", "updated_at"])
-        Need.objects.filter(pk=locked.need_id).update(confirmed=F("confirmed") + units)
-        audit(actor, organisation, "pledge.confirm", locked, before)
-    return locked
 
 
 def release_undelivered(locked: Pledge, status: str) -> int:

@@ -14,4 +14,9 @@ urlpatterns = [
     path("<int:pledge_id>/batal/", views.cancel, name="cancel"),
     path("<int:pledge_id>/perpanjang/", views.extend, name="extend"),
     path("<int:pledge_id>/konfirmasi/", views.confirm, name="confirm"),
+    path("dipersoalkan/", views.disputes, name="disputes"),
+    path("penyaluran/<int:delivery_id>/", views.delivery_detail, name="delivery"),
+    path("penyaluran/<int:delivery_id>/konfirmasi/", views.delivery_confirm, name="delivery_confirm"),
+    path("penyaluran/<int:delivery_id>/persoalkan/", views.delivery_dispute, name="delivery_dispute"),
+    path("penyaluran/<int:delivery_id>/jawab/", views.delivery_answer, name="delivery_answer"),
 ]

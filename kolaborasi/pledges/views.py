@@ -32,13 +32,29 @@ from kolaborasi.targets.finder import finder_suggestions
 from kolaborasi.targets.models import Target
 from kolaborasi.targets.services import NeedUpdateError, can_update_need, need_update
 
-from . import services, suspension
-from .access import PLEDGING_KINDS, confirmable_pledges_for_org, get_pledge_for_user
+from . import confirmation, services, suspension
+from .access import (
+    PLEDGING_KINDS,
+    acting_org_for_user,
+    confirmable_pledges_for_org,
+    get_delivery_for_user,
+    get_pledge_for_user,
+    open_disputes_for_org,
+)
 from .errors import suspended_message
 from .evidence import CleanImage, EvidenceRejected, evidence_clean
-from .forms import DeliveryForm, ExtendForm, NeedUpdateForm, PledgeForm, SuspendForm
+from .forms import (
+    AnswerForm,
+    ConfirmForm,
+    DeliveryForm,
+    DisputeForm,
+    ExtendForm,
+    NeedUpdateForm,
+    PledgeForm,
+    SuspendForm,
+)
 from .holds import hold_policy
-from .models import LIVE_STATUSES, Delivery, OrganisationHold, Pledge, PledgeStatus
+from .models import LIVE_STATUSES, Delivery, DisputeAnswer, OrganisationHold, Pledge, PledgeStatus
 from .selectors import area_hold_flags, burst_flags, over_covered_needs, pledges_for_org
 
 
@@ -148,7 +164,27 @@ def inbox(request: HttpRequest) -> HttpResponse:
         .prefetch_related(Prefetch("deliveries", queryset=Delivery.objects.order_by("delivered_on", "pk")))
         .order_by("updated_at", "pk")[:500]
     )
-    return TemplateResponse(request, "pledges/inbox.html", {"org": org, "pledges": pledges})
+    return TemplateResponse(
+        request,
+        "pledges/inbox.html",
+        {"org": org, "pledges": pledges, "disputes": open_disputes_for_org(org).count()},
+    )
+
+
+@login_required
+def disputes(request: HttpRequest) -> HttpResponse:
+    """Open disputes the receiving side has to settle, oldest first, with the
+    delivering organisation's answers."""
+    org = org_for_request(request)
+    if org is None or org.kind not in (OrgKind.COORDINATOR, OrgKind.OPERATOR):
+        raise PermissionDenied(_("Daftar persoalan hanya untuk koordinator wilayah dan operator."))
+    deliveries = (
+        open_disputes_for_org(org)
+        .select_related("pledge__target", "pledge__aid_type", "pledge__organisation", "reviewed_by")
+        .prefetch_related(Prefetch("answers", queryset=DisputeAnswer.objects.order_by("created_at", "pk")))
+        .order_by("reviewed_at", "pk")[:500]
+    )
+    return TemplateResponse(request, "pledges/disputes.html", {"org": org, "deliveries": deliveries})
 
 
 @login_required
@@ -242,11 +278,12 @@ def organisation_holds(request: HttpRequest, organisation_id: int) -> HttpRespon
     )
 
 
+RETURN_PAGES = ("/komitmen/", "/komitmen/konfirmasi/", "/komitmen/semua/", "/komitmen/dipersoalkan/")
+
+
 def _done(request: HttpRequest, default: str = "/komitmen/") -> HttpResponseRedirect:
-    nxt = request.POST.get("next", "")
-    return HttpResponseRedirect(
-        nxt if nxt in ("/komitmen/", "/komitmen/konfirmasi/", "/komitmen/semua/") else default
-    )
+    nxt = request.POST.get("next", "") or request.GET.get("next", "")
+    return HttpResponseRedirect(nxt if nxt in RETURN_PAGES else default)
 
 
 def _delivery_page(
@@ -362,14 +399,154 @@ def extend(request: HttpRequest, pledge_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def confirm(request: HttpRequest, pledge_id: int) -> HttpResponse:
+    """Confirm every unit of the pledge awaiting confirmation (the inbox's quick button)."""
     pledge, org = get_pledge_for_user(request.user, pledge_id, action="confirm")
     try:
-        services.pledge_confirm(actor=request.user, organisation=org, pledge=pledge)
+        confirmation.pledge_confirm(actor=request.user, organisation=org, pledge=pledge)
     except services.PledgeError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Penyaluran komitmen #%(id)s dikonfirmasi.") % {"id": pledge.pk})
     return _done(request, "/komitmen/konfirmasi/")
+
+
+def _may(user: Any, pledge: Pledge, action: Any) -> bool:
+    try:
+        acting_org_for_user(user, pledge, action)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def _review_page(
+    request: HttpRequest,
+    delivery: Delivery,
+    *,
+    confirm_form: ConfirmForm | None = None,
+    dispute_form: DisputeForm | None = None,
+    answer_form: AnswerForm | None = None,
+    status: int = 200,
+) -> TemplateResponse:
+    """One delivery: its photo, who delivered it, its review so far, and what the
+    reader may do — the receiving side confirms (all or fewer) or disputes, the
+    delivering organisation answers a dispute."""
+    pledge = delivery.pledge
+    can_review = _may(request.user, pledge, "confirm")
+    default_next = "/komitmen/konfirmasi/" if can_review else "/komitmen/"
+    context = {
+        "delivery": delivery,
+        "pledge": pledge,
+        "answers": delivery.answers.order_by("created_at", "pk"),
+        "can_review": can_review and delivery.awaiting > 0,
+        "can_answer": _may(request.user, pledge, "answer") and delivery.review == "disputed",
+        "confirm_form": confirm_form or ConfirmForm(),
+        "dispute_form": dispute_form or DisputeForm(),
+        "answer_form": answer_form or AnswerForm(),
+        "photo_again": status != 200 and bool(request.FILES.get("evidence")),
+        "next": _done(request, default_next).url,
+    }
+    return TemplateResponse(request, "pledges/delivery.html", context, status=status)
+
+
+@login_required
+def delivery_detail(request: HttpRequest, delivery_id: int) -> HttpResponse:
+    delivery, _org = get_delivery_for_user(request.user, delivery_id, action="view")
+    return _review_page(request, delivery)
+
+
+@login_required
+@require_POST
+def delivery_confirm(request: HttpRequest, delivery_id: int) -> HttpResponse:
+    delivery, org = get_delivery_for_user(request.user, delivery_id, action="confirm")
+    form = ConfirmForm(request.POST)
+    if not form.is_valid():
+        return _review_page(request, delivery, confirm_form=form, status=422)
+    quantity = form.cleaned_data["quantity"]
+    try:
+        confirmation.pledge_confirm(
+            actor=request.user,
+            organisation=org,
+            pledge=delivery.pledge,
+            delivery=delivery,
+            quantity=quantity,
+            note=form.cleaned_data["note"],
+        )
+    except services.PledgeError as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+        return _review_page(request, delivery, confirm_form=form, status=exc.status)
+    if quantity is None or quantity == delivery.awaiting:
+        messages.success(request, _("Penyaluran #%(id)s dikonfirmasi.") % {"id": delivery.pk})
+    else:
+        messages.success(
+            request,
+            _("%(n)s paket dari penyaluran #%(id)s dikonfirmasi; sisanya masih menunggu.")
+            % {"n": quantity, "id": delivery.pk},
+        )
+    return _done(request, "/komitmen/konfirmasi/")
+
+
+@login_required
+@require_POST
+def delivery_dispute(request: HttpRequest, delivery_id: int) -> HttpResponse:
+    delivery, org = get_delivery_for_user(request.user, delivery_id, action="dispute")
+    form = DisputeForm(request.POST)
+    if not form.is_valid():
+        return _review_page(request, delivery, dispute_form=form, status=422)
+    try:
+        confirmation.pledge_dispute(
+            actor=request.user,
+            organisation=org,
+            pledge=delivery.pledge,
+            delivery=delivery,
+            reason=form.cleaned_data["reason"],
+        )
+    except services.PledgeError as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+        return _review_page(request, delivery, dispute_form=form, status=exc.status)
+    messages.success(
+        request,
+        _("Penyaluran #%(id)s dipersoalkan; penyalur akan melihat alasan Anda.") % {"id": delivery.pk},
+    )
+    return _done(request, "/komitmen/konfirmasi/")
+
+
+@login_required
+@require_POST
+@throttle("evidence", by_active_organisation_uploading("evidence"))
+def delivery_answer(request: HttpRequest, delivery_id: int) -> HttpResponse:
+    delivery, org = get_delivery_for_user(request.user, delivery_id, action="answer")
+    form = AnswerForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _review_page(request, delivery, answer_form=form, status=422)
+    upload = form.cleaned_data.get("evidence")
+    clean: CleanImage | None = None
+    if upload is not None:
+        try:
+            clean = evidence_clean(upload, size=upload.size)
+        except EvidenceRejected as exc:
+            form.add_error("evidence", str(exc))
+            return _review_page(request, delivery, answer_form=form, status=422)
+        except heavy.Busy as exc:
+            return heavy.busy_response(request, exc)  # type: ignore[return-value]
+
+    def record() -> HttpResponse:
+        try:
+            confirmation.dispute_answer(
+                actor=request.user,
+                organisation=org,
+                delivery=delivery,
+                note=form.cleaned_data["note"],
+                clean_evidence=clean,
+            )
+        except services.PledgeError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+            return _review_page(request, delivery, answer_form=form, status=exc.status)
+        messages.success(request, _("Jawaban Anda untuk penyaluran #%(id)s terkirim.") % {"id": delivery.pk})
+        done = _done(request)
+        created(request, done.url)
+        return done
+
+    return guarded(request, record)
 
 
 @login_required

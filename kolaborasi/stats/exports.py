@@ -114,6 +114,11 @@ DATASET_COLUMNS: dict[str, list[Column]] = {
         Column("aid_type", "#item+code"),
         Column("aid_type_name", "#item+name"),
         Column("quantity", "#reached"),
+        # The receiving side's review: units confirmed of this delivery, and where the
+        # review stands (pending, partial, confirmed, disputed). Reasons and notes are
+        # free text and stay out of open data.
+        Column("confirmed", "#reached+confirmed"),
+        Column("review", "#status"),
     ],
     "funds": [
         Column("donation_id", "#meta+id"),
@@ -290,6 +295,8 @@ def deliveries_rows(scope: Scope) -> Iterator[Row]:
             "delivered_on",
             "pledge_id",
             "quantity",
+            "confirmed",
+            "review",
             "pledge__organisation__name",
             "pledge__organisation__kind",
             "pledge__organisation__subtype",
@@ -310,6 +317,8 @@ def deliveries_rows(scope: Scope) -> Iterator[Row]:
             slug,
             name,
             d["quantity"],
+            d["confirmed"],
+            d["review"],
         ]
 
 

@@ -86,7 +86,11 @@ class NeedOut(BaseModel):
     need: int
     committed: int
     delivered: int
+    confirmed: int = Field(0, description="delivered units the receiving side confirmed")
     remaining: int
+    over_committed: int = Field(
+        0, description="units pledged beyond the need, after the need was lowered below them"
+    )
 
 
 class TargetOut(BaseModel):

@@ -38,6 +38,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count, ExpressionWrapper, F, FloatField, Q, QuerySet, Sum, Window
 
+from kolaborasi.audit.models import AuditEvent
 from kolaborasi.regions.models import Level, Region, child_level
 
 from .models import AidType, Need, Target, TargetKind, region_column, within_q
@@ -60,7 +61,6 @@ def aid_type_get(slug: str | None) -> AidType | None:
         AidType.objects.filter(slug=settings.PRIMARY_AID_TYPE, active=True).first()
         or AidType.objects.filter(active=True).first()
     )
-
 
 
 def priority_order(region: Region | None) -> list[Any]:
@@ -204,6 +204,9 @@ def need_dict(need: dict[str, Any]) -> dict[str, Any]:
         "delivered": need["delivered"],
         "confirmed": need["confirmed"],
         "remaining": need["remaining"],
+        # Units pledged beyond the need: after the need was lowered below what pledges
+        # already hold (pledges are never cancelled by it).
+        "over_committed": max(held - quantity, 0),
         "coverage": round(min(held / quantity, 1.0), 4) if quantity else 1.0,
     }
 
@@ -243,6 +246,28 @@ def target_get(target_id: int) -> dict[str, Any] | None:
     items = targets_serialise([target_id])
     return items[0] if items else None
 
+
+def latest_need_change(target_id: int) -> dict[str, Any] | None:
+    """The target's last need correction (``targets.services.need_update``): when, from
+    what size to what, and the reason given — read from its audit event, where the
+    reason is written down."""
+    event = (
+        AuditEvent.objects.filter(
+            action="need.update", object_type="targets.target", object_id=str(target_id)
+        )
+        .order_by("-seq")
+        .values("created_at", "before", "after")
+        .first()
+    )
+    if event is None:
+        return None
+    before, after = event["before"] or {}, event["after"] or {}
+    return {
+        "at": event["created_at"],
+        "size_before": before.get("size"),
+        "size_after": after.get("size"),
+        "reason": after.get("reason", ""),
+    }
 
 
 # --- Pages -----------------------------------------------------------------------------
@@ -287,7 +312,6 @@ def region_children_with_need(region: Region | None, aid_type: AidType) -> list[
         }
         for r in rows_list
     ]
-
 
 
 def home_summary() -> dict[str, int | bool]:

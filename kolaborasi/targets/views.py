@@ -287,6 +287,7 @@ def sasaran(request: HttpRequest, target_id: int) -> HttpResponse:
             "funding_url": f"/dana/sasaran/{target_id}/",
             "can_update_need": _can_update_need(request, region.code),
             "need_update_url": f"/komitmen/kebutuhan/{target_id}/",
+            "need_change": selectors.latest_need_change(target_id),
         },
     )
 
