@@ -5,8 +5,9 @@ The rule (``finder_suggestions``), given an aid type, a quantity N and an area:
 1. *Single targets*: the targets in the area whose remaining ≥ N, best priority first
    (at most ``FINDER_MAX`` suggestions).
 2. Otherwise *groups within one kelurahan*: villages in the area whose total remaining
-   ≥ N, least-served village first (coverage of all the village's needs of that type,
-   then larger remaining, then code). Each group takes the village's targets in
+   ≥ N, ranked by the priority rule (``targets.priority``) applied to the village as a
+   whole (the share of all its needs of that type no longer remaining, then larger
+   remaining, then code). Each group takes the village's targets in
    priority order until their remaining adds up to N.
 3. Otherwise the same with *kecamatan*.
 4. Otherwise nothing: no single kecamatan can absorb N (ask for less, or a larger area).
@@ -21,6 +22,7 @@ from django.db.models import Sum
 from kolaborasi.regions.models import Level, Region
 
 from .models import AidType, Need, region_column, within_q
+from .priority import priority_key
 from .selectors import priority_needs, priority_order, targets_serialise
 
 FINDER_MAX = 5
@@ -56,8 +58,7 @@ def _area_groups(aid: AidType, region: Region | None, column: str, quantity: int
     areas = []
     for row in rows:
         qty, rem = row["qty"] or 0, row["rem"] or 0
-        coverage = 1 - rem / qty if qty else 1.0
-        areas.append((coverage, -rem, row["target__" + column]))
+        areas.append(priority_key(qty, qty - rem, row["target__" + column]))
     areas.sort()
     names = dict(
         Region.objects.filter(code__in=[a[2] for a in areas[:FINDER_MAX]]).values_list("code", "name")
