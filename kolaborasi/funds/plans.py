@@ -23,6 +23,7 @@ from kolaborasi.pledges.models import Pledge
 from kolaborasi.pledges.services import pledges_create_many
 from kolaborasi.regions.models import Region
 from kolaborasi.targets.models import AidType
+from kolaborasi.targets.priority import priority_key
 
 from .errors import FundsConflict, FundsError, InsufficientFunds, rupiah
 from .models import (
@@ -104,13 +105,16 @@ def plan_create(
             % {"aid_type": aid_type.slug, "region": region.code},
             field="region",
         )
-    split = plan_allocation(needs[:, :3], stock, min_drop)
+    # Ranked by target id, as the list breaks its last ties (targets.priority); a target
+    # has one need per aid type, so the target id names the need.
+    split = plan_allocation(needs[:, [3, 1, 2]], stock, min_drop)
     if not split:
         raise FundsConflict(_("Tidak ada sasaran yang dapat menerima sebanyak ini."), field="min_drop")
-    # The target of each need that receives something, from the rows already read.
-    by_id = np.argsort(needs[:, 0])
-    at = by_id[np.searchsorted(needs[by_id, 0], [n for n, _q in split])]
-    target_of = dict(zip(needs[at, 0].tolist(), needs[at, 3].tolist(), strict=True))
+    # The need of each target that receives something, with its size and what was held
+    # (why it was chosen), from the rows already read.
+    by_target = np.argsort(needs[:, 3])
+    at = by_target[np.searchsorted(needs[by_target, 3], [t for t, _q in split])]
+    rows = dict(zip(needs[at, 3].tolist(), needs[at, :3].tolist(), strict=True))
     with transaction.atomic():
         plan = AllocationPlan.objects.create(
             aggregator=aggregator,
@@ -124,9 +128,19 @@ def plan_create(
             total=sum(q for _n, q in split),
             created_by=acting_user(actor),
         )
+        # Lines in the order the planner ranked their first package (coverage before,
+        # then the rest of the priority rule), so the plan reads like the list.
+        ranked = sorted(split, key=lambda line: priority_key(rows[line[0]][1], rows[line[0]][2], line[0]))
         AllocationLine.objects.bulk_create(
-            AllocationLine(plan=plan, need_id=need_id, target_id=target_of[need_id], quantity=q)
-            for need_id, q in split
+            AllocationLine(
+                plan=plan,
+                need_id=rows[target_id][0],
+                target_id=target_id,
+                quantity=q,
+                need_quantity=rows[target_id][1],
+                held_before=rows[target_id][2],
+            )
+            for target_id, q in ranked
         )
         audit_record(
             actor=actor,
