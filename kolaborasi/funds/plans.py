@@ -9,7 +9,6 @@ import datetime as dt
 from typing import Any
 
 import numpy as np
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,6 +18,7 @@ from kolaborasi.audit.services import audit_record
 from kolaborasi.audit.snapshot import snapshot
 from kolaborasi.core.actor import Actor, acting_user
 from kolaborasi.pledges.errors import PlanConflict
+from kolaborasi.pledges.holds import default_planned_delivery
 from kolaborasi.pledges.models import Pledge
 from kolaborasi.pledges.services import pledges_create_many
 from kolaborasi.regions.models import Region
@@ -39,8 +39,6 @@ from .planner import plan_allocation
 from .selectors import plan_needs
 from .services import allocate, check_aggregator, check_template, ledger_accounts, whole_rupiah
 
-# A plan is a preview; when committed without a date, packages are planned for a week later.
-DEFAULT_DELIVERY_DAYS = 7
 MIN_DROP_MAX = 10_000
 PLAN_STOCK_MAX = 10_000_000
 
@@ -191,9 +189,8 @@ def plan_commit(
     no longer fits) and, for a funded plan, pay them from the balance in the same
     transaction."""
     check_aggregator(plan.aggregator)
-    # The default stays within the planning horizon however short it is set.
-    days = min(DEFAULT_DELIVERY_DAYS, settings.PLEDGE_HORIZON_DAYS)
-    planned_delivery = planned_delivery or (today or timezone.localdate()) + dt.timedelta(days=days)
+    # A plan is a preview; committed without a date, its packages get the pledges' default.
+    planned_delivery = planned_delivery or default_planned_delivery(today)
     lines = list(plan.lines.select_related("need").order_by("id"))
     with transaction.atomic():
         if not AllocationPlan.objects.filter(pk=plan.pk, status=PlanStatus.PREVIEW).update(
