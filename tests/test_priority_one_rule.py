@@ -115,7 +115,7 @@ def test_each_allocation_says_why(client: Client, personas: Any, tied: list[int]
     assert first["why"] in html
     assert "cakupan terendah lebih dulu, lalu sisa kebutuhan terbesar" in html
     # The page lists the lines in the planner's order, the list's order.
-    rows = re.search(r'<table class="plan-lines">(.*?)</table>', html, re.S)
+    rows = re.search(r'<table class="plan-lines cards">(.*?)</table>', html, re.S)
     assert rows
     assert [int(i) for i in re.findall(r'href="/sasaran/(\d+)/"', rows.group(1))] == tied[:3]
     # The reason stays what it was when planned, after the plan is committed.
