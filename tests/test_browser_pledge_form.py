@@ -77,6 +77,7 @@ def test_pledge_form_and_plan_at_360px(browser: Any, demo_url: str) -> None:
     context.close()
 
     agus = personas["agus"]
+    assert agus.organisation is not None
     plan = plan_create(
         actor=agus.user,
         aggregator=agus.organisation,

@@ -58,13 +58,13 @@ def _list_api(client: Client) -> list[int]:
 
 def _finder(client: Client) -> list[int]:
     """The finder for one package: every target can take it, best priority first."""
-    body = client.get("/api/v1/finder", {"region": CIPULIR, "aid_type": "sembako", "quantity": 1}).json()
+    body = client.get("/api/v1/finder", {"region": CIPULIR, "aid_type": "sembako", "quantity": "1"}).json()
     assert all(len(s["targets"]) == 1 for s in body["suggestions"])
     return [s["targets"][0]["id"] for s in body["suggestions"]]
 
 
 def _finder_page(client: Client) -> list[int]:
-    html = client.get("/cari/", {"wilayah": CIPULIR, "jenis": "sembako", "jumlah": 1}).content.decode()
+    html = client.get("/cari/", {"wilayah": CIPULIR, "jenis": "sembako", "jumlah": "1"}).content.decode()
     return list(dict.fromkeys(int(i) for i in re.findall(r'href="/sasaran/(\d+)/"', html)))
 
 
