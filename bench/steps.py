@@ -817,22 +817,22 @@ def step_sizes(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def reference_plan(needs: list[tuple[int, int, int]], stock: int) -> list[tuple[int, int]]:
-    """The documented water-filling rule done the obvious way: hand out one package at a
-    time to the need with the lowest coverage (held / quantity) before receiving it; ties
-    to the smaller need (as kolaborasi/funds/planner.py documents), then the lower id. A
-    heap, O(stock · log n). min_drop = 1."""
+    """The documented rule done the obvious way: hand out one package at a time to the
+    need that ranks first by the priority rule before receiving it (kolaborasi/targets/
+    priority.py: lowest coverage held / quantity, then the most remaining, then the lower
+    target id). A heap, O(stock · log n). min_drop = 1."""
     import heapq
 
-    heap = [(h / qty, qty, nid, h, qty) for nid, qty, h in needs if qty > 0 and qty > h]
+    heap = [(h / qty, h - qty, tid, h, qty) for tid, qty, h in needs if qty > 0 and qty > h]
     heapq.heapify(heap)
     given: dict[int, int] = {}
     for _ in range(stock):
         if not heap:
             break
-        _cov, tieq, nid, h, qty = heapq.heappop(heap)
-        given[nid] = given.get(nid, 0) + 1
+        _cov, _rem, tid, h, qty = heapq.heappop(heap)
+        given[tid] = given.get(tid, 0) + 1
         if h + 1 < qty:
-            heapq.heappush(heap, ((h + 1) / qty, tieq, nid, h + 1, qty))
+            heapq.heappush(heap, ((h + 1) / qty, h + 1 - qty, tid, h + 1, qty))
     return sorted(given.items())
 
 
@@ -848,7 +848,9 @@ def step_planner(args: argparse.Namespace) -> dict[str, Any]:
     start = time.perf_counter()
     rows = plan_needs(aid_type=sembako, region=None, kinds="rw")
     out["load_seconds"] = time.perf_counter() - start
-    planner_input = rows[:, :3]
+    # (target id, quantity, held): the target id is the rule's last tie-break, as in
+    # funds.plans.plan_create.
+    planner_input = rows[:, [3, 1, 2]]
     needs = [(int(a), int(b), int(c)) for a, b, c in planner_input.tolist()]  # for the reference
     out["needs"] = len(needs)
     times: dict[str, list[float]] = {"planner": [], "reference": []}

@@ -165,6 +165,17 @@ class AllocationOut(Schema):
     target: int
     need: int
     quantity: int
+    need_quantity: int | None = Field(
+        None, description="the need when the plan was made (null on plans made before this was recorded)"
+    )
+    held_before: int | None = Field(
+        None, description="units live pledges held of the need when the plan was made"
+    )
+    coverage_before: float | None = Field(
+        None, description="held_before / need_quantity: the planner serves the lowest first"
+    )
+    coverage_after: float | None = Field(None, description="the coverage once this allocation is pledged")
+    why: str = Field("", description="the reason in words (coverage before and after)")
 
 
 class PlanOut(Schema):
@@ -324,6 +335,10 @@ def aggregator_detail(request: HttpRequest, aggregator_id: Id) -> dict[str, Any]
     return _aggregator_out(org)
 
 
+def _rounded(share: float | None) -> float | None:
+    return None if share is None else round(share, 4)
+
+
 def _plan_out(plan: AllocationPlan) -> dict[str, Any]:
     cost = plan.total * plan.template.unit_cost if plan.template is not None else None
     return {
@@ -338,9 +353,19 @@ def _plan_out(plan: AllocationPlan) -> dict[str, Any]:
         "template": plan.template_id,
         "cost": cost,
         "total": plan.total,
+        # In the planner's order of priority (see funds.plans.plan_create).
         "allocations": [
-            {"target": t, "need": n, "quantity": q}
-            for t, n, q in plan.lines.order_by("id").values_list("target_id", "need_id", "quantity")
+            {
+                "target": line.target_id,
+                "need": line.need_id,
+                "quantity": line.quantity,
+                "need_quantity": line.need_quantity,
+                "held_before": line.held_before,
+                "coverage_before": _rounded(line.coverage_before),
+                "coverage_after": _rounded(line.coverage_after),
+                "why": selectors.plan_line_why(line),
+            }
+            for line in plan.lines.order_by("id")
         ],
     }
 

@@ -260,6 +260,12 @@ class AllocationLine(models.Model):
     need = models.ForeignKey("targets.Need", on_delete=models.PROTECT, related_name="+")
     target = models.ForeignKey("targets.Target", on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField()
+    # Why this line: the need and what live pledges held of it when the plan was made,
+    # so the plan shows the coverage before and after it (the planner ranks by coverage,
+    # targets.priority) even after the need or its pledges change. Null on lines planned
+    # before these were recorded.
+    need_quantity = models.PositiveIntegerField(null=True, blank=True)
+    held_before = models.PositiveIntegerField(null=True, blank=True)
     pledge = models.ForeignKey(
         "pledges.Pledge", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -270,3 +276,17 @@ class AllocationLine(models.Model):
 
     def __str__(self) -> str:
         return f"plan {self.plan_id}: {self.quantity} → need {self.need_id}"
+
+    @property
+    def coverage_before(self) -> float | None:
+        """Share of the need held before this line (None: not recorded)."""
+        if self.need_quantity is None or self.held_before is None or self.need_quantity == 0:
+            return None
+        return min(self.held_before / self.need_quantity, 1.0)
+
+    @property
+    def coverage_after(self) -> float | None:
+        """Share of the need held once this line is pledged (None: not recorded)."""
+        if self.need_quantity is None or self.held_before is None or self.need_quantity == 0:
+            return None
+        return min((self.held_before + self.quantity) / self.need_quantity, 1.0)

@@ -1,24 +1,28 @@
 """The allocation planner: a fair split of a stock of packages over needs.
 
-Rule (water-filling, "raise the least-covered first"). Coverage of a need is
-``held / quantity``. Think of the stock as single packages handed out one at a time;
-each goes to the need whose coverage *before* receiving it is lowest. Details:
+Rule: the priority rule (``targets.priority``) applied after every package. Think of
+the stock as single packages handed out one at a time; each goes to the need that ranks
+first by priority *before* receiving it — lowest coverage (``held / quantity``), then
+the most remaining, then the lowest target id. So the first package goes to the list's
+first target for the same area and aid type. Details:
 
 - a need never receives more than its remaining (``quantity - held``);
 - ``min_drop``: the first drop at a need is a block of ``min(min_drop, remaining)``
   packages (a need smaller than the minimum drop can still be finished off), handed out
-  at the need's current coverage; a block that no longer fits in the stock left is
-  skipped and that need gets nothing;
-- ties (equal coverage) go to the smaller need (``quantity``: the unit raises its
-  coverage most), then the lower need id — so the plan is deterministic and does not
-  depend on input order.
+  at the need's current rank; a block that no longer fits in the stock left is skipped
+  and that need gets nothing;
+- the id in each row is the tie-break of the rule: callers pass the *target* id
+  (``funds.plans`` does), so the plan breaks ties exactly as the list does; the plan
+  does not depend on the order of the rows.
 
 With ``min_drop == 1`` this greedy is optimal for the documented objective: among all
-splits that use ``min(stock, total remaining)`` packages it maximises the sorted
-coverage vector lexicographically (max-min, then the next lowest, ...); the tests check
-it against brute force. With ``min_drop > 1`` it is a heuristic: it never breaks the
-rules above and, when the total remaining is at least the stock, leaves fewer than
-``min_drop`` packages unused.
+splits that use ``min(stock, total remaining)`` packages, it makes the needs' priority
+keys ``(coverage, −remaining, id)`` after the split as large as possible, sorted and
+compared lexicographically — the worst-served need by the list's own rule is as well
+served as it can be, then the next, and so on (max-min); the tests check it against
+brute force. With ``min_drop > 1`` it is a heuristic: it never breaks the rules above
+and, when the total remaining is at least the stock, leaves fewer than ``min_drop``
+packages unused.
 
 Speed: the greedy is not run package by package. Every unit has a key (coverage before
 it), keys are floats ``(held + k - 1) / quantity`` (exact ordering and exact ties for
@@ -35,7 +39,9 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-NeedTuple = tuple[int, int, int]  # (need_id, quantity, held)
+from kolaborasi.targets.priority import planner_order, priority_key
+
+NeedTuple = tuple[int, int, int]  # (id, quantity, held); the id breaks ties: a target id
 
 _I = npt.NDArray[np.int64]
 _F = npt.NDArray[np.float64]
@@ -145,12 +151,12 @@ def _fill(h: _I, q: _I, r: _I, d: _I, stock: int) -> _I:
 
 
 def plan_allocation(needs: Sequence[NeedTuple] | _I, stock: int, min_drop: int = 1) -> list[tuple[int, int]]:
-    """Split ``stock`` packages over ``needs`` ``(need_id, quantity, held)``: tuples, or
-    an ``(n, 3)`` integer array (what ``funds.selectors.plan_needs`` reads, no per-row
-    Python objects).
+    """Split ``stock`` packages over ``needs`` ``(id, quantity, held)``: tuples, or an
+    ``(n, 3)`` integer array (columns of what ``funds.selectors.plan_needs`` reads, no
+    per-row Python objects). The id is the rule's last tie-break: pass target ids.
 
-    Returns ``[(need_id, units)]`` for the needs that receive something, ordered by
-    need id. Pure: no database, so it can be benchmarked and property-tested directly.
+    Returns ``[(id, units)]`` for the needs that receive something, ordered by id.
+    Pure: no database, so it can be benchmarked and property-tested directly.
     """
     if stock <= 0 or len(needs) == 0:
         return []
@@ -166,9 +172,9 @@ def plan_allocation(needs: Sequence[NeedTuple] | _I, stock: int, min_drop: int =
     ids, q, held, r = ids[keep], q[keep], held[keep], r[keep]
     if len(ids) == 0:
         return []
-    # Tie order: smaller quantity first (a unit lifts its coverage most; this is what
-    # makes the greedy leximin-optimal), then lower id.
-    order = np.lexsort((ids, q))
+    # Tie order between needs at the same coverage: the priority rule's (more remaining,
+    # i.e. larger need at equal coverage, then lower id).
+    order = planner_order(q, ids)
     ids, q, held, r = ids[order], q[order], held[order], r[order]
     d = np.minimum(r, min_drop)
     x = _fill(held, q, r, d, int(stock))
@@ -180,16 +186,16 @@ def plan_allocation(needs: Sequence[NeedTuple] | _I, stock: int, min_drop: int =
 def plan_allocation_reference(
     needs: Sequence[NeedTuple], stock: int, min_drop: int = 1
 ) -> list[tuple[int, int]]:
-    """The same rule, written the obvious way: a heap of (coverage before the next
-    unit, quantity, id), one package (or first block) at a time. O(stock · log n): the
-    reference the benchmark compares ``plan_allocation`` with, and the tests check
-    that both agree exactly."""
+    """The same rule, written the obvious way: a heap keyed by the priority rule itself
+    (``priority_key`` of the need as it stands before the next unit), one package (or
+    first block) at a time. O(stock · log n): the reference the tests check
+    ``plan_allocation`` against, exactly."""
     min_drop = max(1, int(min_drop))
-    heap: list[tuple[float, int, int, int, int]] = []  # (key, quantity, id, held, remaining)
+    heap: list[tuple[tuple[float, int, int], int, int, int, int]] = []  # (key, q, id, held, rem)
     for need_id, q, h in needs:
         r = max(q - h, 0)
         if q > 0 and r > 0:
-            heap.append((h / q, q, need_id, h, r))
+            heap.append((priority_key(q, h, need_id), q, need_id, h, r))
     heapq.heapify(heap)
     given: dict[int, int] = {}
     while stock > 0 and heap:
@@ -201,5 +207,5 @@ def plan_allocation_reference(
         given[need_id] = x + step
         stock -= step
         if x + step < r:
-            heapq.heappush(heap, ((h + x + step) / q, q, need_id, h, r))
+            heapq.heappush(heap, (priority_key(q, h + x + step, need_id), q, need_id, h, r))
     return sorted(given.items())

@@ -9,7 +9,6 @@ import datetime as dt
 from typing import Any
 
 import numpy as np
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,10 +18,12 @@ from kolaborasi.audit.services import audit_record
 from kolaborasi.audit.snapshot import snapshot
 from kolaborasi.core.actor import Actor, acting_user
 from kolaborasi.pledges.errors import PlanConflict
+from kolaborasi.pledges.holds import default_planned_delivery
 from kolaborasi.pledges.models import Pledge
 from kolaborasi.pledges.services import pledges_create_many
 from kolaborasi.regions.models import Region
 from kolaborasi.targets.models import AidType
+from kolaborasi.targets.priority import priority_key
 
 from .errors import FundsConflict, FundsError, InsufficientFunds, rupiah
 from .models import (
@@ -38,8 +39,6 @@ from .planner import plan_allocation
 from .selectors import plan_needs
 from .services import allocate, check_aggregator, check_template, ledger_accounts, whole_rupiah
 
-# A plan is a preview; when committed without a date, packages are planned for a week later.
-DEFAULT_DELIVERY_DAYS = 7
 MIN_DROP_MAX = 10_000
 PLAN_STOCK_MAX = 10_000_000
 
@@ -104,13 +103,16 @@ def plan_create(
             % {"aid_type": aid_type.slug, "region": region.code},
             field="region",
         )
-    split = plan_allocation(needs[:, :3], stock, min_drop)
+    # Ranked by target id, as the list breaks its last ties (targets.priority); a target
+    # has one need per aid type, so the target id names the need.
+    split = plan_allocation(needs[:, [3, 1, 2]], stock, min_drop)
     if not split:
         raise FundsConflict(_("Tidak ada sasaran yang dapat menerima sebanyak ini."), field="min_drop")
-    # The target of each need that receives something, from the rows already read.
-    by_id = np.argsort(needs[:, 0])
-    at = by_id[np.searchsorted(needs[by_id, 0], [n for n, _q in split])]
-    target_of = dict(zip(needs[at, 0].tolist(), needs[at, 3].tolist(), strict=True))
+    # The need of each target that receives something, with its size and what was held
+    # (why it was chosen), from the rows already read.
+    by_target = np.argsort(needs[:, 3])
+    at = by_target[np.searchsorted(needs[by_target, 3], [t for t, _q in split])]
+    rows = dict(zip(needs[at, 3].tolist(), needs[at, :3].tolist(), strict=True))
     with transaction.atomic():
         plan = AllocationPlan.objects.create(
             aggregator=aggregator,
@@ -124,9 +126,19 @@ def plan_create(
             total=sum(q for _n, q in split),
             created_by=acting_user(actor),
         )
+        # Lines in the order the planner ranked their first package (coverage before,
+        # then the rest of the priority rule), so the plan reads like the list.
+        ranked = sorted(split, key=lambda line: priority_key(rows[line[0]][1], rows[line[0]][2], line[0]))
         AllocationLine.objects.bulk_create(
-            AllocationLine(plan=plan, need_id=need_id, target_id=target_of[need_id], quantity=q)
-            for need_id, q in split
+            AllocationLine(
+                plan=plan,
+                need_id=rows[target_id][0],
+                target_id=target_id,
+                quantity=q,
+                need_quantity=rows[target_id][1],
+                held_before=rows[target_id][2],
+            )
+            for target_id, q in ranked
         )
         audit_record(
             actor=actor,
@@ -177,9 +189,8 @@ def plan_commit(
     no longer fits) and, for a funded plan, pay them from the balance in the same
     transaction."""
     check_aggregator(plan.aggregator)
-    # The default stays within the planning horizon however short it is set.
-    days = min(DEFAULT_DELIVERY_DAYS, settings.PLEDGE_HORIZON_DAYS)
-    planned_delivery = planned_delivery or (today or timezone.localdate()) + dt.timedelta(days=days)
+    # A plan is a preview; committed without a date, its packages get the pledges' default.
+    planned_delivery = planned_delivery or default_planned_delivery(today)
     lines = list(plan.lines.select_related("need").order_by("id"))
     with transaction.atomic():
         if not AllocationPlan.objects.filter(pk=plan.pk, status=PlanStatus.PREVIEW).update(

@@ -7,8 +7,11 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, QuerySet, Sum
+from django.utils import formats
+from django.utils.translation import gettext as _
 
 from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.pledges.models import LIVE_STATUSES, Pledge
@@ -17,6 +20,7 @@ from kolaborasi.targets.models import INSTITUTION_KINDS, Need, Target, TargetKin
 
 from .models import (
     AccountKind,
+    AllocationLine,
     Donation,
     DonationStatus,
     LedgerAccount,
@@ -246,3 +250,27 @@ def ledger_verify(aggregator: Any = None) -> list[str]:
         if alloc != (funded_sum or 0):
             problems.append(f"donation {d_id}: allocated {alloc} != funding rows {funded_sum or 0}")
     return problems
+
+
+def _percent(share: float) -> str:
+    """A share as a percentage the locale's way: "0%", "1,7%" (one decimal when needed)."""
+    value = round(share * 100, 1)
+    return formats.number_format(value, decimal_pos=0 if value == int(value) else 1) + "%"
+
+
+def plan_line_why(line: AllocationLine) -> str:
+    """Why the planner chose this line, in words: the coverage before and after it. The
+    planner serves the lowest coverage first (targets.priority), so the coverage before
+    is the reason; the one sentence the API and the plan page both show."""
+    before, after = line.coverage_before, line.coverage_after
+    if before is None or after is None:
+        return ""
+    return _(
+        "Cakupan %(before)s sebelum rencana (%(held)s dari %(need)s paket sudah dikomitmenkan), "
+        "%(after)s sesudahnya."
+    ) % {
+        "before": _percent(before),
+        "after": _percent(after),
+        "held": intcomma(line.held_before),
+        "need": intcomma(line.need_quantity),
+    }

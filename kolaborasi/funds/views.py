@@ -229,7 +229,10 @@ def planner(request: HttpRequest) -> HttpResponse:
 
 
 def _plan_context(plan: AllocationPlan) -> dict[str, Any]:
-    lines = list(plan.lines.select_related("target", "target__village", "need").order_by("-quantity", "id"))
+    # In the planner's order of priority, each with why it was chosen.
+    lines = list(plan.lines.select_related("target", "target__village", "need").order_by("id"))
+    for ln in lines:
+        ln.why = selectors.plan_line_why(ln)  # type: ignore[attr-defined]
     points = []
     for ln in lines:
         # RWs often have no point of their own: fall back to their kelurahan's centroid.

@@ -5,24 +5,31 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from kolaborasi.targets.models import Need, Target
 
-from .holds import latest_planned_delivery
+from .holds import default_planned_delivery, latest_planned_delivery
 
 
 class NeedChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.aid_type.name} — {_('sisa')} {obj.remaining}"
+        return _("%(aid_type)s — sisa kebutuhan %(n)s %(unit)s") % {
+            "aid_type": obj.aid_type.display_name,
+            "n": intcomma(obj.remaining),
+            "unit": obj.aid_type.display_unit,
+        }
 
 
 class PledgeForm(forms.Form):
     need = NeedChoiceField(queryset=Need.objects.none(), label=_("Jenis bantuan"), empty_label=None)
     quantity = forms.IntegerField(label=_("Jumlah (paket)"), min_value=1, max_value=10_000_000)
     planned_delivery = forms.DateField(
-        label=_("Rencana tanggal penyaluran"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Rencana tanggal penyaluran"),
+        # ISO, the only value a date input reads (the locale's "07-12-2026" shows blank).
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     # Optional: shown only to the target's coordinator and operators, who confirm the
     # delivery and may need to reach whoever brings it; never public nor exported.
@@ -52,6 +59,8 @@ class PledgeForm(forms.Form):
         today = timezone.localdate()
         latest = latest_planned_delivery(today)
         self.fields["planned_delivery"].widget.attrs.update(min=today.isoformat(), max=latest.isoformat())
+        # A week ahead unless the person picks another day (kept when the form returns).
+        self.fields["planned_delivery"].initial = default_planned_delivery(today)
         self.fields["planned_delivery"].help_text = _("Paling lambat %(date)s.") % {
             "date": formats.date_format(latest, "j F Y")
         }

@@ -58,6 +58,18 @@ def hold_policy(organisation: Organisation, *, funded: bool = False) -> HoldPoli
     return HoldPolicy(VERIFIED, settings.HOLD_LIMIT_VERIFIED, settings.HOLD_NEED_SHARE_VERIFIED)
 
 
+# Without a date of its own a pledge (or a committed plan) is planned a week ahead: time
+# to pack and travel, well inside the horizon.
+DEFAULT_DELIVERY_DAYS = 7
+
+
+def default_planned_delivery(today: dt.date | None = None) -> dt.date:
+    """The planned delivery date offered when none is given: a week from today, or the
+    end of the planning horizon when that is shorter."""
+    days = min(DEFAULT_DELIVERY_DAYS, settings.PLEDGE_HORIZON_DAYS)
+    return (today or timezone.localdate()) + dt.timedelta(days=days)
+
+
 def latest_planned_delivery(today: dt.date | None = None) -> dt.date:
     """The furthest planned delivery date a pledge may carry, counted from today's local
     date: a hold cannot be parked for months and released only after its grace days."""

@@ -8,12 +8,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, Prefetch
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -59,11 +60,31 @@ from .selectors import area_hold_flags, burst_flags, over_covered_needs, pledges
 
 
 def _suggestions(need: Any, quantity: int) -> list[dict[str, Any]]:
-    """The finder's alternatives (kolaborasi.targets.finder)."""
+    """The finder's alternatives (kolaborasi.targets.finder) to the target that just
+    refused ``quantity``: never that target itself; in its kelurahan, else its kecamatan."""
+    target = need.target
     try:
-        return finder_suggestions(need.aid_type, quantity, need.target.village_id)[:5]
+        for area in (target.village_id, target.district_code):
+            found = finder_suggestions(need.aid_type, quantity, area, exclude=target.pk)[:5]
+            if found:
+                return found
     except Exception:  # suggestions are a courtesy; never fail the form over them
         return []
+    return []
+
+
+def _exhausted_message(need: Any, asked: int, remaining: int) -> str:
+    """What a refused quantity means, said as it is now: it may never have fitted, so the
+    message states the remaining need rather than that the amount "no longer" fits."""
+    unit = need.aid_type.display_unit
+    if remaining == 0:
+        return _("Kebutuhan %(aid_type)s sasaran ini sudah tercukupi oleh komitmen yang ada.") % {
+            "aid_type": need.aid_type.display_name
+        }
+    return _(
+        "Jumlah yang Anda masukkan, %(asked)s %(unit)s, melebihi sisa kebutuhan. "
+        "Sisa kebutuhan saat ini %(n)s %(unit)s."
+    ) % {"asked": intcomma(asked), "n": intcomma(remaining), "unit": unit}
 
 
 def _pledging_org(request: HttpRequest) -> Organisation:
@@ -101,19 +122,39 @@ def pledge_new(request: HttpRequest, target_id: int) -> HttpResponse:
                 contact_phone=form.cleaned_data["contact_phone"],
             )
         except services.NeedExhausted as exc:
+            asked = form.cleaned_data["quantity"]
             exhausted = {
                 "remaining": exc.remaining,
                 "need": need,
-                "suggestions": _suggestions(need, form.cleaned_data["quantity"]),
+                "message": _exhausted_message(need, asked, exc.remaining),
+                "suggestions": _suggestions(need, asked),
             }
             form.add_error(
                 "quantity",
-                _("Jumlah melebihi sisa kebutuhan: tinggal %(n)s.") % {"n": exc.remaining},
+                _("Paling banyak %(n)s %(unit)s untuk sasaran ini saat ini.")
+                % {"n": intcomma(exc.remaining), "unit": need.aid_type.display_unit},
             )
         except services.PledgeError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            messages.success(request, _("Komitmen #%(id)s tercatat. Terima kasih!") % {"id": pledge.pk})
+            # Says what state the pledge is in, in words: "Komitmen" alone read as a status
+            # told nobody that the packages are still to be delivered.
+            messages.success(
+                request,
+                _(
+                    "Komitmen #%(id)s tercatat: %(n)s %(unit)s %(aid_type)s untuk %(target)s, "
+                    "belum disalurkan, rencana penyaluran %(date)s. Catat penyalurannya di "
+                    "halaman ini setelah bantuan diserahkan. Terima kasih!"
+                )
+                % {
+                    "id": pledge.pk,
+                    "n": intcomma(pledge.quantity),
+                    "unit": need.aid_type.display_unit,
+                    "aid_type": need.aid_type.display_name,
+                    "target": target.name,
+                    "date": formats.date_format(pledge.planned_delivery, "j F Y"),
+                },
+            )
             return created_redirect(request, "/komitmen/")
     return TemplateResponse(
         request,

@@ -5,8 +5,9 @@ The rule (``finder_suggestions``), given an aid type, a quantity N and an area:
 1. *Single targets*: the targets in the area whose remaining ≥ N, best priority first
    (at most ``FINDER_MAX`` suggestions).
 2. Otherwise *groups within one kelurahan*: villages in the area whose total remaining
-   ≥ N, least-served village first (coverage of all the village's needs of that type,
-   then larger remaining, then code). Each group takes the village's targets in
+   ≥ N, ranked by the priority rule (``targets.priority``) applied to the village as a
+   whole (the share of all its needs of that type no longer remaining, then larger
+   remaining, then code). Each group takes the village's targets in
    priority order until their remaining adds up to N.
 3. Otherwise the same with *kecamatan*.
 4. Otherwise nothing: no single kecamatan can absorb N (ask for less, or a larger area).
@@ -16,11 +17,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 
 from kolaborasi.regions.models import Level, Region
 
 from .models import AidType, Need, region_column, within_q
+from .priority import priority_key
 from .selectors import priority_needs, priority_order, targets_serialise
 
 FINDER_MAX = 5
@@ -28,12 +30,16 @@ FINDER_MAX = 5
 _AREA = Region(code="", level=Level.VILLAGE)
 
 
-def _group(aid: AidType, column: str, code: str, quantity: int) -> tuple[list[int], int]:
+def _without(needs: QuerySet[Need], target_id: int | None) -> QuerySet[Need]:
+    return needs if target_id is None else needs.exclude(target_id=target_id)
+
+
+def _group(aid: AidType, column: str, code: str, quantity: int, exclude: int | None) -> tuple[list[int], int]:
     """Targets of one area in priority order until their remaining adds up to quantity."""
     ids: list[int] = []
     total = 0
     rows = (
-        Need.objects.filter(aid_type=aid, remaining__gt=0, **{"target__" + column: code})
+        _without(Need.objects.filter(aid_type=aid, remaining__gt=0, **{"target__" + column: code}), exclude)
         .order_by(*priority_order(_AREA))
         .values_list("target_id", "remaining")
     )
@@ -45,10 +51,11 @@ def _group(aid: AidType, column: str, code: str, quantity: int) -> tuple[list[in
     return ids, total
 
 
-def _area_groups(aid: AidType, region: Region | None, column: str, quantity: int) -> list[dict[str, Any]]:
+def _area_groups(
+    aid: AidType, region: Region | None, column: str, quantity: int, exclude: int | None
+) -> list[dict[str, Any]]:
     rows = (
-        Need.objects.filter(aid_type=aid)
-        .filter(within_q(region, "target__"))
+        _without(Need.objects.filter(aid_type=aid).filter(within_q(region, "target__")), exclude)
         .values("target__" + column)
         .annotate(rem=Sum("remaining"), qty=Sum("quantity"))
         .filter(rem__gte=quantity)
@@ -56,15 +63,14 @@ def _area_groups(aid: AidType, region: Region | None, column: str, quantity: int
     areas = []
     for row in rows:
         qty, rem = row["qty"] or 0, row["rem"] or 0
-        coverage = 1 - rem / qty if qty else 1.0
-        areas.append((coverage, -rem, row["target__" + column]))
+        areas.append(priority_key(qty, qty - rem, row["target__" + column]))
     areas.sort()
     names = dict(
         Region.objects.filter(code__in=[a[2] for a in areas[:FINDER_MAX]]).values_list("code", "name")
     )
     groups = []
     for _coverage, _rem, code in areas[:FINDER_MAX]:
-        ids, total = _group(aid, column, code, quantity)
+        ids, total = _group(aid, column, code, quantity, exclude)
         groups.append(
             {
                 "scope": "village" if column == region_column(Level.VILLAGE) else "district",
@@ -77,11 +83,12 @@ def _area_groups(aid: AidType, region: Region | None, column: str, quantity: int
 
 
 def finder_suggestions(
-    aid_type: AidType, quantity: int, region_code: str | Region | None
+    aid_type: AidType, quantity: int, region_code: str | Region | None, *, exclude: int | None = None
 ) -> list[dict[str, Any]]:
     """Where to take ``quantity`` units of ``aid_type`` in the area (a code, or the Region
-    when the caller has it already; see the module docstring for the rule). Raises
-    Region.DoesNotExist for an unknown code."""
+    when the caller has it already; see the module docstring for the rule), leaving out
+    the target ``exclude`` (the one that just refused them). Raises Region.DoesNotExist
+    for an unknown code."""
     if quantity <= 0:
         raise ValueError("quantity must be positive")
     if isinstance(region_code, Region):
@@ -89,8 +96,7 @@ def finder_suggestions(
     else:
         region = Region.objects.get(code=region_code) if region_code else None
     singles = list(
-        priority_needs(aid_type, region)
-        .filter(remaining__gte=quantity)
+        _without(priority_needs(aid_type, region).filter(remaining__gte=quantity), exclude)
         .values_list("target_id", "remaining")[:FINDER_MAX]
     )
     if singles:
@@ -101,9 +107,9 @@ def finder_suggestions(
         ]
     level = Level(region.level) if region else None
     if level in (None, Level.PROVINCE, Level.CITY, Level.DISTRICT, Level.VILLAGE):
-        groups = _area_groups(aid_type, region, region_column(Level.VILLAGE), quantity)
+        groups = _area_groups(aid_type, region, region_column(Level.VILLAGE), quantity, exclude)
         if groups:
             return groups
     if level in (None, Level.PROVINCE, Level.CITY, Level.DISTRICT):
-        return _area_groups(aid_type, region, region_column(Level.DISTRICT), quantity)
+        return _area_groups(aid_type, region, region_column(Level.DISTRICT), quantity, exclude)
     return []

@@ -195,7 +195,7 @@ class Need(models.Model):
     # Share of the need already held by live pledges, capped at 1. A need with nothing
     # left to give (fully or over-covered, or a zero need) is 1.0, so ordering by
     # coverage alone already puts those last. Stored and indexed with the aid type so
-    # the priority order (see targets.selectors.PRIORITY) is an index walk, not a sort
+    # the priority order (see targets.priority) is an index walk, not a sort
     # of every need in the country. Computed from quantity/held directly because a
     # generated column may not refer to another generated column on PostgreSQL.
     coverage = models.GeneratedField(

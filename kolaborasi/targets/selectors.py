@@ -2,30 +2,12 @@
 drill-down of the list, the home page's figures. The finder is in ``finder``, the map's
 data in ``maps``.
 
-Priority (one definition, used by the list, the API, the map and the finder)
------------------------------------------------------------------------------
-Priority is always *per aid type* (the aid type asked for, else ``PRIMARY_AID_TYPE``).
-For a target's need of that aid type:
-
-* ``remaining`` = max(need − held, 0), where ``held`` is the units held by live pledges
-  (committed, delivered and confirmed; not the released remainder of cancelled or
-  expired pledges);
-* ``coverage`` = held ÷ need, capped at 1; a need with nothing remaining (fully covered,
-  over-covered after a correction, or a need of zero) counts as 1.
-
-Targets are ordered by
-
-1. ``coverage`` ascending — the least-served households first, so aid spreads across
-   neighbourhoods instead of piling onto the same streets;
-2. ``remaining`` descending — among equally served targets, the one with more
-   households still waiting comes first;
-3. target ``id`` ascending — a deterministic tie-break, stable across pages.
-
-Because a target with nothing remaining has coverage 1, zero-need and fully covered
-targets always come last. Both ``coverage`` and ``remaining`` are stored generated
-columns of ``Need`` with the index ``need_priority_idx`` = (aid_type, coverage,
--remaining, target), so "the next N by priority" is an index walk that does not grow
-with the number of targets in the country.
+Priority: the rule and its one home are ``targets.priority`` (used by the list, the
+API, the map, the finder and the allocation planner). Here it is applied to querysets:
+both ``coverage`` and ``remaining`` are stored generated columns of ``Need`` with the
+index ``need_priority_idx`` = (aid_type, coverage, -remaining, target), so "the next N
+by priority" is an index walk that does not grow with the number of targets in the
+country.
 """
 
 from __future__ import annotations
@@ -42,9 +24,8 @@ from kolaborasi.audit.models import AuditEvent
 from kolaborasi.regions.models import Level, Region, child_level
 
 from .models import AidType, Need, Target, TargetKind, region_column, within_q
+from .priority import PRIORITY as PRIORITY
 
-# The one priority order, as Need fields (see the module docstring).
-PRIORITY: tuple[str, ...] = ("coverage", "-remaining", "target_id")
 ORDERS = ("priority", "name")
 KINDS = tuple(TargetKind.values)
 
