@@ -19,7 +19,8 @@ LIVE_STATUSES = [PledgeStatus.COMMITTED, PledgeStatus.DELIVERED, PledgeStatus.CO
 class Progress(models.TextChoices):
     """A pledge's progress as shown everywhere (pages and the API's ``progress``)."""
 
-    COMMITTED = "committed", _("Komitmen")
+    # "Komitmen" alone read as a noun, not a state: say what is still to happen.
+    COMMITTED = "committed", _("Belum disalurkan")
     PARTLY_DELIVERED = "partly_delivered", _("Tersalurkan sebagian")
     DELIVERED = "delivered", _("Tersalurkan")
     PARTLY_CONFIRMED = "partly_confirmed", _("Terkonfirmasi sebagian")
