@@ -65,12 +65,12 @@ def regions_by_code(codes: list[str]) -> dict[str, Region]:
 def coordinator_default_name(codes: list[str]) -> str:
     """A coordinator organisation's name from its areas, when the operator gave none:
     "Koordinator RW 005 Kel. Cipulir", "… dan 2 wilayah lain"."""
-    regions = regions_by_code(codes)
-    first = regions.get(codes[0]) if codes else None
-    if first is None:
+    if not codes:
         return ""
-    label = describe_short(first)
-    if first.parent is not None and first.level == "rw":
+    first = regions_by_code(codes[:1]).get(codes[0])
+    # An unknown code is named as it is; creating the organisation refuses it.
+    label = codes[0] if first is None else describe_short(first)
+    if first is not None and first.parent is not None and first.level == "rw":
         label = f"{label} {describe_short(first.parent)}"
     more = len(codes) - 1
     name = gettext("Koordinator %(place)s") % {"place": label}
