@@ -6,6 +6,7 @@ with a password is only added as a member: no link can set that account's passwo
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -34,7 +35,7 @@ def _key(client: Client) -> str:
     return match.group(1)
 
 
-def _post(client: Client, data: dict[str, object]) -> Any:
+def _post(client: Client, data: Mapping[str, object]) -> Any:
     return client.post(URL, {FIELD: _key(client), **data})
 
 
