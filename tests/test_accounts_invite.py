@@ -85,14 +85,20 @@ def test_operator_invites_a_coordinator_for_rws(
 def test_areas_collect_before_sending(client: Client, personas, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
     login(client, personas["oki"])
     before = _state()
-    # "Add this area": nothing is written, the area comes back ticked.
-    response = _post(
-        client, {"email": "lurah@example.org", "kind": "coordinator", "wilayah": CIPULIR, "add_area": "1"}
-    )
+    # "Add this area": nothing is written, the area comes back ticked, even before the
+    # e-mail is typed (no complaint about it yet).
+    response = _post(client, {"email": "", "kind": "coordinator", "wilayah": CIPULIR, "add_area": "1"})
     assert response.status_code == 200
     page = response.content.decode()
-    assert f'value="{CIPULIR}"' in page and "checked" in page
+    assert re.search(rf'<input type="checkbox" name="area" value="{re.escape(CIPULIR)}"[^>]* checked', page)
+    assert "Kel. Cipulir" in page
+    assert "errorlist" not in page
     assert _state() == before
+    # A bad RW number is said at once, and nothing is added.
+    response = _post(
+        client, {"email": "", "kind": "coordinator", "wilayah": CIPULIR, "rw": "x", "add_area": "1"}
+    )
+    assert response.status_code == 400 and "bukan nomor RW" in response.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         response = _post(
             client,

@@ -528,8 +528,18 @@ def operator_invite(request: HttpRequest) -> HttpResponse:
     orgs = _operator_orgs(request)
     form = InviteForm(request.POST or None, operator_orgs=orgs)
     status = 200
-    if request.method == "POST":
-        if form.is_valid() and "add_area" not in request.POST:
+    if request.method == "POST" and "add_area" in request.POST:
+        # Only "add this area": the form again with the area ticked in the list and the
+        # picker emptied. Nothing is sent, so only the area fields' problems are shown.
+        form.is_valid()
+        if not _area_errors(form):
+            form = InviteForm(_form_with_areas(request, form.cleaned_data["codes"]), operator_orgs=orgs)
+            form.is_valid()
+        for name in [name for name in form.errors if name not in _AREA_FIELDS]:
+            del form.errors[name]
+        status = 400 if form.errors else 200
+    elif request.method == "POST":
+        if form.is_valid():
             data = form.cleaned_data
             try:
                 if data["kind"] == InviteKind.COORDINATOR:
@@ -555,14 +565,17 @@ def operator_invite(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _invite_sent_message(invitation))
                 return created_redirect(request, reverse("accounts:operator_invite"))
-        elif form.is_valid():
-            # Only "add this area": the same form again, the area now ticked in the list.
-            data = form.cleaned_data
-            form = InviteForm(_form_with_areas(request, data["codes"]), operator_orgs=orgs)
-        status = 400 if form.errors else 200
+        status = 400
     codes = form.data.getlist("area") if hasattr(form.data, "getlist") else []
     form.area_choices(selectors.regions_by_code(codes))
     return TemplateResponse(request, "accounts/operator_invite.html", {"form": form}, status=status)
+
+
+_AREA_FIELDS = ("area", "wilayah", "rw")
+
+
+def _area_errors(form: InviteForm) -> bool:
+    return any(name in form.errors for name in _AREA_FIELDS)
 
 
 def _form_with_areas(request: HttpRequest, codes: list[str]) -> Any:
