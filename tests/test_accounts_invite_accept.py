@@ -156,3 +156,19 @@ def test_registering_with_an_invited_address_mails_a_fresh_invitation(  # type: 
     assert "/akun/undangan/" in str(mail.outbox[-1].body)
     assert User.objects.filter(email__iexact="ketua7@example.org").count() == 1
     assert not User.objects.get(pk=invitation.user.pk).has_usable_password()
+
+
+def test_an_invited_operator_sets_up_the_second_factor_next(client: Client, fast_hasher) -> None:  # type: ignore[no-untyped-def]
+    org = make_org("Tim Operator Kota", kind="operator")
+    invitation = user_invite(
+        actor=None, email="op.baru@example.org", organisation=org, site_url="http://testserver/"
+    )
+    client.get(_path(invitation.url))
+    response = client.post(
+        "/akun/undangan/sesi/", {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    )
+    assert response["Location"] == f"/akun/organisasi/{org.pk}/"
+    # Operators log in with a second factor: the organisation's page waits for it.
+    response = client.get(response["Location"])
+    assert response.status_code == 302
+    assert "/akun/dua-langkah/" in response["Location"]
