@@ -227,6 +227,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "/akun/masuk/"
 LOGIN_REDIRECT_URL = "/"
+# The site's public address, for links made outside a request (`kolaborasi user invite`).
+SITE_URL = os.environ.get("SITE_URL", "").strip() or (
+    "http://127.0.0.1:8000" if DEBUG or not ALLOWED_HOSTS else f"https://{ALLOWED_HOSTS[0]}"
+)
 LOGOUT_REDIRECT_URL = "/"
 # Login throttling: lock an account+address after 5 failures (the cool-off, which
 # grows with repeated lockouts, is set under "Throttles, client addresses, lockouts").

@@ -139,12 +139,12 @@ def test_pages_speak_english_when_asked(client: Client, personas) -> None:  # ty
     """English when the person chose it with the switch; a browser that merely prefers
     English still gets Indonesian."""
     page = client.get("/akun/daftar/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "Register</button>" not in page and 'lang="id"' in page
+    assert "Create account</button>" not in page and 'lang="id"' in page
     response = client.post("/i18n/setlang/", {"language": "en", "next": "/akun/daftar/"})
     assert response.status_code == 302
     assert response.cookies["django_language"]["max-age"] == 365 * 24 * 3600
     page = client.get("/akun/daftar/").content.decode()
-    assert "Register</button>" in page
+    assert "Create account</button>" in page
     login(client, personas["luar"])
     page = client.get("/akun/organisasi/baru/").content.decode()
     assert "Create an organisation" in page

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from kolaborasi.accounts.models import ApiToken, Organisation
+from kolaborasi.accounts.models import ApiToken, EmailLink, Organisation
 from tests.personas import login
 
 PERSONAS = ["anonymous", "dina", "agus", "ratna", "oki", "luar"]
@@ -24,12 +24,16 @@ MATRIX: list[tuple[str, str, list[object]]] = [
     ("get", "/akun/", ["login", 200, 200, 200, 200, 200]),
     ("get", "/akun/organisasi/baru/", ["login", 200, 200, 200, 200, 200]),
     ("get", "/akun/organisasi/{dina_org}/", ["login", 200, 404, 404, 200, 404]),
+    ("get", "/akun/organisasi/{dina_org}/pengaturan/", ["login", 200, 404, 404, 200, 404]),
+    ("get", "/akun/mulai/", ["login", 200, 200, 200, 200, 200]),
     ("post", "/akun/organisasi/{dina_org}/anggota/", ["login", 302, 404, 404, 403, 404]),
     ("post", "/akun/organisasi/{dina_org}/token/", ["login", 200, 404, 404, 403, 404]),
     ("post", "/akun/organisasi/{dina_org}/token/{token}/cabut/", ["login", 302, 404, 404, 403, 404]),
     ("post", "/akun/organisasi/pilih/", ["login", 302, 404, 404, 404, 404]),
     ("get", "/akun/operator/agregator/", ["login", 403, 403, 403, 200, 403]),
     ("post", "/akun/operator/agregator/{waiting}/verifikasi/", ["login", 403, 403, 403, 302, 403]),
+    ("get", "/akun/operator/undang/", ["login", 403, 403, 403, 200, 403]),
+    ("post", "/akun/operator/undang/", ["login", 403, 403, 403, 302, 403]),
 ]
 
 CASES = [
@@ -52,6 +56,8 @@ def test_matrix(client: Client, personas, method: str, url: str, persona: str, e
         "name": "uji",
         "organisation": dina_org.pk,
         "yakin": "1",
+        "kind": "coordinator",
+        "wilayah": "31.74.05.1003.002",
     }
     if persona != "anonymous":
         login(client, personas[persona])
@@ -73,3 +79,8 @@ def test_matrix(client: Client, personas, method: str, url: str, persona: str, e
         assert not dina_org.memberships.filter(user__username="calon").exists()
     if expected != 200 or "token" not in path:
         assert ApiToken.objects.filter(organisation=dina_org).count() == 1
+    if expected != 302 or "undang" not in path:
+        assert not Organisation.objects.filter(name="uji").exists()
+        assert not EmailLink.objects.exists()
+    else:
+        assert Organisation.objects.get(name="uji").memberships.get().user.username == "calon"

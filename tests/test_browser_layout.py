@@ -42,7 +42,17 @@ SKIPPED_PREFIXES = ("api/", "admin/", "i18n/", "static/", "media/")
 FILE_ROUTE = re.compile(r"\.[a-z0-9]+$")
 # Pages every run must have seen fit: a broken world (no personas, no demo) must not
 # pass by visiting nothing.
-MUST_VISIT = {"/", "/peta/", "/daftar/", "/cari/", "/data/", "/akun/", "/komitmen/"}
+MUST_VISIT = {
+    "/",
+    "/peta/",
+    "/daftar/",
+    "/cari/",
+    "/data/",
+    "/akun/",
+    "/komitmen/",
+    "/akun/mulai/",
+    "/akun/operator/undang/",
+}
 
 
 @dataclass

@@ -83,7 +83,7 @@ def test_token_page_on_a_phone(phone: Any, demo_url: str) -> None:
     agus = make_personas()["agus"]  # an aggregator owner: logs in with a code too
     page = phone
     login_in_browser(page, demo_url, agus)
-    page.goto(demo_url + f"/akun/organisasi/{agus.organisation.pk}/")  # type: ignore[union-attr]
+    page.goto(demo_url + f"/akun/organisasi/{agus.organisation.pk}/pengaturan/")  # type: ignore[union-attr]
     assert "/akun/organisasi/" in page.url
     page.check("input[name=scopes][value='read pledge']")
     page.click("form[action$='/token/'] button[type=submit]")

@@ -58,11 +58,15 @@ def test_404_for_an_object_that_does_not_exist(client: Client) -> None:
 @pytest.mark.parametrize(
     ("english", "reason", "button"),
     [
-        (False, "Hanya anggota organisasi donatur atau agregator yang dapat berkomitmen.", "Buat organisasi"),
-        (True, "Only members of a donor or aggregator organisation can pledge.", "Create an organisation"),
+        (
+            False,
+            "Hanya anggota organisasi donatur atau agregator yang dapat berkomitmen.",
+            "Pilih cara membantu",
+        ),
+        (True, "Only members of a donor or aggregator organisation can pledge.", "Choose how to help"),
     ],
 )
-def test_403_says_the_views_reason_and_offers_to_create_an_organisation(  # type: ignore[no-untyped-def]
+def test_403_says_the_views_reason_and_offers_the_first_steps(  # type: ignore[no-untyped-def]
     client: Client, personas, english: bool, reason: str, button: str
 ) -> None:
     """A logged-in person without an organisation who presses "Beri bantuan"."""
@@ -75,7 +79,8 @@ def test_403_says_the_views_reason_and_offers_to_create_an_organisation(  # type
     assert response.status_code == 403
     body = response.content.decode()
     assert LAYOUT in body and reason in body
-    assert button in body and 'href="/akun/organisasi/baru/"' in body
+    # The first-steps page, which brings the person back here afterwards.
+    assert button in body and f'href="/akun/mulai/?next=%2Fkomitmen%2Fbaru%2F{target.pk}%2F"' in body
     assert "403 Forbidden" not in body
 
 

@@ -153,7 +153,7 @@ CASES = {
     ),
     "api_token": Case(
         "dina",
-        lambda c: f"/akun/organisasi/{c['dina'].pk}/",
+        lambda c: f"/akun/organisasi/{c['dina'].pk}/pengaturan/",
         lambda c: f"/akun/organisasi/{c['dina'].pk}/token/",
         lambda c: f"/akun/organisasi/{c['dina'].pk}/token/",
         lambda c: {"name": "gudang"},
@@ -161,7 +161,7 @@ CASES = {
     ),
     "member": Case(
         "dina",
-        lambda c: f"/akun/organisasi/{c['dina'].pk}/",
+        lambda c: f"/akun/organisasi/{c['dina'].pk}/pengaturan/",
         lambda c: f"/akun/organisasi/{c['dina'].pk}/anggota/",
         lambda c: f"/akun/organisasi/{c['dina'].pk}/anggota/",
         lambda c: {"email": "luar@example.org", "role": "member"},

@@ -47,7 +47,9 @@ class OrganisationAdminForm(forms.ModelForm):
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
-    raw_id_fields = ["user"]
+    # Chosen by typing a name or an e-mail address (the user admin searches both), not
+    # by a numeric id.
+    autocomplete_fields = ["user"]
 
 
 class ApiTokenInline(admin.TabularInline):

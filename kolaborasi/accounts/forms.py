@@ -7,10 +7,13 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kolaborasi.core.text import DESCRIPTION_MAX_LENGTH, formula_refusal
+from kolaborasi.regions.models import Level, Region
+from kolaborasi.regions.picker import RegionField, describe
 
 from .models import OrgKind, OrgSubtype, Role
 
@@ -148,3 +151,96 @@ class TokenCreateForm(forms.Form):
         widget=forms.RadioSelect,
         help_text=_("Beri token hanya yang dibutuhkan aplikasinya."),
     )
+
+
+class InviteKind(models.TextChoices):
+    COORDINATOR = "coordinator", _("Koordinator wilayah (Ketua RW, lurah)")
+    OPERATOR = "operator", _("Operator program")
+
+
+class InviteForm(forms.Form):
+    """An operator invites a coordinator for one or more areas, or another operator.
+    Areas are chosen with the place picker; already chosen ones come back as ticked
+    boxes (``area``), so a page without JavaScript can collect several."""
+
+    email = forms.EmailField(label=_("E-mail orang yang diundang"), max_length=254)
+    kind = forms.ChoiceField(
+        label=_("Diundang sebagai"),
+        choices=InviteKind.choices,
+        initial=InviteKind.COORDINATOR,
+        widget=forms.RadioSelect,
+    )
+    name = forms.CharField(
+        label=_("Nama organisasi koordinator"),
+        max_length=200,
+        required=False,
+        help_text=_("Mis. “RW 005 Cipulir”. Kosongkan untuk nama dari wilayahnya."),
+    )
+    area = forms.MultipleChoiceField(
+        label=_("Wilayah terpilih"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Hapus centang untuk membuang wilayah."),
+    )
+    wilayah = RegionField(label=_("Wilayah (kelurahan, kecamatan, …)"), required=False)
+    rw = forms.CharField(
+        label=_("Nomor RW di kelurahan itu"),
+        max_length=200,
+        required=False,
+        help_text=_("Untuk Ketua RW: mis. “5” atau “1, 2, 7”. Kosongkan untuk seluruh wilayah."),
+    )
+    operator_org = forms.ChoiceField(label=_("Organisasi operator"), required=False)
+
+    def __init__(self, *args: Any, operator_orgs: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        operator_field: Any = self.fields["operator_org"]
+        operator_field.choices = [(str(o.pk), o.name) for o in operator_orgs]
+        if len(operator_orgs) < 2:
+            self.fields["operator_org"].widget = forms.HiddenInput()
+            if operator_orgs:
+                self.fields["operator_org"].initial = str(operator_orgs[0].pk)
+        # Ticked areas are whatever codes came back; organisation_create checks them.
+        sent = self.data.getlist("area") if hasattr(self.data, "getlist") else []
+        area_field: Any = self.fields["area"]
+        area_field.choices = [(code, code) for code in sent]
+
+    def area_choices(self, regions: dict[str, Region]) -> None:
+        """Label the ticked boxes with the places' names."""
+        field: Any = self.fields["area"]
+        field.choices = [
+            (code, describe(regions[code]) if code in regions else code) for code, _label in field.choices
+        ]
+
+    def clean_rw(self) -> list[int]:
+        raw: str = self.cleaned_data.get("rw") or ""
+        numbers: list[int] = []
+        for part in raw.replace(";", ",").replace(" ", ",").split(","):
+            part = part.strip().upper().removeprefix("RW").strip()
+            if not part:
+                continue
+            if not part.isdigit() or not 1 <= int(part) <= 999:
+                raise forms.ValidationError(
+                    _("“%(part)s” bukan nomor RW; tulis angka 1–999, dipisah koma.") % {"part": part[:10]}
+                )
+            numbers.append(int(part))
+        return list(dict.fromkeys(numbers))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        region = data.get("wilayah")
+        numbers = data.get("rw") or []
+        codes = list(data.get("area") or [])
+        if numbers:
+            if region is None or region.level != Level.VILLAGE:
+                self.add_error("rw", _("Nomor RW hanya bersama satu kelurahan: pilih kelurahannya dulu."))
+            else:
+                codes += [f"{region.code}.{n:03d}" for n in numbers]
+        elif region is not None:
+            codes.append(region.code)
+        data["codes"] = list(dict.fromkeys(codes))
+        if data.get("kind") == InviteKind.OPERATOR and not data.get("operator_org"):
+            self.add_error(
+                "operator_org",
+                _("Anda belum tergabung dalam organisasi operator; buat dulu lewat baris perintah."),
+            )
+        return data

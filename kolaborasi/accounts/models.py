@@ -20,14 +20,16 @@ class OrgSubtype(models.TextChoices):
 
 
 class Organisation(models.Model):
-    name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=12, choices=OrgKind.choices)
-    subtype = models.CharField(max_length=12, choices=OrgSubtype.choices, blank=True)
-    verified = models.BooleanField(default=False)
-    description = models.TextField(blank=True)
+    name = models.CharField(_("nama"), max_length=200)
+    kind = models.CharField(pgettext_lazy("organisasi", "Jenis"), max_length=12, choices=OrgKind.choices)
+    subtype = models.CharField(_("subjenis"), max_length=12, choices=OrgSubtype.choices, blank=True)
+    verified = models.BooleanField(_("terverifikasi"), default=False)
+    description = models.TextField(_("keterangan"), blank=True)
     # Coordinators cover regions (an RW, a kelurahan, ...); everything under them.
-    regions = models.ManyToManyField("regions.Region", blank=True, related_name="coordinators")
-    created_at = models.DateTimeField(auto_now_add=True)
+    regions = models.ManyToManyField(
+        "regions.Region", blank=True, related_name="coordinators", verbose_name=_("wilayah")
+    )
+    created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
     # Set by an operator: the organisation cannot pledge and its undelivered holds were
     # released. Its members still log in and its tokens still read, so it can see why.
     suspended_at = models.DateTimeField(null=True, blank=True)
@@ -36,6 +38,8 @@ class Organisation(models.Model):
     class Meta:
         ordering = ["name"]
         indexes = [models.Index(fields=["kind", "verified"])]
+        verbose_name = _("Organisasi")
+        verbose_name_plural = _("Organisasi")
 
     def __str__(self) -> str:
         return self.name
@@ -47,14 +51,23 @@ class Role(models.TextChoices):
 
 
 class Membership(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=8, choices=Role.choices, default=Role.MEMBER)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("pengguna"),
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("organisasi")
+    )
+    role = models.CharField(_("peran"), max_length=8, choices=Role.choices, default=Role.MEMBER)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "organisation"], name="membership_unique"),
         ]
+        verbose_name = _("Keanggotaan")
+        verbose_name_plural = _("Keanggotaan")
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organisation} ({self.role})"
@@ -100,6 +113,9 @@ class ApiToken(models.Model):
 class EmailLinkPurpose(models.TextChoices):
     VERIFY = "verify", _("Verifikasi e-mail")
     RESET = "reset", _("Atur ulang kata sandi")
+    # An operator invited the address: the link sets the first password of an account
+    # that has none (never the password of one that has).
+    INVITE = "invite", _("Undangan")
 
 
 class EmailLink(models.Model):
@@ -118,6 +134,8 @@ class EmailLink(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["user", "purpose"])]
+        verbose_name = _("Tautan e-mail")
+        verbose_name_plural = _("Tautan e-mail")
 
     def __str__(self) -> str:
         return f"{self.purpose} link for {self.user_id}"

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +25,7 @@ from kolaborasi.audit.snapshot import snapshot
 from kolaborasi.core.actor import Actor, acting_user
 from kolaborasi.core.errors import Invalid, Message
 from kolaborasi.core.mail import mail_queue
-from kolaborasi.core.text import DESCRIPTION_MAX_LENGTH, formula_refusal, unstorable_refusal
+from kolaborasi.core.text import DESCRIPTION_MAX_LENGTH, FORMULA_START, formula_refusal, unstorable_refusal
 from kolaborasi.regions.models import Region
 
 from .models import (
@@ -56,6 +56,13 @@ class AccountsInputError(Invalid):
         super().__init__(message, field=field)
 
 
+class DuplicateOrganisation(AccountsInputError):
+    """An organisation of this name and kind exists already (operators' tools)."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__("name", message)
+
+
 def _org_snapshot(org: Organisation) -> dict[str, Any]:
     return snapshot(org, ("name", "kind", "subtype", "verified", "regions"))
 
@@ -82,7 +89,9 @@ def user_register(*, username: str, email: str, password: str, site_url: str) ->
         # Hash the password anyway: a fast answer would say "this address exists".
         make_password(password)
         with transaction.atomic():
-            if not existing.is_active and existing.last_login is None:
+            if not existing.has_usable_password() and existing.last_login is None:
+                _send_invite_again(existing, site_url)
+            elif not existing.is_active and existing.last_login is None:
                 _send_verification(existing, site_url)
             else:
                 _send_registration_notice(existing, site_url)
@@ -129,7 +138,19 @@ def verification_resend(*, email: str, site_url: str) -> None:
     with transaction.atomic():
         waiting = User.objects.filter(email__iexact=email.strip(), is_active=False, last_login__isnull=True)
         for user in waiting:
-            _send_verification(user, site_url)
+            if user.has_usable_password():
+                _send_verification(user, site_url)
+            else:
+                _send_invite_again(user, site_url)
+
+
+def _send_invite_again(user: Any, site_url: str) -> None:
+    """An invited account has no password yet: verifying its address would activate an
+    account nobody can log in to, so its owner gets a fresh invitation link instead."""
+    # invites builds on this module: imported here to avoid the cycle.
+    from .invites import invite_resend
+
+    invite_resend(user, site_url)
 
 
 def _email_link_create(user: Any, purpose: str, lifetime: timedelta) -> str:
@@ -289,9 +310,16 @@ def organisation_create(
     description: str = "",
     region_codes: Iterable[str] = (),
     owner: Any | None = None,
+    refuse_duplicate: bool = False,
 ) -> Organisation:
     """Create an organisation (and make ``owner`` its owner). Checks everything first;
-    on any problem raises AccountsInputError and creates nothing."""
+    on any problem raises AccountsInputError and creates nothing.
+
+    ``refuse_duplicate``: operators' tools (the command line, invitations) refuse a
+    second organisation with the same name (in any letter case) and kind, which is
+    nearly always the same command run twice. People registering themselves are not
+    refused: two donors may well share a name, and the answer would tell a stranger
+    which names exist."""
     name = name.strip()
     codes = list(dict.fromkeys(c.strip() for c in region_codes if c.strip()))
     if not name:
@@ -342,6 +370,8 @@ def organisation_create(
                 _("Kode wilayah tidak dikenal: %(codes)s.") % {"codes": ", ".join(unknown)},
             )
     with transaction.atomic():
+        if refuse_duplicate:
+            _check_not_duplicate(name, kind)
         if owner is not None and not verified:
             _check_unverified_allowance(owner)
         org = Organisation.objects.create(
@@ -355,6 +385,44 @@ def organisation_create(
         if owner is not None:
             _membership_create(actor=actor, organisation=org, user=owner, role=Role.OWNER)
     return org
+
+
+def _check_not_duplicate(name: str, kind: str) -> None:
+    """Refuse an organisation whose name and kind an existing one has. Two runs at once
+    must not both pass the check: on PostgreSQL a transaction-level advisory lock on the
+    (kind, name) pair serialises them; SQLite runs one write transaction at a time."""
+    if connection.vendor == "postgresql":
+        key = int.from_bytes(
+            hashlib.sha256(f"org:{kind}:{name.casefold()}".encode()).digest()[:8], "big", signed=True
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+    existing = Organisation.objects.filter(kind=kind, name__iexact=name).order_by("pk").first()
+    if existing is not None:
+        raise DuplicateOrganisation(
+            _(
+                "Sudah ada organisasi %(kind)s bernama “%(name)s” (ID %(id)s). Pakai yang itu, "
+                "atau pilih nama lain."
+            )
+            % {"kind": existing.get_kind_display(), "name": existing.name, "id": existing.pk},
+        )
+
+
+def donor_individual_create(*, actor: Actor, user: Any) -> Organisation:
+    """The donor profile of a person who gives as themselves: a donor organisation of
+    subtype individual, owned by ``user``, named after them. Its name stays private:
+    public pages and open data show it as "Donatur perorangan"
+    (``stats.exports.org_public_name``, ``pledges.selectors``)."""
+    # A username may begin with a character a spreadsheet reads as a formula, which
+    # organisation names may not: such characters are left out of the profile's name.
+    name = (user.get_full_name() or user.get_username()).strip().lstrip("".join(FORMULA_START)).strip()
+    return organisation_create(
+        actor=actor,
+        name=name or _("Donatur perorangan"),
+        kind=OrgKind.DONOR,
+        subtype=OrgSubtype.INDIVIDUAL,
+        owner=user,
+    )
 
 
 def _check_unverified_allowance(owner: Any) -> None:

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 import segno
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
@@ -28,9 +29,11 @@ from kolaborasi.core.confirm import confirmation_page, confirmed
 from kolaborasi.core.once import created, created_redirect, exactly_once
 from kolaborasi.core.throttle import by_client, by_post_email, throttle, throttle_failures
 
-from . import access, lockout, selectors, services
+from . import access, invites, lockout, selectors, services
 from . import second_factor as factors
 from .forms import (
+    InviteForm,
+    InviteKind,
     LoginForm,
     MemberAddForm,
     OrganisationForm,
@@ -104,6 +107,17 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def get_success_url(self) -> str:
+        # Someone in no organisation yet (and not an operator) is asked first how they
+        # want to give; the page they were going to is kept for after the choice.
+        url = super().get_success_url()
+        user = self.request.user
+        if selectors.user_memberships(user).exists() or access.is_operator(user):
+            return url
+        wanted = self.get_redirect_url()
+        query = "?" + urlencode({"next": wanted}) if wanted else ""
+        return reverse("accounts:start") + query
 
 
 class LogoutView(auth_views.LogoutView):
@@ -184,6 +198,14 @@ def _next_url(request: HttpRequest) -> str:
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         return target
     return str(settings.LOGIN_REDIRECT_URL)
+
+
+def _safe_next(request: HttpRequest) -> str:
+    """The ``next`` the request carries if it stays on this site, else ""."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return ""
 
 
 def _too_many(response: TemplateResponse, wait: int) -> TemplateResponse:
@@ -294,7 +316,10 @@ def org_switch(request: HttpRequest) -> HttpResponse:
 @login_required
 @exactly_once
 def org_create(request: HttpRequest) -> HttpResponse:
-    form = OrganisationForm(request.POST or None)
+    kind = request.GET.get("jenis", "")
+    initial = {"kind": kind} if kind in (OrgKind.DONOR, OrgKind.AGGREGATOR) else {}
+    form = OrganisationForm(request.POST or None, initial=initial)
+    next_url = _safe_next(request)
     if request.method == "POST" and form.is_valid():
         try:
             org = services.organisation_create(
@@ -316,16 +341,18 @@ def org_create(request: HttpRequest) -> HttpResponse:
                 )
             else:
                 messages.success(request, _("Organisasi dibuat."))
-            return created_redirect(request, reverse("accounts:org_detail", args=[org.pk]))
-    return TemplateResponse(request, "accounts/org_form.html", {"form": form})
+            return created_redirect(request, next_url or reverse("accounts:org_detail", args=[org.pk]))
+    return TemplateResponse(request, "accounts/org_form.html", {"form": form, "next": next_url})
 
 
 def _org_page(
     request: HttpRequest, org: Organisation, *, status: int = 200, **extra: Any
 ) -> TemplateResponse:
+    """The organisation's settings tab: members and API tokens."""
     membership = access.membership_for(request.user, org)
     context = {
         "org": org,
+        "tab": "settings",
         "is_owner": membership is not None and membership.role == Role.OWNER,
         "members": selectors.organisation_members(org),
         "tokens": selectors.organisation_tokens(org),
@@ -334,11 +361,22 @@ def _org_page(
         "token_days": settings.API_TOKEN_DAYS,
         **extra,
     }
-    return TemplateResponse(request, "accounts/org_detail.html", context, status=status)
+    return TemplateResponse(request, "accounts/org_settings.html", context, status=status)
 
 
 @login_required
 def org_detail(request: HttpRequest, org_id: int) -> HttpResponse:
+    org = access.get_organisation_for_user(request.user, org_id)
+    membership = access.membership_for(request.user, org)
+    return TemplateResponse(
+        request,
+        "accounts/org_detail.html",
+        {"org": org, "tab": "main", "membership": membership, "members": selectors.organisation_members(org)},
+    )
+
+
+@login_required
+def org_settings(request: HttpRequest, org_id: int) -> HttpResponse:
     org = access.get_organisation_for_user(request.user, org_id)
     return _org_page(request, org)
 
@@ -361,7 +399,7 @@ def member_add(request: HttpRequest, org_id: int) -> HttpResponse:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, _("Anggota ditambahkan."))
-            return created_redirect(request, reverse("accounts:org_detail", args=[org.pk]))
+            return created_redirect(request, reverse("accounts:org_settings", args=[org.pk]))
     return _org_page(request, org, member_form=form, status=400)
 
 
@@ -381,7 +419,7 @@ def token_create(request: HttpRequest, org_id: int) -> HttpResponse:
     )
     # The plain token is shown on this one response and never again: a resubmission of
     # the form lands on the organisation's page, where the token is listed by its prefix.
-    created(request, reverse("accounts:org_detail", args=[org.pk]))
+    created(request, reverse("accounts:org_settings", args=[org.pk]))
     return _org_page(request, org, new_token=plain)
 
 
@@ -399,11 +437,11 @@ def token_revoke(request: HttpRequest, org_id: int, token_id: int) -> HttpRespon
                 "organisasi Anda. Pencabutan tidak dapat diurungkan; buat token baru bila perlu."
             ),
             action_label=_("Ya, cabut token"),
-            back_url=reverse("accounts:org_detail", args=[org.pk]),
+            back_url=reverse("accounts:org_settings", args=[org.pk]),
         )
     if services.token_revoke(actor=request.user, token=token):
         messages.success(request, _("Token %(prefix)s… dicabut.") % {"prefix": token.prefix})
-    return redirect("accounts:org_detail", org.pk)
+    return redirect("accounts:org_settings", org.pk)
 
 
 # --- Operators ---------------------------------------------------------------------------
@@ -432,3 +470,168 @@ def operator_verify(request: HttpRequest, org_id: int) -> HttpResponse:
     else:
         messages.info(request, _("%(org)s sudah terverifikasi.") % {"org": org.name})
     return redirect(reverse("accounts:operator_aggregators"))
+
+
+# --- First steps: how a person without an organisation wants to give ---------------------
+
+# Where a new individual donor starts: the map, or the finder ("I have N packages").
+_START_PAGES = {"peta": "/peta/", "cari": "/cari/"}
+
+
+@login_required
+@exactly_once
+def start(request: HttpRequest) -> HttpResponse:
+    """Right after the first login: give as an individual (a private donor profile is
+    made at once), register a company or community, or register an aggregator."""
+    next_url = _safe_next(request)
+    memberships = selectors.user_memberships(request.user)
+    if request.method == "POST":
+        if request.POST.get("choice") != "individual":
+            messages.error(request, _("Pilih salah satu cara di bawah."))
+            return redirect(
+                reverse("accounts:start") + (f"?{urlencode({'next': next_url})}" if next_url else "")
+            )
+        if memberships.exists():
+            # Already set up (e.g. the form sent twice from two tabs): nothing to make.
+            return HttpResponseRedirect(next_url or _START_PAGES["peta"])
+        org = services.donor_individual_create(actor=request.user, user=request.user)
+        request.session[access.ACTIVE_ORG_SESSION_KEY] = org.pk
+        messages.success(
+            request,
+            _(
+                "Profil donatur perorangan Anda siap. Nama Anda tidak tampil untuk publik: di halaman "
+                "publik dan data terbuka Anda tercatat sebagai “Donatur perorangan”."
+            ),
+        )
+        then = _START_PAGES.get(request.POST.get("then", ""), _START_PAGES["peta"])
+        return created_redirect(request, next_url or then)
+    return TemplateResponse(
+        request,
+        "accounts/start.html",
+        {"next": next_url, "has_org": memberships.exists(), "donor_next": next_url or _START_PAGES["peta"]},
+    )
+
+
+# --- Invitations -------------------------------------------------------------------------
+
+
+def _operator_orgs(request: HttpRequest) -> list[Organisation]:
+    return list(selectors.operator_organisations_for(request.user))
+
+
+@login_required
+@exactly_once
+def operator_invite(request: HttpRequest) -> HttpResponse:
+    """An operator invites a coordinator for one or more areas, or another operator,
+    by e-mail. "Tambahkan wilayah" only adds the chosen place to the list."""
+    _require_operator(request)
+    orgs = _operator_orgs(request)
+    form = InviteForm(request.POST or None, operator_orgs=orgs)
+    status = 200
+    if request.method == "POST" and "add_area" in request.POST:
+        # Only "add this area": the form again with the area ticked in the list and the
+        # picker emptied. Nothing is sent, so only the area fields' problems are shown.
+        form.is_valid()
+        if not _area_errors(form):
+            form = InviteForm(_form_with_areas(request, form.cleaned_data["codes"]), operator_orgs=orgs)
+            form.is_valid()
+        for name in [name for name in form.errors if name not in _AREA_FIELDS]:
+            del form.errors[name]
+        status = 400 if form.errors else 200
+    elif request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                if data["kind"] == InviteKind.COORDINATOR:
+                    invitation = invites.coordinator_invite(
+                        actor=request.user,
+                        email=data["email"],
+                        name=data["name"] or selectors.coordinator_default_name(data["codes"]),
+                        region_codes=data["codes"],
+                        site_url=_site_url(request),
+                    )
+                else:
+                    org = next(o for o in orgs if str(o.pk) == data["operator_org"])
+                    invitation = invites.user_invite(
+                        actor=request.user,
+                        email=data["email"],
+                        organisation=org,
+                        role=Role.MEMBER,
+                        site_url=_site_url(request),
+                    )
+            except services.AccountsInputError as exc:
+                field = {"regions": "wilayah"}.get(exc.field, exc.field)
+                form.add_error(field if field in form.fields else None, exc.message)
+            else:
+                messages.success(request, _invite_sent_message(invitation))
+                return created_redirect(request, reverse("accounts:operator_invite"))
+        status = 400
+    codes = form.data.getlist("area") if hasattr(form.data, "getlist") else []
+    form.area_choices(selectors.regions_by_code(codes))
+    return TemplateResponse(request, "accounts/operator_invite.html", {"form": form}, status=status)
+
+
+_AREA_FIELDS = ("area", "wilayah", "rw")
+
+
+def _area_errors(form: InviteForm) -> bool:
+    return any(name in form.errors for name in _AREA_FIELDS)
+
+
+def _form_with_areas(request: HttpRequest, codes: list[str]) -> Any:
+    """The posted form with ``codes`` as the ticked areas and the picker emptied."""
+    data = request.POST.copy()
+    data.setlist("area", codes)
+    for key in ("wilayah", "wilayah_cari", "rw"):
+        data.pop(key, None)
+    return data
+
+
+def _invite_sent_message(invitation: invites.Invitation) -> str:
+    email = invitation.user.email
+    if invitation.link != "password":
+        return _(
+            "%(email)s sudah punya akun: akun itu kini anggota organisasinya, dan kami memberi tahu "
+            "lewat e-mail. Ia masuk dengan kata sandinya sendiri."
+        ) % {"email": email}
+    return _("Undangan terkirim ke %(email)s. Tautannya berlaku %(days)s hari dan hanya sekali pakai.") % {
+        "email": email,
+        "days": invites.INVITE_MAX_AGE.days,
+    }
+
+
+# Where the invitation's token waits while the person chooses a password (as for a
+# password reset): the address bar then shows only the placeholder.
+_INVITE_SESSION_KEY = "_invite_token"
+
+
+def invite_accept(request: HttpRequest, token: str) -> HttpResponse:
+    if token != RESET_SESSION_TOKEN:
+        request.session[_INVITE_SESSION_KEY] = token
+        return redirect("accounts:invite_accept", RESET_SESSION_TOKEN)
+    plain = request.session.get(_INVITE_SESSION_KEY, "")
+    try:
+        user = invites.invite_link_user(token=plain)
+    except services.AccountsInputError as exc:
+        return TemplateResponse(request, "accounts/invite_failed.html", {"reason": exc.message}, status=400)
+    form = SetPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = invites.invite_accept(token=plain, password=form.cleaned_data["new_password1"])
+        except services.AccountsInputError as exc:
+            return TemplateResponse(
+                request, "accounts/invite_failed.html", {"reason": exc.message}, status=400
+            )
+        request.session.pop(_INVITE_SESSION_KEY, None)
+        auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        membership = selectors.user_memberships(user).first()
+        messages.success(request, _("Kata sandi tersimpan. Selamat datang!"))
+        if membership is None:
+            return redirect("accounts:home")
+        request.session[access.ACTIVE_ORG_SESSION_KEY] = membership.organisation_id
+        return redirect("accounts:org_detail", membership.organisation_id)
+    return TemplateResponse(
+        request,
+        "accounts/invite_accept.html",
+        {"form": form, "invitee": user, "memberships": selectors.user_memberships(user)},
+    )

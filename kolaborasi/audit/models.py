@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AuditHead(models.Model):
@@ -44,6 +45,8 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["seq"]
         indexes = [models.Index(fields=["object_type", "object_id"])]
+        verbose_name = _("Peristiwa audit")
+        verbose_name_plural = _("Peristiwa audit")
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"

@@ -157,11 +157,14 @@ def _forbidden_next_step(request: HttpRequest) -> str | SafeString:
             '{} <a class="button" href="{}">{}</a>', _("Mungkin Anda perlu masuk dulu."), login, _("Masuk")
         )
     if not user.memberships.exists():
+        # The first-steps page: an individual profile there is one click, and the
+        # person comes back to the page that refused them.
+        start = reverse("accounts:start") + "?" + urlencode({"next": request.get_full_path()})
         return format_html(
             '{} <a class="button" href="{}">{}</a>',
             _("Untuk memberi bantuan, daftarkan diri atau organisasi Anda lebih dulu."),
-            reverse("accounts:org_create"),
-            _("Buat organisasi"),
+            start,
+            _("Pilih cara membantu"),
         )
     return _(
         "Jika menurut Anda ini keliru, hubungi pemilik organisasi Anda atau operator program."

@@ -32,9 +32,7 @@ def level_of(code: str) -> Level | None:
 def is_region_code(code: str) -> bool:
     """Whether ``code`` has the form of a region code (1 to 5 groups of digits, at most 24
     characters); whether such a region exists is a question for the database."""
-    return (
-        level_of(code) is not None and len(code) <= 24 and all(part.isdigit() for part in code.split("."))
-    )
+    return level_of(code) is not None and len(code) <= 24 and all(part.isdigit() for part in code.split("."))
 
 
 def parent_code(code: str) -> str | None:
@@ -95,6 +93,8 @@ class Region(models.Model):
     class Meta:
         ordering = ["code"]
         indexes = [models.Index(fields=["parent", "name"])]
+        verbose_name = _("Wilayah")
+        verbose_name_plural = _("Wilayah")
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
@@ -120,6 +120,10 @@ class Boundary(models.Model):
     geometry = models.JSONField()
     source = models.CharField(max_length=200, blank=True)
     imported_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("Batas wilayah")
+        verbose_name_plural = _("Batas wilayah")
 
     def __str__(self) -> str:
         return f"boundary {self.region_id}"

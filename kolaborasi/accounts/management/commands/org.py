@@ -1,9 +1,10 @@
 """`kolaborasi org create ...` / `kolaborasi org token ID` (a public contract).
 
-Both print one line of JSON, {"id": ..., "token": "..."}, the token being a new API
-token for the organisation (shown once; only its hash is stored). ``--scope`` limits
-what the token may do (default: everything), ``--days`` how long it lasts (default
-API_TOKEN_DAYS)."""
+``create`` refuses a second organisation with the same name and kind (non-zero exit)
+unless ``--allow-duplicate``. Both print one line of JSON, {"id": ..., "token": "..."},
+the token being a new API token for the organisation (shown once; only its hash is
+stored). ``--scope`` limits what the token may do (default: everything), ``--days`` how
+long it lasts (default API_TOKEN_DAYS)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,12 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kolaborasi.accounts.models import Organisation
-from kolaborasi.accounts.services import AccountsInputError, organisation_create, token_create
+from kolaborasi.accounts.services import (
+    AccountsInputError,
+    DuplicateOrganisation,
+    organisation_create,
+    token_create,
+)
 
 
 class Command(BaseCommand):
@@ -30,6 +36,11 @@ class Command(BaseCommand):
         create.add_argument("--kind", required=True, help="donor|aggregator|operator|coordinator")
         create.add_argument("--subtype", default="", help="individual|company|community (donors only)")
         create.add_argument("--verified", action="store_true", help="mark as verified")
+        create.add_argument(
+            "--allow-duplicate",
+            action="store_true",
+            help="create it even if an organisation of the same name and kind exists",
+        )
         create.add_argument(
             "--region",
             action="append",
@@ -60,6 +71,7 @@ class Command(BaseCommand):
                         subtype=options["subtype"],
                         verified=options["verified"],
                         region_codes=options["regions"],
+                        refuse_duplicate=not options["allow_duplicate"],
                     )
                     plain = token_create(
                         actor=None,
@@ -70,7 +82,12 @@ class Command(BaseCommand):
                     )
             except AccountsInputError as exc:
                 flag = {"regions": "--region"}.get(exc.field, f"--{exc.field}")
-                raise CommandError(f"{flag}: {exc.message}") from exc
+                hint = (
+                    " " + _("Tambahkan --allow-duplicate bila memang organisasi lain.")
+                    if isinstance(exc, DuplicateOrganisation)
+                    else ""
+                )
+                raise CommandError(f"{flag}: {exc.message}{hint}") from exc
         else:
             raw = options["id"]
             if not str(raw).isdigit():
