@@ -86,12 +86,20 @@ def demo_url_fixture(live_server: Any) -> str:
     """The live server's URL with the Jakarta demo in the database. live_server tests
     are transactional and the database is flushed after each of them (and after any
     other transactional test), so the migrations' rows and the demo are put back here
-    when missing; when present nothing changes."""
+    when missing — copied back from the session's snapshot (tests/demo_snapshot.py);
+    when present nothing changes."""
     from kolaborasi.targets.demo import demo_load
+    from kolaborasi.targets.models import Target
+    from tests import demo_snapshot
     from tests.boundaries import boundaries_dir
 
-    _restore_migration_data()
-    demo_load(boundaries_dir=boundaries_dir(), log=lambda _msg: None)
+    if Target.objects.filter(synthetic=True).exists():
+        return str(live_server.url)
+    if demo_snapshot.SESSION is not None:
+        demo_snapshot.restore(demo_snapshot.SESSION)
+    else:  # a session whose set-up did not load the demo
+        _restore_migration_data()
+        demo_load(boundaries_dir=boundaries_dir(), log=lambda _msg: None)
     return str(live_server.url)
 
 

@@ -53,10 +53,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
     from kolaborasi.targets.demo import demo_load
+    from tests import demo_snapshot
     from tests.boundaries import boundaries_dir
 
     with django_db_blocker.unblock():
         demo_load(boundaries_dir=boundaries_dir(), log=lambda _msg: None)
+        demo_snapshot.SESSION = demo_snapshot.take()
     yield
 
 

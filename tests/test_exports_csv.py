@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from kolaborasi.pledges.models import Pledge
 from kolaborasi.targets.models import Target
-from tests.test_stats_consistency import History, build_history
+from tests.history_support import History, build_history
 
 pytestmark = pytest.mark.usefixtures("fast_hasher", "hold_limits_lifted")
 

@@ -19,7 +19,11 @@ def test_national_registry_counts_and_idempotence(run_cli) -> None:  # type: ign
     # Every non-province row points at an existing parent whose code prefixes its own.
     sample = Region.objects.filter(level="village").select_related("parent")[:500]
     assert all(r.parent is not None and r.code.startswith(r.parent.code + ".") for r in sample)
-    run_cli("regions", "load")  # a second load changes no counts
+    # A second load changes nothing and says so; a region renamed meanwhile is put back.
+    Region.objects.filter(code="31.74.05.1003").update(name="Nama Lama")
+    out, _ = run_cli("regions", "load")
+    assert out.strip().endswith("(0 baru, 1 diperbarui)")
+    assert Region.objects.get(code="31.74.05.1003").name == "Cipulir"
     assert Region.objects.exclude(level="rw").count() == sum(counts.values())
 
 

@@ -25,7 +25,7 @@ from kolaborasi.stats.figures import TALLY_COLUMN, compute, funds_by_region, sou
 from kolaborasi.stats.scope import Scope, parse_scope, regions_at
 from kolaborasi.stats.selectors import summary
 from kolaborasi.targets.models import REGION_COLUMN, Target, TargetKind
-from tests.test_stats_consistency import CITY, OTHER_CITY, build_history
+from tests.history_support import CITY, OTHER_CITY, build_history
 
 pytestmark = pytest.mark.usefixtures("fast_hasher", "hold_limits_lifted")
 

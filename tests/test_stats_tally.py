@@ -17,9 +17,9 @@ from kolaborasi.stats import tally
 from kolaborasi.stats.models import Tally, TallyDelta, TargetLive
 from kolaborasi.targets.models import Need, Target
 from kolaborasi.targets.services import need_update
+from tests.history_support import build_history
 from tests.personas import make_org
 from tests.pledges_support import ratna_need, today
-from tests.test_stats_consistency import build_history
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher", "hold_limits_lifted")]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -39,7 +39,15 @@ class LoadResult:
     total: int
 
 
-def registry_rows(province: str | None = None) -> list[Region]:
+class RegistryRow(NamedTuple):
+    code: str
+    name: str
+    level: str
+    parent_id: str | None
+
+
+def registry_rows(province: str | None = None) -> list[RegistryRow]:
+    """The registry's rows for all of Indonesia or one province, parents first."""
     if province is not None:
         item = wilayah.get_wilayah(province)
         if item is None or item.level != 1:
@@ -48,31 +56,39 @@ def registry_rows(province: str | None = None) -> list[Region]:
     else:
         pairs = list(_walk(None))
     return [
-        Region(
-            code=code,
-            name=name,
-            level=LEVEL_BY_DEPTH[code.count(".") + 1],
-            parent_id=parent_code(code),
-        )
+        RegistryRow(code, name, LEVEL_BY_DEPTH[code.count(".") + 1], parent_code(code))
         for code, name in pairs
     ]
 
 
 def regions_load(
-    *, actor: object | None, province: str | None = None, progress: Callable[[int], None] | None = None
+    *,
+    actor: object | None,
+    province: str | None = None,
+    rows: list[RegistryRow] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> LoadResult:
-    """Insert or refresh the registry (all of Indonesia, or one province). Idempotent."""
-    rows = registry_rows(province)
+    """Insert or refresh the registry (all of Indonesia, or one province). Idempotent:
+    only new and changed rows are written, so loading the same registry again reads it
+    and writes nothing but the audit record. ``rows`` are ``registry_rows(province)``
+    when the caller has them already."""
+    if rows is None:
+        rows = registry_rows(province)
     with transaction.atomic():
-        existing = (
-            Region.objects.filter(code__in=[r.code for r in rows]).count()
-            if province
-            else (Region.objects.exclude(level="rw").count())
-        )
-        for start in range(0, len(rows), BATCH):
-            chunk = rows[start : start + BATCH]
+        stored = Region.objects.exclude(level="rw")
+        if province:
+            stored = stored.filter(code__in=[r.code for r in rows])
+        current = {
+            code: (name, level, parent)
+            for code, name, level, parent in stored.values_list("code", "name", "level", "parent_id")
+        }
+        changed = [r for r in rows if current.get(r.code) != (r.name, r.level, r.parent_id)]
+        if progress:
+            progress(len(rows) - len(changed))
+        for start in range(0, len(changed), BATCH):
+            chunk = changed[start : start + BATCH]
             Region.objects.bulk_create(
-                chunk,
+                [Region(code=r.code, name=r.name, level=r.level, parent_id=r.parent_id) for r in chunk],
                 update_conflicts=True,
                 unique_fields=["code"],
                 update_fields=["name", "level", "parent"],
@@ -86,7 +102,8 @@ def regions_load(
             object_id=province or "*",
             after={"rows": len(rows)},
         )
-    return LoadResult(created=len(rows) - existing, updated=existing, total=len(rows))
+    created = sum(1 for r in changed if r.code not in current)
+    return LoadResult(created=created, updated=len(changed) - created, total=len(rows))
 
 
 # --- Boundaries -------------------------------------------------------------------------

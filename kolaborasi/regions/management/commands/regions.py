@@ -16,9 +16,9 @@ class Command(BaseCommand):
         province = options.get("province")
         assert isinstance(province, str | None)
         try:
-            total = len(registry_rows(province))
-            with progress_bar(total, "wilayah") as update:
-                result = regions_load(actor=None, province=province, progress=update)
+            rows = registry_rows(province)
+            with progress_bar(len(rows), "wilayah") as update:
+                result = regions_load(actor=None, province=province, rows=rows, progress=update)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(
