@@ -47,5 +47,5 @@ def test_profile_in_both_languages() -> None:
     page = english.get(f"/dana/agregator/{agg.pk}/").content.decode()
     assert "Balance" in page and "Verified" in page and "Rp2.500.000" in page
     listing = Client().get("/dana/agregator/").content.decode()
-    assert "Rumah Zakat" in listing and "Yayasan Baru" in listing and "Belum terverifikasi" in listing
-    assert Client().get(f"/dana/agregator/{unverified.pk}/").status_code == 200
+    assert "Rumah Zakat" in listing and "Yayasan Baru" not in listing  # not verified: not public
+    assert Client().get(f"/dana/agregator/{unverified.pk}/").status_code == 404

@@ -1,6 +1,8 @@
 """Who may see and change what in funds, in one place (tested as a matrix).
 
-- Aggregator profiles are public (404 for an id that is not an aggregator).
+- Aggregator profiles are public once an operator verified the aggregator; an
+  unverified one (never or no longer verified) is not shown in public at all: 404, as
+  for an id that is not an aggregator, and absent from the public list and API.
 - A donation is visible to its donor and its aggregator (anyone else: 404); only the
   aggregator that received it may confirm or reject it (the donor: 403).
 - Package templates and allocation plans belong to one aggregator: another
@@ -24,10 +26,14 @@ from .models import AllocationPlan, Donation, PackageTemplate
 DONORS_ONLY = gettext_lazy("Hanya donatur yang dapat mencatat donasi.")
 AGGREGATORS_ONLY = gettext_lazy("Hanya agregator yang dapat melakukannya.")
 UNVERIFIED_AGGREGATOR = gettext_lazy("Agregator belum terverifikasi.")
+UNVERIFIED_RECEIVER = gettext_lazy(
+    "Agregator ini belum (atau tidak lagi) terverifikasi, jadi belum dapat menerima uang: "
+    "donasi tetap menunggu sampai operator memverifikasinya, atau tolak agar kembali ke donatur."
+)
 
 
 def get_aggregator_public(aggregator_id: int) -> Organisation:
-    org = Organisation.objects.filter(pk=aggregator_id, kind=OrgKind.AGGREGATOR).first()
+    org = Organisation.objects.filter(pk=aggregator_id, kind=OrgKind.AGGREGATOR, verified=True).first()
     if org is None:
         raise NotFound(_("Agregator tidak ditemukan."))
     return org

@@ -169,7 +169,8 @@ def aggregator_public_donors(aggregator: Any) -> list[dict[str, Any]]:
 
 
 def aggregators_list() -> QuerySet[Any]:
-    return Organisation.objects.filter(kind=OrgKind.AGGREGATOR).order_by("-verified", "name")
+    """The aggregators the public sees: verified ones only (funds/access.py)."""
+    return Organisation.objects.filter(kind=OrgKind.AGGREGATOR, verified=True).order_by("name")
 
 
 def pledge_fundings(pledge_ids: list[int]) -> dict[int, list[dict[str, Any]]]:

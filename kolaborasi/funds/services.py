@@ -43,7 +43,7 @@ from kolaborasi.pledges.models import Pledge
 from kolaborasi.pledges.services import pledge_create
 from kolaborasi.targets.models import AidType, Need
 
-from .access import AGGREGATORS_ONLY, DONORS_ONLY, UNVERIFIED_AGGREGATOR
+from .access import AGGREGATORS_ONLY, DONORS_ONLY, UNVERIFIED_AGGREGATOR, UNVERIFIED_RECEIVER
 from .errors import FundsConflict, FundsError, InsufficientFunds, rupiah
 from .models import (
     DONATION_MAX,
@@ -180,6 +180,12 @@ def donation_create(
 def _donation_decide(*, actor: Actor, donation: Donation, status: str, reason: str = "") -> Donation:
     before = donation_snapshot(donation)
     with transaction.atomic():
+        if status == DonationStatus.CONFIRMED:
+            # Only a verified aggregator takes money into its ledger; read under the
+            # lock, so a verification withdrawn meanwhile is seen.
+            aggregator = Organisation.objects.select_for_update().get(pk=donation.aggregator_id)
+            if not aggregator.verified:
+                raise Forbidden(UNVERIFIED_RECEIVER)
         # Only a pending donation can be decided, checked and changed in one statement.
         changed = Donation.objects.filter(pk=donation.pk, status=DonationStatus.PENDING).update(
             status=status,
@@ -189,7 +195,8 @@ def _donation_decide(*, actor: Actor, donation: Donation, status: str, reason: s
         )
         if not changed:
             current = Donation.objects.values_list("status", flat=True).get(pk=donation.pk)
-            raise FundsConflict(_("Donasi ini sudah %(status)s.") % {"status": current}, field="status")
+            label = str(DonationStatus(current).label).lower()
+            raise FundsConflict(_("Donasi ini sudah %(status)s.") % {"status": label}, field="status")
         donation.refresh_from_db()
         if status == DonationStatus.CONFIRMED:
             ledger_post(
