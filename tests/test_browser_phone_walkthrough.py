@@ -28,6 +28,8 @@ from tests.one_language import check_page, proper_names
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 360, "height": 740}
+MONTHS = ["Januari", "Februari", "Maret", "April", "Mei", "Juni"]
+MONTHS += ["Juli", "Agustus", "September", "Oktober", "November", "Desember"]
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots" / "walkthrough"
 
 
@@ -139,6 +141,10 @@ def test_a_donor_from_the_home_page_to_a_confirmed_delivery(
     deliver.locator("button[type=submit]").click()
     page.wait_for_load_state()
     donor.look("penyaluran-tercatat")
+    # Dates as people here write them: "3 Desember 2026", not 2026-12-03.
+    listed = page.locator("main").inner_text()
+    for day in (planned, timezone.localdate()):
+        assert f"{day.day} {MONTHS[day.month - 1]} {day.year}" in listed
     pledge.refresh_from_db()
     assert (pledge.delivered, pledge.status) == (12, "delivered")
     assert pledge.deliveries.get().evidence
