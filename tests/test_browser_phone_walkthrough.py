@@ -13,6 +13,7 @@ code. Screenshots of each step go to ``var/screenshots/walkthrough/`` (ignored b
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
@@ -120,7 +121,7 @@ def test_a_donor_from_the_home_page_to_a_confirmed_delivery(
     # Sent without the statement ticked: the form says what is missing and keeps the rest.
     _choose(page, "#id_need", "Sembako")
     page.fill("#id_quantity", "12")
-    planned = timezone.localdate() + timezone.timedelta(days=3)
+    planned = timezone.localdate() + dt.timedelta(days=3)
     page.fill("#id_planned_delivery", planned.isoformat())
     page.click("form.stacked button[type=submit]")
     expect(page.locator("form.stacked")).to_contain_text("Centang pernyataan komitmen")

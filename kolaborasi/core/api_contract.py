@@ -154,7 +154,8 @@ class ContractAPI(NinjaAPI):
         return self.create_response(request, {"detail": exc.detail, **exc.extra()}, status=exc.status)
 
     def _forbidden(self, request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-        return self.create_response(request, {"detail": str(exc) or str(Forbidden.default_message)}, status=403)
+        detail = str(exc) or str(Forbidden.default_message)
+        return self.create_response(request, {"detail": detail}, status=403)
 
     def _not_found(self, request: HttpRequest, exc: Http404) -> HttpResponse:
         # Django's own text ("No Region matches the given query.", ninja's "Not Found") is
