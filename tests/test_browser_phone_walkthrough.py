@@ -187,9 +187,16 @@ def test_an_aggregator_from_a_donation_to_an_approved_plan(
     page.wait_for_url("**/dana/donasi/baru/")
     donor.look("donasi-baru")
     _choose(page, "#id_aggregator", "Yayasan Agus Peduli")
+    page.fill("#id_donated_on", timezone.localdate().isoformat())
+    # An amount that could be read two ways is refused, saying how to write it.
+    page.fill("#id_amount", "50.000,5")
+    page.locator("form.stacked button[type=submit]").click()
+    expect(page.locator("form.stacked")).to_contain_text("Jangan memakai koma")
+    assert not Donation.objects.exists()
+    donor.look("donasi-jumlah-ditolak")
     # The amount the Indonesian way; the page reads it back before it is saved.
     page.fill("#id_amount", "5.000.000")
-    page.fill("#id_donated_on", timezone.localdate().isoformat())
+    expect(page.locator("output.money-preview")).to_have_text("Rp5.000.000")
     page.locator("form.stacked button[type=submit]").click()
     page.wait_for_url("**/dana/donasi/")
     donor.look("donasi-tercatat")
