@@ -4,8 +4,8 @@ must never show on a page of this one.
 A page in Indonesian must not show "Submit" or "Page 2 of 5" (an untranslated Django
 string, a message raised in English, a month formatted the English way); a page in
 English must not show "Simpan" or "Desember". What is matched is the text a person
-sees — the page's title, its rendered text (closed menus and hidden parts excluded,
-the options of a select included), the placeholders and the labels of input buttons —
+sees — the page's title, its rendered text (folded menus unfolded, hidden parts
+excluded, the options of a select included), the placeholders and the labels of input buttons —
 as whole words, after the proper names the page may legitimately carry (places,
 organisations, targets, user names, the site's authority, what people typed) are taken
 out: "Yayasan Agus Peduli" is a name in both languages, and "KSBB" is the programme's."""
@@ -51,8 +51,13 @@ DENIED = {"id": ENGLISH, "en": INDONESIAN}
 # The programme's own names, the same in every language.
 ALWAYS_NAMES = ("KSBB", "Kolaborasi Sosial Berskala Besar", "Bahasa Indonesia", "English")
 
+# Folded parts (the phone's menu, a <details>) are read unfolded — a tap shows them — and
+# folded again, so the page is left as it was.
 VISIBLE_TEXT = """() => {
+  const folded = [...document.querySelectorAll('details:not([open])')];
+  folded.forEach((d) => { d.open = true; });
   const parts = [document.title, document.body.innerText];
+  folded.forEach((d) => { d.open = false; });
   const shown = (el) => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
   for (const el of document.querySelectorAll('input[placeholder], textarea[placeholder]')) {
     if (shown(el)) parts.push(el.placeholder);
