@@ -2,7 +2,9 @@
 as the public and as each persona, at 360×740 and at 1366×768, and the page never
 scrolls sideways (``document.documentElement.scrollWidth`` ≤ the viewport's width); the
 public pages also at 1366 px with the text at 200 %. At 360 px every page is also checked
-with axe-core: no critical or serious accessibility problem.
+with axe-core: no critical or serious accessibility problem. Every page is also seen in
+English at 360 px (the language chosen with the switch's cookie), and no page shows a
+word of the other language's deny-list (tests/one_language.py).
 
 The routes come from the URLconf itself, so a new page is covered without editing this
 test. A route's path parameters are filled from ``PARAMETERS`` (parameter name → a value
@@ -31,11 +33,15 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from tests.browser import browser_fixture, demo_url_fixture  # noqa: F401
+from tests.one_language import check_page, proper_names
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots" / "layout"
 VIEWPORTS = {"360": {"width": 360, "height": 740}, "1366": {"width": 1366, "height": 768}}
+# Each language and the sizes it is seen at: Indonesian, the default, at both; English at
+# the phone's.
+LANGUAGES = {"id": ("360", "1366"), "en": ("360",)}
 VISITORS = ["publik", "dina", "agus", "ratna", "oki", "luar"]
 SKIPPED_PREFIXES = ("api/", "admin/", "i18n/", "static/", "media/")
 # A route whose last part has a file extension answers a file, not a page.
@@ -300,45 +306,63 @@ def _shot_name(visitor: str, path: str, size: str) -> str:
     return f"{size}-{visitor}-{slug}.png"
 
 
+def _context(browser: Any, demo_url: str, world: World, visitor: str, language: str) -> Any:
+    # bypass_csp: only so that axe-core can be added to the page for the check.
+    context = browser.new_context(locale="id-ID", viewport=VIEWPORTS["360"], bypass_csp=True)
+    # The language is the person's choice, kept in the switch's cookie (core/language.py).
+    cookies = [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": demo_url}]
+    if visitor != "publik":
+        cookies.append(_session_cookie(world.personas[visitor], demo_url))
+    context.add_cookies(cookies)
+    return context
+
+
 def test_every_page_fits_from_phone_to_laptop(browser: Any, demo_url: str) -> None:
+    """In Indonesian at both sizes (axe-core at 360 px), in English at 360 px; in both
+    no word of the other language."""
     routes, _skipped = html_routes()
     world = make_world()
+    names = proper_names()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
     violations: list[str] = []
+    mixed: list[str] = []
     visited: set[str] = set()
     for visitor in VISITORS:
-        # bypass_csp: only so that axe-core can be added to the page for the check.
-        context = browser.new_context(locale="id-ID", viewport=VIEWPORTS["360"], bypass_csp=True)
-        if visitor != "publik":
-            context.add_cookies([_session_cookie(world.personas[visitor], demo_url)])
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        if visitor == "publik":
-            _check_header(page, demo_url)
-        for route in routes:
-            path = route_path(route, world, visitor)
-            answer = page.request.get(demo_url + path, max_redirects=0)
-            if answer.status != 200 or not answer.headers.get("content-type", "").startswith("text/html"):
-                continue
-            if "<html" not in answer.text()[:1000].lower():
-                continue  # a fragment for htmx (the amount read back, the area picker), not a page
-            visited.add(path)
-            for size, viewport in VIEWPORTS.items():
-                page.set_viewport_size(viewport)
-                page.goto(demo_url + path)
-                page.wait_for_load_state("networkidle")
-                problems += _overflow(page, f"{visitor} {path} at {size}px", _shot_name(visitor, path, size))
-                if size == "360":
-                    violations += _accessibility(page, f"{visitor} {path}")
-            if visitor == "publik":
-                # Text zoomed to 200 % on the laptop: the rem/em layout must still fit.
-                page.evaluate("document.documentElement.style.fontSize = '200%'")
-                shot = _shot_name(visitor, path, "1366-teks-200")
-                problems += _overflow(page, f"{visitor} {path} at 1366px, text 200 %", shot)
-        context.close()
+        for language, sizes in LANGUAGES.items():
+            context = _context(browser, demo_url, world, visitor, language)
+            page = context.new_page()
+            page.set_default_timeout(20_000)
+            if visitor == "publik" and language == "id":
+                _check_header(page, demo_url)
+            for route in routes:
+                path = route_path(route, world, visitor)
+                answer = page.request.get(demo_url + path, max_redirects=0)
+                if answer.status != 200 or not answer.headers.get("content-type", "").startswith("text/html"):
+                    continue
+                if "<html" not in answer.text()[:1000].lower():
+                    continue  # a fragment for htmx (the amount read back, the area picker), not a page
+                visited.add(path)
+                for size in sizes:
+                    page.set_viewport_size(VIEWPORTS[size])
+                    page.goto(demo_url + path)
+                    page.wait_for_load_state("networkidle")
+                    label = f"{visitor} {path} at {size}px" + ("" if language == "id" else f" ({language})")
+                    shot = _shot_name(visitor, path, size if language == "id" else f"{size}-{language}")
+                    problems += _overflow(page, label, shot)
+                    if size == "360":
+                        mixed += check_page(page, label, language, names)
+                        if language == "id":
+                            violations += _accessibility(page, f"{visitor} {path}")
+                if visitor == "publik" and language == "id":
+                    # Text zoomed to 200 % on the laptop: the rem/em layout must still fit.
+                    page.evaluate("document.documentElement.style.fontSize = '200%'")
+                    shot = _shot_name(visitor, path, "1366-teks-200")
+                    problems += _overflow(page, f"{visitor} {path} at 1366px, text 200 %", shot)
+            context.close()
     assert visited >= MUST_VISIT, f"never saw {sorted(MUST_VISIT - visited)} answer a page"
     assert not problems, "pages wider than the screen:\n" + "\n".join(problems)
+    assert not mixed, "words of the other language on a page:\n" + "\n".join(mixed)
     assert not violations, "critical or serious accessibility problems (axe-core):\n" + "\n".join(violations)
 
 

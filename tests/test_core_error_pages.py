@@ -48,11 +48,34 @@ def test_404_in_the_layout_with_search_and_list(client: Client, english: bool, t
     assert "tried" not in body and "matches the given query" not in body
 
 
-def test_404_for_an_object_that_does_not_exist(client: Client) -> None:
+@pytest.mark.parametrize(
+    ("english", "text"), [(False, "Sasaran tidak ditemukan."), (True, "Target not found.")]
+)
+def test_404_for_an_object_that_does_not_exist(client: Client, english: bool, text: str) -> None:
+    """The sentence the view raised is what the person reads, in their language, with
+    the way on (search, the list)."""
     missing = (Target.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1000
-    response = client.get(f"/sasaran/{missing}/")
+    response = (_english(client) if english else client).get(f"/sasaran/{missing}/")
     assert response.status_code == 404
-    assert "Halaman atau data yang Anda cari tidak ada" in response.content.decode()
+    body = response.content.decode()
+    assert text in body and 'href="/daftar/"' in body
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        ("/dana/sasaran/{missing}/", "Sasaran tidak ditemukan."),
+        ("/data/grafik/kumulatif.svg?region=31.99.99", "31.99.99"),
+        ("/privasi/", "belum menulis kebijakan privasinya"),
+    ],
+)
+def test_a_view_s_own_404_sentence_is_shown_in_indonesian(client: Client, path: str, text: str) -> None:
+    missing = (Target.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1000
+    response = client.get(path.format(missing=missing))
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert text in body
+    assert "not found" not in body.lower()
 
 
 @pytest.mark.parametrize(

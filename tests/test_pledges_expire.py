@@ -20,6 +20,10 @@ from tests.tasks_support import run_tasks
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher")]
 
 
+MONTHS = ["Januari", "Februari", "Maret", "April", "Mei", "Juni"]
+MONTHS += ["Juli", "Agustus", "September", "Oktober", "November", "Desember"]
+
+
 def day(n: int) -> str:
     return (today() + dt.timedelta(days=n)).isoformat()
 
@@ -37,6 +41,9 @@ def test_reminder_then_expiry(run_cli, personas, settings, django_capture_on_com
     run_tasks()  # the reminder goes out through the worker
     assert [m.to for m in mail.outbox] == [["dina@example.org"]]
     assert f"#{pledge.pk}" in mail.outbox[0].subject
+    # The date as people write it here, in the site's language: "7 Desember 2026".
+    until = services.expiry_date(pledge) - dt.timedelta(days=1)
+    assert f"setelah {until.day} {MONTHS[until.month - 1]} {until.year}." in mail.outbox[0].body
     pledge.refresh_from_db()
     assert pledge.reminded_at is not None and pledge.status == "delivered"
     # The day after: the undelivered 4 go back to the need.

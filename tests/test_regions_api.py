@@ -47,6 +47,10 @@ def test_unknown_code_is_404_with_detail(client: Client, url: str) -> None:
     response = client.get(url)
     assert response.status_code == 404
     assert response.json()["detail"]
+    # In the client's language, never Django's or ninja's English "Not Found".
+    assert "Not Found" not in response.json()["detail"]
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").json()["detail"]
+    assert "not found" in english.lower() and english != response.json()["detail"]
 
 
 def test_bad_level_is_422(client: Client) -> None:

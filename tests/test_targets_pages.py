@@ -52,7 +52,29 @@ def test_htmx_gets_only_the_results_partial(client: Client) -> None:
     assert full.startswith("<!doctype html>") and 'id="filters"' in full
     assert "<html" not in partial and 'id="filters"' not in partial
     assert partial.strip().startswith('<div id="results"')
-    assert 'form="filters"' in partial and 'value="31.74.05"' in partial
+    # The form's area picker follows the results (a drill-down link, a crumb): redrawn
+    # out of band with the area chosen.
+    assert 'hx-swap-oob="innerHTML:#picker-box"' in partial
+    assert '<option value="31.74.05" selected>' in partial
+
+
+def test_the_list_takes_the_area_by_name(client: Client) -> None:
+    """The list's filter chooses the area like every other page: a typed name, and a
+    short select of the places around the choice (never the whole registry)."""
+    response = client.get("/daftar/", {"wilayah_cari": "Kebayoran Lama"})
+    assert response.status_code == 200
+    assert response.context["region"].code == "31.74.05"
+    assert response.context["count"] == Target.objects.filter(district_code="31.74.05").count()
+    html = response.content.decode()
+    assert '<option value="31.74.05" selected>' in html
+    assert html.count("<option") < 60
+    # No JavaScript: choosing in the select and sending the form narrows the same way.
+    chosen = client.get("/daftar/", {"wilayah": "31.74.05.1003"})
+    assert chosen.context["region"].code == "31.74.05.1003"
+    # A name that names no place leaves the list as it was and says so, by the picker.
+    unknown = client.get("/daftar/", {"wilayah_cari": "Kebayoran Antah"})
+    assert unknown.context["region"] is None
+    assert "Tidak ada wilayah bernama “Kebayoran Antah”" in unknown.content.decode()
 
 
 def test_bad_list_parameters_get_a_message(client: Client) -> None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
-from django.utils.translation import gettext
+from django.http import HttpRequest
+from django.utils.translation import gettext, gettext_lazy
 
+from kolaborasi.core.errors import NotFound
 from kolaborasi.core.throttle import KeyFunc
 from kolaborasi.regions.models import lineage
 
@@ -59,6 +60,11 @@ def by_active_organisation(request: HttpRequest) -> str | None:
     return None if org is None else f"org:{org.pk}"
 
 
+# One sentence for "no such organisation" and "not one you may see": the two are not told
+# apart to someone outside it.
+ORGANISATION_NOT_FOUND = gettext_lazy("Organisasi ini tidak ada, atau Anda bukan anggotanya.")
+
+
 def by_active_organisation_uploading(field: str) -> KeyFunc:
     """Throttle key: the acting organisation, for requests that carry a file in
     ``field`` only."""
@@ -73,7 +79,7 @@ def org_set_active(request: HttpRequest, organisation_id: int) -> Organisation:
     """Switch the acting organisation; 404 unless the user belongs to it."""
     org = user_organisations(request.user).filter(pk=organisation_id).first()
     if org is None:
-        raise Http404("organisation not found")
+        raise NotFound(ORGANISATION_NOT_FOUND)
     request.session[ACTIVE_ORG_SESSION_KEY] = org.pk
     return org
 
@@ -96,10 +102,10 @@ def get_organisation_for_user(user: Any, organisation_id: int, *, write: bool = 
     owners may change it (add members, create or revoke tokens; others: 403)."""
     org = Organisation.objects.filter(pk=organisation_id).first()
     if org is None:
-        raise Http404("organisation not found")
+        raise NotFound(ORGANISATION_NOT_FOUND)
     membership = membership_for(user, org)
     if membership is None and not is_operator(user):
-        raise Http404("organisation not found")
+        raise NotFound(ORGANISATION_NOT_FOUND)
     if write and (membership is None or membership.role != Role.OWNER):
         raise PermissionDenied(gettext("Hanya pemilik organisasi yang dapat mengubahnya."))
     return org

@@ -21,12 +21,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import NinjaAPI, Schema
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
-from kolaborasi.core.errors import AppError
+from kolaborasi.core.errors import AppError, Forbidden, NotFound
 
 # No NUL anywhere; JSON Schema and Python regexes both read the \u escape.
 TEXT_PATTERN = r"^[^\u0000]*$"
@@ -148,12 +148,19 @@ class ContractAPI(NinjaAPI):
         super().__init__(*args, **kwargs)
         self.exception_handler(AppError)(self._app_error)
         self.exception_handler(PermissionDenied)(self._forbidden)
+        self.exception_handler(Http404)(self._not_found)
 
     def _app_error(self, request: HttpRequest, exc: AppError) -> HttpResponse:
         return self.create_response(request, {"detail": exc.detail, **exc.extra()}, status=exc.status)
 
     def _forbidden(self, request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-        return self.create_response(request, {"detail": str(exc) or "forbidden"}, status=403)
+        detail = str(exc) or str(Forbidden.default_message)
+        return self.create_response(request, {"detail": detail}, status=403)
+
+    def _not_found(self, request: HttpRequest, exc: Http404) -> HttpResponse:
+        # Django's own text ("No Region matches the given query.", ninja's "Not Found") is
+        # English for developers; the client reads the sentence in its language.
+        return self.create_response(request, {"detail": str(NotFound.default_message)}, status=404)
 
     def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> Any:
         # Building the schema takes about a second of CPU and its result never changes

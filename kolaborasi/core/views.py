@@ -2,10 +2,12 @@ from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.utils.html import escape
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from kolaborasi.core import money
 from kolaborasi.core.authority import site_authority
+from kolaborasi.core.errors import NotFound
 from kolaborasi.core.models import SiteAuthority
 
 
@@ -43,5 +45,5 @@ def privacy(request: HttpRequest) -> HttpResponse:
     """The privacy policy the issuing authority wrote (404 until it has)."""
     authority = site_authority()
     if authority is None or not authority.privacy_policy.strip():
-        raise Http404
+        raise NotFound(_("Penyelenggara situs ini belum menulis kebijakan privasinya."))
     return TemplateResponse(request, "core/privacy.html", {"authority": authority})

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from kolaborasi.accounts.access import by_active_organisation
 from kolaborasi.core.confirm import confirmation_page, confirmed
+from kolaborasi.core.errors import NotFound
 from kolaborasi.core.money import format_rupiah
 from kolaborasi.core.once import created_redirect, exactly_once
 from kolaborasi.core.throttle import throttle
@@ -73,7 +74,7 @@ def target_funding(request: HttpRequest, target_id: int) -> HttpResponse:
     """Whose money paid for the packages pledged to one target."""
     target = Target.objects.filter(pk=target_id).first()
     if target is None:
-        raise Http404("target not found")
+        raise NotFound(_("Sasaran tidak ditemukan."))
     rows = selectors.target_fundings(target)
     total = sum(r["amount"] for r in rows)
     return TemplateResponse(

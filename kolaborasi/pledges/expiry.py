@@ -11,7 +11,7 @@ from functools import partial
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from kolaborasi.accounts.models import Membership
@@ -89,10 +89,11 @@ def _send_reminder(pledge: Pledge) -> None:
         "perpanjang tanggal rencana di /komitmen/."
     ) % {
         "pledge": pledge.pk,
-        "quantity": pledge.quantity,
+        # The Indonesian way in an Indonesian mail: "1.200", "7 Desember 2026".
+        "quantity": formats.number_format(pledge.quantity, force_grouping=True),
         "aid_type": pledge.aid_type.display_name,
         "target": pledge.target_id,
-        "until": until,
+        "until": formats.date_format(until, "j F Y"),
     }
     # Sent by the worker, retried there: a mail outage neither undoes the sweep nor loses
     # the reminder.

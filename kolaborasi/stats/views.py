@@ -9,7 +9,7 @@ from typing import IO, Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.models import AnonymousUser
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from kolaborasi.core import heavy
 from kolaborasi.core.authority import site_authority
+from kolaborasi.core.errors import NotFound
 from kolaborasi.core.throttle import by_client, throttle
 from kolaborasi.regions.models import Level
 from kolaborasi.regions.picker import RegionPick, region_pick
@@ -115,7 +116,7 @@ def _scope_or_error(request: HttpRequest) -> Scope:
         return parse_scope(request.GET.get("region"), request.GET.get("since"), request.GET.get("until"))
     except ScopeError as exc:
         if exc.status == 404:
-            raise Http404(str(exc)) from None
+            raise NotFound(exc.message) from None
         raise _BadRequest(str(exc)) from None
 
 

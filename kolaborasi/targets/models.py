@@ -33,15 +33,22 @@ def aid_type_label(name: str, name_en: str = "") -> str:
 
 
 class AidType(models.Model):
-    slug = models.SlugField(max_length=40, unique=True)
+    slug = models.SlugField(_("kode"), max_length=40, unique=True)
     name = models.CharField(_("nama"), max_length=80)
-    name_en = models.CharField(_("nama (English)"), max_length=80, blank=True)
+    name_en = models.CharField(
+        _("nama dalam bahasa Inggris"),
+        max_length=80,
+        blank=True,
+        help_text=_("Dipakai di halaman berbahasa Inggris; kosongkan untuk memakai terjemahan katalog."),
+    )
     unit = models.CharField(_("satuan"), max_length=30, default=DEFAULT_UNIT)
-    sort_order = models.PositiveSmallIntegerField(default=0)
-    active = models.BooleanField(default=True)
+    sort_order = models.PositiveSmallIntegerField(_("urutan"), default=0)
+    active = models.BooleanField(_("aktif"), default=True)
 
     class Meta:
         ordering = ["sort_order", "slug"]
+        verbose_name = _("jenis bantuan")
+        verbose_name_plural = _("jenis bantuan")
 
     def __str__(self) -> str:
         return self.display_name

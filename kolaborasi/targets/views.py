@@ -12,15 +12,17 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.template.response import TemplateResponse
 from django.utils.http import parse_etags
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
 from kolaborasi.accounts.access import coordinator_covers, is_operator
 from kolaborasi.accounts.selectors import user_organisations
+from kolaborasi.core.errors import NotFound
 from kolaborasi.core.throttle import by_client, throttle
 from kolaborasi.regions.models import Level, Region
 from kolaborasi.regions.picker import region_pick
@@ -29,6 +31,8 @@ from . import finder, maps, selectors
 from .models import AidType, TargetKind
 
 PAGE_SIZE = 25
+# Before the operator has set up any aid type there is nothing to count needs in.
+NO_AID_TYPES = gettext_lazy("Belum ada jenis bantuan yang aktif. Operator program perlu menambahkannya dulu.")
 MAP_CACHE_SECONDS = 60
 
 
@@ -163,7 +167,7 @@ def peta_info(request: HttpRequest, code: str) -> HttpResponse:
         return JsonResponse({"detail": _("Wilayah %(code)r tidak ditemukan.") % {"code": code}}, status=404)
     aid_type = selectors.aid_type_get(request.GET.get("jenis") or None) or selectors.aid_type_get(None)
     if aid_type is None:
-        raise Http404
+        raise NotFound(NO_AID_TYPES)
     if region.level == Level.RW:
         target = region.targets.filter(kind=TargetKind.RW).first()
         if target is not None:
@@ -198,9 +202,10 @@ def daftar(request: HttpRequest) -> HttpResponse:
     aid, error = _aid_type_or_default(request.GET.get("jenis", ""))
     if error:
         errors.append(error)
-    region, error = _region_or_none(request.GET.get("wilayah", ""))
-    if error:
-        errors.append(error)
+    # The area by name or from the picker's select (a drill-down link sends a code); the
+    # picker itself says why a name or code gave no place.
+    pick = region_pick(request.GET, name="wilayah", label=_("Wilayah"))
+    region = pick.region
     kind = request.GET.get("kategori", "")
     if kind and kind not in selectors.KINDS:
         errors.append(_("Kategori %(kind)s tidak dikenal.") % {"kind": kind})
@@ -217,7 +222,7 @@ def daftar(request: HttpRequest) -> HttpResponse:
         errors.append(_("Nomor halaman harus angka."))
         page_number = 1
     if aid is None:
-        raise Http404("no aid types")
+        raise NotFound(NO_AID_TYPES)
     result = selectors.targets_list(
         region=region,
         kind=kind or None,
@@ -252,10 +257,13 @@ def daftar(request: HttpRequest) -> HttpResponse:
         "querystring": params.urlencode(),
         "first_index": (page_number - 1) * PAGE_SIZE + 1,
         "ellipsis": Paginator.ELLIPSIS,
+        "pick": pick,
     }
     template = "targets/daftar.html"
     if request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request"):
         template = "targets/daftar.html#results"
+        # The form's picker follows a drill-down link or a crumb clicked in the results.
+        context["picker_out_of_band"] = True
     return TemplateResponse(request, template, context)
 
 
@@ -275,7 +283,7 @@ def _can_update_need(request: HttpRequest, region_code: str) -> bool:
 def sasaran(request: HttpRequest, target_id: int) -> HttpResponse:
     target = selectors.target_get(target_id)
     if target is None:
-        raise Http404(_("Sasaran tidak ditemukan."))
+        raise NotFound(_("Sasaran tidak ditemukan."))
     region = Region.objects.get(code=target["region"]["code"])
     return TemplateResponse(
         request,
