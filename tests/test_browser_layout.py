@@ -343,10 +343,13 @@ def test_every_page_fits_from_phone_to_laptop(browser: Any, demo_url: str) -> No
                 if "<html" not in answer.text()[:1000].lower():
                     continue  # a fragment for htmx (the amount read back, the area picker), not a page
                 visited.add(path)
+                # Loaded once at the first size and then resized, as a person turns a
+                # tablet or widens a window: the layout must answer the width alone.
+                page.set_viewport_size(VIEWPORTS[sizes[0]])
+                page.goto(demo_url + path)
+                page.wait_for_load_state("networkidle")
                 for size in sizes:
                     page.set_viewport_size(VIEWPORTS[size])
-                    page.goto(demo_url + path)
-                    page.wait_for_load_state("networkidle")
                     label = f"{visitor} {path} at {size}px" + ("" if language == "id" else f" ({language})")
                     shot = _shot_name(visitor, path, size if language == "id" else f"{size}-{language}")
                     problems += _overflow(page, label, shot)
