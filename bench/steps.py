@@ -35,7 +35,7 @@ from kolaborasi.regions.services import regions_load, registry_rows  # noqa: E40
 from kolaborasi.stats import tally  # noqa: E402
 from kolaborasi.targets import imports  # noqa: E402
 
-SOURCE = "BENCH sintetis (synthetic)"
+SOURCE = "BENCH sintetis"
 AS_OF = "2020-04-20"
 KINDS = ["pesantren", "panti-asuhan", "panti-disabilitas", "panti-jompo"]
 PREFIX = {

@@ -35,7 +35,7 @@ TOTAL_HOUSEHOLDS = 1_100_000
 MIN_HH, MAX_HH = 20, 1200
 INSTITUTIONS = {"pesantren": 110, "panti-asuhan": 90, "panti-disabilitas": 40, "panti-jompo": 40}
 AS_OF = date(2020, 4, 20)
-SOURCE = "DEMO sintetis (synthetic)"
+SOURCE = "DEMO sintetis"
 BOUNDARY_FILES = ["jakarta-kota.geojson", "jakarta-kecamatan.geojson", "jakarta-kelurahan.geojson"]
 
 FIRST = [
