@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from django.core.management.base import CommandError
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from kolaborasi.accounts.models import ApiToken
 from kolaborasi.accounts.services import token_create, token_hash, token_revoke
@@ -92,7 +93,9 @@ def test_owner_chooses_the_scope_and_sees_the_expiry(client: Client, personas, s
     assert (row.name, row.scopes) == ("gudang", "read funds")
     assert timedelta(days=29) < row.expires_at - timezone.now() <= timedelta(days=30)
     page = response.content.decode()
-    assert row.expires_at.astimezone(timezone.get_current_timezone()).strftime("%Y-%m-%d") in page
+    with translation.override("id"):  # the date as the page writes it: 30 Desember 2026
+        expiry = date_format(timezone.localtime(row.expires_at), "j F Y")
+    assert expiry in page
     assert "read funds" in page and "30 hari" in page
     assert _post(client, "/api/v1/pledges", plain).status_code == 403
 

@@ -94,7 +94,7 @@ def test_a_donor_from_the_home_page_to_a_confirmed_delivery(
     page = donor.page
     page.goto(demo_url + "/")
     donor.look("beranda")
-    _menu(page, "Daftar")
+    _menu(page, "Sasaran")
     page.wait_for_url("**/daftar/")
     donor.look("daftar")
 
