@@ -139,6 +139,15 @@ class Target(models.Model):
     province_code = models.CharField(max_length=24)
     size = models.PositiveIntegerField(help_text=_("KK rentan (RW) atau penghuni (lembaga)"))
     head_name = models.CharField(_("nama Ketua RW / pengurus"), max_length=120, blank=True)
+    # A person's name is public only with their consent, which an operator records here;
+    # otherwise the public reads the role (``public_head``). A database default, so rows
+    # loaded without this column (COPY) keep the name private.
+    head_name_public = models.BooleanField(
+        _("nama boleh tampil publik"),
+        default=False,
+        db_default=False,
+        help_text=_("Centang hanya bila Ketua RW / pengurus setuju namanya tampil di halaman publik."),
+    )
     address = models.CharField(max_length=250, blank=True)
     lat = models.FloatField(null=True, blank=True)
     lng = models.FloatField(null=True, blank=True)
@@ -176,6 +185,18 @@ class Target(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+def public_head(*, kind: str, region_code: str, head_name: str, public: bool) -> str:
+    """How the person at the head of a target appears in public — the one rule for every
+    page, map popup and API answer: their name only if they agreed (``head_name_public``),
+    otherwise the role of an RW's head ("Ketua RW 005"); nothing for an institution's
+    head who did not agree."""
+    if head_name and public:
+        return head_name
+    if kind == TargetKind.RW:
+        return gettext("Ketua RW %(number)s") % {"number": region_code.rsplit(".", 1)[-1]}
+    return ""
 
 
 class Need(models.Model):

@@ -23,7 +23,7 @@ from django.db.models import Count, ExpressionWrapper, F, FloatField, Q, QuerySe
 from kolaborasi.audit.models import AuditEvent
 from kolaborasi.regions.models import Level, Region, child_level
 
-from .models import AidType, Need, Target, TargetKind, region_column, within_q
+from .models import AidType, Need, Target, TargetKind, public_head, region_column, within_q
 from .priority import PRIORITY as PRIORITY
 
 ORDERS = ("priority", "name")
@@ -125,6 +125,7 @@ _TARGET_FIELDS = (
     "lng",
     "synthetic",
     "head_name",
+    "head_name_public",
     "address",
     "source",
     "as_of",
@@ -213,7 +214,12 @@ def target_dict(target: dict[str, Any], needs: list[dict[str, Any]], names: dict
         "coordinates": coordinates,
         "needs": [need_dict(n) for n in needs],
         "synthetic": target["synthetic"],
-        "head_name": target["head_name"],
+        "head_name": public_head(
+            kind=target["kind"],
+            region_code=target["region_id"],
+            head_name=target["head_name"],
+            public=target["head_name_public"],
+        ),
         "address": target["address"],
         "source": target["source"],
         "as_of": target["as_of"],
