@@ -36,9 +36,9 @@ class _Form(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
         name = a.get("name") or ""
-        if tag == "form" and a.get("method", "").lower() == "post":
+        if tag == "form" and (a.get("method") or "").lower() == "post":
             self._in_form = True
-        if not self._in_form or not name and tag != "option":
+        if not self._in_form or (not name and tag != "option"):
             return
         if tag == "input":
             kind = a.get("type", "text")
@@ -125,7 +125,11 @@ def test_a_need_changes_through_need_update_with_a_reason(client: Client, operat
     response = client.post(url, {**data, "quantity": need.quantity + 5, "reason": "pendataan ulang"})
     assert response.status_code == 302, response.content.decode()[:2000]
     [event] = _new_events(start)
-    assert (event.action, event.object_type, event.object_id) == ("need.update", "targets.target", str(need.target_id))
+    assert (event.action, event.object_type, event.object_id) == (
+        "need.update",
+        "targets.target",
+        str(need.target_id),
+    )
     assert event.actor_id == operator.user.pk
     assert event.organisation_id == operator.organisation.pk
     assert event.after is not None
@@ -196,7 +200,14 @@ def test_aid_types_are_added_and_changed_through_the_service(client: Client, ope
     start = _last_seq()
     response = client.post(
         "/admin/targets/aidtype/add/",
-        {"slug": "air-bersih", "name": "Air bersih", "name_en": "Clean water", "unit": "galon", "sort_order": "9", "active": "on"},
+        {
+            "slug": "air-bersih",
+            "name": "Air bersih",
+            "name_en": "Clean water",
+            "unit": "galon",
+            "sort_order": "9",
+            "active": "on",
+        },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     aid = AidType.objects.get(slug="air-bersih")
@@ -293,7 +304,8 @@ def test_organisations_and_members_change_through_the_services(client: Client, o
     listing = client.get("/admin/accounts/organisation/").content.decode()
     assert "delete_selected" not in listing
     client.post(
-        "/admin/accounts/organisation/", {"action": "delete_selected", "_selected_action": [org.pk], "post": "yes"}
+        "/admin/accounts/organisation/",
+        {"action": "delete_selected", "_selected_action": [org.pk], "post": "yes"},
     )
     assert Organisation.objects.filter(pk=org.pk).exists()
     assert _new_events(mark) == []
@@ -310,7 +322,11 @@ def test_people_are_deactivated_not_deleted(client: Client, operator, personas) 
     luar.refresh_from_db()
     assert luar.is_active is False
     [event] = _new_events(start)
-    assert (event.action, event.object_id, event.actor_id) == ("user.deactivated", str(luar.pk), operator.user.pk)
+    assert (event.action, event.object_id, event.actor_id) == (
+        "user.deactivated",
+        str(luar.pk),
+        operator.user.pk,
+    )
     # Again: already inactive, nothing written.
     client.post("/admin/auth/user/", {"action": "deactivate", "_selected_action": [luar.pk]})
     assert len(_new_events(start)) == 1

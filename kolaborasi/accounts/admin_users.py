@@ -29,7 +29,9 @@ class KeptUserAdmin(UserAdmin):
         return (*fields, "is_active") if obj is not None else fields
 
     def _set_active(self, request: HttpRequest, queryset: QuerySet[Any], active: bool) -> int:
-        return sum(services.user_set_active(actor=request.user, user=user, active=active) for user in queryset)
+        return sum(
+            services.user_set_active(actor=request.user, user=user, active=active) for user in queryset
+        )
 
     @admin.action(description=_("Nonaktifkan akun terpilih"), permissions=["change"])
     def deactivate(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:

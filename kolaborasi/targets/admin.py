@@ -58,9 +58,7 @@ class CountForm(forms.ModelForm):
         assert self.request is not None
         operator = operator_organisation(self.request.user)
         if operator is None:
-            raise forms.ValidationError(
-                _("Hanya anggota organisasi operator yang dapat mengubah kebutuhan.")
-            )
+            raise forms.ValidationError(_("Hanya anggota organisasi operator yang dapat mengubah kebutuhan."))
         try:
             need_update(
                 actor=self.request.user,
@@ -127,8 +125,7 @@ class _CountAdmin(admin.ModelAdmin):
 class NeedInline(admin.TabularInline):
     model = Need
     extra = 0
-    fields = ["aid_type", "quantity", "held", "delivered", "confirmed", "remaining"]
-    readonly_fields = fields
+    fields = readonly_fields = ("aid_type", "quantity", "held", "delivered", "confirmed", "remaining")
     can_delete = False
     show_change_link = True
 
@@ -146,8 +143,7 @@ class TargetAdmin(_CountAdmin):
     # Where a target lies and what it is stay as created (the public figures keep running
     # totals per kelurahan and kind, kolaborasi.stats.tally): import a corrected target
     # instead. Its count changes through need_update, like on the coordinator's page.
-    fields = ["size", "reason"]
-    readonly_fields = [
+    readonly_fields = (
         "name",
         "kind",
         "region",
@@ -159,10 +155,8 @@ class TargetAdmin(_CountAdmin):
         "source",
         "as_of",
         "synthetic",
-    ]
-
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [*self.readonly_fields, "size", "reason"]
+    )
+    fields = (*readonly_fields, "size", "reason")
 
 
 @admin.register(Need)
@@ -170,7 +164,5 @@ class NeedAdmin(_CountAdmin):
     form = NeedForm
     list_display = ["target", "aid_type", "quantity", "held", "delivered", "confirmed", "remaining"]
     list_filter = ["aid_type"]
-    readonly_fields = ["target", "aid_type", "held", "delivered", "confirmed", "remaining", "source", "as_of"]
-
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [*self.readonly_fields, "quantity", "reason"]
+    readonly_fields = ("target", "aid_type", "held", "delivered", "confirmed", "remaining", "source", "as_of")
+    fields = (*readonly_fields, "quantity", "reason")
