@@ -12,7 +12,6 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-
 from . import (
     admin_second_factor,  # noqa: F401  (registers the audited second-factor devices)
     admin_users,  # noqa: F401  (people are deactivated, never deleted)
