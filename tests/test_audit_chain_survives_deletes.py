@@ -4,6 +4,10 @@ straight in the database, leaves every link verifying."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
@@ -13,7 +17,7 @@ from django.test import Client
 from kolaborasi.accounts.models import Organisation
 from kolaborasi.accounts.services import membership_create, organisation_create, user_set_active
 from kolaborasi.audit.models import AuditEvent
-from kolaborasi.audit.services import audit_record, audit_verify
+from kolaborasi.audit.services import audit_record, audit_verify, content_digest
 from tests.personas import PASSWORD, login
 
 pytestmark = pytest.mark.django_db
@@ -77,3 +81,33 @@ def test_deactivating_through_the_product_keeps_the_chain(client: Client, run_cl
     assert get_user_model().objects.filter(pk=luar.user.pk, is_active=False).exists()
     assert Organisation.objects.filter(pk=org.pk).exists()
     assert "audit chain OK" in _verify(run_cli)
+
+
+def test_the_digest_keeps_its_keys_and_values() -> None:
+    """Plain ids hash exactly as the foreign keys' ids did: the same keys, the same
+    values, so every chain written before the change still verifies."""
+    at = dt.datetime(2026, 11, 1, 8, 30, tzinfo=dt.UTC)
+    event = AuditEvent(
+        created_at=at,
+        actor_id=7,
+        actor_label="oki",
+        organisation_id=3,
+        action="need.update",
+        object_type="targets.target",
+        object_id="42",
+        before={"size": 1},
+        after={"size": 2, "reason": "koreksi"},
+    )
+    fields = {
+        "created_at": at.isoformat(),
+        "actor_id": 7,
+        "actor_label": "oki",
+        "organisation_id": 3,
+        "action": "need.update",
+        "object_type": "targets.target",
+        "object_id": "42",
+        "before": {"size": 1},
+        "after": {"size": 2, "reason": "koreksi"},
+    }
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert content_digest(event) == hashlib.sha256(canonical.encode()).hexdigest()
