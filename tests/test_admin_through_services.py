@@ -266,6 +266,7 @@ def test_organisations_and_members_change_through_the_services(client: Client, o
     # A change: one event, the same shape as the one the create wrote.
     url = f"/admin/accounts/organisation/{org.pk}/change/"
     data = form_of(client, url)
+    assert "verified" not in data  # verified through the "verify" action, as on the page
     mark = _last_seq()
     assert client.post(url, {**data, "description": "Dapur umum dan air bersih"}).status_code == 302
     [changed] = _new_events(mark)

@@ -79,6 +79,11 @@ class OrganisationAdmin(admin.ModelAdmin):
         # (operators' pages) or take its members out instead.
         return False
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        # Verified through the "verify" action, as on the operators' page (same event).
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return (*fields, "verified") if obj is not None else fields
+
     def save_model(self, request: HttpRequest, obj: Organisation, form: Any, change: bool) -> None:
         # Through the same services as the pages and the CLI, so the same audit events.
         data = form.cleaned_data
@@ -86,14 +91,14 @@ class OrganisationAdmin(admin.ModelAdmin):
             "name": data["name"],
             "kind": data["kind"],
             "subtype": data.get("subtype", ""),
-            "verified": data.get("verified", False),
             "description": data.get("description", ""),
             "region_codes": [region.code for region in data.get("regions") or ()],
         }
         if change:
             services.organisation_change(actor=request.user, organisation=obj, **fields)
         else:
-            obj.pk = services.organisation_create(actor=request.user, **fields).pk
+            verified = data.get("verified", False)
+            obj.pk = services.organisation_create(actor=request.user, verified=verified, **fields).pk
             obj._state.adding = False
         obj.refresh_from_db()
 

@@ -465,22 +465,21 @@ def organisation_change(
     name: str,
     kind: str,
     subtype: str = "",
-    verified: bool = False,
     description: str = "",
     region_codes: Iterable[str] = (),
 ) -> bool:
-    """Set an organisation's name, kind, subtype, verification, description and regions
-    (an operator's correction). Checks everything first; AccountsInputError changes
-    nothing. Returns False, and writes no event, when nothing changed."""
+    """Set an organisation's name, kind, subtype, description and regions (an
+    operator's correction; verifying is ``organisation_verify``). Checks everything
+    first; AccountsInputError changes nothing. Returns False, and writes no event, when
+    nothing changed."""
     name, description, regions = organisation_fields_clean(
         name=name, kind=kind, subtype=subtype, description=description, region_codes=region_codes
     )
     with transaction.atomic():
         locked = Organisation.objects.select_for_update(no_key=True).get(pk=organisation.pk)
         before = _org_snapshot(locked)
-        locked.name, locked.kind, locked.subtype = name, kind, subtype
-        locked.verified, locked.description = verified, description
-        locked.save(update_fields=["name", "kind", "subtype", "verified", "description"])
+        locked.name, locked.kind, locked.subtype, locked.description = name, kind, subtype, description
+        locked.save(update_fields=["name", "kind", "subtype", "description"])
         locked.regions.set(regions)
         after = _org_snapshot(locked)
         if after != before:
