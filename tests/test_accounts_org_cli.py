@@ -39,7 +39,7 @@ def test_create_donor_prints_id_and_working_token(run_cli, client: Client) -> No
     assert response.status_code == 200
     assert response.json()["id"] == org.pk
     assert AuditEvent.objects.filter(action="organisation.created", object_id=str(org.pk)).exists()
-    assert AuditEvent.objects.filter(action="token.created", organisation=org).count() == 1
+    assert AuditEvent.objects.filter(action="token.created", organisation_id=org.pk).count() == 1
 
 
 def test_create_coordinator_with_regions(run_cli) -> None:  # type: ignore[no-untyped-def]

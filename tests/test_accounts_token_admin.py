@@ -81,7 +81,7 @@ def test_admin_verify_action_and_audited_edits(client: Client, personas) -> None
     event = AuditEvent.objects.get(action="organisation.created", object_id=str(rw.pk))
     assert event.after is not None
     assert event.after["regions"] == ["31.74.05.1003.002"]
-    assert AuditEvent.objects.filter(action="membership.added", organisation=rw).exists()
+    assert AuditEvent.objects.filter(action="membership.added", organisation_id=rw.pk).exists()
 
     # Regions on a donor are refused.
     response = client.post(

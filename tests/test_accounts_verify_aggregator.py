@@ -21,7 +21,7 @@ def test_operator_lists_and_verifies(client: Client, personas) -> None:  # type:
     waiting.refresh_from_db()
     assert waiting.verified is True
     event = AuditEvent.objects.get(action="organisation.verified", object_id=str(waiting.pk))
-    assert event.actor == oki.user
+    assert event.actor_id == oki.user.pk
     assert (event.before, event.after) == ({"verified": False}, {"verified": True})
     # Twice: no change, no second event.
     client.post(f"/akun/operator/agregator/{waiting.pk}/verifikasi/")

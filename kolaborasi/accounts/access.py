@@ -32,6 +32,14 @@ def is_operator(user: Any) -> bool:
     return Membership.objects.filter(user=user, organisation__kind=OrgKind.OPERATOR).exists()
 
 
+def operator_organisation(user: Any) -> Organisation | None:
+    """The operator organisation ``user`` acts for outside the pages (the admin): the
+    first by name they are a member of, or None."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return Organisation.objects.filter(kind=OrgKind.OPERATOR, memberships__user=user).order_by("name").first()
+
+
 def membership_for(user: Any, organisation: Organisation) -> Membership | None:
     if user is None or not getattr(user, "is_authenticated", False):
         return None

@@ -1,5 +1,6 @@
 """Operator tools in the Django admin: organisations (verify), members, API tokens
-(revoke). Every change made here is audited like the same change made elsewhere."""
+(revoke). Every change made here goes through the same service, and so writes the same
+audit event, as the same change made on the pages or the CLI; nothing is deleted."""
 
 from __future__ import annotations
 
@@ -11,15 +12,12 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from kolaborasi.audit.services import audit_record
-from kolaborasi.audit.snapshot import snapshot
-from kolaborasi.core.text import formula_refusal
-
 from . import (
     admin_second_factor,  # noqa: F401  (registers the audited second-factor devices)
+    admin_users,  # noqa: F401  (people are deactivated, never deleted)
     services,
 )
-from .models import ApiToken, Membership, Organisation, OrgKind
+from .models import ApiToken, Membership, Organisation
 
 
 class OrganisationAdminForm(forms.ModelForm):
@@ -27,20 +25,19 @@ class OrganisationAdminForm(forms.ModelForm):
         model = Organisation
         fields = ["name", "kind", "subtype", "verified", "description", "regions"]
 
-    def clean_name(self) -> str:
-        # The same rule as organisation_create: the name reaches the public exports.
-        name: str = self.cleaned_data["name"].strip()
-        if problem := formula_refusal(name):
-            raise forms.ValidationError(problem, code="formula")
-        return name
-
     def clean(self) -> dict[str, Any]:
+        # The same rules as everywhere else, from their one home (the service).
         data = super().clean() or {}
-        kind = data.get("kind")
-        if data.get("subtype") and kind != OrgKind.DONOR:
-            self.add_error("subtype", _("Subjenis hanya untuk donatur."))
-        if data.get("regions") and kind != OrgKind.COORDINATOR:
-            self.add_error("regions", _("Wilayah hanya untuk koordinator."))
+        try:
+            data["name"], data["description"], _regions = services.organisation_fields_clean(
+                name=data.get("name", ""),
+                kind=data.get("kind", ""),
+                subtype=data.get("subtype", ""),
+                description=data.get("description", ""),
+                region_codes=[region.code for region in data.get("regions") or ()],
+            )
+        except services.AccountsInputError as error:
+            self.add_error(error.field if error.field in self.fields else None, str(error.message))
         return data
 
 
@@ -64,10 +61,6 @@ class ApiTokenInline(admin.TabularInline):
         return False
 
 
-def _snapshot(org: Organisation) -> dict[str, Any]:
-    return snapshot(org, ("name", "kind", "subtype", "verified", "description", "regions"))
-
-
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
     form = OrganisationAdminForm
@@ -83,58 +76,57 @@ class OrganisationAdmin(admin.ModelAdmin):
         count = sum(services.organisation_verify(actor=request.user, organisation=org) for org in queryset)
         self.message_user(request, _("%(n)d organisasi diverifikasi.") % {"n": count}, messages.SUCCESS)
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Never deleted: the audit log and the public figures keep naming it. Suspend it
+        # (operators' pages) or take its members out instead.
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        # Verified through the "verify" action, as on the operators' page (same event).
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return (*fields, "verified") if obj is not None else fields
+
     def save_model(self, request: HttpRequest, obj: Organisation, form: Any, change: bool) -> None:
-        # The admin's change view already runs in one transaction; the snapshot before
-        # the change is taken from the database row, the one after in save_related.
-        request._org_before = _snapshot(Organisation.objects.get(pk=obj.pk)) if change else None  # type: ignore[attr-defined]
-        super().save_model(request, obj, form, change)
+        # Through the same services as the pages and the CLI, so the same audit events.
+        data = form.cleaned_data
+        fields = {
+            "name": data["name"],
+            "kind": data["kind"],
+            "subtype": data.get("subtype", ""),
+            "description": data.get("description", ""),
+            "region_codes": [region.code for region in data.get("regions") or ()],
+        }
+        if change:
+            services.organisation_change(actor=request.user, organisation=obj, **fields)
+        else:
+            verified = data.get("verified", False)
+            obj.pk = services.organisation_create(actor=request.user, verified=verified, **fields).pk
+            obj._state.adding = False
+        obj.refresh_from_db()
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        org = form.instance
-        before = getattr(request, "_org_before", None)
-        after = _snapshot(org)
-        if not change:
-            audit_record(
-                actor=request.user, action="organisation.created", obj=org, after=after, organisation=org
-            )
-        elif before != after:
-            audit_record(
-                actor=request.user,
-                action="organisation.changed",
-                obj=org,
-                before=before,
-                after=after,
-                organisation=org,
-            )
+        # The regions were set by the service (no form.save_m2m()): only the inlines.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is not Membership:
             super().save_formset(request, form, formset, change)
             return
+        org = form.instance
         instances = formset.save(commit=False)
         for membership in formset.deleted_objects:
-            audit_record(
-                actor=request.user,
-                action="membership.removed",
-                obj=membership,
-                before={"user": membership.user.get_username(), "role": membership.role},
-                organisation=form.instance,
-            )
-            membership.delete()
+            services.membership_remove(actor=request.user, membership=membership)
         for membership in instances:
-            is_new = membership.pk is None
-            before = None if is_new else Membership.objects.filter(pk=membership.pk).values("role").first()
-            membership.save()
-            audit_record(
-                actor=request.user,
-                action="membership.added" if is_new else "membership.changed",
-                obj=membership,
-                before=before,
-                after={"user": membership.user.get_username(), "role": membership.role},
-                organisation=form.instance,
+            stored = Membership.objects.filter(pk=membership.pk).first() if membership.pk else None
+            if stored is not None and stored.user_id == membership.user_id:
+                services.membership_change(actor=request.user, membership=stored, role=membership.role)
+                continue
+            if stored is not None:  # another account on the same row: one leaves, one joins
+                services.membership_remove(actor=request.user, membership=stored)
+            services.membership_create(
+                actor=request.user, organisation=org, user=membership.user, role=membership.role
             )
-        formset.save_m2m()
 
 
 @admin.register(ApiToken)

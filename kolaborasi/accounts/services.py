@@ -63,8 +63,12 @@ class DuplicateOrganisation(AccountsInputError):
         super().__init__("name", message)
 
 
+# The one shape of an organisation in the audit log, whoever writes it (pages, CLI, admin).
+ORG_AUDIT_FIELDS = ("name", "kind", "subtype", "verified", "description", "regions")
+
+
 def _org_snapshot(org: Organisation) -> dict[str, Any]:
-    return snapshot(org, ("name", "kind", "subtype", "verified", "regions"))
+    return snapshot(org, ORG_AUDIT_FIELDS)
 
 
 # --- Registration, e-mail links, password reset -----------------------------------------
@@ -300,26 +304,12 @@ def password_reset_complete(*, token: str, password: str) -> AbstractUser:
 # --- Organisations and members --------------------------------------------------------
 
 
-def organisation_create(
-    *,
-    actor: Actor,
-    name: str,
-    kind: str,
-    subtype: str = "",
-    verified: bool = False,
-    description: str = "",
-    region_codes: Iterable[str] = (),
-    owner: Any | None = None,
-    refuse_duplicate: bool = False,
-) -> Organisation:
-    """Create an organisation (and make ``owner`` its owner). Checks everything first;
-    on any problem raises AccountsInputError and creates nothing.
-
-    ``refuse_duplicate``: operators' tools (the command line, invitations) refuse a
-    second organisation with the same name (in any letter case) and kind, which is
-    nearly always the same command run twice. People registering themselves are not
-    refused: two donors may well share a name, and the answer would tell a stranger
-    which names exist."""
+def organisation_fields_clean(
+    *, name: str, kind: str, subtype: str = "", description: str = "", region_codes: Iterable[str] = ()
+) -> tuple[str, str, list[Region]]:
+    """What an organisation may be: the cleaned name and description and the regions,
+    or AccountsInputError naming the first field that is wrong. The one home of these
+    rules for the pages, the CLI and the admin."""
     name = name.strip()
     codes = list(dict.fromkeys(c.strip() for c in region_codes if c.strip()))
     if not name:
@@ -369,6 +359,32 @@ def organisation_create(
                 "regions",
                 _("Kode wilayah tidak dikenal: %(codes)s.") % {"codes": ", ".join(unknown)},
             )
+    return name, description, regions
+
+
+def organisation_create(
+    *,
+    actor: Actor,
+    name: str,
+    kind: str,
+    subtype: str = "",
+    verified: bool = False,
+    description: str = "",
+    region_codes: Iterable[str] = (),
+    owner: Any | None = None,
+    refuse_duplicate: bool = False,
+) -> Organisation:
+    """Create an organisation (and make ``owner`` its owner). Checks everything first;
+    on any problem raises AccountsInputError and creates nothing.
+
+    ``refuse_duplicate``: operators' tools (the command line, invitations) refuse a
+    second organisation with the same name (in any letter case) and kind, which is
+    nearly always the same command run twice. People registering themselves are not
+    refused: two donors may well share a name, and the answer would tell a stranger
+    which names exist."""
+    name, description, regions = organisation_fields_clean(
+        name=name, kind=kind, subtype=subtype, description=description, region_codes=region_codes
+    )
     with transaction.atomic():
         if refuse_duplicate:
             _check_not_duplicate(name, kind)
@@ -507,6 +523,113 @@ def organisation_verify(*, actor: Actor, organisation: Organisation) -> bool:
                 organisation=organisation,
             )
     organisation.verified = True
+    return bool(changed)
+
+
+def organisation_change(
+    *,
+    actor: Actor,
+    organisation: Organisation,
+    name: str,
+    kind: str,
+    subtype: str = "",
+    description: str = "",
+    region_codes: Iterable[str] = (),
+) -> bool:
+    """Set an organisation's name, kind, subtype, description and regions (an
+    operator's correction; verifying is ``organisation_verify``). Checks everything
+    first; AccountsInputError changes nothing. Returns False, and writes no event, when
+    nothing changed."""
+    name, description, regions = organisation_fields_clean(
+        name=name, kind=kind, subtype=subtype, description=description, region_codes=region_codes
+    )
+    with transaction.atomic():
+        locked = Organisation.objects.select_for_update(no_key=True).get(pk=organisation.pk)
+        before = _org_snapshot(locked)
+        locked.name, locked.kind, locked.subtype, locked.description = name, kind, subtype, description
+        locked.save(update_fields=["name", "kind", "subtype", "description"])
+        locked.regions.set(regions)
+        after = _org_snapshot(locked)
+        if after != before:
+            audit_record(
+                actor=actor,
+                action="organisation.changed",
+                obj=locked,
+                before=before,
+                after=after,
+                organisation=locked,
+            )
+    organisation.refresh_from_db()
+    return after != before
+
+
+def _membership_state(membership: Membership) -> dict[str, Any]:
+    return {"user": membership.user.get_username(), "role": membership.role}
+
+
+def membership_create(*, actor: Actor, organisation: Organisation, user: Any, role: str) -> Membership:
+    """Make ``user`` a member of ``organisation`` with ``role`` (an operator's choice of
+    account; people add each other by e-mail through ``membership_add``)."""
+    if role not in Role.values:
+        raise AccountsInputError("role", _("Peran '%(role)s' tidak dikenal.") % {"role": role})
+    if Membership.objects.filter(user=user, organisation=organisation).exists():
+        raise AccountsInputError("user", _("Akun ini sudah menjadi anggota organisasi."))
+    with transaction.atomic():
+        return _membership_create(actor=actor, organisation=organisation, user=user, role=role)
+
+
+def membership_change(*, actor: Actor, membership: Membership, role: str) -> bool:
+    """Give a member another role. False, and no event, when the role is the same."""
+    if role not in Role.values:
+        raise AccountsInputError("role", _("Peran '%(role)s' tidak dikenal.") % {"role": role})
+    with transaction.atomic():
+        locked = Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
+        if locked.role == role:
+            return False
+        before = _membership_state(locked)
+        locked.role = role
+        locked.save(update_fields=["role"])
+        audit_record(
+            actor=actor,
+            action="membership.changed",
+            obj=locked,
+            before=before,
+            after=_membership_state(locked),
+            organisation=locked.organisation,
+        )
+    membership.role = role
+    return True
+
+
+def membership_remove(*, actor: Actor, membership: Membership) -> None:
+    """Take a person out of an organisation (their account and the organisation stay)."""
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="membership.removed",
+            obj=membership,
+            before=_membership_state(membership),
+            organisation=membership.organisation,
+        )
+        membership.delete()
+
+
+def user_set_active(*, actor: Actor, user: Any, active: bool) -> bool:
+    """Deactivate (or reactivate) an account. People are never deleted: their rows stay
+    so that what they did keeps its name in the audit log; a deactivated account cannot
+    sign in. False, and no event, when the account already was in that state."""
+    User = get_user_model()
+    with transaction.atomic():
+        changed = User.objects.filter(pk=user.pk, is_active=not active).update(is_active=active)
+        if changed:
+            audit_record(
+                actor=actor,
+                action="user.reactivated" if active else "user.deactivated",
+                obj=user,
+                before={"is_active": not active},
+                after={"is_active": active},
+            )
+    user.refresh_from_db(fields=["is_active"])
     return bool(changed)
 
 

@@ -5,7 +5,15 @@ from .models import AuditEvent
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["seq", "created_at", "actor_label", "organisation", "action", "object_type", "object_id"]
+    list_display = [
+        "seq",
+        "created_at",
+        "actor_label",
+        "organisation_id",
+        "action",
+        "object_type",
+        "object_id",
+    ]
     list_filter = ["action", "object_type"]
     search_fields = ["object_id", "actor_label"]
 

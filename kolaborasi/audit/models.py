@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -27,13 +26,12 @@ class AuditEvent(models.Model):
 
     seq = models.BigIntegerField(unique=True)
     created_at = models.DateTimeField()
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    # Plain ids, not foreign keys: the link hash covers them, so nothing done to the
+    # user or organisation row later (a delete that would SET_NULL a foreign key, say)
+    # may rewrite them. People and organisations are deactivated, never deleted.
+    actor_id = models.IntegerField(null=True, blank=True, db_index=True)
     actor_label = models.CharField(max_length=150)
-    organisation = models.ForeignKey(
-        "accounts.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    organisation_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     action = models.CharField(max_length=64)
     object_type = models.CharField(max_length=64)
     object_id = models.CharField(max_length=64)

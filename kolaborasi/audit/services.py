@@ -69,7 +69,7 @@ def audit_event(
     label = actor_label or (user.get_username() if user is not None else "system")
     return AuditEvent(
         created_at=timezone.now(),
-        actor=user,
+        actor_id=getattr(user, "pk", None),
         actor_label=label[:150],
         organisation_id=getattr(organisation, "pk", None),
         action=action,
@@ -132,9 +132,9 @@ _CONTENT_FIELDS: list[Field[Any, Any]] = [
     field
     for name in (
         "created_at",
-        "actor",
+        "actor_id",
         "actor_label",
-        "organisation",
+        "organisation_id",
         "action",
         "object_type",
         "object_id",

@@ -102,8 +102,8 @@ def data_version() -> str:
       also writes that bypass the services. The sequence is not transactional, so it
       may move for a write that is not yet committed (or rolled back); that costs one
       extra computation, never a stale answer for an audited write.
-    - A time bucket of ``HEAVY_CACHE_SECONDS``: the backstop for the few unaudited edits
-      (e.g. an aid type renamed in the admin), which therefore show within that time.
+    - A time bucket of ``HEAVY_CACHE_SECONDS``: the backstop for edits made outside the
+      services (straight in the database), which therefore show within that time.
 
     The key is read before the computation starts, so a result stored under it includes
     every write committed before it (and perhaps later ones, which have moved the key)."""

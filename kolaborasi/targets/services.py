@@ -11,10 +11,11 @@ from django.utils.translation import gettext as _
 from kolaborasi.accounts.access import coordinator_covers
 from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.audit.services import audit_record
+from kolaborasi.audit.snapshot import snapshot
 from kolaborasi.core.actor import Actor
 from kolaborasi.core.errors import Forbidden, Invalid
 
-from .models import Need, Target
+from .models import AidType, Need, Target
 
 
 class NeedUpdateError(Invalid):
@@ -73,3 +74,31 @@ def need_update(
         )
     target.refresh_from_db()
     return target
+
+
+# The one shape of an aid type in the audit log.
+AID_TYPE_AUDIT_FIELDS = ("slug", "name", "name_en", "unit", "sort_order", "active")
+
+
+def aid_type_save(*, actor: Actor, aid_type: AidType) -> bool:
+    """Create ``aid_type`` (no pk yet) or store an operator's edit of it, with its audit
+    event. Aid types are never deleted (needs and pledges refer to them): set ``active``
+    off instead. Returns False, and writes no event, when an edit changed nothing."""
+    with transaction.atomic():
+        if aid_type.pk is None:
+            aid_type.save()
+            audit_record(
+                actor=actor,
+                action="aid_type.created",
+                obj=aid_type,
+                after=snapshot(aid_type, AID_TYPE_AUDIT_FIELDS),
+            )
+            return True
+        stored = AidType.objects.select_for_update().get(pk=aid_type.pk)
+        before = snapshot(stored, AID_TYPE_AUDIT_FIELDS)
+        after = snapshot(aid_type, AID_TYPE_AUDIT_FIELDS)
+        if before == after:
+            return False
+        aid_type.save()
+        audit_record(actor=actor, action="aid_type.changed", obj=aid_type, before=before, after=after)
+    return True
