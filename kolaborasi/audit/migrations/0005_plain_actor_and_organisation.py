@@ -15,7 +15,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0001_initial"),
-        ("audit", "0003_chain_v2"),
+        ("audit", "0004_indonesian_admin_names"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
