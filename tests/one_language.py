@@ -91,6 +91,7 @@ def proper_names() -> list[str]:
     from kolaborasi.accounts.models import Organisation
     from kolaborasi.core.models import SiteAuthority
     from kolaborasi.funds.models import PackageTemplate
+    from kolaborasi.pledges.models import Delivery, DisputeAnswer
     from kolaborasi.regions.models import Region
     from kolaborasi.targets.models import Target
 
@@ -104,6 +105,10 @@ def proper_names() -> list[str]:
         names.update((name, contents))
     for row in SiteAuthority.objects.values_list("name", "unit", "contact", "hotline"):
         names.update(row)
+    # What the receiving side and the donor wrote about a delivery: shown as typed.
+    for note, reason in Delivery.objects.values_list("confirm_note", "dispute_reason"):
+        names.update((note, reason))
+    names.update(DisputeAnswer.objects.values_list("note", flat=True))
     return sorted((n for n in names if n and len(n) > 1), key=len, reverse=True)
 
 

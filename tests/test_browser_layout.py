@@ -264,7 +264,6 @@ def _overflow(page: Any, label: str, shot: str) -> list[str]:
     width = page.viewport_size["width"]
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     culprits = page.evaluate(OVERFLOWING) if scroll_width > width else []
-    print("SHOT", label, flush=True)
     page.screenshot(path=str(SCREENSHOTS / shot), full_page=True)
     return [f"{label}: {scroll_width}px wide; {culprits}"] if scroll_width > width else []
 
