@@ -103,6 +103,22 @@ def demo_url_fixture(live_server: Any) -> str:
     return str(live_server.url)
 
 
+def serve_media(page: Any, media_root: Path) -> None:
+    """Answer the page's requests for ``/media/`` from ``media_root``: the reverse proxy
+    serves evidence files in production and the app serves media only with DEBUG."""
+    import mimetypes
+
+    def media(route: Any) -> None:
+        name = route.request.url.split("/media/", 1)[1]
+        path = (media_root / name).resolve()
+        if media_root.resolve() not in path.parents or not path.is_file():
+            route.fulfill(status=404, body="")
+            return
+        route.fulfill(status=200, body=path.read_bytes(), content_type=mimetypes.guess_type(path.name)[0])
+
+    page.route("**/media/**", media)
+
+
 def screenshot(page: Any, name: str, *, full_page: bool = True) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"

@@ -8,7 +8,6 @@ with DEBUG); here the browser's requests for ``/media/`` are answered from MEDIA
 
 from __future__ import annotations
 
-import mimetypes
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from playwright.sync_api import expect
 from kolaborasi.audit.services import audit_verify
 from kolaborasi.pledges import services
 from kolaborasi.pledges.models import Delivery, DisputeAnswer, Review
-from tests.browser import login_in_browser, screenshot
+from tests.browser import login_in_browser, screenshot, serve_media
 from tests.pledges_support import image_bytes, ratna_need, today
 
 pytestmark = [
@@ -47,16 +46,8 @@ def _phone(browser: Any, media_root: Path) -> tuple[Any, list[str]]:
         if msg.type == "error" and not str(msg.location.get("url", "")).endswith("/favicon.ico"):
             errors.append(f"{msg.text} ({msg.location.get('url', '')})")
 
-    def media(route: Any) -> None:
-        name = route.request.url.split("/media/", 1)[1]
-        path = (media_root / name).resolve()
-        if media_root.resolve() not in path.parents or not path.is_file():
-            route.fulfill(status=404, body="")
-            return
-        route.fulfill(status=200, body=path.read_bytes(), content_type=mimetypes.guess_type(path.name)[0])
-
     page.on("console", console)
-    page.route("**/media/**", media)
+    serve_media(page, media_root)
     page.set_default_timeout(20_000)
     return page, errors
 
