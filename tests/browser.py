@@ -155,3 +155,34 @@ def login_in_browser(page: Any, base_url: str, persona: Any, password: str = "")
         page.fill("#id_code", f"{totp(device.bin_key, device.step, device.t0, device.digits, drift):06d}")
         page.click("form.stacked button[type=submit]")
         page.wait_for_load_state()
+
+
+class Settled:
+    """Waits until a page has nothing left to fetch: what ``networkidle`` means, without
+    its fixed half-second of silence after the last answer (which, over every page of
+    the layout test, cost minutes). The page's own requests (the map's data, the areas)
+    are counted as they start and end."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.pending: set[Any] = set()
+        page.on("request", lambda request: self.pending.add(request))
+        page.on("requestfinished", lambda request: self.pending.discard(request))
+        page.on("requestfailed", lambda request: self.pending.discard(request))
+
+    def goto(self, url: str) -> None:
+        self.page.goto(url)
+        self.wait()
+
+    def wait(self, timeout_ms: int = 20_000) -> None:
+        """A frame for scripts to start their requests, then until none is in flight,
+        then a frame for what they draw with the answers."""
+        next_frame = "new Promise((done) => requestAnimationFrame(() => done(null)))"
+        self.page.evaluate(next_frame)
+        waited = 0
+        while self.pending:
+            still = [request.url for request in self.pending]
+            assert waited < timeout_ms, f"still loading after {timeout_ms} ms: {still}"
+            self.page.wait_for_timeout(25)
+            waited += 25
+        self.page.evaluate(next_frame)
