@@ -239,7 +239,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 # The lockout page (Bahasa Indonesia / English, HTTP 429).
-AXES_LOCKOUT_CALLABLE = "kolaborasi.accounts.views.locked_out"
+AXES_LOCKOUT_CALLABLE = "kolaborasi.accounts.auth_views.locked_out"
 
 # Development prints mails to the terminal; production sends through SMTP (EMAIL_HOST...).
 _smtp_options: dict[str, object] = {

@@ -42,13 +42,10 @@ from kolaborasi.core.actor import Actor, acting_user
 from kolaborasi.core.mail import mail_queue
 
 from .models import EmailLink, EmailLinkPurpose, Membership, Organisation, OrgKind, Role
+from .registration import VERIFY_MAX_AGE, email_link_create, free_username, render_mail
 from .services import (
-    VERIFY_MAX_AGE,
     AccountsInputError,
-    _email_link_create,
-    _free_username,
     _membership_create,
-    _render_mail,
     organisation_create,
     token_hash,
 )
@@ -92,7 +89,7 @@ def _username_from(email: str) -> str:
     """A username for an invited account: the part before the @, in the characters
     Django's usernames allow, made unique."""
     wanted = re.sub(r"[^\w.+-]", "", email.split("@", 1)[0])[:140] or "pengguna"
-    return _free_username(wanted)
+    return free_username(wanted)
 
 
 def user_invite(
@@ -158,10 +155,10 @@ def _invite_url(user: Any, organisation: Organisation, site_url: str) -> tuple[s
     own address first)."""
     root = site_url.rstrip("/")
     if not user.has_usable_password():
-        plain = _email_link_create(user, EmailLinkPurpose.INVITE, INVITE_MAX_AGE)
+        plain = email_link_create(user, EmailLinkPurpose.INVITE, INVITE_MAX_AGE)
         return root + reverse("accounts:invite_accept", args=[plain]), "password"
     if not user.is_active and user.last_login is None:
-        plain = _email_link_create(user, EmailLinkPurpose.VERIFY, VERIFY_MAX_AGE)
+        plain = email_link_create(user, EmailLinkPurpose.VERIFY, VERIFY_MAX_AGE)
         return root + reverse("accounts:verify", args=[plain]), "verify"
     org_page = reverse("accounts:org_detail", args=[organisation.pk])
     return root + reverse("accounts:login") + "?" + urlencode({"next": org_page}), "login"
@@ -176,7 +173,7 @@ def _send_invite(user: Any, organisation: Organisation, url: str, *, link: str, 
         "kind": link,
         "inviter": inviter.get_username() if inviter is not None else "",
     }
-    subject, body = _render_mail("invite", context)
+    subject, body = render_mail("invite", context)
     mail_queue(subject=subject, body=body, to=[user.email])
 
 

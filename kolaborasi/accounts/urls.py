@@ -1,21 +1,21 @@
 from django.urls import URLPattern, path
 
-from . import views
+from . import auth_views, views
 
 app_name = "accounts"
 urlpatterns: list[URLPattern] = [
     path("", views.home, name="home"),
-    path("daftar/", views.register, name="register"),
-    path("verifikasi/kirim-ulang/", views.verify_resend, name="verify_resend"),
-    path("verifikasi/<str:token>/", views.verify, name="verify"),
-    path("masuk/", views.LoginView.as_view(), name="login"),
-    path("keluar/", views.LogoutView.as_view(), name="logout"),
-    path("dua-langkah/", views.second_factor, name="second_factor"),
-    path("dua-langkah/pasang/", views.second_factor_enrol, name="second_factor_enrol"),
-    path("sandi/lupa/", views.password_reset, name="password_reset"),
-    path("sandi/terkirim/", views.password_reset_done, name="password_reset_done"),
-    path("sandi/atur/<str:token>/", views.password_reset_confirm, name="password_reset_confirm"),
-    path("sandi/selesai/", views.password_reset_complete, name="password_reset_complete"),
+    path("daftar/", auth_views.register, name="register"),
+    path("verifikasi/kirim-ulang/", auth_views.verify_resend, name="verify_resend"),
+    path("verifikasi/<str:token>/", auth_views.verify, name="verify"),
+    path("masuk/", auth_views.LoginView.as_view(), name="login"),
+    path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
+    path("dua-langkah/", auth_views.second_factor, name="second_factor"),
+    path("dua-langkah/pasang/", auth_views.second_factor_enrol, name="second_factor_enrol"),
+    path("sandi/lupa/", auth_views.password_reset, name="password_reset"),
+    path("sandi/terkirim/", auth_views.password_reset_done, name="password_reset_done"),
+    path("sandi/atur/<str:token>/", auth_views.password_reset_confirm, name="password_reset_confirm"),
+    path("sandi/selesai/", auth_views.password_reset_complete, name="password_reset_complete"),
     path("mulai/", views.start, name="start"),
     path("undangan/<str:token>/", views.invite_accept, name="invite_accept"),
     path("organisasi/baru/", views.org_create, name="org_create"),

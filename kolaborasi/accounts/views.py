@@ -3,204 +3,42 @@ access.py."""
 
 from __future__ import annotations
 
-from base64 import b32encode
 from typing import Any
 from urllib.parse import urlencode
 
-import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_otp import login as otp_login
 
 from kolaborasi.core.confirm import confirmation_page, confirmed
 from kolaborasi.core.once import created, created_redirect, exactly_once
-from kolaborasi.core.throttle import by_client, by_post_email, throttle, throttle_failures
 
-from . import access, invites, lockout, selectors, services
-from . import second_factor as factors
+from . import access, invites, selectors, services
 from .forms import (
     InviteForm,
     InviteKind,
-    LoginForm,
     MemberAddForm,
     OrganisationForm,
-    PasswordResetRequestForm,
-    RegisterForm,
-    ResendVerificationForm,
-    SecondFactorEnrolForm,
-    SecondFactorForm,
     TokenCreateForm,
 )
 from .models import ApiToken, Organisation, OrgKind, Role
 
 
-def _site_url(request: HttpRequest) -> str:
+def site_url(request: HttpRequest) -> str:
     return request.build_absolute_uri("/")
 
 
-# --- Registration, verification, login --------------------------------------------------
-
-
-@throttle("register", by_client)
-# Every registration mails the address typed in (a link, or a notice to its owner): one
-# inbox must not be flooded from many addresses.
-@throttle("register_email", by_post_email)
-def register(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
-        return redirect("accounts:home")
-    form = RegisterForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.user_register(
-                username=form.cleaned_data["username"],
-                email=form.cleaned_data["email"],
-                password=form.cleaned_data["password1"],
-                site_url=_site_url(request),
-            )
-        except services.AccountsInputError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
-            return TemplateResponse(
-                request, "accounts/register_done.html", {"email": form.cleaned_data["email"]}
-            )
-    return TemplateResponse(request, "accounts/register.html", {"form": form})
-
-
-def verify(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        services.user_verify_email(token=token)
-    except services.AccountsInputError as exc:
-        return TemplateResponse(request, "accounts/verify_failed.html", {"reason": exc.message}, status=400)
-    messages.success(request, _("E-mail terverifikasi. Silakan masuk."))
-    return redirect("accounts:login")
-
-
-@throttle("verify_resend", by_client)
-@throttle("verify_resend_email", by_post_email)
-def verify_resend(request: HttpRequest) -> HttpResponse:
-    form = ResendVerificationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        services.verification_resend(email=form.cleaned_data["email"], site_url=_site_url(request))
-        messages.success(
-            request, _("Jika alamat itu menunggu verifikasi, tautan baru sudah kami kirim ke sana.")
-        )
-        return redirect("accounts:login")
-    return TemplateResponse(request, "accounts/verify_resend.html", {"form": form})
-
-
-# Failed logins are counted per address by kolaborasi.accounts.lockout.
-@method_decorator(throttle_failures("login", by_client), name="dispatch")
-class LoginView(auth_views.LoginView):
-    template_name = "accounts/login.html"
-    authentication_form = LoginForm
-    redirect_authenticated_user = True
-
-    def get_success_url(self) -> str:
-        # Someone in no organisation yet (and not an operator) is asked first how they
-        # want to give; the page they were going to is kept for after the choice.
-        url = super().get_success_url()
-        user = self.request.user
-        if selectors.user_memberships(user).exists() or access.is_operator(user):
-            return url
-        wanted = self.get_redirect_url()
-        query = "?" + urlencode({"next": wanted}) if wanted else ""
-        return reverse("accounts:start") + query
-
-
-class LogoutView(auth_views.LogoutView):
-    template_name = "accounts/logged_out.html"
-
-
-def locked_out(
-    request: HttpRequest, original_response: HttpResponse | None = None, credentials: Any = None
-) -> HttpResponse:
-    """django-axes lockout page (AXES_LOCKOUT_CALLABLE): too many failed logins.
-    Rendered here because it is returned from middleware, after template rendering."""
-    minutes = int(lockout.cooloff(request).total_seconds() // 60)
-    response = render(
-        request,
-        "accounts/locked_out.html",
-        {"minutes": minutes, "failure_limit": settings.AXES_FAILURE_LIMIT},
-        status=429,
-    )
-    response["Retry-After"] = str(lockout.seconds_left(request))
-    return response
-
-
-# --- Password reset: an opaque single-use link (services.password_reset_*) ---------------
-
-# Where the link's token waits while the person types the new password: the address bar
-# (and so the Referer and the access log of the form's own requests) shows only
-# RESET_SESSION_TOKEN instead of the token.
-_RESET_SESSION_KEY = "_password_reset_token"
-RESET_SESSION_TOKEN = "sesi"  # noqa: S105 (a placeholder in the URL, not a secret)
-
-
-@throttle("password_reset", by_client)
-@throttle("password_reset_email", by_post_email)
-def password_reset(request: HttpRequest) -> HttpResponse:
-    form = PasswordResetRequestForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        services.password_reset_request(email=form.cleaned_data["email"], site_url=_site_url(request))
-        # The same answer whether or not the address has an account.
-        return redirect("accounts:password_reset_done")
-    return TemplateResponse(request, "accounts/password_reset_form.html", {"form": form})
-
-
-def password_reset_done(request: HttpRequest) -> HttpResponse:
-    return TemplateResponse(request, "accounts/password_reset_done.html")
-
-
-def password_reset_confirm(request: HttpRequest, token: str) -> HttpResponse:
-    if token != RESET_SESSION_TOKEN:
-        request.session[_RESET_SESSION_KEY] = token
-        return redirect("accounts:password_reset_confirm", RESET_SESSION_TOKEN)
-    plain = request.session.get(_RESET_SESSION_KEY, "")
-    try:
-        user = services.password_reset_link_user(token=plain)
-    except services.AccountsInputError:
-        return TemplateResponse(request, "accounts/password_reset_confirm.html", {"validlink": False})
-    form = SetPasswordForm(user, request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.password_reset_complete(token=plain, password=form.cleaned_data["new_password1"])
-        except services.AccountsInputError:
-            return TemplateResponse(request, "accounts/password_reset_confirm.html", {"validlink": False})
-        request.session.pop(_RESET_SESSION_KEY, None)
-        return redirect("accounts:password_reset_complete")
-    return TemplateResponse(
-        request, "accounts/password_reset_confirm.html", {"validlink": True, "form": form}
-    )
-
-
-def password_reset_complete(request: HttpRequest) -> HttpResponse:
-    return TemplateResponse(request, "accounts/password_reset_complete.html")
-
-
-# --- Second factor -----------------------------------------------------------------------
-
-
-def _next_url(request: HttpRequest) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return str(settings.LOGIN_REDIRECT_URL)
-
-
-def _safe_next(request: HttpRequest) -> str:
+def safe_next(request: HttpRequest) -> str:
     """The ``next`` the request carries if it stays on this site, else ""."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
@@ -208,78 +46,14 @@ def _safe_next(request: HttpRequest) -> str:
     return ""
 
 
-def _too_many(response: TemplateResponse, wait: int) -> TemplateResponse:
-    response.status_code = 429
-    response["Retry-After"] = str(wait)
-    return response
+def after_login_url(request: HttpRequest) -> str:
+    """Where to go after signing in: a ``next`` on this site, else the account page."""
+    return safe_next(request) or str(settings.LOGIN_REDIRECT_URL)
 
 
-@login_required
-def second_factor(request: HttpRequest) -> HttpResponse:
-    """The code asked after the password: from the authenticator app, or a recovery
-    code. People without an authenticator yet are sent to set one up."""
-    next_url = _next_url(request)
-    if factors.second_factor_confirmed(request.user) is None:
-        return redirect(reverse("accounts:second_factor_enrol") + "?" + urlencode({"next": next_url}))
-    if request.user.is_verified():  # type: ignore[union-attr]
-        return HttpResponseRedirect(next_url)
-    form = SecondFactorForm(request.POST or None)
-    context = {"form": form, "next": next_url}
-    if request.method == "POST" and form.is_valid():
-        result = factors.second_factor_check(user=request.user, code=form.cleaned_data["code"])
-        if result.device is not None:
-            otp_login(request, result.device)
-            if result.recovery_left is not None:
-                messages.warning(
-                    request,
-                    _("Kode pemulihan dipakai dan tidak berlaku lagi; sisa %(n)s kode.")
-                    % {"n": result.recovery_left},
-                )
-            return HttpResponseRedirect(next_url)
-        if result.wait:
-            form.add_error(
-                "code",
-                _("Terlalu banyak kode salah. Coba lagi dalam %(s)s detik.") % {"s": result.wait},
-            )
-            return _too_many(TemplateResponse(request, "accounts/second_factor.html", context), result.wait)
-        form.add_error("code", _("Kode salah atau sudah dipakai. Periksa jam ponsel Anda dan coba lagi."))
-    return TemplateResponse(request, "accounts/second_factor.html", context)
-
-
-@login_required
-def second_factor_enrol(request: HttpRequest) -> HttpResponse:
-    """First time: scan the QR code (or type the key), confirm with a code, and get the
-    recovery codes, shown on this one page only."""
-    next_url = _next_url(request)
-    if factors.second_factor_confirmed(request.user) is not None:
-        # Setting up another authenticator needs the current one (or an operator).
-        return redirect(reverse("accounts:second_factor") + "?" + urlencode({"next": next_url}))
-    device = factors.second_factor_pending(user=request.user)
-    form = SecondFactorEnrolForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        result, codes = factors.second_factor_enrol(user=request.user, code=form.cleaned_data["code"])
-        if result.device is not None:
-            otp_login(request, result.device)
-            return TemplateResponse(
-                request, "accounts/second_factor_codes.html", {"codes": codes, "next": next_url}
-            )
-        if result.wait:
-            form.add_error(
-                "code",
-                _("Terlalu banyak kode salah. Coba lagi dalam %(s)s detik.") % {"s": result.wait},
-            )
-        else:
-            form.add_error(
-                "code", _("Kode salah. Periksa jam ponsel Anda dan masukkan kode yang sedang tampil.")
-            )
-    key = b32encode(device.bin_key).decode()
-    context = {
-        "form": form,
-        "next": next_url,
-        "qr": segno.make(device.config_url, error="m").svg_data_uri(scale=5, border=2),
-        "key": " ".join(key[i : i + 4] for i in range(0, len(key), 4)),
-    }
-    return TemplateResponse(request, "accounts/second_factor_enrol.html", context)
+# In the address bar of a page reached by an e-mail link (password reset, invitation) the
+# link's token is replaced by this placeholder once it is kept in the session.
+RESET_SESSION_TOKEN = "sesi"  # noqa: S105 (a placeholder in the URL, not a secret)
 
 
 # --- My account and organisations ---------------------------------------------------------
@@ -319,7 +93,7 @@ def org_create(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("jenis", "")
     initial = {"kind": kind} if kind in (OrgKind.DONOR, OrgKind.AGGREGATOR) else {}
     form = OrganisationForm(request.POST or None, initial=initial)
-    next_url = _safe_next(request)
+    next_url = safe_next(request)
     if request.method == "POST" and form.is_valid():
         try:
             org = services.organisation_create(
@@ -483,7 +257,7 @@ _START_PAGES = {"peta": "/peta/", "cari": "/cari/"}
 def start(request: HttpRequest) -> HttpResponse:
     """Right after the first login: give as an individual (a private donor profile is
     made at once), register a company or community, or register an aggregator."""
-    next_url = _safe_next(request)
+    next_url = safe_next(request)
     memberships = selectors.user_memberships(request.user)
     if request.method == "POST":
         if request.POST.get("choice") != "individual":
@@ -548,7 +322,7 @@ def operator_invite(request: HttpRequest) -> HttpResponse:
                         email=data["email"],
                         name=data["name"] or selectors.coordinator_default_name(data["codes"]),
                         region_codes=data["codes"],
-                        site_url=_site_url(request),
+                        site_url=site_url(request),
                     )
                 else:
                     org = next(o for o in orgs if str(o.pk) == data["operator_org"])
@@ -557,7 +331,7 @@ def operator_invite(request: HttpRequest) -> HttpResponse:
                         email=data["email"],
                         organisation=org,
                         role=Role.MEMBER,
-                        site_url=_site_url(request),
+                        site_url=site_url(request),
                     )
             except services.AccountsInputError as exc:
                 field = {"regions": "wilayah"}.get(exc.field, exc.field)
