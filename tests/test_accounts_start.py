@@ -12,11 +12,18 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from kolaborasi.accounts.models import Membership, Organisation, OrgKind, OrgSubtype, Role
+from kolaborasi.accounts.models import (
+    PRIVATE_DONOR,
+    Membership,
+    Organisation,
+    OrgKind,
+    OrgSubtype,
+    Role,
+    public_name,
+)
 from kolaborasi.audit.models import AuditEvent
 from kolaborasi.audit.services import audit_verify
 from kolaborasi.core.once import FIELD
-from kolaborasi.stats.exports import PRIVATE_DONOR, org_public_name
 from tests.personas import PASSWORD, login
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +94,7 @@ def test_individual_gets_a_private_donor_profile(client: Client, sari, then: str
         "sari",
     )
     # The name is private: public pages and open data show "Donatur perorangan".
-    assert org_public_name(org.name, org.kind, org.subtype) == PRIVATE_DONOR
+    assert public_name(org.name, org.kind, org.subtype) == PRIVATE_DONOR
     assert AuditEvent.objects.filter(action="organisation.created", object_id=str(org.pk)).exists()
     assert AuditEvent.objects.filter(action="membership.added", organisation_id=org.pk).exists()
     assert audit_verify().ok

@@ -129,6 +129,30 @@ def test_individual_donor_who_chose_public_is_named_in_funds(
     assert "Donatur perorangan" in text
 
 
+def test_a_company_that_chose_not_to_be_named_is_not_named_in_funds(
+    client: Client, personas: dict[str, Any]
+) -> None:
+    """One rule for pages, API and open data (accounts.models.named_in_public): on a
+    donation the donor's choice decides, a company's as much as a person's."""
+    from django.utils import timezone
+
+    from kolaborasi.accounts.models import UNNAMED_DONOR, Organisation, OrgKind, OrgSubtype
+    from kolaborasi.funds.services import donation_create
+
+    quiet = Organisation.objects.create(name="PT Diam Saja", kind=OrgKind.DONOR, subtype=OrgSubtype.COMPANY)
+    donation_create(
+        actor=None,
+        donor=quiet,
+        aggregator=personas["agus"].organisation,
+        amount=250_000,
+        donated_on=timezone.localdate(),
+        public=False,
+    )
+    text = _body(client.get("/api/v1/exports/funds.csv")).decode()
+    assert "PT Diam Saja" not in text
+    assert UNNAMED_DONOR in text
+
+
 def test_xlsx_keeps_a_formula_like_name_as_text(client: Client, personas: dict[str, Any]) -> None:
     from django.utils import timezone
 

@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 
 class OrgKind(models.TextChoices):
@@ -17,6 +17,34 @@ class OrgSubtype(models.TextChoices):
     INDIVIDUAL = "individual", _("Perorangan")
     COMPANY = "company", _("Perusahaan")
     COMMUNITY = "community", _("Komunitas")
+
+
+# --- Who may be named in public: the one rule for pages, the API and open data ----------
+
+# What the public reads instead of a name it may not see. Open data keeps these words as
+# they are (a file reads the same in every language); pages translate them.
+PRIVATE_DONOR = gettext_noop("Donatur perorangan")
+UNNAMED_DONOR = gettext_noop("Donatur yang tidak ingin disebut")
+
+
+def named_in_public(kind: str, subtype: str, *, chose_public: bool | None = None) -> bool:
+    """Whether an organisation's name may be shown to the public for what it did.
+    Organisations are named for their public acts (pledges, deliveries); a private
+    person is not. Where the donor chose (a donation's "my name may be shown"), the
+    choice decides, whatever the kind."""
+    if chose_public is not None:
+        return chose_public
+    return not (kind == OrgKind.DONOR and subtype == OrgSubtype.INDIVIDUAL)
+
+
+def public_name(
+    name: str, kind: str, subtype: str, *, chose_public: bool | None = None, translated: bool = False
+) -> str:
+    """The name the public sees: the name itself, or what stands in for it."""
+    if named_in_public(kind, subtype, chose_public=chose_public):
+        return name
+    label = PRIVATE_DONOR if subtype == OrgSubtype.INDIVIDUAL else UNNAMED_DONOR
+    return gettext(label) if translated else label
 
 
 class Organisation(models.Model):

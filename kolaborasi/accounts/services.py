@@ -187,8 +187,7 @@ def _check_not_duplicate(name: str, kind: str) -> None:
 def donor_individual_create(*, actor: Actor, user: Any) -> Organisation:
     """The donor profile of a person who gives as themselves: a donor organisation of
     subtype individual, owned by ``user``, named after them. Its name stays private:
-    public pages and open data show it as "Donatur perorangan"
-    (``stats.exports.org_public_name``, ``pledges.selectors``)."""
+    public pages and open data show it as "Donatur perorangan" (``models.public_name``)."""
     # A username may begin with a character a spreadsheet reads as a formula, which
     # organisation names may not: such characters are left out of the profile's name.
     name = (user.get_full_name() or user.get_username()).strip().lstrip("".join(FORMULA_START)).strip()

@@ -13,7 +13,7 @@ from django.db.models import Count, Exists, F, OuterRef, QuerySet, Sum
 from django.utils import formats
 from django.utils.translation import gettext as _
 
-from kolaborasi.accounts.models import Organisation, OrgKind
+from kolaborasi.accounts.models import Organisation, OrgKind, named_in_public
 from kolaborasi.pledges.models import LIVE_STATUSES, Pledge
 from kolaborasi.regions.models import Region
 from kolaborasi.targets.models import INSTITUTION_KINDS, Need, Target, TargetKind, within_q
@@ -158,7 +158,8 @@ def aggregator_areas(aggregator: Any) -> list[dict[str, Any]]:
 
 def aggregator_public_donors(aggregator: Any) -> list[dict[str, Any]]:
     """Donors who chose to be shown, with their confirmed total. A donor who did not
-    choose ``public`` is never named (counted only in the totals)."""
+    choose ``public`` is never named (counted only in the totals): the rule of
+    ``accounts.models.named_in_public`` for a donation, as a filter."""
     rows = (
         Donation.objects.filter(aggregator=aggregator, status=DonationStatus.CONFIRMED, public=True)
         .values("donor_id", "donor__name")
@@ -190,7 +191,11 @@ def pledge_fundings(pledge_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
             {
                 "aggregator": d.aggregator.name,
                 "aggregator_id": d.aggregator_id,
-                "donor": d.donor.name if d.public else None,
+                "donor": (
+                    d.donor.name
+                    if named_in_public(d.donor.kind, d.donor.subtype, chose_public=d.public)
+                    else None
+                ),
                 "donation": d.pk,
                 "donated_on": d.donated_on,
                 "amount": f.net,

@@ -11,9 +11,8 @@ from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from kolaborasi.accounts.models import Organisation, OrgSubtype
+from kolaborasi.accounts.models import Organisation, public_name
 from kolaborasi.core.sql import table
 from kolaborasi.regions.models import Region
 from kolaborasi.targets.models import AidType, Need
@@ -34,7 +33,7 @@ def target_pledgers(target_id: int) -> list[dict[str, Any]]:
     individual donor shows as "Donatur perorangan", as in the open-data exports."""
     rows = (
         Pledge.objects.filter(target_id=target_id, status__in=LIVE_STATUSES)
-        .values("organisation__name", "organisation__subtype", "aid_type__name")
+        .values("organisation__name", "organisation__kind", "organisation__subtype", "aid_type__name")
         .annotate(
             # Before ``quantity`` is annotated, which would shadow the column.
             units_held=Sum(F("quantity") - F("released")),
@@ -57,10 +56,11 @@ def _pledger(row: Any) -> dict[str, Any]:
     )
     progress = progress_of(held=held, delivered=delivered, confirmed=confirmed, disputed=disputed)
     return {
-        "organisation": (
-            _("Donatur perorangan")
-            if row["organisation__subtype"] == OrgSubtype.INDIVIDUAL
-            else row["organisation__name"]
+        "organisation": public_name(
+            row["organisation__name"],
+            row["organisation__kind"],
+            row["organisation__subtype"],
+            translated=True,
         ),
         "aid_type": row["aid_type__name"],
         "quantity": row["quantity"] or 0,

@@ -188,7 +188,9 @@ def export_coverage(
         "`dataset`: needs, pledges, deliveries or funds; `fmt`: csv or xlsx. Row 1 holds the "
         "column names, row 2 the HXL hashtags. Optional filters: `region`, `since`, `until` "
         "(same as /stats/summary). Organisation names only: no contact persons or phone "
-        "numbers; individual donors appear as 'Donatur perorangan' unless they chose public."
+        "numbers; individual donors appear as 'Donatur perorangan'; in funds, a donor who did "
+        "not choose to be named appears as 'Donatur perorangan' (a person) or 'Donatur yang "
+        "tidak ingin disebut' (an organisation)."
     ),
     response={200: None, **errors(404, 422)},
     openapi_extra={

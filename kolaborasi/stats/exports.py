@@ -32,7 +32,7 @@ from django.http import HttpResponseBase
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kolaborasi.accounts.models import OrgKind, OrgSubtype
+from kolaborasi.accounts.models import public_name
 from kolaborasi.core import heavy
 from kolaborasi.core.text import spreadsheet_safe
 from kolaborasi.funds.models import Donation, DonationStatus
@@ -44,7 +44,6 @@ from .figures import pledge_filter
 from .scope import Scope, ScopeError, child_level_ok, parse_scope
 from .selectors import by_region
 
-PRIVATE_DONOR = "Donatur perorangan"
 CHUNK = 2000
 
 Row = list[Any]
@@ -136,13 +135,6 @@ DATASETS = tuple(DATASET_COLUMNS)
 
 def org_type(kind: str, subtype: str) -> str:
     return f"{kind}-{subtype}" if subtype else kind
-
-
-def org_public_name(name: str, kind: str, subtype: str, public: bool = False) -> str:
-    """Organisation names are public; a private person's name is not (invariant 7)."""
-    if kind == OrgKind.DONOR and subtype == OrgSubtype.INDIVIDUAL and not public:
-        return PRIVATE_DONOR
-    return name
 
 
 class Places:
@@ -267,7 +259,7 @@ def pledges_rows(scope: Scope) -> Iterator[Row]:
             p["id"],
             _day(p["created_at"]),
             _day(p["planned_delivery"]),
-            org_public_name(p["organisation__name"], kind, subtype),
+            public_name(p["organisation__name"], kind, subtype),
             org_type(kind, subtype),
             *places.row(p, "target__"),
             slug,
@@ -311,7 +303,7 @@ def deliveries_rows(scope: Scope) -> Iterator[Row]:
             d["id"],
             _day(d["delivered_on"]),
             d["pledge_id"],
-            org_public_name(d["pledge__organisation__name"], kind, subtype),
+            public_name(d["pledge__organisation__name"], kind, subtype),
             org_type(kind, subtype),
             *places.row(d, "pledge__target__"),
             slug,
@@ -357,7 +349,7 @@ def funds_rows(scope: Scope) -> Iterator[Row]:
         yield [
             d["id"],
             _day(d["donated_on"]),
-            org_public_name(d["donor__name"], kind, subtype, d["public"]),
+            public_name(d["donor__name"], kind, subtype, chose_public=d["public"]),
             org_type(kind, subtype),
             d["aggregator__name"],
             d["status"],
