@@ -87,3 +87,56 @@ def test_report_bad_input(client: Client, params: dict[str, str], status: int) -
         response = client.get(url, params)
         assert response.status_code == status, (url, params)
         assert 'role="alert"' in response.content.decode()
+
+
+def test_report_prints_the_chain_head_of_its_period(
+    client: Client, personas: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report anchors the audit log: it names the last link written before the end
+    of its week, which the chain must still hold. A past week's anchor stays the same as
+    new events are written; this week's moves with them."""
+    from kolaborasi.audit.models import AuditEvent
+    from kolaborasi.audit.services import audit_verify
+
+    need = Need.objects.filter(target__city_code="31.74", target__kind="rw", aid_type__slug="sembako").first()
+    assert need is not None
+
+    def pledge() -> None:
+        pledge_create(
+            actor=personas["dina"].user,
+            organisation=personas["dina"].organisation,
+            need=need,
+            quantity=1,
+            planned_delivery=timezone.localdate(),
+        )
+
+    def anchor(week: str) -> tuple[int, str] | None:
+        html = client.get("/data/laporan/", {"week": week}).content.decode()
+        found = re.search(r'class="audit-anchor">[^<]*#(\d+), hash <code>([0-9a-f]{64})</code>', html)
+        return (int(found.group(1)), found.group(2)) if found else None
+
+    # A pledge two weeks ago: the clock of that moment writes its audit event.
+    real_now = timezone.now
+    with monkeypatch.context() as patched:
+        patched.setattr(timezone, "now", lambda: real_now() - dt.timedelta(days=14))
+        pledge()
+    then = AuditEvent.objects.order_by("-seq").first()
+    pledge()
+    now = anchor(_this_week())
+    last = AuditEvent.objects.order_by("-seq").first()
+    assert last is not None and now == (last.seq, last.hash)
+    assert audit_verify().ok
+    # The week two weeks ago anchors the last event written before it ended.
+    assert then is not None
+    old_week = (timezone.localdate() - dt.timedelta(days=14)).isocalendar()
+    old_label = f"{old_week.year}-W{old_week.week:02d}"
+    before = anchor(old_label)
+    assert before == (then.seq, then.hash)
+    pledge()
+    assert anchor(old_label) == before
+    moved = anchor(_this_week())
+    assert moved is not None and now is not None and moved[0] > now[0]
+    # In English too, without a word of Indonesian around it.
+    client.cookies["django_language"] = "en"
+    english = client.get("/data/laporan/").content.decode()
+    assert "Audit chain up to the end of this period: event #" in english

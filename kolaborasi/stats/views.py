@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from kolaborasi.audit.selectors import chain_head_at
 from kolaborasi.core import heavy
 from kolaborasi.core.authority import site_authority
 from kolaborasi.core.errors import NotFound
@@ -189,6 +190,7 @@ def _report_context(request: HttpRequest) -> tuple[dict[str, Any], int]:
     fig_week = summary(week)
     level = breakdown_level(total)
     iso = monday.isocalendar()
+    end_of_week = timezone.make_aware(dt.datetime.combine(sunday + dt.timedelta(days=1), dt.time()))
     types = _rows(fig)
     for row in types:
         row["week"] = fig_week["pledged"].get(row["slug"], 0)
@@ -206,6 +208,7 @@ def _report_context(request: HttpRequest) -> tuple[dict[str, Any], int]:
             "types": types,
             "breakdown": by_region(total, level) if level else [],
             "breakdown_level": level,
+            "audit_head": chain_head_at(min(end_of_week, timezone.now())),
             "query": urlencode(total.query_params()),
             "primary": primary_aid_type(),
             "max_age": STATS_MAX_AGE_SECONDS,
