@@ -88,10 +88,6 @@ def refusal(
     return _denied_reason(action)
 
 
-def org_can(org: Organisation, pledge: Pledge, action: Action) -> bool:
-    return refusal(org, pledge, action) is None
-
-
 def _hidden(action: Action) -> bool:
     """Whether an organisation that cannot see the pledge is told it does not exist."""
     return action not in NAMED_PARTY_ACTIONS
