@@ -111,7 +111,9 @@ def _bad_bodies():
 
 
 @pytest.mark.parametrize(
-    ("kind", "body", "field", "words"), _bad_bodies(), ids=[f"{b[0]}-{i}" for i, b in enumerate(_bad_bodies())]
+    ("kind", "body", "field", "words"),
+    _bad_bodies(),
+    ids=[f"{b[0]}-{i}" for i, b in enumerate(_bad_bodies())],
 )
 def test_bad_answer_is_422_and_changes_nothing(client, personas, disputed, kind, body, field, words):
     before = everything()
@@ -142,7 +144,9 @@ def test_answer_to_a_delivery_not_under_dispute_is_409(client, personas):
     assert "tidak sedang dipersoalkan" in r.json()["detail"]
     assert everything() == before
     # Once settled (the coordinator confirms), the dispute is closed to answers again.
-    confirmation.pledge_dispute(actor=ratna.user, organisation=ratna.organisation, pledge=pledge, reason="kurang")
+    confirmation.pledge_dispute(
+        actor=ratna.user, organisation=ratna.organisation, pledge=pledge, reason="kurang"
+    )
     confirmation.pledge_confirm(actor=ratna.user, organisation=ratna.organisation, pledge=pledge)
     before = everything()
     r = answer_json(client, dina, delivery, {"note": "terlambat"})

@@ -142,6 +142,16 @@ class Pledge(models.Model):
             self.progress(), held=self.held, delivered=self.delivered, confirmed=self.confirmed
         )
 
+    def progress_labels(self) -> list[tuple[str, str]]:
+        """Every state shown at once: an open dispute beside what is confirmed (``progress_labels``)."""
+        return progress_labels(
+            held=self.held,
+            delivered=self.delivered,
+            confirmed=self.confirmed,
+            disputed=self.disputed,
+            status=self.status,
+        )
+
 
 def progress_of(*, held: int, delivered: int, confirmed: int, disputed: int = 0, status: str = "") -> str:
     """What a pledge's (or a sum of pledges') counters say, as a ``Progress``: an open
@@ -180,6 +190,19 @@ def progress_label(progress: str, *, held: int, delivered: int, confirmed: int) 
             "of": formats.number_format(held, force_grouping=True),
         }
     )
+
+
+def progress_labels(
+    *, held: int, delivered: int, confirmed: int, disputed: int = 0, status: str = ""
+) -> list[tuple[str, str]]:
+    """Every state shown at once, as ``(progress, label)`` pairs: an open dispute is shown
+    beside what was already delivered or confirmed, never instead of it — "Terkonfirmasi
+    sebagian (30/60)" and "Dipersoalkan". Without a dispute, the one ``progress_of``."""
+    progress = progress_of(held=held, delivered=delivered, confirmed=confirmed, status=status)
+    shown = [(progress, progress_label(progress, held=held, delivered=delivered, confirmed=confirmed))]
+    if disputed:
+        shown.append((str(Progress.DISPUTED), str(Progress.DISPUTED.label)))
+    return shown
 
 
 class Delivery(models.Model):
