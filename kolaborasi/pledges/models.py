@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class PledgeStatus(models.TextChoices):
@@ -76,6 +77,8 @@ class Pledge(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "komitmen")
+        verbose_name_plural = pgettext_lazy("model jamak", "komitmen")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="pledge_quantity_positive"),
@@ -233,6 +236,8 @@ class Delivery(models.Model):
     )
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "penyaluran")
+        verbose_name_plural = pgettext_lazy("model jamak", "penyaluran")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="delivery_quantity_positive"),
@@ -278,6 +283,8 @@ class DisputeAnswer(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "jawaban atas persoalan")
+        verbose_name_plural = pgettext_lazy("model jamak", "jawaban atas persoalan")
         ordering = ["created_at", "pk"]
         constraints = [
             models.CheckConstraint(condition=~Q(note="") | ~Q(evidence=""), name="answer_note_or_evidence"),
@@ -308,6 +315,8 @@ class IdempotencyKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "kunci idempotensi API")
+        verbose_name_plural = pgettext_lazy("model jamak", "kunci idempotensi API")
         constraints = [
             models.UniqueConstraint(fields=["organisation", "key"], name="idempotency_key_unique_per_org"),
         ]
@@ -333,6 +342,8 @@ class OrganisationHold(models.Model):
     suspended = models.BooleanField(default=False)
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "unit dipegang organisasi")
+        verbose_name_plural = pgettext_lazy("model jamak", "unit dipegang organisasi")
         constraints = [models.CheckConstraint(condition=Q(held__lte=F("limit")), name="hold_within_limit")]
 
     def __str__(self) -> str:
