@@ -7,6 +7,7 @@ that does not exist is 404 for everyone. A refusal changes nothing and the audit
 verifies after every request."""
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -57,7 +58,7 @@ REFUSALS = {
 }
 
 
-def _everything() -> tuple[list[dict], list[dict], list[dict], int]:
+def _everything() -> tuple[list[Any], list[Any], list[Any], int]:
     return (
         list(Pledge.objects.order_by("pk").values()),
         list(Delivery.objects.order_by("pk").values()),
