@@ -47,10 +47,10 @@ def browser_fixture() -> Iterator[Any]:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-@pytest.fixture(name="page")
-def page_fixture(browser: Any) -> Iterator[Any]:
-    """A fresh page in Indonesian; JavaScript errors fail the test."""
-    context = browser.new_context(locale="id-ID", viewport={"width": 1280, "height": 900})
+def _new_page(browser: Any, viewport: dict[str, int]) -> tuple[Any, list[str]]:
+    """A fresh page in Indonesian (its own cookies), with the script errors and failed
+    loads it meets collected in the list."""
+    context = browser.new_context(locale="id-ID", viewport=viewport)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -62,9 +62,50 @@ def page_fixture(browser: Any) -> Iterator[Any]:
 
     page.on("console", console)
     page.set_default_timeout(20_000)
+    return page, errors
+
+
+@pytest.fixture(name="page")
+def page_fixture(browser: Any) -> Iterator[Any]:
+    """A fresh page in Indonesian; JavaScript errors fail the test."""
+    page, errors = _new_page(browser, {"width": 1280, "height": 900})
     yield page
-    context.close()
+    page.context.close()
     assert not errors, f"browser errors: {errors}"
+
+
+PHONE = {"width": 360, "height": 740}
+
+
+def new_phone(browser: Any, media_root: Path) -> tuple[Any, list[str]]:
+    """Another phone (360 × 740, its own cookies) for a journey with several people; the
+    errors it meets are collected in the list, to be asserted empty at the end. It is
+    served ``/media/`` from ``media_root`` (``serve_media``)."""
+    page, errors = _new_page(browser, PHONE)
+    serve_media(page, media_root)
+    return page, errors
+
+
+@pytest.fixture(name="media_root")
+def media_root_fixture(settings: Any, tmp_path: Path) -> Path:
+    """A fresh MEDIA_ROOT for the test: the evidence photos it uploads land here."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return Path(settings.MEDIA_ROOT)
+
+
+@pytest.fixture(name="phone")
+def phone_fixture(browser: Any, media_root: Path) -> Iterator[Any]:
+    """A phone (``new_phone``); JavaScript errors fail the test."""
+    page, errors = new_phone(browser, media_root)
+    yield page
+    page.context.close()
+    assert not errors, f"browser errors: {errors}"
+
+
+def fits_phone(page: Any) -> None:
+    """The page is no wider than the phone: nothing to scroll sideways."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{page.url} is {width}px wide on a {PHONE['width']}px phone"
 
 
 def _restore_migration_data() -> None:

@@ -54,6 +54,9 @@ ACCEPTED = ["2xx", "401", "403", "404", "409", "429"]
 # and the check accepts it. Everywhere else a schema-valid request must not be refused.
 POSITIVE_422_ALLOWED = {
     "POST /api/v1/pledges/{pledge_id}/deliveries": "evidence must be a readable JPEG, PNG or WebP",
+    "POST /api/v1/pledges/{pledge_id}/deliveries/{delivery_id}/answer": (
+        "a multipart answer needs a note or a photo, and a readable JPEG, PNG or WebP one"
+    ),
     "GET /api/v1/regions": "a level below province needs a parent",
     "GET /api/v1/stats/summary": "since must not be after until",
     "GET /api/v1/stats/regions": "level must lie below parent; since not after until",

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from kolaborasi.audit.services import audit_verify
 from kolaborasi.pledges import services
 from kolaborasi.pledges.models import Delivery, DisputeAnswer, Review
-from tests.browser import login_in_browser, screenshot, serve_media
+from tests.browser import PHONE, fits_phone, login_in_browser, new_phone, screenshot
 from tests.pledges_support import image_bytes, ratna_need, today
 
 pytestmark = [
@@ -26,34 +26,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("hold_limits_lifted"),
 ]
-
-PHONE = {"width": 360, "height": 740}
-
-
-@pytest.fixture
-def media_root(settings: Any, tmp_path: Path) -> Path:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return Path(settings.MEDIA_ROOT)
-
-
-def _phone(browser: Any, media_root: Path) -> tuple[Any, list[str]]:
-    context = browser.new_context(locale="id-ID", viewport=PHONE)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-
-    def console(msg: Any) -> None:
-        if msg.type == "error" and not str(msg.location.get("url", "")).endswith("/favicon.ico"):
-            errors.append(f"{msg.text} ({msg.location.get('url', '')})")
-
-    page.on("console", console)
-    serve_media(page, media_root)
-    page.set_default_timeout(20_000)
-    return page, errors
-
-
-def _fits(page: Any) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
 def _images_loaded(page: Any, selector: str) -> int:
@@ -100,19 +72,19 @@ def test_review_on_a_phone(browser: Any, demo_url: str, media_root: Path, tmp_pa
     partly, doubtful = deliveries
 
     # The Ketua RW's inbox: each delivery with its thumbnail and who delivered it.
-    rw, rw_errors = _phone(browser, media_root)
+    rw, rw_errors = new_phone(browser, media_root)
     login_in_browser(rw, demo_url, ratna)
     rw.goto(demo_url + "/komitmen/konfirmasi/")
     expect(rw.locator(f"#penyaluran-{partly.pk}")).to_be_visible()
     assert _images_loaded(rw, ".deliveries .thumb img") == 2
     assert "PT Dina Logistik" in rw.locator(f"#komitmen-{pledges[0].pk}").inner_text()
-    _fits(rw)
+    fits_phone(rw)
     screenshot(rw, "konfirmasi-360")
 
     # Part of the first delivery arrived.
     rw.locator(f"#penyaluran-{partly.pk} a.button").click()
     rw.wait_for_url(f"**/komitmen/penyaluran/{partly.pk}/**")
-    _fits(rw)
+    fits_phone(rw)
     rw.fill("#id_quantity", "30")
     rw.fill("#id_note", "10 paket belum sampai di warga")
     screenshot(rw, "penyaluran-konfirmasi-sebagian-360")
@@ -127,30 +99,34 @@ def test_review_on_a_phone(browser: Any, demo_url: str, media_root: Path, tmp_pa
     rw.locator("#dispute-form button[type=submit]").click()
     rw.wait_for_url("**/komitmen/konfirmasi/")
     expect(rw.locator(f"#penyaluran-{doubtful.pk}")).to_contain_text("Dipersoalkan")
-    _fits(rw)
+    fits_phone(rw)
     partly.refresh_from_db()
     doubtful.refresh_from_db()
     assert (partly.confirmed, partly.review, doubtful.review) == (30, Review.PARTIAL, Review.DISPUTED)
 
-    # The public sees both states.
-    public, public_errors = _phone(browser, media_root)
+    # The public sees both states: the dispute does not hide what was confirmed.
+    public, public_errors = new_phone(browser, media_root)
     public.goto(f"{demo_url}/sasaran/{need.target_id}/")
     table = public.locator("table.pledgers")
     expect(table).to_contain_text("Dipersoalkan")
+    expect(table).to_contain_text("Terkonfirmasi sebagian (30/80)")
     needs = public.locator("table.needs").inner_text()
     assert "30" in needs  # confirmed sembako
-    _fits(public)
+    fits_phone(public)
     screenshot(public, "sasaran-dipersoalkan-360")
+    public.set_viewport_size({"width": 1280, "height": 900})
+    screenshot(public, "sasaran-dipersoalkan-1280")
+    public.set_viewport_size(PHONE)
 
     # The donor answers with a note and a photo.
-    donor, donor_errors = _phone(browser, media_root)
+    donor, donor_errors = new_phone(browser, media_root)
     login_in_browser(donor, demo_url, dina)
     donor.goto(demo_url + "/komitmen/")
     item = donor.locator(f"#penyaluran-{doubtful.pk}")
     expect(item).to_contain_text("Dipersoalkan")
     expect(item).to_contain_text("Warga belum menerima paket ini")
     expect(donor.locator(f"#komitmen-{pledges[0].pk}")).to_contain_text("Terkonfirmasi sebagian (30/60)")
-    _fits(donor)
+    fits_phone(donor)
     screenshot(donor, "komitmen-dipersoalkan-360")
     item.locator("a.button").click()
     donor.wait_for_url(f"**/komitmen/penyaluran/{doubtful.pk}/**")
@@ -158,7 +134,7 @@ def test_review_on_a_phone(browser: Any, demo_url: str, media_root: Path, tmp_pa
     answer_photo = tmp_path / "serah-terima.jpg"
     answer_photo.write_bytes(image_bytes("JPEG", size=(800, 600)))
     donor.set_input_files("#id_evidence", str(answer_photo))
-    _fits(donor)
+    fits_phone(donor)
     donor.locator("#answer-form button[type=submit]").click()
     donor.wait_for_url("**/komitmen/")
     expect(donor.locator("body")).to_contain_text("Jawaban Anda untuk penyaluran")
@@ -170,7 +146,7 @@ def test_review_on_a_phone(browser: Any, demo_url: str, media_root: Path, tmp_pa
     card = rw.locator(f"#persoalan-{doubtful.pk}")
     expect(card).to_contain_text("Sudah diterima Pak RT 001")
     assert _images_loaded(rw, f"#persoalan-{doubtful.pk} img") == 2
-    _fits(rw)
+    fits_phone(rw)
     screenshot(rw, "dipersoalkan-360")
     card.locator("a.button").click()
     rw.wait_for_url(f"**/komitmen/penyaluran/{doubtful.pk}/**")

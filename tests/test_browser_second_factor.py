@@ -10,33 +10,10 @@ import pytest
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.browser import login_in_browser, screenshot
+from tests.browser import fits_phone, login_in_browser, screenshot
 from tests.personas import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def phone(browser: Any) -> Any:
-    context = browser.new_context(locale="id-ID", viewport={"width": 360, "height": 740})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-
-    def console(msg: Any) -> None:
-        # The site has no favicon; any other failed load or script error counts.
-        if msg.type == "error" and not str(msg.location.get("url", "")).endswith("/favicon.ico"):
-            errors.append(f"{msg.text} ({msg.location.get('url', '')})")
-
-    page.on("console", console)
-    page.set_default_timeout(20_000)
-    yield page
-    context.close()
-    assert not errors, errors
-
-
-def _fits(page: Any) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
 
 def test_operator_enrols_on_a_phone(phone: Any, demo_url: str) -> None:
@@ -51,7 +28,7 @@ def test_operator_enrols_on_a_phone(phone: Any, demo_url: str) -> None:
     page.wait_for_url("**/akun/dua-langkah/pasang/**")
     qr = page.locator("img[src^='data:image/svg+xml']")
     assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
-    _fits(page)
+    fits_phone(page)
     screenshot(page, "dua-langkah-pasang-360")
 
     device = TOTPDevice.objects.get(user=oki, confirmed=False)
@@ -59,7 +36,7 @@ def test_operator_enrols_on_a_phone(phone: Any, demo_url: str) -> None:
     page.click("form.stacked button[type=submit]")
     page.wait_for_selector("text=Kode pemulihan")
     assert page.locator("ol li code").count() == 10
-    _fits(page)
+    fits_phone(page)
     screenshot(page, "dua-langkah-kode-pemulihan-360")
 
     page.click("text=Sudah saya simpan, lanjut")
@@ -73,7 +50,7 @@ def test_operator_enrols_on_a_phone(phone: Any, demo_url: str) -> None:
     page.click("form.stacked button[type=submit]")
     page.goto(demo_url + "/akun/operator/agregator/")
     assert "/akun/dua-langkah/" in page.url
-    _fits(page)
+    fits_phone(page)
     screenshot(page, "dua-langkah-360")
 
 
@@ -89,5 +66,5 @@ def test_token_page_on_a_phone(phone: Any, demo_url: str) -> None:
     page.click("form[action$='/token/'] button[type=submit]")
     page.wait_for_selector("text=Token baru")
     assert page.locator("text=read pledge").count() >= 1
-    _fits(page)
+    fits_phone(page)
     screenshot(page, "token-360")

@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from kolaborasi.audit.models import AuditEvent
 from kolaborasi.audit.services import audit_verify
 from kolaborasi.pledges.models import Delivery, Pledge
 from kolaborasi.targets.models import Need
@@ -127,12 +128,12 @@ PAGES = [
     ("post", "/komitmen/{id}/salurkan/", [302, 404, 403, 403, 404, 302]),
     ("post", "/komitmen/{id}/batal/", [302, 404, 403, 302, 404, 302]),
     ("post", "/komitmen/{id}/perpanjang/", [302, 404, 403, 403, 404, 302]),
-    ("post", "/komitmen/{id}/konfirmasi/", [403, 404, 302, 302, 404, 302]),
+    ("post", "/komitmen/{id}/konfirmasi/", [403, 403, 302, 302, 403, 302]),
     ("get", "/komitmen/dipersoalkan/", [403, 403, 200, 200, 403, 302]),
     ("get", "/komitmen/penyaluran/{delivery}/", [200, 404, 200, 200, 404, 302]),
     # Confirm one unit of two, with a note: partial confirmation.
-    ("post", "/komitmen/penyaluran/{delivery}/konfirmasi/", [403, 404, 302, 302, 404, 302]),
-    ("post", "/komitmen/penyaluran/{delivery}/persoalkan/", [403, 404, 302, 302, 404, 302]),
+    ("post", "/komitmen/penyaluran/{delivery}/konfirmasi/", [403, 403, 302, 302, 403, 302]),
+    ("post", "/komitmen/penyaluran/{delivery}/persoalkan/", [403, 403, 302, 302, 403, 302]),
 ]
 
 
@@ -161,6 +162,7 @@ def test_page_matrix(client, personas, method, url, who, expected):
         "delivered_on": today().isoformat(),
         "planned_delivery": (today() + dt.timedelta(days=5)).isoformat(),
     }
+    events = AuditEvent.objects.count()
     r = client.get(path) if method == "get" else client.post(path, data)
     assert r.status_code == expected
     if who == "anonymous":
@@ -168,11 +170,13 @@ def test_page_matrix(client, personas, method, url, who, expected):
     if expected != 302 or who == "anonymous":
         assert list(Pledge.objects.values()) == before
         assert list(Delivery.objects.values()) == deliveries_before
+        assert AuditEvent.objects.count() == events
     elif method == "post":
         assert list(Pledge.objects.values()) != before
+    assert audit_verify().ok
 
 
-ANSWER = [302, 404, 403, 403, 404, 302]
+ANSWER = [302, 403, 403, 403, 403, 302]
 
 
 @pytest.mark.parametrize(("who", "expected"), list(zip(PERSONAS, ANSWER, strict=True)))
@@ -189,6 +193,12 @@ def test_answer_matrix(client, personas, who, expected):
     delivery = Delivery.objects.get(pledge=pledge)
     if who != "anonymous":
         login(client, personas[who])
+    events = AuditEvent.objects.count()
     r = client.post(f"/komitmen/penyaluran/{delivery.pk}/jawab/", {"note": "Sudah kami antar semua"})
     assert r.status_code == expected
-    assert DisputeAnswer.objects.count() == (1 if expected == 302 and who != "anonymous" else 0)
+    answered = expected == 302 and who != "anonymous"
+    assert DisputeAnswer.objects.count() == (1 if answered else 0)
+    assert AuditEvent.objects.count() == events + (1 if answered else 0)
+    if expected == 403:
+        assert "Hanya organisasi penyalur yang dapat menjawab" in r.content.decode()
+    assert audit_verify().ok

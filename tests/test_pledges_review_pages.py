@@ -206,3 +206,72 @@ def test_thumbnail_of_a_transparent_png_is_flat(personas):
     with Image.open(io.BytesIO(clean.thumbnail)) as thumb:
         assert (thumb.format, thumb.mode, thumb.size) == ("JPEG", "RGB", (192, 48))
         assert thumb.getpixel((0, 0)) == (255, 255, 255)
+
+
+def _status_cell(html: str, organisation: str) -> str:
+    """The status cell of ``organisation``'s row among the target's pledgers."""
+    table = html.split('class="pledgers', 1)[1].split("</table>", 1)[0]
+    row = next(r for r in table.split("<tr>") if organisation in r)
+    return row.rsplit("<td", 1)[1]
+
+
+def test_target_page_shows_a_dispute_beside_a_partial_confirmation(client, personas):
+    """A row with an open dispute still says how much was confirmed: both are true."""
+    dina, ratna = personas["dina"], personas["ratna"]
+    need = ratna_need()
+    pledge = make_pledge(dina, need, quantity=60)
+    delivery = deliver_with_photo(dina, pledge, 40)
+    login(client, ratna)
+    r = client.post(
+        f"/komitmen/penyaluran/{delivery.pk}/konfirmasi/", {"quantity": 30, "note": "10 paket belum sampai"}
+    )
+    assert r.status_code == 302
+    r = client.post(
+        f"/komitmen/penyaluran/{delivery.pk}/persoalkan/", {"reason": "10 paket tidak pernah tiba"}
+    )
+    assert r.status_code == 302
+    delivery.refresh_from_db()
+    assert (delivery.confirmed, delivery.review) == (30, Review.DISPUTED)
+    client.logout()
+
+    cell = _status_cell(client.get(f"/sasaran/{need.target_id}/").content.decode(), dina.organisation.name)
+    assert "Terkonfirmasi sebagian (30/60)" in cell and "Dipersoalkan" in cell
+    assert cell.index("Terkonfirmasi sebagian") < cell.index("Dipersoalkan")
+    assert 'class="status partly_confirmed"' in cell and 'class="status disputed"' in cell
+    # The donor's own list says the same of the pledge.
+    login(client, dina)
+    mine = client.get("/komitmen/").content.decode()
+    row = mine.split(f'id="komitmen-{pledge.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert "Terkonfirmasi sebagian (30/60)" in row and "Dipersoalkan" in row
+    client.logout()
+
+    # In English, the same two states and nothing Indonesian.
+    client.cookies["django_language"] = "en"
+    cell = _status_cell(client.get(f"/sasaran/{need.target_id}/").content.decode(), dina.organisation.name)
+    assert "Partly confirmed (30/60)" in cell and "Disputed" in cell
+    assert "Terkonfirmasi" not in cell and "Dipersoalkan" not in cell
+
+    # Settled: the dispute chip goes, the confirmation stays.
+    client.cookies["django_language"] = "id"
+    login(client, ratna)
+    client.post(f"/komitmen/penyaluran/{delivery.pk}/konfirmasi/", {"quantity": 10})
+    client.logout()
+    cell = _status_cell(client.get(f"/sasaran/{need.target_id}/").content.decode(), dina.organisation.name)
+    assert "Terkonfirmasi sebagian (40/60)" in cell and "Dipersoalkan" not in cell
+    assert audit_verify().ok
+
+
+def test_progress_labels_keep_what_a_dispute_would_hide():
+    from kolaborasi.pledges.models import progress_labels
+
+    assert progress_labels(held=60, delivered=40, confirmed=30, disputed=10) == [
+        ("partly_confirmed", "Terkonfirmasi sebagian (30/60)"),
+        ("disputed", "Dipersoalkan"),
+    ]
+    assert progress_labels(held=20, delivered=20, confirmed=0, disputed=20) == [
+        ("delivered", "Tersalurkan"),
+        ("disputed", "Dipersoalkan"),
+    ]
+    assert progress_labels(held=60, delivered=30, confirmed=0) == [
+        ("partly_delivered", "Tersalurkan sebagian (30/60)")
+    ]

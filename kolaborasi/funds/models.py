@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # Largest single donation accepted: Rp100.000.000.000 (one hundred billion rupiah).
 # Larger sums are almost certainly typos (extra zeros); split them if they are real.
@@ -67,6 +68,8 @@ class Donation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "donasi")
+        verbose_name_plural = pgettext_lazy("model jamak", "donasi")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
@@ -108,6 +111,8 @@ class LedgerAccount(models.Model):
     balance = models.BigIntegerField(default=0)
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "akun buku besar")
+        verbose_name_plural = pgettext_lazy("model jamak", "akun buku besar")
         constraints = [
             models.UniqueConstraint(fields=["aggregator", "kind"], name="ledger_account_unique"),
             models.CheckConstraint(
@@ -129,6 +134,8 @@ class LedgerTransaction(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "transaksi buku besar")
+        verbose_name_plural = pgettext_lazy("model jamak", "transaksi buku besar")
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -145,6 +152,8 @@ class LedgerEntry(models.Model):
     amount = models.BigIntegerField()
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "entri buku besar")
+        verbose_name_plural = pgettext_lazy("model jamak", "entri buku besar")
         ordering = ["id"]
         constraints = [models.CheckConstraint(condition=~Q(amount=0), name="ledger_entry_nonzero")]
 
@@ -164,6 +173,8 @@ class PackageTemplate(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "templat paket")
+        verbose_name_plural = pgettext_lazy("model jamak", "templat paket")
         ordering = ["aid_type__sort_order", "name"]
         constraints = [
             models.UniqueConstraint(
@@ -193,6 +204,8 @@ class PledgeFunding(models.Model):
     refunded = models.BigIntegerField(default=0)
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "pendanaan komitmen")
+        verbose_name_plural = pgettext_lazy("model jamak", "pendanaan komitmen")
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="pledge_funding_positive"),
@@ -245,6 +258,8 @@ class AllocationPlan(models.Model):
     committed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "rencana alokasi")
+        verbose_name_plural = pgettext_lazy("model jamak", "rencana alokasi")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(stock__gt=0), name="plan_stock_positive"),
@@ -271,6 +286,8 @@ class AllocationLine(models.Model):
     )
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "baris rencana alokasi")
+        verbose_name_plural = pgettext_lazy("model jamak", "baris rencana alokasi")
         ordering = ["id"]
         constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="plan_line_positive")]
 

@@ -3,15 +3,18 @@ belong to several organisations) and the API (a token, which is one organisation
 
 Rules (the table in docs/architecture.md points here):
 - an organisation sees its own pledges; an operator sees every pledge; a coordinator
-  sees the pledges to targets in the regions it covers. Anyone else gets 404, so a
-  pledge's existence does not leak.
+  sees the pledges to targets in the regions it covers. Anyone else gets 404 when it
+  reads, delivers, extends or cancels, so a pledge's existence and state do not leak;
 - record a delivery / extend: the pledging organisation only;
 - cancel: the pledging organisation or an operator;
 - confirm and dispute (review): an operator or a coordinator covering the target —
-  never a member of the pledging organisation (nobody confirms their own delivery);
+  never the pledging organisation nor anyone in it (nobody confirms their own delivery);
 - answer a dispute: the pledging organisation only.
-A delivery and a dispute answer follow their pledge.
+Review and answer name their party by role, so every other organisation is told who
+may (403 with that sentence), whether or not it can see the pledge: the sentence names
+a role, never anything of the pledge. A pledge that does not exist is 404 for everyone.
 A visible pledge with a forbidden action answers 403.
+A delivery and a dispute answer follow their pledge.
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ Action = Literal["view", "deliver", "extend", "cancel", "confirm", "dispute", "a
 
 # The receiving side's actions: never by anyone in the pledging organisation.
 REVIEW_ACTIONS = ("confirm", "dispute")
+# Actions whose party is named by role: anyone else is told who may (403), not that the
+# pledge does not exist.
+NAMED_PARTY_ACTIONS = (*REVIEW_ACTIONS, "answer")
 
 PLEDGING_KINDS = (OrgKind.DONOR, OrgKind.AGGREGATOR)
 
@@ -60,53 +66,34 @@ def org_can_see(org: Organisation, pledge: Pledge) -> bool:
     return org_covers_target(org, pledge.target)
 
 
-def org_can(org: Organisation, pledge: Pledge, action: Action) -> bool:
+def refusal(
+    org: Organisation, pledge: Pledge, action: Action, *, in_pledging_org: bool = False
+) -> str | None:
+    """Why ``org`` may not do ``action`` on ``pledge``, as the sentence it is told; None
+    when it may. ``in_pledging_org``: the person acting also belongs to the pledging
+    organisation (through another of their organisations), which rules out a review."""
     own = pledge.organisation_id == org.pk
     if action == "view":
-        return org_can_see(org, pledge)
+        return None if org_can_see(org, pledge) else _denied_reason(action)
     if action in ("deliver", "extend", "answer"):
-        return own
+        return None if own else _denied_reason(action)
     if action == "cancel":
-        return own or org.kind == OrgKind.OPERATOR
+        return None if own or org.kind == OrgKind.OPERATOR else _denied_reason(action)
     if action in REVIEW_ACTIONS:
-        if own:
-            return False
-        return org.kind == OrgKind.OPERATOR or org_covers_target(org, pledge.target)
-    return False
+        if own or in_pledging_org:
+            return _own_review_reason(action)
+        if org.kind == OrgKind.OPERATOR or org_covers_target(org, pledge.target):
+            return None
+        return _denied_reason(action)
+    return _denied_reason(action)
 
 
-def get_pledge_for_org(org: Organisation, pledge_id: int, *, action: Action = "view") -> Pledge:
-    """The pledge if ``org`` may do ``action`` on it; NotFound if it may not even see it,
-    Forbidden if it sees it but the action is not its role."""
-    pledge = (
-        Pledge.objects.select_related("target", "aid_type", "organisation", "need")
-        .filter(pk=pledge_id)
-        .first()
-    )
-    if pledge is None or not org_can_see(org, pledge):
-        raise NotFound(_("Komitmen tidak ditemukan."))
-    if not org_can(org, pledge, action):
-        raise Forbidden(_denied_reason(action))
-    return pledge
+def _hidden(action: Action) -> bool:
+    """Whether an organisation that cannot see the pledge is told it does not exist."""
+    return action not in NAMED_PARTY_ACTIONS
 
 
-def acting_org_for_user(user: Any, pledge: Pledge, action: Action) -> Organisation:
-    """Which of the user's organisations acts on ``pledge`` for ``action``; raises like
-    :func:`get_pledge_for_org`. A member of the pledging organisation can never confirm,
-    even through another organisation it also belongs to."""
-    orgs = user_organisations(user)
-    visible = [o for o in orgs if org_can_see(o, pledge)]
-    if not visible:
-        raise NotFound(_("Komitmen tidak ditemukan."))
-    if action in REVIEW_ACTIONS and any(o.pk == pledge.organisation_id for o in orgs):
-        raise Forbidden(_denied_reason(action))
-    for org in visible:
-        if org_can(org, pledge, action):
-            return org
-    raise Forbidden(_denied_reason(action))
-
-
-def get_pledge_for_user(user: Any, pledge_id: int, *, action: Action = "view") -> tuple[Pledge, Organisation]:
+def _pledge(pledge_id: int) -> Pledge:
     pledge = (
         Pledge.objects.select_related("target", "aid_type", "organisation", "need")
         .filter(pk=pledge_id)
@@ -114,6 +101,41 @@ def get_pledge_for_user(user: Any, pledge_id: int, *, action: Action = "view") -
     )
     if pledge is None:
         raise NotFound(_("Komitmen tidak ditemukan."))
+    return pledge
+
+
+def get_pledge_for_org(org: Organisation, pledge_id: int, *, action: Action = "view") -> Pledge:
+    """The pledge if ``org`` may do ``action`` on it; NotFound if there is none or (for
+    the actions that hide it) ``org`` may not even see it, Forbidden with the reason
+    otherwise."""
+    pledge = _pledge(pledge_id)
+    if _hidden(action) and not org_can_see(org, pledge):
+        raise NotFound(_("Komitmen tidak ditemukan."))
+    reason = refusal(org, pledge, action)
+    if reason is not None:
+        raise Forbidden(reason)
+    return pledge
+
+
+def acting_org_for_user(user: Any, pledge: Pledge, action: Action) -> Organisation:
+    """Which of the user's organisations acts on ``pledge`` for ``action``; raises like
+    :func:`get_pledge_for_org`. A member of the pledging organisation can never review,
+    even through another organisation it also belongs to."""
+    orgs = user_organisations(user)
+    if _hidden(action) and not any(org_can_see(o, pledge) for o in orgs):
+        raise NotFound(_("Komitmen tidak ditemukan."))
+    in_pledging_org = any(o.pk == pledge.organisation_id for o in orgs)
+    reasons = []
+    for org in orgs:
+        reason = refusal(org, pledge, action, in_pledging_org=in_pledging_org)
+        if reason is None:
+            return org
+        reasons.append(reason)
+    raise Forbidden(reasons[0] if reasons else _denied_reason(action))
+
+
+def get_pledge_for_user(user: Any, pledge_id: int, *, action: Action = "view") -> tuple[Pledge, Organisation]:
+    pledge = _pledge(pledge_id)
     return pledge, acting_org_for_user(user, pledge, action)
 
 
@@ -163,14 +185,14 @@ def _denied_reason(action: Action) -> str:
         "deliver": _("Hanya organisasi pemberi komitmen yang mencatat penyaluran."),
         "extend": _("Hanya organisasi pemberi komitmen yang dapat memperpanjang."),
         "cancel": _("Hanya organisasi pemberi komitmen atau operator yang dapat membatalkan."),
-        "confirm": _(
-            "Hanya koordinator wilayah sasaran atau operator, dan bukan anggota organisasi penyalur, "
-            "yang dapat mengonfirmasi."
-        ),
-        "dispute": _(
-            "Hanya koordinator wilayah sasaran atau operator, dan bukan anggota organisasi penyalur, "
-            "yang dapat mempersoalkan penyaluran."
-        ),
+        "confirm": _("Hanya koordinator wilayah sasaran atau operator yang dapat mengonfirmasi."),
+        "dispute": _("Hanya koordinator wilayah sasaran atau operator yang dapat mempersoalkan."),
         "answer": _("Hanya organisasi penyalur yang dapat menjawab persoalan penyaluran."),
     }
     return reasons[action]
+
+
+def _own_review_reason(action: Action) -> str:
+    if action == "dispute":
+        return _("Organisasi penyalur tidak dapat mempersoalkan penyalurannya sendiri.")
+    return _("Organisasi penyalur tidak dapat mengonfirmasi penyalurannya sendiri.")

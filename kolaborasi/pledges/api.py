@@ -1,7 +1,9 @@
 """Pledge API (a public contract: README, "API"). Thin: parse, check access, call one service.
 
 Errors are JSON ``{"detail": ...}``, answered from the application's errors by
-kolaborasi.core.api_contract: 403 wrong role, 404 a pledge the organisation may not see,
+kolaborasi.core.api_contract: 403 wrong role (a review or a dispute answer by anyone but
+its party, whether or not it can see the pledge: ``access.refusal``), 404 a pledge that
+does not exist or that the organisation may not see when it reads or changes it,
 409 ``{detail, remaining}`` when the quantity does not fit or the pledge's current state
 refuses the change, 422 bad input; 401, 429 and 503 can come before the view runs.
 """
@@ -41,13 +43,14 @@ from kolaborasi.core.errors import Conflict, Forbidden, Invalid, NotFound
 from . import confirmation, services
 from .access import PLEDGING_KINDS, get_pledge_for_org
 from .errors import PLEDGERS_ONLY, suspended_message
-from .models import Delivery, IdempotencyKey, Pledge, PledgeStatus, Progress
+from .models import Delivery, IdempotencyKey, Pledge, PledgeStatus, Progress, Review
 from .selectors import need_for_pledge, pledges_for_org
 
 router = Router(tags=["pledges"], auth=token_auth)
 
 MAX_QUANTITY = 10_000_000
 PledgeId = Annotated[int, Path(ge=1, le=MAX_ID)]
+DeliveryId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class PledgeIn(Schema):
@@ -290,8 +293,9 @@ _DELIVERY_BODY = {
 }
 
 
-def _delivery_input(request: HttpRequest) -> tuple[DeliveryIn, Any]:
-    """JSON body, or multipart form with an optional ``evidence`` file."""
+def _json_or_form(request: HttpRequest, schema: type[Schema], fields: tuple[str, ...]) -> tuple[Any, Any]:
+    """``schema`` from a JSON body, or from a multipart form's ``fields`` with an optional
+    ``evidence`` photo (the upload, or None)."""
     content_type = (request.content_type or "").lower()
     upload = None
     if content_type == "application/json":
@@ -302,14 +306,14 @@ def _delivery_input(request: HttpRequest) -> tuple[DeliveryIn, Any]:
         if not isinstance(raw, dict):
             raise Invalid(_("Badan permintaan harus objek JSON."))
     elif content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        raw = {k: request.POST.get(k) for k in ("quantity", "delivered_on") if k in request.POST}
+        raw = {k: request.POST.get(k) for k in fields if k in request.POST}
         upload = request.FILES.get("evidence")
         if "evidence" in request.POST and upload is None:
             raise Invalid(_("Bukti harus berkas foto, bukan teks."), field="evidence")
     else:
         raise Invalid(_("Gunakan application/json atau multipart/form-data."))
     try:
-        data = DeliveryIn.model_validate(raw)
+        data = schema.model_validate(raw)
     except PydanticValidationError as exc:
         parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
         raise Invalid("; ".join(parts)) from exc
@@ -329,7 +333,7 @@ def _delivery_input(request: HttpRequest) -> tuple[DeliveryIn, Any]:
 )
 def delivery_create(request: HttpRequest, pledge_id: PledgeId) -> Any:
     pledge = _pledge_for(request, pledge_id, "deliver")
-    data, upload = _delivery_input(request)
+    data, upload = _json_or_form(request, DeliveryIn, ("quantity", "delivered_on"))
     if upload is not None:
         throttle.check(request, "evidence", throttle.by_organisation(_org(request)))
     delivery: Delivery = services.delivery_record(
@@ -434,13 +438,16 @@ def _body_doc(schema: type[Schema], *, required: bool) -> dict[str, Any]:
     }
 
 
-def _delivery_of(pledge: Pledge, delivery_id: int | None) -> Delivery | None:
-    if delivery_id is None:
-        return None
+def _delivery_in(pledge: Pledge, delivery_id: int) -> Delivery:
     delivery = Delivery.objects.filter(pk=delivery_id, pledge=pledge).first()
     if delivery is None:
         raise NotFound(_("Penyaluran %(id)s bukan bagian dari komitmen ini.") % {"id": delivery_id})
+    delivery.pledge = pledge
     return delivery
+
+
+def _delivery_of(pledge: Pledge, delivery_id: int | None) -> Delivery | None:
+    return None if delivery_id is None else _delivery_in(pledge, delivery_id)
 
 
 @router.post(
@@ -496,6 +503,92 @@ def pledge_dispute(request: HttpRequest, pledge_id: PledgeId) -> Any:
         delivery=_delivery_of(pledge, data.delivery),
     )
     return Status(200, pledge_out(pledge))
+
+
+class AnswerIn(Schema):
+    note: str = Field("", max_length=confirmation.ANSWER_MAX, pattern=NOTE_PATTERN)
+
+
+class AnswerOut(Schema):
+    id: int
+    pledge: int
+    delivery: int
+    note: str
+    evidence: str | None = Field(description="the photo sent with the answer, re-encoded")
+    review: Review = Field(
+        description="the delivery's review: it stays `disputed` until the receiving side confirms"
+    )
+
+
+_ANSWER_NOTE = {
+    "type": "string",
+    "maxLength": confirmation.ANSWER_MAX,
+    "pattern": REASON_PATTERN,
+    "description": "the delivering organisation's answer, shown to the receiving side",
+}
+_ANSWER_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {"type": "object", "required": ["note"], "properties": {"note": _ANSWER_NOTE}},
+        },
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "description": "a note, a photo, or both",
+                "properties": {
+                    "note": {**_ANSWER_NOTE, "pattern": NOTE_PATTERN},
+                    "evidence": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "JPEG, PNG or WebP photo",
+                    },
+                },
+            }
+        },
+    },
+}
+
+
+@router.post(
+    "/pledges/{pledge_id}/deliveries/{delivery_id}/answer",
+    response={201: AnswerOut, **STATE_ERRORS},
+    summary="Answer a dispute",
+    description=(
+        "The pledging organisation answers the dispute about one of its deliveries: JSON "
+        "`{note}`, or multipart with a `note`, an `evidence` photo, or both (the same answer as "
+        "on the delivery's page). The dispute stays open until the receiving side confirms. "
+        "403 for any other organisation; 404 when the delivery is not one of the pledge's; "
+        "409 when the delivery is not under an open dispute; 422 without a note or photo, or "
+        "for a file that is not a readable JPEG, PNG or WebP photo."
+    ),
+    openapi_extra={"requestBody": _ANSWER_BODY},
+)
+def dispute_answer(request: HttpRequest, pledge_id: PledgeId, delivery_id: DeliveryId) -> Any:
+    pledge = _pledge_for(request, pledge_id, "answer")
+    data, upload = _json_or_form(request, AnswerIn, ("note",))
+    delivery = _delivery_in(pledge, delivery_id)
+    if upload is not None:
+        throttle.check(request, "evidence", throttle.by_organisation(_org(request)))
+    answer = confirmation.dispute_answer(
+        actor=None,
+        organisation=_org(request),
+        delivery=delivery,
+        note=data.note,
+        evidence=upload,
+        evidence_size=upload.size if upload is not None else None,
+    )
+    return Status(
+        201,
+        {
+            "id": answer.pk,
+            "pledge": pledge.pk,
+            "delivery": delivery.pk,
+            "note": answer.note,
+            "evidence": answer.evidence.url if answer.evidence else None,
+            "review": answer.delivery.review,
+        },
+    )
 
 
 @router.post(

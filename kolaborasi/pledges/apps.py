@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PledgesConfig(AppConfig):
     name = "kolaborasi.pledges"
     label = "pledges"
+    verbose_name = _("Komitmen dan penyaluran")
 
     def ready(self) -> None:
         # Imported here, not at the top: models load only once the app registry is ready.

@@ -34,14 +34,14 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kolaborasi.accounts.models import Membership, Organisation, OrgKind
+from kolaborasi.accounts.models import Membership, Organisation
 from kolaborasi.audit.services import audit_record
 from kolaborasi.audit.snapshot import snapshot as model_snapshot
 from kolaborasi.core.actor import Actor, acting_user
 from kolaborasi.core.errors import Forbidden, NotFound
 from kolaborasi.targets.models import Need
 
-from .access import org_covers_target
+from .access import Action, refusal
 from .errors import PledgeError, PledgeStateConflict
 from .evidence import CleanImage, evidence_clean
 from .history import audit, token_label
@@ -66,18 +66,13 @@ def _is_member(actor: Actor, organisation_id: int) -> bool:
     return Membership.objects.filter(user=user, organisation_id=organisation_id).exists()
 
 
-def _check_reviewer(actor: Actor, organisation: Organisation, pledge: Pledge, *, verb: str) -> None:
-    """Only the receiving side reviews: an operator or a coordinator covering the
-    target, and never anyone of the delivering organisation (nobody confirms their own
-    delivery, even through another organisation they belong to)."""
-    if organisation.pk == pledge.organisation_id or _is_member(actor, pledge.organisation_id):
-        if verb == "dispute":
-            raise Forbidden(_("Organisasi penyalur tidak dapat mempersoalkan penyalurannya sendiri."))
-        raise Forbidden(_("Organisasi penyalur tidak dapat mengonfirmasi penyalurannya sendiri."))
-    if organisation.kind != OrgKind.OPERATOR and not org_covers_target(organisation, pledge.target):
-        if verb == "dispute":
-            raise Forbidden(_("Hanya koordinator wilayah sasaran atau operator yang dapat mempersoalkan."))
-        raise Forbidden(_("Hanya koordinator wilayah sasaran atau operator yang dapat mengonfirmasi."))
+def _check_reviewer(actor: Actor, organisation: Organisation, pledge: Pledge, *, verb: Action) -> None:
+    """Only the receiving side reviews (the rule and its sentences: ``access.refusal``),
+    and never anyone of the delivering organisation, even through another organisation
+    they belong to."""
+    reason = refusal(organisation, pledge, verb, in_pledging_org=_is_member(actor, pledge.organisation_id))
+    if reason is not None:
+        raise Forbidden(reason)
 
 
 def _text(value: Any, *, field: str, limit: int) -> str:
@@ -268,8 +263,9 @@ def dispute_answer(
     another photo (checked and re-encoded like every photo), or both. The dispute stays
     open until the receiving side confirms."""
     pledge = delivery.pledge
-    if organisation.pk != pledge.organisation_id:
-        raise Forbidden(_("Hanya organisasi penyalur yang dapat menjawab persoalan penyaluran."))
+    reason = refusal(organisation, pledge, "answer")
+    if reason is not None:
+        raise Forbidden(reason)
     note = _text(note, field="note", limit=ANSWER_MAX)
     clean = evidence_clean(evidence, size=evidence_size) if evidence is not None else clean_evidence
     if not note and clean is None:

@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class PledgeStatus(models.TextChoices):
@@ -76,6 +77,8 @@ class Pledge(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "komitmen")
+        verbose_name_plural = pgettext_lazy("model jamak", "komitmen")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="pledge_quantity_positive"),
@@ -142,6 +145,16 @@ class Pledge(models.Model):
             self.progress(), held=self.held, delivered=self.delivered, confirmed=self.confirmed
         )
 
+    def progress_labels(self) -> list[tuple[str, str]]:
+        """Every state shown at once: an open dispute beside what is confirmed (``progress_labels``)."""
+        return progress_labels(
+            held=self.held,
+            delivered=self.delivered,
+            confirmed=self.confirmed,
+            disputed=self.disputed,
+            status=self.status,
+        )
+
 
 def progress_of(*, held: int, delivered: int, confirmed: int, disputed: int = 0, status: str = "") -> str:
     """What a pledge's (or a sum of pledges') counters say, as a ``Progress``: an open
@@ -182,6 +195,19 @@ def progress_label(progress: str, *, held: int, delivered: int, confirmed: int) 
     )
 
 
+def progress_labels(
+    *, held: int, delivered: int, confirmed: int, disputed: int = 0, status: str = ""
+) -> list[tuple[str, str]]:
+    """Every state shown at once, as ``(progress, label)`` pairs: an open dispute is shown
+    beside what was already delivered or confirmed, never instead of it — "Terkonfirmasi
+    sebagian (30/60)" and "Dipersoalkan". Without a dispute, the one ``progress_of``."""
+    progress = progress_of(held=held, delivered=delivered, confirmed=confirmed, status=status)
+    shown = [(progress, progress_label(progress, held=held, delivered=delivered, confirmed=confirmed))]
+    if disputed:
+        shown.append((str(Progress.DISPUTED), str(Progress.DISPUTED.label)))
+    return shown
+
+
 class Delivery(models.Model):
     """Units handed over once, with their photo, and the receiving side's review of
     them: ``confirmed`` of ``quantity`` units confirmed so far, ``review`` where that
@@ -210,6 +236,8 @@ class Delivery(models.Model):
     )
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "penyaluran")
+        verbose_name_plural = pgettext_lazy("model jamak", "penyaluran")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="delivery_quantity_positive"),
@@ -255,6 +283,8 @@ class DisputeAnswer(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "jawaban atas persoalan")
+        verbose_name_plural = pgettext_lazy("model jamak", "jawaban atas persoalan")
         ordering = ["created_at", "pk"]
         constraints = [
             models.CheckConstraint(condition=~Q(note="") | ~Q(evidence=""), name="answer_note_or_evidence"),
@@ -285,6 +315,8 @@ class IdempotencyKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "kunci idempotensi API")
+        verbose_name_plural = pgettext_lazy("model jamak", "kunci idempotensi API")
         constraints = [
             models.UniqueConstraint(fields=["organisation", "key"], name="idempotency_key_unique_per_org"),
         ]
@@ -310,6 +342,8 @@ class OrganisationHold(models.Model):
     suspended = models.BooleanField(default=False)
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "unit dipegang organisasi")
+        verbose_name_plural = pgettext_lazy("model jamak", "unit dipegang organisasi")
         constraints = [models.CheckConstraint(condition=Q(held__lte=F("limit")), name="hold_within_limit")]
 
     def __str__(self) -> str:

@@ -17,7 +17,7 @@ from kolaborasi.core.sql import table
 from kolaborasi.regions.models import Region
 from kolaborasi.targets.models import AidType, Need
 
-from .models import LIVE_STATUSES, Pledge, progress_label, progress_of
+from .models import LIVE_STATUSES, Pledge, progress_label, progress_labels, progress_of
 
 
 def pledges_for_org(org: Organisation, *, status: str | None = None) -> QuerySet[Pledge]:
@@ -69,6 +69,8 @@ def _pledger(row: Any) -> dict[str, Any]:
         "disputed": disputed,
         "progress": progress,
         "status": progress_label(progress, held=held, delivered=delivered, confirmed=confirmed),
+        # What the page shows: a dispute beside what was already delivered or confirmed.
+        "states": progress_labels(held=held, delivered=delivered, confirmed=confirmed, disputed=disputed),
     }
 
 

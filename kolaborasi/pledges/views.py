@@ -3,6 +3,7 @@ and the operator's overview. Thin: access check, one service call, render."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -352,8 +353,35 @@ def deliver(request: HttpRequest, pledge_id: int) -> HttpResponse:
     form = DeliveryForm(request.POST, request.FILES)
     if not form.is_valid():
         return _delivery_page(request, pledge, form, status=422)
-    # The photo is checked, decoded and re-encoded — and may wait for a free slot —
-    # before the write transaction opens, so meanwhile nobody else's writes wait on it.
+    return _record_with_evidence(
+        request,
+        form,
+        refused=lambda status: _delivery_page(request, pledge, form, status=status),
+        write=lambda clean: services.delivery_record(
+            actor=request.user,
+            organisation=org,
+            pledge=pledge,
+            quantity=form.cleaned_data["quantity"],
+            delivered_on=form.cleaned_data["delivered_on"],
+            clean_evidence=clean,
+        ),
+        success=_("Penyaluran untuk komitmen #%(id)s tercatat.") % {"id": pledge.pk},
+    )
+
+
+def _record_with_evidence(
+    request: HttpRequest,
+    form: DeliveryForm | AnswerForm,
+    *,
+    refused: Callable[[int], HttpResponse],
+    write: Callable[[CleanImage | None], object],
+    success: str,
+) -> HttpResponse:
+    """The form's photo (if any) checked, decoded and re-encoded, then ``write`` once
+    (``core.once.guarded``) and back to the page the reader came from. The photo is done
+    — and may wait for a free slot — before the write transaction opens, so meanwhile
+    nobody else's writes wait on it. A refused photo or write shows the page again
+    (``refused(status)``) with the reason beside its field."""
     upload = form.cleaned_data.get("evidence")
     clean: CleanImage | None = None
     if upload is not None:
@@ -361,24 +389,17 @@ def deliver(request: HttpRequest, pledge_id: int) -> HttpResponse:
             clean = evidence_clean(upload, size=upload.size)
         except EvidenceRejected as exc:
             form.add_error("evidence", str(exc))
-            return _delivery_page(request, pledge, form, status=422)
+            return refused(422)
         except heavy.Busy as exc:
             return heavy.busy_response(request, exc)  # type: ignore[return-value]
 
     def record() -> HttpResponse:
         try:
-            services.delivery_record(
-                actor=request.user,
-                organisation=org,
-                pledge=pledge,
-                quantity=form.cleaned_data["quantity"],
-                delivered_on=form.cleaned_data["delivered_on"],
-                clean_evidence=clean,
-            )
+            write(clean)
         except services.PledgeError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
-            return _delivery_page(request, pledge, form, status=exc.status)
-        messages.success(request, _("Penyaluran untuk komitmen #%(id)s tercatat.") % {"id": pledge.pk})
+            return refused(exc.status)
+        messages.success(request, success)
         done = _done(request)
         created(request, done.url)
         return done
@@ -559,35 +580,19 @@ def delivery_answer(request: HttpRequest, delivery_id: int) -> HttpResponse:
     form = AnswerForm(request.POST, request.FILES)
     if not form.is_valid():
         return _review_page(request, delivery, answer_form=form, status=422)
-    upload = form.cleaned_data.get("evidence")
-    clean: CleanImage | None = None
-    if upload is not None:
-        try:
-            clean = evidence_clean(upload, size=upload.size)
-        except EvidenceRejected as exc:
-            form.add_error("evidence", str(exc))
-            return _review_page(request, delivery, answer_form=form, status=422)
-        except heavy.Busy as exc:
-            return heavy.busy_response(request, exc)  # type: ignore[return-value]
-
-    def record() -> HttpResponse:
-        try:
-            confirmation.dispute_answer(
-                actor=request.user,
-                organisation=org,
-                delivery=delivery,
-                note=form.cleaned_data["note"],
-                clean_evidence=clean,
-            )
-        except services.PledgeError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
-            return _review_page(request, delivery, answer_form=form, status=exc.status)
-        messages.success(request, _("Jawaban Anda untuk penyaluran #%(id)s terkirim.") % {"id": delivery.pk})
-        done = _done(request)
-        created(request, done.url)
-        return done
-
-    return guarded(request, record)
+    return _record_with_evidence(
+        request,
+        form,
+        refused=lambda status: _review_page(request, delivery, answer_form=form, status=status),
+        write=lambda clean: confirmation.dispute_answer(
+            actor=request.user,
+            organisation=org,
+            delivery=delivery,
+            note=form.cleaned_data["note"],
+            clean_evidence=clean,
+        ),
+        success=_("Jawaban Anda untuk penyaluran #%(id)s terkirim.") % {"id": delivery.pk},
+    )
 
 
 @login_required

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from django.db import models
 from django.db.models import Case, F, FloatField, Q, Value, When
 from django.db.models.functions import Cast, Greatest
-from django.utils.translation import get_language, gettext, gettext_noop
+from django.utils.translation import get_language, gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from kolaborasi.regions.models import Level, Region, level_of
@@ -48,7 +48,7 @@ class AidType(models.Model):
     class Meta:
         ordering = ["sort_order", "slug"]
         verbose_name = _("jenis bantuan")
-        verbose_name_plural = _("jenis bantuan")
+        verbose_name_plural = pgettext_lazy("model jamak", "jenis bantuan")
 
     def __str__(self) -> str:
         return self.display_name
@@ -160,6 +160,8 @@ class Target(models.Model):
     objects = TargetQuerySet.as_manager()
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "sasaran")
+        verbose_name_plural = pgettext_lazy("model jamak", "sasaran")
         ordering = ["region_id", "name"]
         constraints = [
             # One target per RW region; institutions may share a village.
@@ -243,6 +245,8 @@ class Need(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = pgettext_lazy("model", "kebutuhan")
+        verbose_name_plural = pgettext_lazy("model jamak", "kebutuhan")
         constraints = [
             models.UniqueConstraint(fields=["target", "aid_type"], name="need_unique_per_aid_type"),
             models.CheckConstraint(condition=Q(delivered__lte=F("held")), name="need_delivered_le_held"),
