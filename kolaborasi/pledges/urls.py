@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import review_views, views
 
 app_name = "pledges"
 urlpatterns = [
@@ -13,10 +13,10 @@ urlpatterns = [
     path("<int:pledge_id>/salurkan/", views.deliver, name="deliver"),
     path("<int:pledge_id>/batal/", views.cancel, name="cancel"),
     path("<int:pledge_id>/perpanjang/", views.extend, name="extend"),
-    path("<int:pledge_id>/konfirmasi/", views.confirm, name="confirm"),
+    path("<int:pledge_id>/konfirmasi/", review_views.confirm, name="confirm"),
     path("dipersoalkan/", views.disputes, name="disputes"),
-    path("penyaluran/<int:delivery_id>/", views.delivery_detail, name="delivery"),
-    path("penyaluran/<int:delivery_id>/konfirmasi/", views.delivery_confirm, name="delivery_confirm"),
-    path("penyaluran/<int:delivery_id>/persoalkan/", views.delivery_dispute, name="delivery_dispute"),
-    path("penyaluran/<int:delivery_id>/jawab/", views.delivery_answer, name="delivery_answer"),
+    path("penyaluran/<int:delivery_id>/", review_views.delivery_detail, name="delivery"),
+    path("penyaluran/<int:delivery_id>/konfirmasi/", review_views.delivery_confirm, name="delivery_confirm"),
+    path("penyaluran/<int:delivery_id>/persoalkan/", review_views.delivery_dispute, name="delivery_dispute"),
+    path("penyaluran/<int:delivery_id>/jawab/", review_views.delivery_answer, name="delivery_answer"),
 ]

@@ -34,12 +34,10 @@ from kolaborasi.targets.finder import finder_suggestions
 from kolaborasi.targets.models import Target
 from kolaborasi.targets.services import NeedUpdateError, can_update_need, need_update
 
-from . import confirmation, services, suspension
+from . import services, suspension
 from .access import (
     PLEDGING_KINDS,
-    acting_org_for_user,
     confirmable_pledges_for_org,
-    get_delivery_for_user,
     get_pledge_for_user,
     open_disputes_for_org,
 )
@@ -47,9 +45,7 @@ from .errors import suspended_message
 from .evidence import CleanImage, EvidenceRejected, evidence_clean
 from .forms import (
     AnswerForm,
-    ConfirmForm,
     DeliveryForm,
-    DisputeForm,
     ExtendForm,
     NeedUpdateForm,
     PledgeForm,
@@ -323,7 +319,7 @@ def organisation_holds(request: HttpRequest, organisation_id: int) -> HttpRespon
 RETURN_PAGES = ("/komitmen/", "/komitmen/konfirmasi/", "/komitmen/semua/", "/komitmen/dipersoalkan/")
 
 
-def _done(request: HttpRequest, default: str = "/komitmen/") -> HttpResponseRedirect:
+def done_redirect(request: HttpRequest, default: str = "/komitmen/") -> HttpResponseRedirect:
     nxt = request.POST.get("next", "") or request.GET.get("next", "")
     return HttpResponseRedirect(nxt if nxt in RETURN_PAGES else default)
 
@@ -339,7 +335,7 @@ def _delivery_page(
         "form": form,
         "left": pledge.quantity - pledge.delivered,
         "photo_again": status != 200 and bool(request.FILES.get("evidence")),
-        "next": _done(request).url,
+        "next": done_redirect(request).url,
     }
     return TemplateResponse(request, "pledges/deliver.html", context, status=status)
 
@@ -353,7 +349,7 @@ def deliver(request: HttpRequest, pledge_id: int) -> HttpResponse:
     form = DeliveryForm(request.POST, request.FILES)
     if not form.is_valid():
         return _delivery_page(request, pledge, form, status=422)
-    return _record_with_evidence(
+    return record_with_evidence(
         request,
         form,
         refused=lambda status: _delivery_page(request, pledge, form, status=status),
@@ -369,7 +365,7 @@ def deliver(request: HttpRequest, pledge_id: int) -> HttpResponse:
     )
 
 
-def _record_with_evidence(
+def record_with_evidence(
     request: HttpRequest,
     form: DeliveryForm | AnswerForm,
     *,
@@ -400,7 +396,7 @@ def _record_with_evidence(
             form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
             return refused(exc.status)
         messages.success(request, success)
-        done = _done(request)
+        done = done_redirect(request)
         created(request, done.url)
         return done
 
@@ -422,7 +418,7 @@ def cancel(request: HttpRequest, pledge_id: int) -> HttpResponse:
             )
             % {"left": left, "target": pledge.target.name},
             action_label=_("Ya, batalkan sisanya"),
-            back_url=_done(request).url,
+            back_url=done_redirect(request).url,
             keep=("next",),
         )
     try:
@@ -433,7 +429,7 @@ def cancel(request: HttpRequest, pledge_id: int) -> HttpResponse:
         messages.success(
             request, _("Komitmen #%(id)s dibatalkan; sisanya kembali tersedia.") % {"id": pledge.pk}
         )
-    return _done(request)
+    return done_redirect(request)
 
 
 @login_required
@@ -443,7 +439,7 @@ def extend(request: HttpRequest, pledge_id: int) -> HttpResponse:
     form = ExtendForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Tanggal rencana baru tidak sah."))
-        return _done(request)
+        return done_redirect(request)
     try:
         services.pledge_extend(
             actor=request.user,
@@ -455,144 +451,7 @@ def extend(request: HttpRequest, pledge_id: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Tanggal rencana komitmen #%(id)s diubah.") % {"id": pledge.pk})
-    return _done(request)
-
-
-@login_required
-@require_POST
-def confirm(request: HttpRequest, pledge_id: int) -> HttpResponse:
-    """Confirm every unit of the pledge awaiting confirmation (the inbox's quick button)."""
-    pledge, org = get_pledge_for_user(request.user, pledge_id, action="confirm")
-    try:
-        confirmation.pledge_confirm(actor=request.user, organisation=org, pledge=pledge)
-    except services.PledgeError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Penyaluran komitmen #%(id)s dikonfirmasi.") % {"id": pledge.pk})
-    return _done(request, "/komitmen/konfirmasi/")
-
-
-def _may(user: Any, pledge: Pledge, action: Any) -> bool:
-    try:
-        acting_org_for_user(user, pledge, action)
-    except PermissionDenied:
-        return False
-    return True
-
-
-def _review_page(
-    request: HttpRequest,
-    delivery: Delivery,
-    *,
-    confirm_form: ConfirmForm | None = None,
-    dispute_form: DisputeForm | None = None,
-    answer_form: AnswerForm | None = None,
-    status: int = 200,
-) -> TemplateResponse:
-    """One delivery: its photo, who delivered it, its review so far, and what the
-    reader may do — the receiving side confirms (all or fewer) or disputes, the
-    delivering organisation answers a dispute."""
-    pledge = delivery.pledge
-    can_review = _may(request.user, pledge, "confirm")
-    default_next = "/komitmen/konfirmasi/" if can_review else "/komitmen/"
-    context = {
-        "delivery": delivery,
-        "pledge": pledge,
-        "answers": delivery.answers.order_by("created_at", "pk"),
-        "can_review": can_review and delivery.awaiting > 0,
-        "can_answer": _may(request.user, pledge, "answer") and delivery.review == "disputed",
-        "confirm_form": confirm_form or ConfirmForm(),
-        "dispute_form": dispute_form or DisputeForm(),
-        "answer_form": answer_form or AnswerForm(),
-        "photo_again": status != 200 and bool(request.FILES.get("evidence")),
-        "next": _done(request, default_next).url,
-    }
-    return TemplateResponse(request, "pledges/delivery.html", context, status=status)
-
-
-@login_required
-def delivery_detail(request: HttpRequest, delivery_id: int) -> HttpResponse:
-    delivery, _org = get_delivery_for_user(request.user, delivery_id, action="view")
-    return _review_page(request, delivery)
-
-
-@login_required
-@require_POST
-def delivery_confirm(request: HttpRequest, delivery_id: int) -> HttpResponse:
-    delivery, org = get_delivery_for_user(request.user, delivery_id, action="confirm")
-    form = ConfirmForm(request.POST)
-    if not form.is_valid():
-        return _review_page(request, delivery, confirm_form=form, status=422)
-    quantity = form.cleaned_data["quantity"]
-    try:
-        confirmation.pledge_confirm(
-            actor=request.user,
-            organisation=org,
-            pledge=delivery.pledge,
-            delivery=delivery,
-            quantity=quantity,
-            note=form.cleaned_data["note"],
-        )
-    except services.PledgeError as exc:
-        form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
-        return _review_page(request, delivery, confirm_form=form, status=exc.status)
-    if quantity is None or quantity == delivery.awaiting:
-        messages.success(request, _("Penyaluran #%(id)s dikonfirmasi.") % {"id": delivery.pk})
-    else:
-        messages.success(
-            request,
-            _("%(n)s paket dari penyaluran #%(id)s dikonfirmasi; sisanya masih menunggu.")
-            % {"n": quantity, "id": delivery.pk},
-        )
-    return _done(request, "/komitmen/konfirmasi/")
-
-
-@login_required
-@require_POST
-def delivery_dispute(request: HttpRequest, delivery_id: int) -> HttpResponse:
-    delivery, org = get_delivery_for_user(request.user, delivery_id, action="dispute")
-    form = DisputeForm(request.POST)
-    if not form.is_valid():
-        return _review_page(request, delivery, dispute_form=form, status=422)
-    try:
-        confirmation.pledge_dispute(
-            actor=request.user,
-            organisation=org,
-            pledge=delivery.pledge,
-            delivery=delivery,
-            reason=form.cleaned_data["reason"],
-        )
-    except services.PledgeError as exc:
-        form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
-        return _review_page(request, delivery, dispute_form=form, status=exc.status)
-    messages.success(
-        request,
-        _("Penyaluran #%(id)s dipersoalkan; penyalur akan melihat alasan Anda.") % {"id": delivery.pk},
-    )
-    return _done(request, "/komitmen/konfirmasi/")
-
-
-@login_required
-@require_POST
-@throttle("evidence", by_active_organisation_uploading("evidence"))
-def delivery_answer(request: HttpRequest, delivery_id: int) -> HttpResponse:
-    delivery, org = get_delivery_for_user(request.user, delivery_id, action="answer")
-    form = AnswerForm(request.POST, request.FILES)
-    if not form.is_valid():
-        return _review_page(request, delivery, answer_form=form, status=422)
-    return _record_with_evidence(
-        request,
-        form,
-        refused=lambda status: _review_page(request, delivery, answer_form=form, status=status),
-        write=lambda clean: confirmation.dispute_answer(
-            actor=request.user,
-            organisation=org,
-            delivery=delivery,
-            note=form.cleaned_data["note"],
-            clean_evidence=clean,
-        ),
-        success=_("Jawaban Anda untuk penyaluran #%(id)s terkirim.") % {"id": delivery.pk},
-    )
+    return done_redirect(request)
 
 
 @login_required
