@@ -295,6 +295,11 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 # Largest delivery evidence photo accepted (bytes); photos are re-encoded on upload.
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 5 * 1024 * 1024)
+# Retention (docs/privacy.md): days a delivery's photos are kept after the delivery date
+# (a delivery under an open dispute keeps them until it is settled), and days an account
+# whose address was never verified is kept before it is removed. The worker enforces both.
+EVIDENCE_RETENTION_DAYS = env_int("EVIDENCE_RETENTION_DAYS", 365, low=30)
+UNVERIFIED_ACCOUNT_DAYS = env_int("UNVERIFIED_ACCOUNT_DAYS", 30, low=3)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

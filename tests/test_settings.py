@@ -55,6 +55,8 @@ def test_language_switch_to_english(client: Client) -> None:
         ("SESSION_IDLE_MINUTES", "0"),
         ("SESSION_MAX_HOURS", "dua belas"),
         ("API_TOKEN_DAYS", "0"),
+        ("EVIDENCE_RETENTION_DAYS", "7"),
+        ("UNVERIFIED_ACCOUNT_DAYS", "tiga puluh"),
     ],
 )
 def test_bad_account_settings_stop_the_start(name: str, value: str) -> None:

@@ -219,6 +219,9 @@ class Delivery(models.Model):
     evidence = models.ImageField(upload_to="evidence/%Y/%m/", blank=True)
     # A small copy of the photo made when it was re-encoded, for lists on phones.
     evidence_thumb = models.ImageField(upload_to="evidence/thumbs/%Y/%m/", blank=True)
+    # When the photos of this delivery (and of the answers to its dispute) were removed at
+    # the end of their retention (pledges.retention); empty while they are kept.
+    evidence_removed_on = models.DateField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -277,6 +280,7 @@ class DisputeAnswer(models.Model):
     note = models.CharField(max_length=1000, blank=True)
     evidence = models.ImageField(upload_to="evidence/%Y/%m/", blank=True)
     evidence_thumb = models.ImageField(upload_to="evidence/thumbs/%Y/%m/", blank=True)
+    evidence_removed = models.BooleanField(default=False, db_default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -287,7 +291,12 @@ class DisputeAnswer(models.Model):
         verbose_name_plural = pgettext_lazy("model jamak", "jawaban atas persoalan")
         ordering = ["created_at", "pk"]
         constraints = [
-            models.CheckConstraint(condition=~Q(note="") | ~Q(evidence=""), name="answer_note_or_evidence"),
+            # A photo-only answer keeps its row when the photo is removed at the end of
+            # its retention (its delivery's evidence_removed_on says when).
+            models.CheckConstraint(
+                condition=~Q(note="") | ~Q(evidence="") | Q(evidence_removed=True),
+                name="answer_note_or_evidence",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -9,6 +9,7 @@ from django.tasks import task
 from kolaborasi.core.tasks import periodic
 
 from .expiry import pledges_expire
+from .retention import evidence_expire
 
 
 @task()
@@ -23,4 +24,19 @@ periodic(
     option="expire-every",
     seconds=600.0,
     help="seconds between pledge expiry sweeps (0: do not schedule them)",
+)
+
+
+@task()
+def evidence_expire_task(today: str | None = None) -> dict[str, int]:
+    """Remove delivery photos whose retention has ended (pledges.retention)."""
+    report = evidence_expire(today=dt.date.fromisoformat(today) if today else None)
+    return {"deliveries": report.deliveries, "files": report.files}
+
+
+periodic(
+    evidence_expire_task,
+    option="evidence-every",
+    seconds=86400.0,
+    help="seconds between removals of delivery photos past their retention (0: do not schedule them)",
 )
