@@ -339,3 +339,63 @@ def test_people_are_deactivated_not_deleted(client: Client, operator, personas) 
     assert luar.is_active is True
     assert [e.action for e in _new_events(start)] == ["user.deactivated", "user.reactivated"]
     assert audit_verify().ok
+
+
+def test_accounts_added_edited_and_their_passwords_set_in_the_admin_are_audited(
+    client: Client, operator, personas
+) -> None:  # type: ignore[no-untyped-def]
+    """Who made an account, who gave whom staff or superuser rights, who set whose
+    password: each one event, in the change's transaction, never the password or its
+    hash; an edit that changes nothing writes nothing."""
+    User = get_user_model()
+    start = _last_seq()
+    response = client.post(
+        "/admin/auth/user/add/",
+        {
+            "username": "petugas_baru",
+            "password1": "Tahan-banjir-2026!",
+            "password2": "Tahan-banjir-2026!",
+            "usable_password": "true",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    made = User.objects.get(username="petugas_baru")
+    [created] = _new_events(start)
+    assert (created.action, created.object_id, created.actor_id) == (
+        "user.created",
+        str(made.pk),
+        operator.user.pk,
+    )
+    assert isinstance(created.after, dict)
+    assert created.after["username"] == "petugas_baru" and created.after["is_superuser"] is False
+    assert made.password not in str(created.after)
+
+    # Rights raised: the event names exactly what changed, before and after.
+    start = _last_seq()
+    data = form_of(client, f"/admin/auth/user/{made.pk}/change/")
+    data.update({"is_staff": "on", "is_superuser": "on", "email": "petugas@contoh.id"})
+    response = client.post(f"/admin/auth/user/{made.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    [changed] = _new_events(start)
+    assert changed.action == "user.changed"
+    assert changed.before == {"email": "", "is_staff": False, "is_superuser": False}
+    assert changed.after == {"email": "petugas@contoh.id", "is_staff": True, "is_superuser": True}
+
+    # Saved again unchanged: nothing written.
+    start = _last_seq()
+    client.post(f"/admin/auth/user/{made.pk}/change/", form_of(client, f"/admin/auth/user/{made.pk}/change/"))
+    assert _new_events(start) == []
+
+    # A password set by the operator: an event without the password or its hash.
+    start = _last_seq()
+    response = client.post(
+        f"/admin/auth/user/{made.pk}/password/",
+        {"password1": "Ganti-sandi-2026!", "password2": "Ganti-sandi-2026!", "set_usable_password": "true"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    [password] = _new_events(start)
+    made.refresh_from_db()
+    assert password.action == "user.password_set" and password.after == {"password_usable": True}
+    assert made.password not in str(password.before) + str(password.after)
+    assert "Ganti-sandi" not in str(password.after)
+    assert audit_verify().ok

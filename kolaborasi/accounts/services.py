@@ -392,6 +392,54 @@ def user_set_active(*, actor: Actor, user: Any, active: bool) -> bool:
     return bool(changed)
 
 
+# What an operator may change about an account in the admin, as the audit log records
+# it: never the password (its change is an event without values).
+USER_AUDIT_FIELDS = (
+    "username",
+    "first_name",
+    "last_name",
+    "email",
+    "is_staff",
+    "is_superuser",
+    "groups",
+    "user_permissions",
+)
+
+
+def user_state(user: Any) -> dict[str, Any]:
+    """The account as the audit log records it (``USER_AUDIT_FIELDS``)."""
+    return snapshot(user, USER_AUDIT_FIELDS)
+
+
+def user_saved(*, actor: Actor, user: Any, before: dict[str, Any] | None) -> bool:
+    """Record an account an operator created (``before`` None) or edited in the admin,
+    once the row and its groups and permissions are saved, inside the same transaction.
+    An edit that changed nothing writes nothing; returns whether an event was written."""
+    after = user_state(user)
+    if before == after:
+        return False
+    changed = {name: value for name, value in after.items() if before is None or before.get(name) != value}
+    audit_record(
+        actor=actor,
+        action="user.created" if before is None else "user.changed",
+        obj=user,
+        before=None if before is None else {name: before.get(name) for name in changed},
+        after=changed,
+    )
+    return True
+
+
+def user_password_set(*, actor: Actor, user: Any) -> None:
+    """Record that an operator set (or disabled) an account's password: who and when,
+    never the password or its hash."""
+    audit_record(
+        actor=actor,
+        action="user.password_set",
+        obj=user,
+        after={"password_usable": user.has_usable_password()},
+    )
+
+
 # --- API tokens -----------------------------------------------------------------------
 
 
