@@ -118,3 +118,56 @@ def test_org_create_duplicate_exits_non_zero_from_the_command_line(tmp_path) -> 
     again = subprocess.run(args, env=env, capture_output=True, text=True)
     assert again.returncode != 0
     assert "Dinas Sosial DKI" in again.stderr and "--allow-duplicate" in again.stderr
+
+
+def test_deactivate_and_activate_from_the_command_line(run_cli, client: Client, personas) -> None:  # type: ignore[no-untyped-def]
+    """A person who leaves is deactivated, not deleted: they can no longer sign in, the
+    account stays, each change is one audit event and the chain verifies."""
+    from kolaborasi.audit.models import AuditEvent
+    from tests.personas import PASSWORD
+
+    dina = personas["dina"].user
+    out, _err = run_cli("user", "deactivate", "--email", dina.email.upper())
+    assert json.loads(out) == {"user": dina.pk, "active": False, "changed": True}
+    dina.refresh_from_db()
+    assert dina.is_active is False
+    refused = client.post("/akun/masuk/", {"username": dina.get_username(), "password": PASSWORD})
+    assert refused.status_code == 200 and "_auth_user_id" not in client.session
+    event = AuditEvent.objects.order_by("-seq").first()
+    assert event is not None and (event.action, event.object_id) == ("user.deactivated", str(dina.pk))
+    # Again: already inactive, nothing written.
+    seq = event.seq
+    out, _err = run_cli("user", "deactivate", "--id", str(dina.pk))
+    assert json.loads(out) == {"user": dina.pk, "active": False, "changed": False}
+    assert AuditEvent.objects.filter(seq__gt=seq).count() == 0
+    out, _err = run_cli("user", "activate", "--id", str(dina.pk))
+    assert json.loads(out) == {"user": dina.pk, "active": True, "changed": True}
+    assert audit_verify().ok
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--email", "tidak.ada@contoh.id"], "tidak ada akun dengan alamat"),
+        (["--id", "satu"], "nomor akun harus angka"),
+        (["--id", "999999"], "akun nomor 999999 tidak ada"),
+    ],
+)
+def test_deactivate_refuses_what_it_cannot_find(run_cli, personas, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
+    from kolaborasi.audit.models import AuditEvent
+
+    events = AuditEvent.objects.count()
+    with pytest.raises(CommandError, match=message):
+        run_cli("user", "deactivate", *args)
+    assert AuditEvent.objects.count() == events
+
+
+def test_deactivate_asks_which_when_two_accounts_share_an_address(run_cli, personas) -> None:  # type: ignore[no-untyped-def]
+    User = get_user_model()
+    twin = User.objects.create_user(
+        "dina_kedua", email=personas["dina"].user.email, password="x-Panjang-2026"
+    )
+    with pytest.raises(CommandError, match=r"pilih satu dengan --id") as refused:
+        run_cli("user", "deactivate", "--email", twin.email)
+    assert str(twin.pk) in str(refused.value)
+    assert User.objects.filter(is_active=False, pk__in=[twin.pk, personas["dina"].user.pk]).count() == 0

@@ -1,11 +1,15 @@
 """`kolaborasi user invite --email EMAIL --org ID [--role owner|member]` (a public
-contract).
+contract), and `kolaborasi user deactivate|activate (--email EMAIL | --id ID)`.
 
 Prints one line of JSON, {"user": ID, "invite_url": "..."}, and e-mails the same link
 to the address (through the worker). Inviting the same address again reuses the account
 and prints a fresh link. For an account that already has a password the URL is the
 login page: an invitation never sets the password of an existing account
-(``kolaborasi.accounts.invites``). The URL starts with SITE_URL, or ``--site-url``."""
+(``kolaborasi.accounts.invites``). The URL starts with SITE_URL, or ``--site-url``.
+
+Deactivating is how a person leaves: the account can no longer sign in and stays, so the
+audit log keeps naming what they did (``services.user_set_active``, audited). Prints
+{"user": ID, "active": BOOL, "changed": BOOL}."""
 
 from __future__ import annotations
 
@@ -13,16 +17,20 @@ import json
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from kolaborasi.accounts.invites import user_invite
 from kolaborasi.accounts.models import Organisation, Role
-from kolaborasi.accounts.services import AccountsInputError
+from kolaborasi.accounts.services import AccountsInputError, user_set_active
 
 
 class Command(BaseCommand):
-    help = "People: `user invite --email EMAIL --org ID [--role owner|member]`, printing JSON."
+    help = (
+        "People: `user invite --email EMAIL --org ID [--role owner|member]`; "
+        "`user deactivate|activate --email EMAIL | --id ID`. Prints JSON."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -36,8 +44,19 @@ class Command(BaseCommand):
         invite.add_argument(
             "--site-url", default="", help="the site's address for the link (default: SITE_URL)"
         )
+        for name, text in (
+            ("deactivate", "the account can no longer sign in; it stays for the audit log"),
+            ("activate", "the account can sign in again"),
+        ):
+            switch = sub.add_parser(name, help=text)
+            which = switch.add_mutually_exclusive_group(required=True)
+            which.add_argument("--email")
+            which.add_argument("--id", help="the account's number (when several share an address)")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] in ("deactivate", "activate"):
+            self._set_active(options, active=options["action"] == "activate")
+            return
         raw = str(options["org"]).strip()
         if not raw.isdigit():
             raise CommandError(_("--org: ID organisasi harus angka, bukan '%(raw)s'.") % {"raw": raw})
@@ -55,3 +74,26 @@ class Command(BaseCommand):
         except AccountsInputError as exc:
             raise CommandError(f"--{exc.field}: {exc.message}") from exc
         self.stdout.write(json.dumps({"user": invitation.user.pk, "invite_url": invitation.url}))
+
+    def _set_active(self, options: dict[str, Any], *, active: bool) -> None:
+        User = get_user_model()
+        if options["id"] is not None:
+            raw = str(options["id"]).strip()
+            if not raw.isdigit():
+                raise CommandError(_("--id: nomor akun harus angka, bukan '%(raw)s'.") % {"raw": raw})
+            found = list(User.objects.filter(pk=int(raw)))
+            if not found:
+                raise CommandError(_("--id: akun nomor %(raw)s tidak ada.") % {"raw": raw})
+        else:
+            email = str(options["email"]).strip()
+            found = list(User.objects.filter(email__iexact=email).order_by("pk"))
+            if not found:
+                raise CommandError(_("--email: tidak ada akun dengan alamat %(email)s.") % {"email": email})
+            if len(found) > 1:
+                raise CommandError(
+                    _("--email: %(n)d akun memakai alamat ini (nomor %(ids)s); pilih satu dengan --id.")
+                    % {"n": len(found), "ids": ", ".join(str(u.pk) for u in found)}
+                )
+        [user] = found
+        changed = user_set_active(actor=None, user=user, active=active)
+        self.stdout.write(json.dumps({"user": user.pk, "active": user.is_active, "changed": changed}))
