@@ -12,6 +12,7 @@ from django.utils import timezone
 from PIL import Image
 
 from kolaborasi.audit.models import AuditHead
+from kolaborasi.campaigns.models import Campaign, CampaignStatus
 from kolaborasi.pledges.models import Pledge
 from kolaborasi.regions.models import Region
 from kolaborasi.targets.models import AidType, Need, Target
@@ -20,6 +21,11 @@ from tests.personas import RATNA_RW
 
 def today() -> dt.date:
     return timezone.localdate()
+
+
+def open_campaign() -> Campaign:
+    """The one open campaign (the demo's, or small_world's), that needs belong to."""
+    return Campaign.objects.get(status=CampaignStatus.OPEN)
 
 
 def ratna_need(aid: str = "sembako") -> Need:
@@ -70,7 +76,14 @@ def small_world(quantity: int = 100) -> Need:
             "size": quantity,
         },
     )
-    need, _ = Need.objects.get_or_create(target=target, aid_type=aid, defaults={"quantity": quantity})
+    campaign = Campaign.objects.filter(status=CampaignStatus.OPEN).order_by("pk").first()
+    if campaign is None:
+        campaign = Campaign.objects.create(
+            name="Program uji", slug="program-uji", start=today(), status=CampaignStatus.OPEN
+        )
+    need, _ = Need.objects.get_or_create(
+        campaign=campaign, target=target, aid_type=aid, defaults={"quantity": quantity}
+    )
     return need
 
 
