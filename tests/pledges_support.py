@@ -29,8 +29,11 @@ def open_campaign() -> Campaign:
 
 
 def ratna_need(aid: str = "sembako") -> Need:
-    """The need of the RW ratna coordinates (present in the demo data)."""
-    return Need.objects.select_related("target").get(target__region_id=RATNA_RW, aid_type__slug=aid)
+    """The need of the RW ratna coordinates (present in the demo data), in the demo's
+    campaign (the first one)."""
+    return Need.objects.select_related("target").get(
+        target__region_id=RATNA_RW, aid_type__slug=aid, campaign=Campaign.objects.order_by("pk").first()
+    )
 
 
 def other_need(aid: str = "sembako") -> Need:

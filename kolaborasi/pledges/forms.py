@@ -55,7 +55,9 @@ class PledgeForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["need"]
         assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = Need.objects.filter(target=target, aid_type__active=True).select_related("aid_type")
+        field.queryset = Need.objects.filter(
+            target=target, aid_type__active=True, accepting=True
+        ).select_related("aid_type")
         today = timezone.localdate()
         latest = latest_planned_delivery(today)
         self.fields["planned_delivery"].widget.attrs.update(min=today.isoformat(), max=latest.isoformat())
