@@ -54,7 +54,7 @@ def test_an_import_puts_its_needs_in_the_one_open_campaign(run_cli, tmp_file) ->
     assert {(n.campaign_id, n.quantity) for n in rw.needs.all()} == {(campaign.pk, 350)}
     assert rw.needs.count() == 3
     event = AuditEvent.objects.filter(action="targets.import_rw").latest("seq")
-    assert event.after["campaign"] == campaign.pk
+    assert event.after is not None and event.after["campaign"] == campaign.pk
 
 
 def test_with_two_open_campaigns_an_import_must_name_one(run_cli, tmp_file) -> None:  # type: ignore[no-untyped-def]

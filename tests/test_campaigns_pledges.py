@@ -123,6 +123,6 @@ def test_closing_twice_is_refused(personas) -> None:  # type: ignore[no-untyped-
     campaign_close(actor=None, campaign=campaign)
     from kolaborasi.core.errors import Conflict
 
-    with pytest.raises(Conflict, match="Ditutup"):
+    with pytest.raises(Conflict, match="sudah ditutup"):
         campaign_close(actor=None, campaign=campaign)
     assert not Need.objects.filter(campaign=campaign, accepting=True).exists()

@@ -159,6 +159,13 @@ def _status_change(
     check_can_run_campaigns(organisation)
     with transaction.atomic():
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if locked.status == to:
+            already = (
+                _("Program %(name)s sudah ditutup.")
+                if to == CampaignStatus.CLOSED
+                else _("Program %(name)s sudah berjalan.")
+            )
+            raise Conflict(already % {"name": locked.name}, field="status")
         if locked.status not in allowed_from:
             raise Conflict(
                 _("Program %(name)s berstatus %(status)s; tidak dapat diubah menjadi %(to)s.")

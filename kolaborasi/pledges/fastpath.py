@@ -19,9 +19,10 @@ from .models import OrganisationHold, Pledge
 
 # Only a need of an open campaign (``accepting``) may be reserved: a close flips the flag
 # on the same row, so a close and a pledge cannot cross.
-RESERVE = (
-    "UPDATE {need} SET {held} = {held} + %s WHERE {id} = %s AND {quantity} >= {held} + %s AND {accepting}"
-).format(  # noqa: S608
+RESERVE = (  # noqa: S608 (names only)
+    "UPDATE {need} SET {held} = {held} + %s"
+    " WHERE {id} = %s AND {quantity} >= {held} + %s AND {accepting}"
+).format(
     need=table(Need),
     held=column(Need, "held"),
     id=column(Need, "id"),
