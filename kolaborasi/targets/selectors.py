@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db.models import Count, ExpressionWrapper, F, FloatField, Q, QuerySet, Sum, Window
 
 from kolaborasi.audit.models import AuditEvent
+from kolaborasi.campaigns.models import Campaign
 from kolaborasi.regions.models import Level, Region, child_level
 
 from .models import AidType, Need, Target, TargetKind, public_head, region_column, within_q
@@ -82,13 +83,17 @@ def targets_list(
     q: str = "",
     limit: int = 25,
     offset: int = 0,
+    campaign: Campaign | None = None,
 ) -> TargetPage:
     """Targets under ``region`` (``kind`` / ``unmet`` / name search ``q``), ordered by
-    priority for ``aid_type`` (default: the primary aid type) or by name."""
+    priority for ``aid_type`` (default: the primary aid type) or by name; with
+    ``campaign``, by that campaign's needs only, and each target shows only those."""
     aid = aid_type or aid_type_get(None)
     if aid is None:
         raise ValueError("no active aid type")
     needs = Need.objects.filter(aid_type=aid).filter(within_q(region, "target__"))
+    if campaign is not None:
+        needs = needs.filter(campaign=campaign)
     if kind:
         needs = needs.filter(target__kind=kind)
     if unmet:
@@ -113,7 +118,7 @@ def targets_list(
         # page; a window count would force reading and sorting every need instead.
         count = needs.count()
         ids = list(needs.values_list("target_id", flat=True)[offset : offset + limit])
-    return TargetPage(count=count, items=targets_serialise(ids), aid_type=aid)
+    return TargetPage(count=count, items=targets_serialise(ids, campaign=campaign), aid_type=aid)
 
 
 _TARGET_FIELDS = (
@@ -152,18 +157,19 @@ _NEED_FIELDS = (
 )
 
 
-def targets_serialise(ids: Iterable[int]) -> list[dict[str, Any]]:
-    """Serialise targets (in the given order) with their needs per active aid type and
-    the names of their kota / kecamatan / kelurahan. Three queries whatever the number
-    of targets, reading plain rows (no model instances: a page of 200 targets would
-    otherwise build ~1,800 of them)."""
+def targets_serialise(ids: Iterable[int], *, campaign: Campaign | None = None) -> list[dict[str, Any]]:
+    """Serialise targets (in the given order) with their needs per active aid type (of
+    ``campaign`` only, when given) and the names of their kota / kecamatan / kelurahan.
+    Three queries whatever the number of targets, reading plain rows (no model
+    instances: a page of 200 targets would otherwise build ~1,800 of them)."""
     ids = list(ids)
     if not ids:
         return []
     targets = {row["id"]: row for row in Target.objects.filter(pk__in=ids).order_by().values(*_TARGET_FIELDS)}
     needs: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    in_campaign = Q(campaign=campaign) if campaign is not None else Q()
     for need in (
-        Need.objects.filter(target_id__in=ids, aid_type__active=True)
+        Need.objects.filter(in_campaign, target_id__in=ids, aid_type__active=True)
         .order_by("aid_type__sort_order", "aid_type__slug")
         .values(*_NEED_FIELDS)
     ):
