@@ -188,7 +188,15 @@ def _campaign_aid_types(campaign: Campaign) -> list[int]:
 def _needs_for(targets: list[Target], campaign: Campaign) -> list[Need]:
     aid_types = _campaign_aid_types(campaign)
     return [
-        Need(campaign=campaign, target=t, aid_type_id=a, quantity=t.size, source=t.source, as_of=t.as_of)
+        Need(
+            campaign=campaign,
+            accepting=campaign.is_open,
+            target=t,
+            aid_type_id=a,
+            quantity=t.size,
+            source=t.source,
+            as_of=t.as_of,
+        )
         for t in targets
         for a in aid_types
     ]
@@ -271,7 +279,7 @@ def _copy_needs(targets: list[Target], campaign: Campaign) -> int:
     if not targets or not aid_types:
         return 0
     fields = [f for f in Need._meta.concrete_fields if not f.generated]
-    template = Need(campaign=campaign)
+    template = Need(campaign=campaign, accepting=campaign.is_open)
     now = timezone.now()
     base = [now if getattr(f, "auto_now", False) else getattr(template, f.attname) for f in fields]
     index = {f.attname: i for i, f in enumerate(fields)}
