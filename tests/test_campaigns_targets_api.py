@@ -40,12 +40,21 @@ def test_the_list_and_finder_read_one_campaigns_needs(client, personas) -> None:
 
     in_flood = needs_of(flood.slug)
     assert len(in_flood) == Need.objects.filter(campaign=flood).count()
-    assert all([n["aid_type"] for n in needs] == ["sembako"] for needs in in_flood.values())
+    assert all(
+        [(n["campaign"], n["aid_type"]) for n in needs] == [(flood.slug, "sembako")]
+        for needs in in_flood.values()
+    )
     assert in_flood[demo_need.target_id][0]["committed"] == flood_need.quantity
     assert in_flood[demo_need.target_id][0]["remaining"] == 0
     in_demo = needs_of(demo_need.campaign.slug)
     assert [n["aid_type"] for n in in_demo[demo_need.target_id]] == ["sembako", "siap-saji", "lebaran"]
     assert in_demo[demo_need.target_id][0]["committed"] == 0
+    # Without a campaign the target shows both campaigns' sembako, each named.
+    one = client.get(f"/api/v1/targets/{demo_need.target_id}").json()["needs"]
+    assert [(n["campaign"], n["aid_type"]) for n in one][:2] == [
+        (demo_need.campaign.slug, "sembako"),
+        (flood.slug, "sembako"),
+    ]
     # The fully covered target ranks last in the flood response, not in the demo.
     flood_ids = list(in_flood)
     assert flood_ids[-1] == demo_need.target_id

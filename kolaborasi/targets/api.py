@@ -94,6 +94,7 @@ class Coordinates(BaseModel):
 
 
 class NeedOut(BaseModel):
+    campaign: str = Field(description="slug of the campaign the need belongs to (`GET /api/v1/campaigns`)")
     aid_type: str = Field(description=AID_TYPE_DESCRIPTION)
     need: int
     committed: int

@@ -154,6 +154,7 @@ _NEED_FIELDS = (
     "aid_type__slug",
     "aid_type__name",
     "aid_type__unit",
+    "campaign__slug",
 )
 
 
@@ -170,7 +171,7 @@ def targets_serialise(ids: Iterable[int], *, campaign: Campaign | None = None) -
     in_campaign = Q(campaign=campaign) if campaign is not None else Q()
     for need in (
         Need.objects.filter(in_campaign, target_id__in=ids, aid_type__active=True)
-        .order_by("aid_type__sort_order", "aid_type__slug")
+        .order_by("aid_type__sort_order", "aid_type__slug", "campaign_id")
         .values(*_NEED_FIELDS)
     ):
         needs[need["target_id"]].append(need)
@@ -183,6 +184,7 @@ def need_dict(need: dict[str, Any]) -> dict[str, Any]:
     """One need (a row of ``_NEED_FIELDS``) as the API and the pages show it."""
     quantity, held = need["quantity"], need["held"]
     return {
+        "campaign": need["campaign__slug"],
         "aid_type": need["aid_type__slug"],
         "aid_type_name": need["aid_type__name"],
         "unit": need["aid_type__unit"],
