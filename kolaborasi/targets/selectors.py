@@ -155,6 +155,7 @@ _NEED_FIELDS = (
     "aid_type__name",
     "aid_type__unit",
     "campaign__slug",
+    "campaign__name",
 )
 
 
@@ -185,6 +186,7 @@ def need_dict(need: dict[str, Any]) -> dict[str, Any]:
     quantity, held = need["quantity"], need["held"]
     return {
         "campaign": need["campaign__slug"],
+        "campaign_name": need["campaign__name"],
         "aid_type": need["aid_type__slug"],
         "aid_type_name": need["aid_type__name"],
         "unit": need["aid_type__unit"],
@@ -221,6 +223,8 @@ def target_dict(target: dict[str, Any], needs: list[dict[str, Any]], names: dict
         "size": target["size"],
         "coordinates": coordinates,
         "needs": [need_dict(n) for n in needs],
+        # Pages name each need's campaign only when the needs span several.
+        "several_campaigns": len({n["campaign__slug"] for n in needs}) > 1,
         "synthetic": target["synthetic"],
         "head_name": public_head(
             kind=target["kind"],
