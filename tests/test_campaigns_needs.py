@@ -139,7 +139,13 @@ def test_a_count_correction_leaves_a_closed_campaigns_needs_as_they_were(persona
         reason="Data baru",
     )
     assert Need.objects.get(pk=need.pk).quantity == need.quantity
-    assert Need.objects.get(campaign=flood, target=target).quantity == new_size
+    flood_need = Need.objects.get(campaign=flood, target=target)
+    assert flood_need.quantity == new_size
+    event = AuditEvent.objects.filter(action="need.update").latest("seq")
+    assert event.before is not None and event.after is not None
+    # Only the open campaign's need changed, and the event names it.
+    assert event.before["by_need"] == {str(flood_need.pk): new_size - 40}
+    assert event.after["by_need"] == {str(flood_need.pk): new_size}
 
 
 def test_the_first_import_of_a_fresh_installation_opens_the_first_campaign(run_cli, tmp_file) -> None:  # type: ignore[no-untyped-def]

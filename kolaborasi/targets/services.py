@@ -60,7 +60,13 @@ def need_update(
             .exclude(campaign__status=CampaignStatus.CLOSED)
             .order_by("pk")
         )
-        before = {"size": locked.size, "needs": {n.aid_type_id: n.quantity for n in needs}}
+        # "needs" per aid type, as events before campaigns had it; "by_need" per need, so
+        # that a target with needs in several campaigns keeps every before value.
+        before = {
+            "size": locked.size,
+            "needs": {n.aid_type_id: n.quantity for n in needs},
+            "by_need": {n.pk: n.quantity for n in needs},
+        }
         locked.size = size
         locked.as_of = as_of
         locked.save(update_fields=["size", "as_of", "updated_at"])
@@ -75,6 +81,7 @@ def need_update(
             after={
                 "size": size,
                 "needs": {n.aid_type_id: size for n in needs},
+                "by_need": {n.pk: size for n in needs},
                 "reason": reason,
                 "as_of": as_of.isoformat(),
             },
