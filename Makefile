@@ -53,7 +53,7 @@ test: install
 	$(PY) -m pytest -n $(TEST_WORKERS)
 
 # lint-imports checks the layers contract in pyproject.toml: an import that runs from an
-# app to one above it (core < audit < regions < accounts < targets < pledges < funds <
+# app to one above it (core < audit < regions < accounts < campaigns < targets < pledges < funds <
 # stats) fails here.
 lint: install
 	$(VENV)/bin/ruff check .

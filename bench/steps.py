@@ -29,6 +29,7 @@ from django.core.management import call_command, get_commands  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from kolaborasi.campaigns.services import AidTypeUnit, campaign_for_new_needs  # noqa: E402
 from kolaborasi.core.progress import progress_bar  # noqa: E402
 from kolaborasi.regions.models import Region  # noqa: E402
 from kolaborasi.regions.services import regions_load, registry_rows  # noqa: E402
@@ -97,6 +98,20 @@ def copy_text(table: str, columns: list[str], lines: Iterable[str], progress: Ca
             progress(len(buf))
             total += len(buf)
     return total
+
+
+def open_campaign_id(province: str | None) -> int:
+    """The campaign every need of the bench belongs to: the one open campaign, opened
+    over the bench's province (or every province) on a fresh database."""
+    from kolaborasi.targets.models import AidType
+
+    codes = (
+        [province] if province else list(Region.objects.filter(level="province").values_list("pk", flat=True))
+    )
+    aid_types = [
+        AidTypeUnit(a.pk, a.slug, a.unit) for a in AidType.objects.filter(active=True).order_by("pk")
+    ]
+    return campaign_for_new_needs(actor=None, region_codes=codes, aid_types=aid_types).pk
 
 
 def next_id(table: str) -> int:
@@ -168,6 +183,7 @@ def step_dataset(args: argparse.Namespace) -> dict[str, Any]:
     today = now.date()
     out: dict[str, Any] = {"villages": len(villages)}
     mu = max(0.1, float(args.rws_per_village))
+    campaign_id = open_campaign_id(args.province)
     with connection.cursor() as cur:
         cur.execute("SELECT id, slug FROM targets_aidtype WHERE active ORDER BY sort_order, slug")
         aid_types = [int(r[0]) for r in cur.fetchall()]
@@ -341,12 +357,14 @@ def step_dataset(args: argparse.Namespace) -> dict[str, Any]:
         def need_lines() -> Iterator[str]:
             for i in range(n_needs):
                 yield (
-                    f"{first_need + i}\t{first_target + i // n_types}\t{aid_types[i % n_types]}\t"
+                    f"{first_need + i}\t{campaign_id}\t{first_target + i // n_types}\t"
+                    f"{aid_types[i % n_types]}\t"
                     f"{quantity[i]}\t{held[i]}\t{delivered[i]}\t{confirmed[i]}\t{SOURCE}\t{AS_OF}\t{stamp}\n"
                 )
 
         need_cols = [
             "id",
+            "campaign_id",
             "target_id",
             "aid_type_id",
             "quantity",
@@ -570,6 +588,7 @@ def step_import(args: argparse.Namespace) -> dict[str, Any]:
     data = _import_csv(args.rows, args.province, args.seed)
     _, parsed = imports.read_csv(data, imports.RW_REQUIRED)
     regions, targets = imports.rw_rows_to_objects(parsed, synthetic=True)
+    campaign_id = open_campaign_id(args.province)
     with connection.cursor() as cur:
         cur.execute("SELECT id FROM targets_aidtype WHERE active ORDER BY sort_order, slug")
         aid_types = [int(r[0]) for r in cur.fetchall()]
@@ -612,7 +631,7 @@ def step_import(args: argparse.Namespace) -> dict[str, Any]:
                 for tid, t in zip(ids, targets, strict=True)
             ]
             need_rows = [
-                (next(need_ids), tid, a, t.size, 0, 0, 0, t.source, t.as_of, now)
+                (next(need_ids), campaign_id, tid, a, t.size, 0, 0, 0, t.source, t.as_of, now)
                 for tid, t in zip(ids, targets, strict=True)
                 for a in aid_types
             ]
@@ -628,8 +647,8 @@ def step_import(args: argparse.Namespace) -> dict[str, Any]:
                 for target_row in target_rows:
                     copy.write_row(target_row)
             with cur.cursor.copy(
-                "COPY targets_need (id, target_id, aid_type_id, quantity, held, delivered, confirmed,"
-                " source, as_of, updated_at) FROM STDIN"
+                "COPY targets_need (id, campaign_id, target_id, aid_type_id, quantity, held, delivered,"
+                " confirmed, source, as_of, updated_at) FROM STDIN"
             ) as copy:
                 for need_row in need_rows:
                     copy.write_row(need_row)

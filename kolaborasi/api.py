@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja.errors import ValidationError
 
 from kolaborasi.accounts.api import router as accounts_router
+from kolaborasi.campaigns.api import router as campaigns_router
 from kolaborasi.core import heavy
 from kolaborasi.core.api_contract import ContractAPI
 from kolaborasi.core.throttle import Throttled, refusal
@@ -51,6 +52,7 @@ def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
 
 
 api.add_router("", regions_router)
+api.add_router("", campaigns_router)
 api.add_router("", targets_router)
 api.add_router("", accounts_router)
 api.add_router("", pledges_router)

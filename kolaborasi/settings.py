@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "kolaborasi.core",
     "kolaborasi.audit",
     "kolaborasi.regions",
+    "kolaborasi.campaigns",
     "kolaborasi.targets",
     "kolaborasi.accounts",
     "kolaborasi.pledges",

@@ -12,6 +12,7 @@ from django.utils import timezone
 from PIL import Image
 
 from kolaborasi.audit.models import AuditHead
+from kolaborasi.campaigns.models import Campaign, CampaignStatus
 from kolaborasi.pledges.models import Pledge
 from kolaborasi.regions.models import Region
 from kolaborasi.targets.models import AidType, Need, Target
@@ -22,9 +23,17 @@ def today() -> dt.date:
     return timezone.localdate()
 
 
+def open_campaign() -> Campaign:
+    """The one open campaign (the demo's, or small_world's), that needs belong to."""
+    return Campaign.objects.get(status=CampaignStatus.OPEN)
+
+
 def ratna_need(aid: str = "sembako") -> Need:
-    """The need of the RW ratna coordinates (present in the demo data)."""
-    return Need.objects.select_related("target").get(target__region_id=RATNA_RW, aid_type__slug=aid)
+    """The need of the RW ratna coordinates (present in the demo data), in the demo's
+    campaign (the first one)."""
+    return Need.objects.select_related("target").get(
+        target__region_id=RATNA_RW, aid_type__slug=aid, campaign=Campaign.objects.order_by("pk").first()
+    )
 
 
 def other_need(aid: str = "sembako") -> Need:
@@ -70,7 +79,14 @@ def small_world(quantity: int = 100) -> Need:
             "size": quantity,
         },
     )
-    need, _ = Need.objects.get_or_create(target=target, aid_type=aid, defaults={"quantity": quantity})
+    campaign = Campaign.objects.filter(status=CampaignStatus.OPEN).order_by("pk").first()
+    if campaign is None:
+        campaign = Campaign.objects.create(
+            name="Program uji", slug="program-uji", start=today(), status=CampaignStatus.OPEN
+        )
+    need, _ = Need.objects.get_or_create(
+        campaign=campaign, target=target, aid_type=aid, defaults={"quantity": quantity}
+    )
     return need
 
 

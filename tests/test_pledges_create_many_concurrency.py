@@ -61,7 +61,9 @@ def test_plan_commits_race_pledges_and_deliveries_without_deadlock(settings) -> 
     needs = [first]
     for i in range(1, NEEDS):
         aid = AidType.objects.create(slug=f"bantuan-{i}", name=f"Bantuan {i}")
-        needs.append(Need.objects.create(target=first.target, aid_type=aid, quantity=100_000))
+        needs.append(
+            Need.objects.create(campaign=first.campaign, target=first.target, aid_type=aid, quantity=100_000)
+        )
     agg = make_org("Agregator Balapan", OrgKind.AGGREGATOR)
     region = first.target.region
     # Pledges to deliver on while plans and pledges are being made.

@@ -26,7 +26,7 @@ from kolaborasi.pledges.models import LIVE_STATUSES, Delivery, OrganisationHold,
 from kolaborasi.pledges.selectors import hold_counts_recomputed, needs_with_drift
 from kolaborasi.targets.models import AidType, Need, Target
 from kolaborasi.targets.services import need_update
-from tests.pledges_support import ratna_need, today
+from tests.pledges_support import open_campaign, ratna_need, today
 
 pytestmark = pytest.mark.django_db
 _serial = itertools.count()
@@ -50,7 +50,10 @@ class PledgeMachine(RuleBasedStateMachine):
             size=20,
         )
         self.need = Need.objects.create(
-            target=self.target, aid_type=AidType.objects.get(slug="sembako"), quantity=20
+            campaign=open_campaign(),
+            target=self.target,
+            aid_type=AidType.objects.get(slug="sembako"),
+            quantity=20,
         )
         self.donors = [
             # Verified: the model here is the need's; hold limits have their own tests.

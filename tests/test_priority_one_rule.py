@@ -12,6 +12,7 @@ from django.test import Client
 
 from kolaborasi.targets.models import AidType, Need, Target
 from tests.personas import api_post, login, token_for
+from tests.pledges_support import open_campaign
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher")]
 
@@ -33,7 +34,7 @@ def tied() -> list[int]:
     # the smaller need, as the planner once did) would pick another target than the list.
     sembako = AidType.objects.get(slug="sembako")
     Need.objects.filter(target=a, aid_type=sembako).delete()
-    Need.objects.create(target=a, aid_type=sembako, quantity=100)
+    Need.objects.create(campaign=open_campaign(), target=a, aid_type=sembako, quantity=100)
     assert Need.objects.get(target=a, aid_type=sembako).pk > Need.objects.get(target=b, aid_type=sembako).pk
     _set(b, 100, 0)
     _set(c, 300, 0)  # coverage 0 too, more remaining: first of all

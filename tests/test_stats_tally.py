@@ -19,7 +19,7 @@ from kolaborasi.targets.models import Need, Target
 from kolaborasi.targets.services import need_update
 from tests.history_support import build_history
 from tests.personas import make_org
-from tests.pledges_support import ratna_need, today
+from tests.pledges_support import open_campaign, ratna_need, today
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher", "hold_limits_lifted")]
 
@@ -259,7 +259,7 @@ def test_an_aid_type_deleted_after_its_needs_does_not_break_the_figures(personas
 
     target = ratna_need().target
     aid = AidType.objects.create(slug="selimut", name="Selimut", unit="lembar", sort_order=99)
-    need = Need.objects.create(target=target, aid_type=aid, quantity=10)
+    need = Need.objects.create(campaign=open_campaign(), target=target, aid_type=aid, quantity=10)
     Need.objects.filter(pk=need.pk).update(held=3)  # as if pledged, so its kelurahan has a total
     tally.fold()
     assert Tally.objects.get(village_code=target.village_id, aid_type_id=aid.pk).held == 3

@@ -67,10 +67,10 @@ def funds_summary(
 
 
 def plan_needs(*, aid_type: Any, region: Any, kinds: str) -> npt.NDArray[np.int64]:
-    """Every need with unmet units of ``aid_type`` under ``region`` (``None``: the whole
-    country) as an ``(n, 4)`` int64 array of rows ``(need_id, quantity, held, target_id)``
-    in no particular order (the planner's result does not depend on it) — the planner's
-    input is its first three columns.
+    """Every need of an open campaign with unmet units of ``aid_type`` under ``region``
+    (``None``: the whole country) as an ``(n, 4)`` int64 array of rows ``(need_id,
+    quantity, held, target_id)`` in no particular order (the planner's result does not
+    depend on it) — the planner's input is its first three columns.
 
     Read for ~400k needs in well under a second: no model instances and no Python tuple
     per row (columns go straight into numpy), and the target conditions are one
@@ -80,7 +80,8 @@ def plan_needs(*, aid_type: Any, region: Any, kinds: str) -> npt.NDArray[np.int6
     targets = Target.objects.filter(pk=OuterRef("target_id"))
     if region is not None:
         targets = targets.within(region)
-    qs = Need.objects.filter(aid_type=aid_type, remaining__gt=0)
+    # Only needs of open campaigns: a closed one takes no pledges.
+    qs = Need.objects.filter(aid_type=aid_type, remaining__gt=0, accepting=True)
     if kinds == "rw":
         if region is None:
             qs = qs.filter(~Exists(targets.exclude(kind=TargetKind.RW)))

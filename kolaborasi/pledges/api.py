@@ -27,6 +27,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from kolaborasi.accounts.auth import token_auth
 from kolaborasi.accounts.models import Organisation
+from kolaborasi.campaigns.selectors import campaign_by_slug
 from kolaborasi.core import throttle
 from kolaborasi.core.api_contract import (
     AID_TYPE_DESCRIPTION,
@@ -49,6 +50,7 @@ from .selectors import need_for_pledge, pledges_for_org
 router = Router(tags=["pledges"], auth=token_auth)
 
 MAX_QUANTITY = 10_000_000
+CAMPAIGN_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 PledgeId = Annotated[int, Path(ge=1, le=MAX_ID)]
 DeliveryId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
@@ -71,6 +73,17 @@ class PledgeIn(Schema):
     )
     contact_name: str = Field("", max_length=120, pattern=TEXT_PATTERN)
     contact_phone: str = Field("", max_length=40, pattern=TEXT_PATTERN)
+    campaign: str | None = Field(
+        None,
+        min_length=1,
+        max_length=60,
+        pattern=CAMPAIGN_PATTERN,
+        description=(
+            "slug of the campaign (`GET /api/v1/campaigns`); required only when the target has open"
+            " needs of this aid type in more than one campaign (otherwise 422 with `choices`)"
+        ),
+        examples=["program-bantuan"],
+    )
 
 
 class PledgeOut(Schema):
@@ -159,7 +172,10 @@ def _pledge_for(request: HttpRequest, pledge_id: int, action: Any) -> Pledge:
 
 
 def _body_hash(payload: PledgeIn) -> str:
-    canonical = json.dumps(payload.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    # Without ``campaign`` when it is not given, so a key recorded before the field
+    # existed still matches the same body.
+    body = payload.model_dump(mode="json", exclude={"campaign"} if payload.campaign is None else None)
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -205,7 +221,11 @@ def pledge_create(
         replay = _replay(org, key, body_hash)
         if replay is not None:
             return replay
-    need = need_for_pledge(payload.target, payload.aid_type)
+    if payload.campaign is not None and campaign_by_slug(payload.campaign) is None:
+        raise NotFound(
+            _("Program %(campaign)r tidak ada.") % {"campaign": payload.campaign}, field="campaign"
+        )
+    need = need_for_pledge(payload.target, payload.aid_type, payload.campaign)
     if need is None:
         # The body names something that does not exist: 404, like an unknown id in a path.
         raise NotFound(

@@ -17,8 +17,17 @@ from .history import snapshot, token_label
 from .holds import HoldPolicy
 from .models import OrganisationHold, Pledge
 
-RESERVE = "UPDATE {need} SET {held} = {held} + %s WHERE {id} = %s AND {quantity} >= {held} + %s".format(  # noqa: S608
-    need=table(Need), held=column(Need, "held"), id=column(Need, "id"), quantity=column(Need, "quantity")
+# Only a need of an open campaign (``accepting``) may be reserved: a close flips the flag
+# on the same row, so a close and a pledge cannot cross.
+RESERVE = (  # noqa: S608 (names only)
+    "UPDATE {need} SET {held} = {held} + %s"
+    " WHERE {id} = %s AND {quantity} >= {held} + %s AND {accepting}"
+).format(
+    need=table(Need),
+    held=column(Need, "held"),
+    id=column(Need, "id"),
+    quantity=column(Need, "quantity"),
+    accepting=column(Need, "accepting"),
 )
 _PLEDGE_FIELDS = [f for f in Pledge._meta.concrete_fields if not f.primary_key]
 _NEXT_PLEDGE_ID = (

@@ -15,12 +15,22 @@ from .holds import default_planned_delivery, latest_planned_delivery
 
 
 class NeedChoiceField(forms.ModelChoiceField):
+    # Set when the target's needs on offer belong to more than one open campaign: each
+    # choice then names its campaign, or two would read the same.
+    name_campaigns = False
+
     def label_from_instance(self, obj: Any) -> str:
-        return _("%(aid_type)s — sisa kebutuhan %(n)s %(unit)s") % {
+        values = {
             "aid_type": obj.aid_type.display_name,
             "n": intcomma(obj.remaining),
             "unit": obj.aid_type.display_unit,
         }
+        if self.name_campaigns:
+            return _("%(aid_type)s, %(campaign)s — sisa kebutuhan %(n)s %(unit)s") % {
+                **values,
+                "campaign": obj.campaign.name,
+            }
+        return _("%(aid_type)s — sisa kebutuhan %(n)s %(unit)s") % values
 
 
 class PledgeForm(forms.Form):
@@ -54,8 +64,14 @@ class PledgeForm(forms.Form):
     def __init__(self, *args: Any, target: Target, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["need"]
-        assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = Need.objects.filter(target=target, aid_type__active=True).select_related("aid_type")
+        assert isinstance(field, NeedChoiceField)
+        # Only needs of open campaigns: a closed one takes no pledges.
+        field.queryset = (
+            Need.objects.filter(target=target, aid_type__active=True, accepting=True)
+            .select_related("aid_type", "campaign")
+            .order_by("aid_type__sort_order", "aid_type__slug", "campaign_id")
+        )
+        field.name_campaigns = len(set(field.queryset.values_list("campaign_id", flat=True))) > 1
         today = timezone.localdate()
         latest = latest_planned_delivery(today)
         self.fields["planned_delivery"].widget.attrs.update(min=today.isoformat(), max=latest.isoformat())

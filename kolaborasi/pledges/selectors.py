@@ -13,6 +13,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from kolaborasi.accounts.models import Organisation, public_name
+from kolaborasi.campaigns.errors import CampaignChoiceNeeded
+from kolaborasi.campaigns.models import Campaign, CampaignStatus
 from kolaborasi.core.sql import table
 from kolaborasi.regions.models import Region
 from kolaborasi.targets.models import AidType, Need
@@ -74,24 +76,38 @@ def _pledger(row: Any) -> dict[str, Any]:
     }
 
 
-def need_for_pledge(target_id: int, aid_type: str) -> Need | None:
-    """The need of ``target_id`` for the aid type with slug ``aid_type``: only the columns
-    a pledge needs (id, target, aid type), in one raw query — every API pledge starts
-    here, and building the equivalent ORM query cost three times running it. The three
+def need_for_pledge(target_id: int, aid_type: str, campaign: str | None = None) -> Need | None:
+    """The need of ``target_id`` for the aid type with slug ``aid_type`` that a pledge
+    goes to: in the campaign with slug ``campaign`` when one is named, else in the one
+    open campaign that has such a need — CampaignChoiceNeeded naming them when several
+    do. With none open, the latest campaign's need (the pledge service then says the
+    campaign is closed). None when there is no such need. Only the columns a pledge
+    needs (id, target, aid type, campaign), in one raw query — every API pledge starts
+    here, and building the equivalent ORM query cost three times running it. The
     integers need no conversion on any backend, so the row becomes a Need directly."""
     with connection.cursor() as cursor:
         cursor.execute(_NEED_FOR_PLEDGE, [target_id, aid_type])
-        row = cursor.fetchone()
-    if row is None:
+        rows = cursor.fetchall()
+    if campaign is not None:
+        rows = [r for r in rows if r[4] == campaign]
+    elif len(rows) > 1:
+        open_rows = [r for r in rows if r[6] == CampaignStatus.OPEN]
+        if len(open_rows) > 1:
+            raise CampaignChoiceNeeded([(r[4], r[5]) for r in open_rows])
+        rows = open_rows or rows[-1:]
+    if not rows:
         return None
-    need = Need(id=row[0], target_id=row[1], aid_type_id=row[2])
+    row = rows[0]
+    need = Need(id=row[0], target_id=row[1], aid_type_id=row[2], campaign_id=row[3])
     need._state.adding, need._state.db = False, connection.alias
     return need
 
 
 _NEED_FOR_PLEDGE = (
-    f"SELECT n.id, n.target_id, n.aid_type_id FROM {table(Need)} n"  # noqa: S608 (names only)
-    f" JOIN {table(AidType)} a ON a.id = n.aid_type_id WHERE n.target_id = %s AND a.slug = %s"
+    f"SELECT n.id, n.target_id, n.aid_type_id, n.campaign_id, c.slug, c.name, c.status"  # noqa: S608
+    f" FROM {table(Need)} n JOIN {table(AidType)} a ON a.id = n.aid_type_id"
+    f" JOIN {table(Campaign)} c ON c.id = n.campaign_id"
+    " WHERE n.target_id = %s AND a.slug = %s ORDER BY n.campaign_id"
 )
 
 

@@ -45,6 +45,7 @@ from django.utils.translation import gettext as _
 
 from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.audit.services import audit_record
+from kolaborasi.campaigns.errors import CampaignClosed
 from kolaborasi.core.actor import Actor, acting_user
 from kolaborasi.core.errors import Forbidden
 from kolaborasi.core.sql import Inserter
@@ -127,6 +128,25 @@ def need_remaining(need_id: int) -> int:
 
 
 _remaining = need_remaining
+
+
+def _closed_refusal(need_id: int) -> CampaignClosed | None:
+    """Why a need refused when it is its campaign that no longer takes pledges or
+    deliveries (read after the refusal, off the hot path); None if it still does."""
+    row = (
+        Need.objects.filter(pk=need_id, accepting=False)
+        .values("campaign__name", "campaign__slug", "campaign__status")
+        .first()
+    )
+    if row is None:
+        return None
+    return CampaignClosed(row["campaign__name"], row["campaign__slug"], row["campaign__status"])
+
+
+def _not_reserved(need_id: int) -> Exception:
+    """The refusal of a reservation that did not fit: its campaign is closed, or the need
+    has fewer units left than asked."""
+    return _closed_refusal(need_id) or NeedExhausted(_remaining(need_id))
 
 
 def _unreserve(need_id: int, quantity: int) -> None:
@@ -265,7 +285,7 @@ def pledge_create(
     if refusal is not None:
         raise _with_remaining(refusal, need.pk)
     if not reserved:
-        raise NeedExhausted(_remaining(need.pk))
+        raise _not_reserved(need.pk)
     return pledge
 
 
@@ -332,6 +352,9 @@ def pledges_create_many(
             missing: list[tuple[int, Need, int, int]] = []
             for index, (need, quantity) in sorted(enumerate(items), key=lambda item: item[1][0].pk):
                 if not _reserve(need.pk, quantity):
+                    closed = _closed_refusal(need.pk)
+                    if closed is not None:
+                        raise closed
                     missing.append((index, need, quantity, _remaining(need.pk)))
             if missing:
                 conflicts = [(need, quantity, left) for _i, need, quantity, left in sorted(missing)]
@@ -414,7 +437,14 @@ def delivery_record(
             locked.delivered += quantity
             locked.status = locked.live_status()
             locked.save(update_fields=["delivered", "status", "updated_at"])
-            Need.objects.filter(pk=locked.need_id).update(delivered=F("delivered") + quantity)
+            # Only on a need of an open campaign: a closed campaign's figures stay as
+            # they were (the same row a close flips, so the two cannot cross).
+            if not Need.objects.filter(pk=locked.need_id, accepting=True).update(
+                delivered=F("delivered") + quantity
+            ):
+                raise _closed_refusal(locked.need_id) or PledgeStateConflict(
+                    _("Kebutuhan komitmen ini tidak ditemukan."), field="quantity"
+                )
             _hold_give(locked, quantity)
             delivery = Delivery(
                 pledge=locked,

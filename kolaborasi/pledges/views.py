@@ -47,6 +47,7 @@ from .forms import (
     AnswerForm,
     DeliveryForm,
     ExtendForm,
+    NeedChoiceField,
     NeedUpdateForm,
     PledgeForm,
     SuspendForm,
@@ -153,6 +154,8 @@ def pledge_new(request: HttpRequest, target_id: int) -> HttpResponse:
                 },
             )
             return created_redirect(request, "/komitmen/")
+    need_field = form.fields["need"]
+    assert isinstance(need_field, NeedChoiceField)
     return TemplateResponse(
         request,
         "pledges/new.html",
@@ -161,7 +164,10 @@ def pledge_new(request: HttpRequest, target_id: int) -> HttpResponse:
             "form": form,
             "org": org,
             "exhausted": exhausted,
-            "needs": target.needs.select_related("aid_type"),
+            # What the form offers: the needs of open campaigns, each campaign named
+            # when there are several.
+            "needs": need_field.queryset,
+            "name_campaigns": need_field.name_campaigns,
             "policy": hold_policy(org),
             "held": OrganisationHold.objects.filter(pk=org.pk).values_list("held", flat=True).first() or 0,
         },

@@ -125,7 +125,15 @@ class _CountAdmin(admin.ModelAdmin):
 class NeedInline(admin.TabularInline):
     model = Need
     extra = 0
-    fields = readonly_fields = ("aid_type", "quantity", "held", "delivered", "confirmed", "remaining")
+    fields = readonly_fields = (
+        "campaign",
+        "aid_type",
+        "quantity",
+        "held",
+        "delivered",
+        "confirmed",
+        "remaining",
+    )
     can_delete = False
     show_change_link = True
 
@@ -162,7 +170,26 @@ class TargetAdmin(_CountAdmin):
 @admin.register(Need)
 class NeedAdmin(_CountAdmin):
     form = NeedForm
-    list_display = ["target", "aid_type", "quantity", "held", "delivered", "confirmed", "remaining"]
-    list_filter = ["aid_type"]
-    readonly_fields = ("target", "aid_type", "held", "delivered", "confirmed", "remaining", "source", "as_of")
+    list_display = [
+        "target",
+        "campaign",
+        "aid_type",
+        "quantity",
+        "held",
+        "delivered",
+        "confirmed",
+        "remaining",
+    ]
+    list_filter = ["campaign", "aid_type"]
+    readonly_fields = (
+        "campaign",
+        "target",
+        "aid_type",
+        "held",
+        "delivered",
+        "confirmed",
+        "remaining",
+        "source",
+        "as_of",
+    )
     fields = (*readonly_fields, "quantity", "reason")

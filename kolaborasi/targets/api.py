@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Schema
 from pydantic import BaseModel, Field
 
+from kolaborasi.campaigns.models import Campaign
+from kolaborasi.campaigns.selectors import campaign_by_slug
 from kolaborasi.core.api_contract import (
     AID_TYPE_DESCRIPTION,
     AID_TYPE_MAX,
@@ -56,6 +58,16 @@ AidTypeParam = Annotated[
         examples=["sembako"],
     ),
 ]
+CampaignParam = Annotated[
+    str | None,
+    Query(
+        None,
+        max_length=60,
+        pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+        description="slug of a campaign (`GET /api/v1/campaigns`): only its needs count; 404 when unknown",
+        examples=["program-bantuan"],
+    ),
+]
 TargetId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
@@ -82,6 +94,7 @@ class Coordinates(BaseModel):
 
 
 class NeedOut(BaseModel):
+    campaign: str = Field(description="slug of the campaign the need belongs to (`GET /api/v1/campaigns`)")
     aid_type: str = Field(description=AID_TYPE_DESCRIPTION)
     need: int
     committed: int
@@ -140,6 +153,15 @@ def _aid_type(slug: str | None) -> AidType:
     return aid
 
 
+def _campaign(slug: str | None) -> Campaign | None:
+    if slug is None:
+        return None
+    campaign = campaign_by_slug(slug)
+    if campaign is None:
+        raise NotFound(_("Program %(campaign)r tidak ada.") % {"campaign": slug}, field="campaign")
+    return campaign
+
+
 def _json(model: BaseModel) -> bytes:
     return model.model_dump_json().encode()
 
@@ -165,6 +187,7 @@ def list_targets(
     q: str = Query("", max_length=QUERY_MAX, pattern=TEXT_PATTERN, description="part of the target's name"),
     limit: int = Query(50, ge=1, le=settings.API_MAX_LIMIT),
     offset: int = Query(0, ge=0, le=10_000_000),
+    campaign: CampaignParam = None,
 ) -> HttpResponse:
     """RWs and institutions under `region` (the code and everything under it).
 
@@ -174,7 +197,8 @@ def list_targets(
     targets with remaining > 0 for that aid type. `limit` is at most `API_MAX_LIMIT`
     (200 by default). In `needs`, `committed` counts every unit held by live pledges
     (delivered ones included) and `remaining` = max(need − committed, 0). `synthetic`
-    marks demo data. The answer may be up to 4.5 s old (a busy list is computed at most
+    marks demo data. `campaign=SLUG` ranks and shows only that campaign's needs. The
+    answer may be up to 4.5 s old (a busy list is computed at most
     at most once every 2 s; see `kolaborasi.core.freshness`)."""
     # The schema's bound is the setting at start-up; the setting itself is the rule.
     if limit > settings.API_MAX_LIMIT:
@@ -191,10 +215,11 @@ def list_targets(
             q=q,
             limit=limit,
             offset=offset,
+            campaign=_campaign(campaign),
         )
         return _json(TargetPageOut.model_validate({"count": page.count, "items": page.items}))
 
-    key = cache_key("targets:list", region, kind_value, aid_type, unmet, order, q, limit, offset)
+    key = cache_key("targets:list", region, kind_value, aid_type, unmet, order, q, limit, offset, campaign)
     return _answer(cached(key, compute))
 
 
@@ -224,6 +249,7 @@ def finder(
     ),
     quantity: int = Query(..., ge=1, le=FINDER_MAX_QUANTITY),
     region: RegionParam = None,
+    campaign: CampaignParam = None,
 ) -> HttpResponse:
     """A single target in `region` whose remaining ≥ `quantity` (best priority first, up
     to 5); otherwise groups of targets within one kelurahan, then within one kecamatan,
@@ -232,7 +258,9 @@ def finder(
     like the list."""
 
     def compute() -> bytes:
-        suggestions = finder_suggestions(_aid_type(aid_type), quantity, _region(region))
+        suggestions = finder_suggestions(
+            _aid_type(aid_type), quantity, _region(region), campaign=_campaign(campaign)
+        )
         return _json(FinderOut.model_validate({"suggestions": suggestions}))
 
-    return _answer(cached(cache_key("targets:finder", aid_type, quantity, region), compute))
+    return _answer(cached(cache_key("targets:finder", aid_type, quantity, region, campaign), compute))

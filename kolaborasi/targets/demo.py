@@ -16,11 +16,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from kolaborasi.campaigns.models import Campaign
+from kolaborasi.campaigns.services import AidTypeUnit, campaign_create, campaign_for_new_needs
 from kolaborasi.regions.models import Level, Region
 from kolaborasi.regions.services import boundaries_import, regions_load
 
 from .imports import institution_import_rows, rw_import_rows
-from .models import Target
+from .models import AidType, Target
 
 SEED = 2020
 RW_PER_CITY = {
@@ -36,6 +38,8 @@ MIN_HH, MAX_HH = 20, 1200
 INSTITUTIONS = {"pesantren": 110, "panti-asuhan": 90, "panti-disabilitas": 40, "panti-jompo": 40}
 AS_OF = date(2020, 4, 20)
 SOURCE = "DEMO sintetis"
+CAMPAIGN_NAME = "Bantuan Sosial Jakarta (demo)"
+CAMPAIGN_DESCRIPTION = "Program contoh dengan data sintetis: satu paket per KK rentan atau penghuni lembaga."
 BOUNDARY_FILES = ["jakarta-kota.geojson", "jakarta-kecamatan.geojson", "jakarta-kelurahan.geojson"]
 
 FIRST = [
@@ -178,6 +182,24 @@ def institution_demo_rows(rng: random.Random) -> list[dict[str, str]]:
     return rows
 
 
+def _demo_campaign(actor: object | None) -> Campaign:
+    """The demo's needs go to the one open campaign; on an installation without any
+    campaign the demo opens its own over DKI Jakarta, collecting every active aid type."""
+    aid_types = [
+        AidTypeUnit(a.pk, a.slug, a.unit) for a in AidType.objects.filter(active=True).order_by("pk")
+    ]
+    if Campaign.objects.exists():
+        return campaign_for_new_needs(actor=actor, region_codes=["31"], aid_types=aid_types)  # type: ignore[arg-type]
+    return campaign_create(
+        actor=actor,  # type: ignore[arg-type]
+        name=CAMPAIGN_NAME,
+        description=CAMPAIGN_DESCRIPTION,
+        region_codes=["31"],
+        aid_types=aid_types,
+        start=AS_OF,
+    )
+
+
 def demo_load(
     *, actor: object | None = None, boundaries_dir: Path | None = None, log: Callable[[str], None] = print
 ) -> DemoResult:
@@ -200,11 +222,12 @@ def demo_load(
                     boundaries += boundaries_import(actor=actor, data=path.read_bytes(), label=name).imported
         else:
             log(_("Batas wilayah tidak ditemukan di %(folder)s; peta tanpa poligon.") % {"folder": folder})
+        campaign = _demo_campaign(actor)
         rows = rw_demo_rows(rng)
         log(f"Membuat {len(rows)} RW sintetis ...")
-        rw_import_rows(actor=actor, rows=rows, label="demo", synthetic=True)
+        rw_import_rows(actor=actor, rows=rows, label="demo", synthetic=True, campaign=campaign)
         inst_rows = institution_demo_rows(rng)
         log(f"Membuat {len(inst_rows)} lembaga sintetis ...")
-        institution_import_rows(actor=actor, rows=inst_rows, label="demo", synthetic=True)
+        institution_import_rows(actor=actor, rows=inst_rows, label="demo", synthetic=True, campaign=campaign)
     households = sum(int(r["households"]) for r in rows)
     return DemoResult(True, len(rows), households, len(inst_rows), boundaries)

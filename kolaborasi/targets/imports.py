@@ -16,6 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kolaborasi.audit.services import audit_record
+from kolaborasi.campaigns.errors import CampaignClosed
+from kolaborasi.campaigns.models import Campaign
+from kolaborasi.campaigns.services import AidTypeUnit, campaign_for_new_needs
 from kolaborasi.core.errors import ImportRejected, RowError
 from kolaborasi.core.text import UNSTORABLE, formula_refusal, unstorable_refusal
 from kolaborasi.regions.models import Level, Region
@@ -157,10 +160,43 @@ class _Checker:
             raise ImportRejected(self.errors)
 
 
-def _needs_for(targets: list[Target]) -> list[Need]:
-    aid_types = list(AidType.objects.filter(active=True))
+def _campaign_for(actor: object | None, campaign: Campaign | None, targets: list[Target]) -> Campaign:
+    """The campaign the imported targets' needs belong to: the one named, which must be
+    open, else the one open campaign (the first one, opened over the targets' provinces,
+    on an installation that has none yet)."""
+    if campaign is None:
+        active = AidType.objects.filter(active=True).order_by("pk")
+        return campaign_for_new_needs(
+            actor=actor,  # type: ignore[arg-type]
+            region_codes=sorted({t.province_code for t in targets}),
+            aid_types=[AidTypeUnit(a.pk, a.slug, a.unit) for a in active],
+        )
+    if not campaign.is_open:
+        raise CampaignClosed(campaign.name, campaign.slug, campaign.status)
+    return campaign
+
+
+def _campaign_aid_types(campaign: Campaign) -> list[int]:
+    """The aid types a target of ``campaign`` needs: those it collects that are active."""
+    return list(
+        AidType.objects.filter(active=True, campaigns__campaign=campaign)
+        .order_by("sort_order", "slug")
+        .values_list("pk", flat=True)
+    )
+
+
+def _needs_for(targets: list[Target], campaign: Campaign) -> list[Need]:
+    aid_types = _campaign_aid_types(campaign)
     return [
-        Need(target=t, aid_type=a, quantity=t.size, source=t.source, as_of=t.as_of)
+        Need(
+            campaign=campaign,
+            accepting=campaign.is_open,
+            target=t,
+            aid_type_id=a,
+            quantity=t.size,
+            source=t.source,
+            as_of=t.as_of,
+        )
         for t in targets
         for a in aid_types
     ]
@@ -235,15 +271,15 @@ def _copy_objects(model: type[models.Model], objs: list[Any]) -> None:
         obj._state.db = db.alias
 
 
-def _copy_needs(targets: list[Target]) -> int:
-    """The rows ``_needs_for`` would build (one per active aid type, quantity = size,
-    the target's source and date), written without building model instances; every
+def _copy_needs(targets: list[Target], campaign: Campaign) -> int:
+    """The rows ``_needs_for`` would build (one per aid type of the campaign, quantity =
+    size, the target's source and date), written without building model instances; every
     other field takes its model default."""
-    aid_types = list(AidType.objects.filter(active=True).values_list("pk", flat=True))
+    aid_types = _campaign_aid_types(campaign)
     if not targets or not aid_types:
         return 0
     fields = [f for f in Need._meta.concrete_fields if not f.generated]
-    template = Need()
+    template = Need(campaign=campaign, accepting=campaign.is_open)
     now = timezone.now()
     base = [now if getattr(f, "auto_now", False) else getattr(template, f.attname) for f in fields]
     index = {f.attname: i for i, f in enumerate(fields)}
@@ -263,13 +299,33 @@ def _copy_needs(targets: list[Target]) -> int:
     return len(targets) * len(aid_types)
 
 
-def _write(regions: list[Region], targets: list[Target], progress: Progress | None) -> int:
+def write_needs(targets: list[Target], campaign: Campaign) -> int:
+    """Give each of ``targets`` (already stored) one need per aid type of ``campaign``,
+    quantity = the target's size; the count of needs written. Inside the caller's
+    transaction."""
+    needs = 0
+    for start in range(0, len(targets), BATCH):
+        chunk = targets[start : start + BATCH]
+        if connection.vendor == "postgresql":
+            needs += _copy_needs(chunk, campaign)
+        else:
+            chunk_needs = _needs_for(chunk, campaign)
+            Need.objects.bulk_create(chunk_needs, batch_size=BATCH * 3)
+            needs += len(chunk_needs)
+    return needs
+
+
+def _write(
+    regions: list[Region], targets: list[Target], campaign: Campaign, progress: Progress | None
+) -> int:
     if connection.vendor == "postgresql":
-        return _write_copy(regions, targets, progress)
-    return _write_bulk(regions, targets, progress)
+        return _write_copy(regions, targets, campaign, progress)
+    return _write_bulk(regions, targets, campaign, progress)
 
 
-def _write_bulk(regions: list[Region], targets: list[Target], progress: Progress | None) -> int:
+def _write_bulk(
+    regions: list[Region], targets: list[Target], campaign: Campaign, progress: Progress | None
+) -> int:
     """The portable write path (SQLite), multi-row INSERTs."""
     if regions:
         Region.objects.bulk_create(regions, batch_size=BATCH)
@@ -277,7 +333,7 @@ def _write_bulk(regions: list[Region], targets: list[Target], progress: Progress
     for start in range(0, len(targets), BATCH):
         chunk = targets[start : start + BATCH]
         Target.objects.bulk_create(chunk)
-        chunk_needs = _needs_for(chunk)
+        chunk_needs = _needs_for(chunk, campaign)
         Need.objects.bulk_create(chunk_needs, batch_size=BATCH * 3)
         needs += len(chunk_needs)
         if progress:
@@ -285,7 +341,9 @@ def _write_bulk(regions: list[Region], targets: list[Target], progress: Progress
     return needs
 
 
-def _write_copy(regions: list[Region], targets: list[Target], progress: Progress | None) -> int:
+def _write_copy(
+    regions: list[Region], targets: list[Target], campaign: Campaign, progress: Progress | None
+) -> int:
     """The PostgreSQL write path: the same rows as ``_write`` through COPY. Rows were
     validated before, and constraints still hold (COPY checks them like INSERT)."""
     _copy_objects(Region, regions)
@@ -293,7 +351,7 @@ def _write_copy(regions: list[Region], targets: list[Target], progress: Progress
     for start in range(0, len(targets), BATCH):
         chunk = targets[start : start + BATCH]
         _copy_objects(Target, chunk)
-        needs += _copy_needs(chunk)
+        needs += _copy_needs(chunk, campaign)
         if progress:
             progress(len(chunk))
     return needs
@@ -462,10 +520,15 @@ def institution_rows_to_objects(
 
 
 def rw_import(
-    *, actor: object | None, data: bytes | IO[bytes], label: str = "", progress: Progress | None = None
+    *,
+    actor: object | None,
+    data: bytes | IO[bytes],
+    label: str = "",
+    progress: Progress | None = None,
+    campaign: Campaign | None = None,
 ) -> ImportResult:
     _header, rows = read_csv(data, RW_REQUIRED)
-    return rw_import_rows(actor=actor, rows=rows, label=label, progress=progress)
+    return rw_import_rows(actor=actor, rows=rows, label=label, progress=progress, campaign=campaign)
 
 
 def rw_import_rows(
@@ -475,25 +538,34 @@ def rw_import_rows(
     label: str = "",
     synthetic: bool = False,
     progress: Progress | None = None,
+    campaign: Campaign | None = None,
 ) -> ImportResult:
+    """Create the RWs of ``rows`` and their needs in ``campaign`` (default: the one open
+    campaign)."""
     regions, targets = rw_rows_to_objects(rows, synthetic=synthetic)
     with transaction.atomic():
-        needs = _write(regions, targets, progress)
+        into = _campaign_for(actor, campaign, targets)
+        needs = _write(regions, targets, into, progress)
         audit_record(
             actor=actor,
             action="targets.import_rw",
             object_type="targets.target",
             object_id=label or "csv",
-            after={"rws": len(targets), "needs": needs, "synthetic": synthetic},
+            after={"rws": len(targets), "needs": needs, "synthetic": synthetic, "campaign": into.pk},
         )
     return ImportResult(created=len(targets), needs=needs)
 
 
 def institution_import(
-    *, actor: object | None, data: bytes | IO[bytes], label: str = "", progress: Progress | None = None
+    *,
+    actor: object | None,
+    data: bytes | IO[bytes],
+    label: str = "",
+    progress: Progress | None = None,
+    campaign: Campaign | None = None,
 ) -> ImportResult:
     _header, rows = read_csv(data, INSTITUTION_REQUIRED)
-    return institution_import_rows(actor=actor, rows=rows, label=label, progress=progress)
+    return institution_import_rows(actor=actor, rows=rows, label=label, progress=progress, campaign=campaign)
 
 
 def institution_import_rows(
@@ -503,15 +575,24 @@ def institution_import_rows(
     label: str = "",
     synthetic: bool = False,
     progress: Progress | None = None,
+    campaign: Campaign | None = None,
 ) -> ImportResult:
+    """Create the institutions of ``rows`` and their needs in ``campaign`` (default: the
+    one open campaign)."""
     targets = institution_rows_to_objects(rows, synthetic=synthetic)
     with transaction.atomic():
-        needs = _write([], targets, progress)
+        into = _campaign_for(actor, campaign, targets)
+        needs = _write([], targets, into, progress)
         audit_record(
             actor=actor,
             action="targets.import_institutions",
             object_type="targets.target",
             object_id=label or "csv",
-            after={"institutions": len(targets), "needs": needs, "synthetic": synthetic},
+            after={
+                "institutions": len(targets),
+                "needs": needs,
+                "synthetic": synthetic,
+                "campaign": into.pk,
+            },
         )
     return ImportResult(created=len(targets), needs=needs)

@@ -210,6 +210,9 @@ class Need(models.Model):
     ``quantity`` may later drop below ``held`` when a coordinator corrects the count: the
     target is then over-covered and ``remaining`` is zero, never negative."""
 
+    # The campaign (programme) this need belongs to: each campaign has its own needs,
+    # counters and figures; a target has at most one need per aid type in each.
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT, related_name="needs")
     # No index of its own: need_target_cover_idx starts with target.
     target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="needs", db_index=False)
     aid_type = models.ForeignKey(AidType, on_delete=models.PROTECT, related_name="needs")
@@ -240,6 +243,11 @@ class Need(models.Model):
         output_field=models.FloatField(),
         db_persist=True,
     )
+    # Whether the need's campaign is open: only then may a pledge reserve it or a
+    # delivery count on it. A copy of the campaign's status that its services keep in
+    # step (campaigns.services), so that the reservation's one conditional UPDATE refuses
+    # a closed campaign by itself — a close and a pledge cannot cross (invariant 1).
+    accepting = models.BooleanField(default=True, db_default=True)
     source = models.CharField(max_length=200, blank=True)
     as_of = models.DateField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -248,7 +256,9 @@ class Need(models.Model):
         verbose_name = pgettext_lazy("model", "kebutuhan")
         verbose_name_plural = pgettext_lazy("model jamak", "kebutuhan")
         constraints = [
-            models.UniqueConstraint(fields=["target", "aid_type"], name="need_unique_per_aid_type"),
+            models.UniqueConstraint(
+                fields=["campaign", "target", "aid_type"], name="need_unique_per_campaign_aid_type"
+            ),
             models.CheckConstraint(condition=Q(delivered__lte=F("held")), name="need_delivered_le_held"),
             models.CheckConstraint(
                 condition=Q(confirmed__lte=F("delivered")), name="need_confirmed_le_delivered"

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db.models import Count, ExpressionWrapper, F, FloatField, Q, QuerySet, Sum, Window
 
 from kolaborasi.audit.models import AuditEvent
+from kolaborasi.campaigns.models import Campaign
 from kolaborasi.regions.models import Level, Region, child_level
 
 from .models import AidType, Need, Target, TargetKind, public_head, region_column, within_q
@@ -82,13 +83,17 @@ def targets_list(
     q: str = "",
     limit: int = 25,
     offset: int = 0,
+    campaign: Campaign | None = None,
 ) -> TargetPage:
     """Targets under ``region`` (``kind`` / ``unmet`` / name search ``q``), ordered by
-    priority for ``aid_type`` (default: the primary aid type) or by name."""
+    priority for ``aid_type`` (default: the primary aid type) or by name; with
+    ``campaign``, by that campaign's needs only, and each target shows only those."""
     aid = aid_type or aid_type_get(None)
     if aid is None:
         raise ValueError("no active aid type")
     needs = Need.objects.filter(aid_type=aid).filter(within_q(region, "target__"))
+    if campaign is not None:
+        needs = needs.filter(campaign=campaign)
     if kind:
         needs = needs.filter(target__kind=kind)
     if unmet:
@@ -113,7 +118,7 @@ def targets_list(
         # page; a window count would force reading and sorting every need instead.
         count = needs.count()
         ids = list(needs.values_list("target_id", flat=True)[offset : offset + limit])
-    return TargetPage(count=count, items=targets_serialise(ids), aid_type=aid)
+    return TargetPage(count=count, items=targets_serialise(ids, campaign=campaign), aid_type=aid)
 
 
 _TARGET_FIELDS = (
@@ -149,22 +154,25 @@ _NEED_FIELDS = (
     "aid_type__slug",
     "aid_type__name",
     "aid_type__unit",
+    "campaign__slug",
+    "campaign__name",
 )
 
 
-def targets_serialise(ids: Iterable[int]) -> list[dict[str, Any]]:
-    """Serialise targets (in the given order) with their needs per active aid type and
-    the names of their kota / kecamatan / kelurahan. Three queries whatever the number
-    of targets, reading plain rows (no model instances: a page of 200 targets would
-    otherwise build ~1,800 of them)."""
+def targets_serialise(ids: Iterable[int], *, campaign: Campaign | None = None) -> list[dict[str, Any]]:
+    """Serialise targets (in the given order) with their needs per active aid type (of
+    ``campaign`` only, when given) and the names of their kota / kecamatan / kelurahan.
+    Three queries whatever the number of targets, reading plain rows (no model
+    instances: a page of 200 targets would otherwise build ~1,800 of them)."""
     ids = list(ids)
     if not ids:
         return []
     targets = {row["id"]: row for row in Target.objects.filter(pk__in=ids).order_by().values(*_TARGET_FIELDS)}
     needs: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    in_campaign = Q(campaign=campaign) if campaign is not None else Q()
     for need in (
-        Need.objects.filter(target_id__in=ids, aid_type__active=True)
-        .order_by("aid_type__sort_order", "aid_type__slug")
+        Need.objects.filter(in_campaign, target_id__in=ids, aid_type__active=True)
+        .order_by("aid_type__sort_order", "aid_type__slug", "campaign_id")
         .values(*_NEED_FIELDS)
     ):
         needs[need["target_id"]].append(need)
@@ -177,6 +185,8 @@ def need_dict(need: dict[str, Any]) -> dict[str, Any]:
     """One need (a row of ``_NEED_FIELDS``) as the API and the pages show it."""
     quantity, held = need["quantity"], need["held"]
     return {
+        "campaign": need["campaign__slug"],
+        "campaign_name": need["campaign__name"],
         "aid_type": need["aid_type__slug"],
         "aid_type_name": need["aid_type__name"],
         "unit": need["aid_type__unit"],
@@ -213,6 +223,8 @@ def target_dict(target: dict[str, Any], needs: list[dict[str, Any]], names: dict
         "size": target["size"],
         "coordinates": coordinates,
         "needs": [need_dict(n) for n in needs],
+        # Pages name each need's campaign only when the needs span several.
+        "several_campaigns": len({n["campaign__slug"] for n in needs}) > 1,
         "synthetic": target["synthetic"],
         "head_name": public_head(
             kind=target["kind"],

@@ -12,6 +12,7 @@ from kolaborasi.accounts.access import coordinator_covers
 from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.audit.services import audit_record
 from kolaborasi.audit.snapshot import snapshot
+from kolaborasi.campaigns.models import CampaignStatus
 from kolaborasi.core.actor import Actor
 from kolaborasi.core.errors import Forbidden, Invalid
 
@@ -36,9 +37,10 @@ def need_update(
     reason: str,
     as_of: dt.date | None = None,
 ) -> Target:
-    """Set the target's vulnerable-household (or resident) count and every need of it to
-    one unit per household. Pledges are never cancelled: if a need drops below what is
-    already held the target is over-covered (remaining 0) and operators see it listed."""
+    """Set the target's vulnerable-household (or resident) count and every need of it in a
+    campaign that is not closed to one unit per household (a closed campaign's needs stay
+    as they were). Pledges are never cancelled: if a need drops below what is already
+    held the target is over-covered (remaining 0) and operators see it listed."""
     if not can_update_need(organisation, target):
         raise Forbidden(_("Hanya koordinator RW ini atau operator yang dapat mengubah kebutuhan."))
     if isinstance(size, bool) or not isinstance(size, int) or size < 0:
@@ -51,8 +53,20 @@ def need_update(
         raise NeedUpdateError(_("Tanggal data di masa depan."), field="as_of")
     with transaction.atomic():
         locked = Target.objects.select_for_update(no_key=True).get(pk=target.pk)
-        needs = list(Need.objects.select_for_update().filter(target=locked).order_by("pk"))
-        before = {"size": locked.size, "needs": {n.aid_type_id: n.quantity for n in needs}}
+        # A closed campaign's needs are frozen (its figures must stay reproducible).
+        needs = list(
+            Need.objects.select_for_update(of=("self",))
+            .filter(target=locked)
+            .exclude(campaign__status=CampaignStatus.CLOSED)
+            .order_by("pk")
+        )
+        # "needs" per aid type, as events before campaigns had it; "by_need" per need, so
+        # that a target with needs in several campaigns keeps every before value.
+        before = {
+            "size": locked.size,
+            "needs": {n.aid_type_id: n.quantity for n in needs},
+            "by_need": {n.pk: n.quantity for n in needs},
+        }
         locked.size = size
         locked.as_of = as_of
         locked.save(update_fields=["size", "as_of", "updated_at"])
@@ -67,6 +81,7 @@ def need_update(
             after={
                 "size": size,
                 "needs": {n.aid_type_id: size for n in needs},
+                "by_need": {n.pk: size for n in needs},
                 "reason": reason,
                 "as_of": as_of.isoformat(),
             },

@@ -1,0 +1,19 @@
+"""Who may run campaigns: operators (the coordinating government team) create, open and
+close them; the command line acts as the system (no organisation). Everyone may read
+the public list."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from kolaborasi.accounts.models import Organisation, OrgKind
+from kolaborasi.core.errors import Forbidden
+
+
+def can_run_campaigns(organisation: Organisation | None) -> bool:
+    return organisation is None or organisation.kind == OrgKind.OPERATOR
+
+
+def check_can_run_campaigns(organisation: Organisation | None) -> None:
+    if not can_run_campaigns(organisation):
+        raise Forbidden(_("Hanya operator yang dapat membuat, membuka atau menutup program."))
