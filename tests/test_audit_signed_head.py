@@ -230,7 +230,7 @@ def test_a_head_signed_with_another_key_is_reported(
     message = f"kolaborasi-audit-head:1:{signed['seq']}:{signed['hash']}:{signed['at']}".encode()
     path = tmp_path / "forged.json"
     path.write_text(json.dumps({**signed, "signature": base64.b64encode(forged.sign(message)).decode()}))
-    with pytest.raises(CommandError, match="the saved head signed at .* current key does not verify"):
+    with pytest.raises(CommandError, match=r"the saved head signed at .* current key does not verify"):
         _verify(run_cli, "--head", str(path))
     # The same head with a different seq than was signed fails the same way.
     path.write_text(json.dumps({**signed, "seq": int(str(signed["seq"])) - 1}))
