@@ -34,7 +34,13 @@ class HeadOut(Schema):
     hash: Annotated[
         str, Field(pattern="^[0-9a-f]{64}$", description="that event's hash (64 zeros for seq 0)")
     ]
-    at: Annotated[str, Field(description="when it was signed, UTC, whole seconds: YYYY-MM-DDTHH:MM:SSZ")]
+    at: Annotated[
+        str,
+        Field(
+            pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$",
+            description="when it was signed, UTC, whole seconds: YYYY-MM-DDTHH:MM:SSZ",
+        ),
+    ]
     signature: Annotated[str, Field(description="Ed25519 signature, standard base64")]
 
 
