@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja.errors import ValidationError
 
 from kolaborasi.accounts.api import router as accounts_router
+from kolaborasi.audit.api import router as audit_router
 from kolaborasi.campaigns.api import router as campaigns_router
 from kolaborasi.core import heavy
 from kolaborasi.core.api_contract import ContractAPI
@@ -20,7 +21,7 @@ api = ContractAPI(
     description=(
         "Kolaborasi sosial berskala besar: needs, pledges, deliveries and funds. "
         "Public reads need no token; writes use `Authorization: Bearer TOKEN`. "
-        "Every refusal is JSON `{\"detail\": \"...\"}` (sometimes with more fields); "
+        'Every refusal is JSON `{"detail": "..."}` (sometimes with more fields); '
         "429 and 503 carry a `Retry-After` header. Text must not contain NUL bytes."
     ),
     urls_namespace="api",
@@ -58,3 +59,4 @@ api.add_router("", accounts_router)
 api.add_router("", pledges_router)
 api.add_router("", funds_router)
 api.add_router("", stats_router)
+api.add_router("", audit_router)

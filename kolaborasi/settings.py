@@ -354,6 +354,13 @@ PLEDGE_ONE_STATEMENT = True
 PRIMARY_AID_TYPE = os.environ.get("PRIMARY_AID_TYPE", "sembako")
 # Largest page the public API serves.
 API_MAX_LIMIT = env_int("API_MAX_LIMIT", 200)
+# The Ed25519 private key (PEM, PKCS#8) that signs the audit chain's head, kept outside
+# the database (docs/decisions/0003-audit-chain.md). Unset: var/audit-signing.key,
+# generated on first use with mode 0600. Set: the file must exist (make it once, e.g.
+# `openssl genpkey -algorithm ed25519 -out FILE`, and keep a copy); a missing or malformed
+# file stops `kolaborasi check`, the worker and every signing with a message naming it.
+AUDIT_SIGNING_KEY_FILE = Path(os.environ.get("AUDIT_SIGNING_KEY_FILE") or VAR_DIR / "audit-signing.key")
+AUDIT_SIGNING_KEY_CREATE = not os.environ.get("AUDIT_SIGNING_KEY_FILE")
 
 # --- Load shedding and exactly-once writes ----------------------------------------------
 # A request that waited longer than this before the app could start it is answered 503

@@ -131,6 +131,14 @@ def _own_heavy_dir(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped
 
 
 @pytest.fixture(autouse=True)
+def _own_signing_key(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Each test signs the audit chain's head with its own key, made on first use in its
+    own folder (as the default var/audit-signing.key is), never with the checkout's."""
+    settings.AUDIT_SIGNING_KEY_FILE = tmp_path / "audit-signing.key"
+    settings.AUDIT_SIGNING_KEY_CREATE = True
+
+
+@pytest.fixture(autouse=True)
 def _fresh_throttles() -> None:
     """Each test starts with no throttle counts: the suite makes many requests from
     127.0.0.1 with the production limits. In the database store (no REDIS_URL) the counts

@@ -18,6 +18,8 @@ from django.apps import apps
 from django.core.management.color import no_style
 from django.db import connection, transaction
 
+from tests.audit_support import guard_lifted
+
 BATCH = 500
 
 
@@ -71,9 +73,11 @@ def _insert(cursor: Any, table: str, columns: list[str], rows: list[tuple[Any, .
 def restore(snapshot: Snapshot) -> None:
     """Make every table hold exactly the snapshot's rows. What a flush leaves behind (the
     content types and permissions its post_migrate handlers write again) and anything
-    else is replaced, so ask for the demo before any fixture that writes rows."""
+    else is replaced, so ask for the demo before any fixture that writes rows. The audit
+    tables are append-only (kolaborasi.audit.guard): putting a whole database back is a
+    restore, done with their guard lifted."""
     quote = connection.ops.quote_name
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(), guard_lifted(), connection.cursor() as cursor:
         # Foreign keys are checked at commit (Django creates them deferrable), so the
         # order of the tables does not matter.
         for table in snapshot.tables:

@@ -14,14 +14,18 @@ from django.utils import timezone
 
 from kolaborasi.audit.models import AuditEvent, AuditHead
 from kolaborasi.audit.services import audit_verify
+from tests.audit_support import guard_lifted
 
 pytestmark = pytest.mark.django_db
 relink = importlib.import_module("kolaborasi.audit.migrations.0003_chain_v2").relink
 
 
 def _v1_chain(n: int) -> None:
-    """n events linked under the v1 rule (hash of every field, seq and prev_hash too)."""
-    AuditEvent.objects.all().delete()
+    """n events linked under the v1 rule (hash of every field, seq and prev_hash too),
+    in place of the chain there is (with the append-only guard lifted, as the database
+    stood when migration 0003 ran: the guard came with 0006)."""
+    with guard_lifted():
+        AuditEvent.objects.all().delete()
     prev = "0" * 64
     for seq in range(1, n + 1):
         event = AuditEvent(
@@ -57,7 +61,8 @@ def _v1_chain(n: int) -> None:
 def test_a_sound_v1_chain_is_relinked_and_verifies() -> None:
     _v1_chain(5)
     assert not audit_verify().ok  # v1 links do not hold under the v2 rule
-    relink(apps, None)
+    with guard_lifted():
+        relink(apps, None)
     report = audit_verify()
     assert report.ok and report.checked == 5
     head = AuditHead.objects.get(pk=1)
@@ -66,8 +71,9 @@ def test_a_sound_v1_chain_is_relinked_and_verifies() -> None:
 
 def test_a_tampered_v1_chain_is_refused_and_left_as_it_was() -> None:
     _v1_chain(5)
-    AuditEvent.objects.filter(seq=3).update(actor_label="mallory")
+    with guard_lifted():
+        AuditEvent.objects.filter(seq=3).update(actor_label="mallory")
     before = dict(AuditEvent.objects.values_list("seq", "hash"))
-    with pytest.raises(RuntimeError, match="#3"):
+    with pytest.raises(RuntimeError, match="#3"), guard_lifted():
         relink(apps, None)
     assert dict(AuditEvent.objects.values_list("seq", "hash")) == before

@@ -48,3 +48,27 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+
+
+class AuditSignedHead(models.Model):
+    """The chain's head (``seq`` and ``hash``) at a moment (``at``, whole seconds, UTC),
+    signed with the Ed25519 key kept outside the database
+    (``kolaborasi.audit.signing``). Whoever saved one can later prove that the chain
+    still contains it: a chain re-hashed after an edit, or cut short, no longer does.
+    Append-only like the events (``kolaborasi.audit.guard``)."""
+
+    seq = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+    at = models.DateTimeField()
+    # Base64 of the 64-byte signature of ``signing.head_message(seq, hash, at)``.
+    signature = models.CharField(max_length=88)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["seq"])]
+        constraints = [models.CheckConstraint(condition=models.Q(seq__gte=0), name="audit_signed_head_seq")]
+        verbose_name = _("Kepala rantai bertanda tangan")
+        verbose_name_plural = _("Kepala rantai bertanda tangan")
+
+    def __str__(self) -> str:
+        return f"signed head #{self.seq} at {self.at:%Y-%m-%dT%H:%M:%SZ}"

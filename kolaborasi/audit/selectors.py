@@ -1,10 +1,18 @@
-"""Reads of the audit chain for other apps."""
+"""Reads of the audit log that more than one caller needs."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from .models import AuditEvent
+from . import signing
+from .models import AuditEvent, AuditSignedHead
+from .services import head_of
+
+
+def audit_head_latest() -> signing.Head | None:
+    """The head signed last, or None before the first signature."""
+    row = AuditSignedHead.objects.order_by("-id").first()
+    return head_of(row) if row is not None else None
 
 
 def chain_head_at(moment: dt.datetime) -> AuditEvent | None:

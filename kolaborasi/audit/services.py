@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import batched
 from typing import Any
 
 from django.db import connection, transaction
@@ -14,7 +17,8 @@ from django.utils import timezone
 from kolaborasi.core.actor import Actor, acting_user
 from kolaborasi.core.sql import Inserter, table
 
-from .models import AuditEvent, AuditHead
+from . import signing
+from .models import AuditEvent, AuditHead, AuditSignedHead
 
 
 def _canonical(value: Any) -> Any:
@@ -165,23 +169,37 @@ RETURNING id, seq, prev_hash, hash
 )
 
 
+GENESIS = "0" * 64
+# The worker signs the head when it moved since the last signature, and otherwise once
+# the last signature is this old (kolaborasi.audit.tasks runs the check every few seconds).
+SIGN_MAX_AGE = dt.timedelta(minutes=1)
+
+
 @dataclass
 class ChainReport:
     checked: int
     broken_seq: int | None = None
     reason: str = ""
+    # Signed heads (stored ones, and the saved one given to audit_verify) found in the chain.
+    heads_checked: int = 0
+    # "link": the chain itself does not hold at broken_seq; "head": the chain holds, but
+    # not the head signed for broken_seq (rewritten or truncated since).
+    kind: str = "link"
 
     @property
     def ok(self) -> bool:
         return self.broken_seq is None
 
 
-def audit_verify() -> ChainReport:
-    """Re-walk the chain from the first event; name the first link that does not hold."""
-    prev_hash = "0" * 64
-    expected_seq = 1
+def _walk(after_seq: int, prev_hash: str, upto: int | None = None) -> ChainReport:
+    """Check every link after ``after_seq`` (whose hash is ``prev_hash``), up to
+    ``upto`` (inclusive; None: to the last event). ``checked`` counts the events checked."""
+    expected_seq = after_seq + 1
     checked = 0
-    for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
+    events = AuditEvent.objects.filter(seq__gt=after_seq).order_by("seq")
+    if upto is not None:
+        events = events.filter(seq__lte=upto)
+    for event in events.iterator(chunk_size=2000):
         if event.seq != expected_seq:
             return ChainReport(checked, expected_seq, f"event #{expected_seq} is missing")
         if event.prev_hash != prev_hash:
@@ -191,7 +209,116 @@ def audit_verify() -> ChainReport:
         prev_hash = event.hash
         expected_seq += 1
         checked += 1
+    if upto is not None and expected_seq <= upto:
+        return ChainReport(checked, expected_seq, f"event #{expected_seq} is missing (head at #{upto})")
+    return ChainReport(checked)
+
+
+def _hash_at(seq: int) -> str | None:
+    if seq == 0:
+        return GENESIS
+    return AuditEvent.objects.filter(seq=seq).values_list("hash", flat=True).first()
+
+
+class ChainNotSigned(Exception):
+    """The head was not signed: the chain does not extend the head signed before (or
+    does not hold). The message says where."""
+
+
+def audit_head_sign(*, only_if_due: bool = False) -> AuditSignedHead | None:
+    """Sign the chain's current head with the key kept outside the database and store
+    it. Never signs a chain that does not hold, or that does not extend the last signed
+    head: the links from that head to this one are checked first (all of them, the
+    first time), so a signature vouches for the whole chain up to its head.
+
+    ``only_if_due`` (the worker): only when the head moved since the last signature or
+    that signature is at least ``SIGN_MAX_AGE`` old; otherwise None."""
+    signing.private_key()  # a missing or malformed key stops here, before any work
+    head = AuditHead.objects.filter(pk=1).values_list("seq", "last_hash").first()
+    if head is None:  # the head is created by migration audit 0002
+        raise RuntimeError("audit chain head row is missing: run `kolaborasi migrate`")
+    seq, hash = int(head[0]), str(head[1])
+    at = timezone.now().replace(microsecond=0)
+    last = AuditSignedHead.objects.order_by("-id").first()
+    if (
+        only_if_due
+        and last is not None
+        and (last.seq, last.hash) == (seq, hash)
+        and at - last.at < SIGN_MAX_AGE
+    ):
+        return None
+    since, since_hash = (last.seq, last.hash) if last is not None else (0, GENESIS)
+    if seq < since:
+        raise ChainNotSigned(f"the chain's head #{seq} is behind the last signed head #{since}: truncated")
+    if _hash_at(since) != since_hash:
+        raise ChainNotSigned(f"event #{since} no longer has the hash signed for it: rewritten")
+    report = _walk(since, since_hash, upto=seq)
+    if not report.ok:
+        raise ChainNotSigned(f"event #{report.broken_seq}: {report.reason}")
+    if seq > 0 and _hash_at(seq) != hash:
+        raise ChainNotSigned(f"the head row's hash is not the hash of event #{seq}")
+    return AuditSignedHead.objects.create(seq=seq, hash=hash, at=at, signature=signing.sign(seq, hash, at))
+
+
+def head_of(row: AuditSignedHead) -> signing.Head:
+    return signing.Head(seq=row.seq, hash=row.hash, at=row.at, signature=row.signature)
+
+
+def _signed_heads() -> Iterator[signing.Head]:
+    for row in AuditSignedHead.objects.order_by("seq", "id").iterator(chunk_size=2000):
+        yield head_of(row)
+
+
+def _check_heads(heads: Iterable[signing.Head], *, length: int, saved: bool = False) -> ChainReport:
+    """Each head against the chain of ``length`` events (which holds): its signature with
+    the current public key, its seq within the chain, and the event at its seq having
+    its hash. Heads come in order of seq, so a rewrite is placed after the last head
+    that still matched."""
+    key = None
+    checked = matched = 0  # matched: the highest seq whose signed hash still matches
+    which = "the saved head" if saved else "the head"
+    for batch in batched(heads, 2000):
+        seqs = [h.seq for h in batch if 0 < h.seq <= length]
+        hashes = dict(AuditEvent.objects.filter(seq__in=seqs).values_list("seq", "hash"))
+        hashes[0] = GENESIS
+        for head in batch:
+            key = key or signing.public_key()
+            at = signing.format_at(head.at)
+            problem = ""
+            if not head.signature_valid(key):
+                problem = f"{which} signed at {at} has a signature the current key does not verify"
+            elif head.seq > length:
+                problem = (
+                    f"truncated: {which} signed at {at} is event #{head.seq}, the chain ends at #{length}"
+                )
+            elif hashes.get(head.seq) != head.hash:
+                problem = (
+                    f"rewritten after #{matched}: event #{head.seq} no longer has the hash {which} "
+                    f"signed at {at} names"
+                )
+            if problem:
+                return ChainReport(length, head.seq, problem, heads_checked=checked, kind="head")
+            matched = max(matched, head.seq)
+            checked += 1
+    return ChainReport(length, heads_checked=checked)
+
+
+def audit_verify(saved_head: signing.Head | None = None) -> ChainReport:
+    """Re-walk the chain from the first event and name the first link that does not
+    hold; then check that every stored signed head, and ``saved_head`` (one someone kept,
+    e.g. from ``GET /api/v1/audit/head``), is still in it. A chain re-hashed forward
+    after an edit, or cut short with its head row rolled back, holds link by link: only
+    a head signed before the change shows it."""
+    report = _walk(0, GENESIS)
+    if not report.ok:
+        return report
+    checked = report.checked
     head = AuditHead.objects.filter(pk=1).first()
     if head is not None and head.seq != checked:
         return ChainReport(checked, checked + 1, f"event #{checked + 1} is missing (head at #{head.seq})")
-    return ChainReport(checked)
+    heads = _check_heads(_signed_heads(), length=checked)
+    if not heads.ok or saved_head is None:
+        return heads
+    mine = _check_heads([saved_head], length=checked, saved=True)
+    mine.heads_checked += heads.heads_checked
+    return mine

@@ -1,0 +1,184 @@
+"""The key that signs the audit chain's head, and what exactly it signs
+(docs/decisions/0003-audit-chain.md, "Signed heads").
+
+The key is an Ed25519 private key in a PEM (PKCS#8) file named by the setting
+``AUDIT_SIGNING_KEY_FILE``, outside the database: whoever can rewrite the database
+cannot sign a head for the rewritten chain. Its public half is published at
+``GET /api/v1/audit/key``.
+
+A head is signed as the UTF-8 bytes of :func:`head_message`, one line::
+
+    kolaborasi-audit-head:1:<seq>:<hash>:<at>
+
+with ``seq`` in decimal, ``hash`` the 64 lowercase hex digits of the event at ``seq``
+(64 zeros for the empty chain, seq 0) and ``at`` the moment of signing in UTC, whole
+seconds, as ``YYYY-MM-DDTHH:MM:SSZ``. The JSON of a head (``GET /api/v1/audit/head``,
+``kolaborasi audit sign``) carries these three fields as they appear in the line, and the
+signature in standard base64.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import os
+import re
+from contextlib import suppress
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from django.conf import settings
+
+ALGORITHM = "Ed25519"
+_AT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+_HASH = re.compile(r"[0-9a-f]{64}")
+_AT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+
+
+class SigningKeyError(Exception):
+    """The signing key cannot be used; the message names the file and what to do."""
+
+
+def format_at(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).strftime(_AT_FORMAT)
+
+
+def head_message(seq: int, hash: str, at: dt.datetime) -> bytes:
+    """The bytes a head's signature covers (the module's docstring defines them)."""
+    return f"kolaborasi-audit-head:1:{seq}:{hash}:{format_at(at)}".encode()
+
+
+def _key_file() -> Path:
+    return Path(settings.AUDIT_SIGNING_KEY_FILE)
+
+
+def _create(path: Path) -> None:
+    """Write a new key to ``path`` unless one appears there meanwhile (another process
+    creating it at the same moment wins, and both then use its key)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    partial = path.with_name(f".{path.name}.{os.getpid()}.new")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+            handle.flush()
+            os.fsync(handle.fileno())
+        with suppress(FileExistsError):  # another process made it first: never overwrite a key
+            os.link(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+@lru_cache(maxsize=4)
+def _load(path: str, _mtime_ns: int, _size: int) -> Ed25519PrivateKey:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise SigningKeyError(f"AUDIT_SIGNING_KEY_FILE {path}: cannot be read ({exc.strerror})") from None
+    try:
+        key = serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError) as exc:
+        raise SigningKeyError(
+            f"AUDIT_SIGNING_KEY_FILE {path}: not an unencrypted PEM private key ({exc}). "
+            "Put back the key this site signs with (its public half is the one published at "
+            "/api/v1/audit/key), or make a new one with `openssl genpkey -algorithm ed25519`."
+        ) from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise SigningKeyError(
+            f"AUDIT_SIGNING_KEY_FILE {path}: not an Ed25519 key but an {type(key).__name__} "
+            "(make one with `openssl genpkey -algorithm ed25519`)."
+        )
+    return key
+
+
+def private_key() -> Ed25519PrivateKey:
+    """The signing key. Made once when the file is missing and the setting is the
+    default; a missing file named by the setting, or a malformed one, is an error."""
+    path = _key_file()
+    if not path.exists():
+        if not settings.AUDIT_SIGNING_KEY_CREATE:
+            raise SigningKeyError(
+                f"AUDIT_SIGNING_KEY_FILE {path}: no such file. Put the site's signing key there, "
+                "or make a new one with `openssl genpkey -algorithm ed25519 -out FILE`."
+            )
+        _create(path)
+    stat = path.stat()
+    return _load(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+def public_key() -> Ed25519PublicKey:
+    return private_key().public_key()
+
+
+def public_key_base64(key: Ed25519PublicKey | None = None) -> str:
+    """The raw 32 bytes of the public key, in standard base64."""
+    raw = (key or public_key()).public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return base64.b64encode(raw).decode()
+
+
+def sign(seq: int, hash: str, at: dt.datetime) -> str:
+    return base64.b64encode(private_key().sign(head_message(seq, hash, at))).decode()
+
+
+@dataclass(frozen=True)
+class Head:
+    """A signed head as published: what ``verify`` checks and the JSON shows."""
+
+    seq: int
+    hash: str
+    at: dt.datetime
+    signature: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"seq": self.seq, "hash": self.hash, "at": format_at(self.at), "signature": self.signature}
+
+    def signature_valid(self, key: Ed25519PublicKey) -> bool:
+        try:
+            key.verify(
+                base64.b64decode(self.signature, validate=True), head_message(self.seq, self.hash, self.at)
+            )
+        except (InvalidSignature, binascii.Error, ValueError):
+            return False
+        return True
+
+
+def head_from_json(text: str) -> Head:
+    """A head someone saved (the JSON of the API or of ``audit sign``); a
+    ``ValueError`` names what is wrong with it."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise ValueError('expected a JSON object {"seq": …, "hash": …, "at": …, "signature": …}')
+    missing = [name for name in ("seq", "hash", "at", "signature") if name not in data]
+    if missing:
+        raise ValueError("missing " + ", ".join(missing))
+    seq, hash, at, signature = data["seq"], data["hash"], data["at"], data["signature"]
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+        raise ValueError(f"seq must be a whole number ≥ 0, not {seq!r}")
+    if not isinstance(hash, str) or not _HASH.fullmatch(hash):
+        raise ValueError("hash must be 64 lowercase hexadecimal digits")
+    if not isinstance(at, str) or not _AT.fullmatch(at):
+        raise ValueError(f"at must be a UTC time as YYYY-MM-DDTHH:MM:SSZ, not {at!r}")
+    try:
+        moment = dt.datetime.strptime(at, _AT_FORMAT).replace(tzinfo=dt.UTC)
+    except ValueError:
+        raise ValueError(f"at is not a real date and time: {at!r}") from None
+    try:
+        raw = base64.b64decode(signature, validate=True) if isinstance(signature, str) else b""
+    except binascii.Error:
+        raw = b""
+    if len(raw) != 64:
+        raise ValueError("signature must be 64 bytes in standard base64")
+    return Head(seq=seq, hash=hash, at=moment, signature=signature)
