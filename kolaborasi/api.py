@@ -20,7 +20,7 @@ api = ContractAPI(
     description=(
         "Kolaborasi sosial berskala besar: needs, pledges, deliveries and funds. "
         "Public reads need no token; writes use `Authorization: Bearer TOKEN`. "
-        "Every refusal is JSON `{\"detail\": \"...\"}` (sometimes with more fields); "
+        'Every refusal is JSON `{"detail": "..."}` (sometimes with more fields); '
         "429 and 503 carry a `Retry-After` header. Text must not contain NUL bytes."
     ),
     urls_namespace="api",
