@@ -381,7 +381,6 @@ IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24, low=1)
 # when the operators' overview flags an organisation.
 
 
-
 # Latest planned delivery date, in days from today (pledges, extensions, plans).
 PLEDGE_HORIZON_DAYS = env_int("PLEDGE_HORIZON_DAYS", 30, low=1, high=3650)
 # Individual donors and unverified organisations: undelivered units in total, and the
@@ -446,6 +445,8 @@ OTP_STATIC_THROTTLE_FACTOR = 1
 # resets a device (deletes it), never copies it.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 SECOND_FACTOR_MAX_WAIT_SECONDS = env_int("SECOND_FACTOR_MAX_WAIT_SECONDS", 900, low=1, high=86_400)
+
+
 # --- Throttles, client addresses, lockouts -----------------------------------------------
 # The client's address: REMOTE_ADDR unless TRUSTED_PROXIES says which proxies to believe
 # (a count of proxies in front of the app, or their addresses/CIDR networks); see

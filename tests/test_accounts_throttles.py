@@ -20,6 +20,7 @@ def _sent() -> int:
     run_tasks()
     return len(mail.outbox)
 
+
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher", "one_window")]
 User = get_user_model()
 PASSWORD = "Kuat-dan-panjang-2026"

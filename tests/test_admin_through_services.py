@@ -126,7 +126,7 @@ def test_a_need_changes_through_need_update_with_a_reason(client: Client, operat
     assert response.status_code == 302, response.content.decode()[:2000]
     [event] = _new_events(start)
     assert (event.action, event.object_type, event.object_id) == (
-        "need.update",
+        "need.changed",
         "targets.target",
         str(need.target_id),
     )
@@ -134,7 +134,7 @@ def test_a_need_changes_through_need_update_with_a_reason(client: Client, operat
     assert event.organisation_id == operator.organisation.pk
     assert event.after is not None
     assert event.after["reason"] == "pendataan ulang"
-    assert set(event.after) == {"size", "needs", "reason", "as_of"}
+    assert set(event.after) == {"size", "needs", "by_need", "reason", "as_of"}
     refreshed = Need.objects.get(pk=need.pk)
     assert refreshed.quantity == need.quantity + 5
     assert Target.objects.get(pk=need.target_id).size == need.quantity + 5
@@ -166,7 +166,7 @@ def test_a_target_size_changes_through_need_update(client: Client, operator) -> 
     response = client.post(url, {**data, "size": target.size + 3, "reason": "survei kelurahan"})
     assert response.status_code == 302, response.content.decode()[:2000]
     [event] = _new_events(start)
-    assert event.action == "need.update"
+    assert event.action == "need.changed"
     assert event.after is not None and event.after["size"] == target.size + 3
     assert set(Need.objects.filter(target=target).values_list("quantity", flat=True)) == {target.size + 3}
 

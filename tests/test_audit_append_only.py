@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.models import AuditEvent, AuditHead, AuditSignedHead
 from kolaborasi.audit.services import audit_record, audit_verify
 from kolaborasi.audit.signing import sign
@@ -21,7 +22,9 @@ REFUSED = "append-only"
 def _events(n: int) -> list[AuditEvent]:
     with transaction.atomic():
         return [
-            audit_record(actor=None, action="test.event", object_type="t", object_id=i, after={"n": i})
+            audit_record(
+                actor=None, action=AuditAction.NEED_CHANGED, object_type="t", object_id=i, after={"n": i}
+            )
             for i in range(n)
         ]
 

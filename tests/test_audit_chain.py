@@ -1,6 +1,7 @@
 import pytest
 from django.core.management.base import CommandError
 
+from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.models import AuditEvent
 from kolaborasi.audit.services import audit_record, audit_verify
 from tests.audit_support import guard_lifted
@@ -11,7 +12,12 @@ pytestmark = pytest.mark.django_db
 def test_chain_verifies_and_names_the_first_tampered_event(run_cli) -> None:  # type: ignore[no-untyped-def]
     for i in range(3):
         audit_record(
-            actor=None, action="test.event", object_type="t", object_id=i, before={"n": i}, after={"n": i + 1}
+            actor=None,
+            action=AuditAction.NEED_CHANGED,
+            object_type="t",
+            object_id=i,
+            before={"n": i},
+            after={"n": i + 1},
         )
     out, _ = run_cli("audit", "verify")
     assert "audit chain OK" in out
@@ -27,7 +33,7 @@ def test_chain_verifies_and_names_the_first_tampered_event(run_cli) -> None:  # 
 
 def test_deleted_event_is_detected() -> None:
     for i in range(3):
-        audit_record(actor=None, action="test.event", object_type="t", object_id=i)
+        audit_record(actor=None, action=AuditAction.NEED_CHANGED, object_type="t", object_id=i)
     last = AuditEvent.objects.order_by("-seq").first()
     assert last is not None
     with guard_lifted():

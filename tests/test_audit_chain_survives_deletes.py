@@ -16,6 +16,7 @@ from django.test import Client
 
 from kolaborasi.accounts.models import Organisation
 from kolaborasi.accounts.services import membership_create, organisation_create, user_set_active
+from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.models import AuditEvent
 from kolaborasi.audit.services import audit_record, audit_verify, content_digest
 from tests.audit_support import guard_lifted
@@ -34,7 +35,9 @@ def test_deleting_a_user_or_organisation_row_keeps_the_chain(run_cli, personas) 
     person = get_user_model().objects.create_user("sementara", "sementara@example.org", PASSWORD)
     org = organisation_create(actor=person, name="Yayasan Sementara", kind="donor", owner=person)
     with transaction.atomic():
-        audit_record(actor=person, action="test.note", obj=org, organisation=org, after={"n": 1})
+        audit_record(
+            actor=person, action=AuditAction.ORGANISATION_CHANGED, obj=org, organisation=org, after={"n": 1}
+        )
     membership_create(actor=oki.user, organisation=org, user=personas["luar"].user, role="member")
     ids = (person.pk, org.pk)
     recorded = list(AuditEvent.objects.filter(actor_id=person.pk).values_list("seq", flat=True))
@@ -54,7 +57,9 @@ def test_deleting_a_user_or_organisation_row_keeps_the_chain(run_cli, personas) 
 def test_an_edited_id_still_breaks_the_chain(run_cli, personas) -> None:  # type: ignore[no-untyped-def]
     dina = personas["dina"]
     with transaction.atomic():
-        event = audit_record(actor=dina.user, action="test.note", organisation=dina.organisation, after={})
+        event = audit_record(
+            actor=dina.user, action=AuditAction.ORGANISATION_CHANGED, organisation=dina.organisation, after={}
+        )
     with guard_lifted():
         AuditEvent.objects.filter(pk=event.pk).update(actor_id=personas["luar"].user.pk)
     report = audit_verify()

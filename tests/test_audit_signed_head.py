@@ -24,6 +24,7 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
+from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.models import AuditEvent, AuditHead, AuditSignedHead
 from kolaborasi.audit.services import audit_record, content_digest, link_hash
 from kolaborasi.audit.signing import sign
@@ -41,7 +42,7 @@ def _events(personas, n: int) -> list[AuditEvent]:  # type: ignore[no-untyped-de
             audit_record(
                 actor=oki.user,
                 organisation=oki.organisation,
-                action="test.event",
+                action=AuditAction.NEED_CHANGED,
                 object_type="t",
                 object_id=i,
                 before={"quantity": i},

@@ -73,7 +73,7 @@ def test_create_computes_needs_from_the_latest_counts(run_cli) -> None:  # type:
             "action", flat=True
         )
     )
-    assert actions == ["campaign.create", "campaign.needs"]
+    assert actions == ["campaign.created", "campaign.needs_computed"]
     # A second campaign of the same name gets its own slug.
     again = json.loads(run_cli(*CREATE, "--region", "31.75.01", "--aid-type", "sembako")[0])
     assert again["slug"] == "tanggap-banjir-jakarta-timur-2"
@@ -145,7 +145,7 @@ def test_close_stops_a_campaign_for_good(run_cli) -> None:  # type: ignore[no-un
     demo.refresh_from_db()
     assert demo.status == CampaignStatus.CLOSED
     assert not Need.objects.filter(campaign=demo, accepting=True).exists()
-    event = AuditEvent.objects.filter(action="campaign.close").latest("seq")
+    event = AuditEvent.objects.filter(action="campaign.closed").latest("seq")
     assert event.before is not None and event.after is not None
     assert (event.before["status"], event.after["status"]) == ("open", "closed")
     before = _counts()

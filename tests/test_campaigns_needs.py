@@ -53,7 +53,7 @@ def test_an_import_puts_its_needs_in_the_one_open_campaign(run_cli, tmp_file) ->
     rw = Target.objects.get(region_id="31.74.03.1001.901")
     assert {(n.campaign_id, n.quantity) for n in rw.needs.all()} == {(campaign.pk, 350)}
     assert rw.needs.count() == 3
-    event = AuditEvent.objects.filter(action="targets.import_rw").latest("seq")
+    event = AuditEvent.objects.filter(action="targets.rw_imported").latest("seq")
     assert event.after is not None and event.after["campaign"] == campaign.pk
 
 
@@ -141,7 +141,7 @@ def test_a_count_correction_leaves_a_closed_campaigns_needs_as_they_were(persona
     assert Need.objects.get(pk=need.pk).quantity == need.quantity
     flood_need = Need.objects.get(campaign=flood, target=target)
     assert flood_need.quantity == new_size
-    event = AuditEvent.objects.filter(action="need.update").latest("seq")
+    event = AuditEvent.objects.filter(action="need.changed").latest("seq")
     assert event.before is not None and event.after is not None
     # Only the open campaign's need changed, and the event names it.
     assert event.before["by_need"] == {str(flood_need.pk): new_size - 40}
@@ -159,4 +159,4 @@ def test_the_first_import_of_a_fresh_installation_opens_the_first_campaign(run_c
     assert list(campaign.regions.values_list("code", flat=True)) == ["31"]
     assert sorted(campaign.aid_types.values_list("aid_type__slug", flat=True)) == ["sembako", "siap-saji"]
     assert Need.objects.filter(campaign=campaign).count() == 4
-    assert AuditEvent.objects.filter(action="campaign.create", object_id=str(campaign.pk)).exists()
+    assert AuditEvent.objects.filter(action="campaign.created", object_id=str(campaign.pk)).exists()

@@ -39,7 +39,7 @@ def test_only_operators_run_campaigns(personas, who, allowed) -> None:  # type: 
     if allowed:
         campaign_open(actor=persona.user, organisation=persona.organisation, campaign=campaign)
         assert campaign.status == CampaignStatus.OPEN
-        event = AuditEvent.objects.filter(action="campaign.open").latest("seq")
+        event = AuditEvent.objects.filter(action="campaign.opened").latest("seq")
         assert event.organisation_id == persona.organisation.pk and event.actor_id == persona.user.pk
     else:
         with pytest.raises(Forbidden, match="Hanya operator"):
@@ -61,4 +61,4 @@ def test_draft_opens_then_closes_and_never_twice(personas) -> None:  # type: ign
         AuditEvent.objects.filter(object_type="campaigns.campaign", object_id=str(campaign.pk))
         .order_by("seq")
         .values_list("action", flat=True)
-    ) == ["campaign.create", "campaign.open", "campaign.close"]
+    ) == ["campaign.created", "campaign.opened", "campaign.closed"]

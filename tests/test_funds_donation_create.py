@@ -37,7 +37,7 @@ def test_donor_records_pending_donation(personas) -> None:  # type: ignore[no-un
     assert (donation.donor, donation.aggregator, donation.public) == (dina, agus, True)
     assert donation.donated_on == dt.date(2020, 4, 20)
     assert not LedgerEntry.objects.exists()  # only confirmed money reaches the ledger
-    assert AuditEvent.objects.filter(action="donation.create", object_id=str(donation.pk)).exists()
+    assert AuditEvent.objects.filter(action="donation.created", object_id=str(donation.pk)).exists()
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,7 @@ def test_confirm_posts_balanced_ledger_transaction(personas) -> None:  # type: i
     assert Donation.objects.get(pk=pk).status == DonationStatus.CONFIRMED
     assert _cash(personas["agus"].organisation) == 545_000_000
     assert ledger_verify() == []
-    assert AuditEvent.objects.filter(action="donation.confirm", object_id=str(pk)).exists()
+    assert AuditEvent.objects.filter(action="donation.confirmed", object_id=str(pk)).exists()
     # Deciding twice is refused and changes nothing.
     again = api_post(Client(), f"/api/v1/donations/{pk}/confirm", agus_token)
     assert again.status_code == 409 and again.json()["detail"].endswith("Donasi ini sudah dikonfirmasi.")

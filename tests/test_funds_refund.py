@@ -43,7 +43,7 @@ def test_cancel_refunds_undelivered_units(personas) -> None:  # type: ignore[no-
     assert [f["amount"] for f in pledge_fundings([pledge.pk])[pledge.pk]] == [800_000]
     donation.refresh_from_db()
     assert donation.allocated == 800_000
-    assert AuditEvent.objects.filter(action="pledge.refund", object_id=str(pledge.pk)).exists()
+    assert AuditEvent.objects.filter(action="pledge.refunded", object_id=str(pledge.pk)).exists()
     # Idempotent: another release call gives nothing more back.
     pledge.refresh_from_db()
     assert services.pledge_funding_release(actor=None, pledge=pledge) == 0

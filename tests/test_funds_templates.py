@@ -26,7 +26,7 @@ def test_create_edit_and_reject_bad_input(personas) -> None:  # type: ignore[no-
     assert client.post(f"/dana/paket/{template.pk}/", form | {"unit_cost": "275000"}).status_code == 302
     template.refresh_from_db()
     assert template.unit_cost == 275_000
-    assert AuditEvent.objects.filter(action="package_template.update", object_id=str(template.pk)).exists()
+    assert AuditEvent.objects.filter(action="package_template.changed", object_id=str(template.pk)).exists()
 
     for change in (
         {"unit_cost": "0"},

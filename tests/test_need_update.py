@@ -28,7 +28,7 @@ def test_coordinator_updates_own_rw(personas):
     target.refresh_from_db()
     assert target.size == 42
     assert set(Need.objects.filter(target=target).values_list("quantity", flat=True)) == {42}
-    event = AuditEvent.objects.get(action="need.update", object_id=str(target.pk))
+    event = AuditEvent.objects.get(action="need.changed", object_id=str(target.pk))
     assert event.after is not None
     assert event.after["reason"] == "Pendataan ulang DTKS" and event.after["size"] == 42
 
@@ -63,7 +63,7 @@ def test_bad_input(personas, size, reason, field):
     with pytest.raises(NeedUpdateError) as exc:
         need_update(actor=oki.user, organisation=oki.organisation, target=target, size=size, reason=reason)
     assert exc.value.field == field
-    assert not AuditEvent.objects.filter(action="need.update").exists()
+    assert not AuditEvent.objects.filter(action="need.changed").exists()
 
 
 @pytest.mark.parametrize(

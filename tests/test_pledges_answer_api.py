@@ -70,7 +70,7 @@ def test_donor_answers_with_a_note_and_the_dispute_stays_open(client, personas, 
     disputed.refresh_from_db()
     assert disputed.review == Review.DISPUTED  # only the receiving side ends a dispute
     assert Pledge.objects.get(pk=disputed.pledge_id).disputed == 6
-    event = AuditEvent.objects.filter(action="delivery.answer", object_id=str(disputed.pk)).get()
+    event = AuditEvent.objects.filter(action="delivery.answered", object_id=str(disputed.pk)).get()
     assert event.organisation_id == dina.organisation.pk
     assert (event.after or {})["note"] == answer.note
     assert audit_verify().ok

@@ -26,7 +26,7 @@ def test_cancel_releases_undelivered(client, personas, who):
     assert r.json()["status"] == "cancelled" and r.json()["released"] == 3 and r.json()["delivered"] == 2
     need.refresh_from_db()
     assert (need.held, need.delivered, need.remaining) == (2, 2, need.quantity - 2)
-    event = AuditEvent.objects.get(action="pledge.cancel", object_id=str(pledge.pk))
+    event = AuditEvent.objects.get(action="pledge.cancelled", object_id=str(pledge.pk))
     assert event.before is not None and event.after is not None
     assert event.before["status"] == "delivered" and event.after["status"] == "cancelled"
     assert needs_with_drift([need.pk]) == []

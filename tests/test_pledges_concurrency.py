@@ -219,6 +219,6 @@ def _chain_holds_one_event_per_pledge(pledge_ids: set[int]) -> None:
     gap or duplicate), one event per created pledge."""
     report = audit_verify()
     assert report.ok, report
-    events = AuditEvent.objects.filter(action="pledge.create", object_type="pledges.pledge")
+    events = AuditEvent.objects.filter(action="pledge.created", object_type="pledges.pledge")
     assert {int(i) for i in events.values_list("object_id", flat=True)} == pledge_ids
     assert events.count() == len(pledge_ids)

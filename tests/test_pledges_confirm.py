@@ -26,7 +26,7 @@ def test_coordinator_confirms_delivered_units(client, personas):
     assert r.json()["status"] == "confirmed" and r.json()["confirmed"] == 5
     need = Need.objects.get(pk=pledge.need_id)
     assert need.confirmed == 5
-    assert AuditEvent.objects.filter(action="pledge.confirm", object_id=str(pledge.pk)).exists()
+    assert AuditEvent.objects.filter(action="pledge.confirmed", object_id=str(pledge.pk)).exists()
     # Nothing more to confirm → 409, nothing changes.
     assert confirm(client, personas["oki"], pledge).status_code == 409
     assert needs_with_drift([need.pk]) == []

@@ -40,7 +40,7 @@ def test_create_reserves_and_answers_201(client, personas):
     assert pledge.quantity == 7 and pledge.need_id == need.pk
     need.refresh_from_db()
     assert need.held == before + 7
-    assert AuditEvent.objects.filter(action="pledge.create", object_id=str(pledge.pk)).count() == 1
+    assert AuditEvent.objects.filter(action="pledge.created", object_id=str(pledge.pk)).count() == 1
     assert needs_with_drift([need.pk]) == []
 
 

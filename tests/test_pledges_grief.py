@@ -111,8 +111,8 @@ def test_one_account_cannot_hold_the_programme(client: Client, personas, run_cli
     out, _err = run_cli("stats", "check")
     assert "sesuai" in out
     run_cli("audit", "verify")  # raises CommandError when a link is broken
-    assert AuditEvent.objects.filter(action="organisation.suspend", object_id=str(attacker_id)).count() == 1
-    cancels = AuditEvent.objects.filter(action="pledge.cancel", object_type="pledges.pledge")
+    assert AuditEvent.objects.filter(action="organisation.suspended", object_id=str(attacker_id)).count() == 1
+    cancels = AuditEvent.objects.filter(action="pledge.cancelled", object_type="pledges.pledge")
     assert cancels.filter(
         object_id__in=[str(pk) for pk in attacker_pledges.values_list("pk", flat=True)]
     ).count() == len(held)

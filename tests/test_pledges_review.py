@@ -61,9 +61,9 @@ def test_partial_confirmation_with_note(client, personas):
         "20 paket belum tiba",
     )
     assert Need.objects.get(pk=pledge.need_id).confirmed == 40
-    event = AuditEvent.objects.filter(action="delivery.confirm", object_id=str(delivery.pk)).get()
+    event = AuditEvent.objects.filter(action="delivery.confirmed", object_id=str(delivery.pk)).get()
     assert (event.before or {})["confirmed"] == 0 and (event.after or {})["confirmed"] == 40
-    assert AuditEvent.objects.filter(action="pledge.confirm", object_id=str(pledge.pk)).exists()
+    assert AuditEvent.objects.filter(action="pledge.confirmed", object_id=str(pledge.pk)).exists()
     # The rest can be confirmed later; then it is all confirmed.
     r = post(client, personas["oki"], pledge, "confirm")
     assert r.json()["confirmed"] == 60
@@ -147,8 +147,8 @@ def test_dispute_then_donor_sees_it_then_confirm_ends_it(client, personas):
     )
     delivery = Delivery.objects.get(pledge=pledge)
     assert (delivery.review, delivery.dispute_reason) == (Review.DISPUTED, "Hanya 4 paket yang tiba")
-    assert AuditEvent.objects.filter(action="delivery.dispute", object_id=str(delivery.pk)).exists()
-    assert AuditEvent.objects.filter(action="pledge.dispute", object_id=str(pledge.pk)).exists()
+    assert AuditEvent.objects.filter(action="delivery.disputed", object_id=str(delivery.pk)).exists()
+    assert AuditEvent.objects.filter(action="pledge.disputed", object_id=str(pledge.pk)).exists()
     # The donor reads it through its own token.
     r = client.get(f"/api/v1/pledges/{pledge.pk}", **auth(dina))
     assert r.json()["progress"] == "disputed"

@@ -83,7 +83,7 @@ def _counted_once(need: Need, pledge: Pledge) -> int:
     moved = sum(
         (after or {})["confirmed"] - (before or {})["confirmed"]
         for before, after in AuditEvent.objects.filter(
-            action="delivery.confirm", object_type="pledges.delivery"
+            action="delivery.confirmed", object_type="pledges.delivery"
         ).values_list("before", "after")
     )
     assert moved == pledge.confirmed

@@ -84,11 +84,11 @@ def test_suspension_releases_holds_and_blocks_pledges_until_lifted(client, perso
     assert needs_with_drift([need.pk, other.pk]) == []
     assert OrganisationHold.objects.get(pk=dina.organisation.pk).held == 0
     assert dina.organisation.pk not in hold_counts_recomputed()
-    event = AuditEvent.objects.get(action="organisation.suspend", object_id=str(dina.organisation.pk))
+    event = AuditEvent.objects.get(action="organisation.suspended", object_id=str(dina.organisation.pk))
     assert (event.after or {})["suspended_reason"] == "Menimbun"
     assert (
         AuditEvent.objects.filter(
-            action="pledge.cancel", object_id__in=[str(open_pledge.pk), str(partly.pk)]
+            action="pledge.cancelled", object_id__in=[str(open_pledge.pk), str(partly.pk)]
         ).count()
         == 2
     )
@@ -105,7 +105,7 @@ def test_suspension_releases_holds_and_blocks_pledges_until_lifted(client, perso
     r = _as(personas["oki"]).post(_page(dina.organisation), {"action": "unsuspend"})
     assert r.status_code == 302
     assert AuditEvent.objects.filter(
-        action="organisation.unsuspend", object_id=str(dina.organisation.pk)
+        action="organisation.unsuspended", object_id=str(dina.organisation.pk)
     ).exists()
     r = client.post("/api/v1/pledges", pledge_body(need, 1), content_type="application/json", **auth(dina))
     assert r.status_code == 201

@@ -122,7 +122,7 @@ def test_the_planner_takes_the_area_by_name(client: Client, personas) -> None:  
 
 
 def test_search_ranks_in_the_database_larger_places_first() -> None:
-    """"an" matches hundreds of kelurahan; the kecamatan and kota that match come first
+    """ "an" matches hundreds of kelurahan; the kecamatan and kota that match come first
     and none is lost to a cut taken before ranking. An exact name comes first of all."""
     from kolaborasi.regions.models import DEPTH_BY_LEVEL
     from kolaborasi.regions.picker import SEARCH_LIMIT, region_search

@@ -17,6 +17,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.services import audit_record
 
 
@@ -36,7 +37,9 @@ class _AuditedDevices(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             audit_record(
                 actor=request.user,
-                action="user.second_factor_changed" if change else "user.second_factor_added",
+                action=AuditAction.USER_SECOND_FACTOR_CHANGED
+                if change
+                else AuditAction.USER_SECOND_FACTOR_ADDED,
                 obj=obj.user,
                 before=before,
                 after=_snapshot(obj),
@@ -45,7 +48,10 @@ class _AuditedDevices(admin.ModelAdmin):
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         with transaction.atomic():
             audit_record(
-                actor=request.user, action="user.second_factor_removed", obj=obj.user, before=_snapshot(obj)
+                actor=request.user,
+                action=AuditAction.USER_SECOND_FACTOR_REMOVED,
+                obj=obj.user,
+                before=_snapshot(obj),
             )
             super().delete_model(request, obj)
 

@@ -37,6 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.services import audit_record
 from kolaborasi.core.actor import Actor, acting_user
 from kolaborasi.core.mail import mail_queue
@@ -130,7 +131,7 @@ def user_invite(
             user.save(update_fields=["password"])
             audit_record(
                 actor=actor,
-                action="user.invited",
+                action=AuditAction.USER_INVITED,
                 obj=user,
                 after={"username": user.get_username(), "is_active": False},
                 organisation=organisation,
@@ -244,7 +245,7 @@ def invite_accept(*, token: str, password: str) -> Any:
         locked.save(update_fields=["password", "is_active"])
         audit_record(
             actor=locked,
-            action="user.invite_accepted",
+            action=AuditAction.USER_INVITE_ACCEPTED,
             obj=locked,
             before={"is_active": user.is_active},
             after={"is_active": True, "password": "set"},

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.services import audit_record
 from kolaborasi.core.mail import mail_queue
 
@@ -65,7 +66,7 @@ def user_register(*, username: str, email: str, password: str, site_url: str) ->
                 audit_record(
                     actor=None,
                     actor_label=chosen,
-                    action="user.registered",
+                    action=AuditAction.USER_REGISTERED,
                     obj=user,
                     after={"username": chosen, "is_active": False},
                 )
@@ -203,7 +204,7 @@ def user_verify_email(*, token: str) -> AbstractUser:
             )
             audit_record(
                 actor=user,
-                action="user.verified",
+                action=AuditAction.USER_VERIFIED,
                 obj=user,
                 before={"is_active": False},
                 after={"is_active": True},
@@ -252,5 +253,7 @@ def password_reset_complete(*, token: str, password: str) -> AbstractUser:
         )
         user.set_password(password)
         user.save(update_fields=["password"])
-        audit_record(actor=user, action="user.password_reset", obj=user, after={"password": "changed"})
+        audit_record(
+            actor=user, action=AuditAction.USER_PASSWORD_RESET, obj=user, after={"password": "changed"}
+        )
     return user

@@ -17,6 +17,7 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import transaction
 from django.utils import timezone
 
+from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.services import audit_record
 
 from .models import Membership
@@ -45,7 +46,7 @@ def unverified_accounts_remove(*, now: dt.datetime | None = None) -> int:
                 audit_record(
                     actor=None,
                     actor_label="retensi",
-                    action="user.unverified_removed",
+                    action=AuditAction.USER_UNVERIFIED_REMOVED,
                     object_type=User._meta.label_lower,
                     object_id=user.pk,
                     before={"is_active": False, "verified": False},

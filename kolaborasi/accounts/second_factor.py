@@ -16,6 +16,7 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.services import audit_record
 
 RECOVERY_CODES = 10
@@ -79,7 +80,7 @@ def second_factor_enrol(*, user: Any, code: str) -> tuple[SecondFactorResult, li
         StaticToken.objects.bulk_create(StaticToken(device=recovery, token=c) for c in codes)
         audit_record(
             actor=user,
-            action="user.second_factor_enrolled",
+            action=AuditAction.USER_SECOND_FACTOR_ENROLLED,
             obj=user,
             after={"device": device.persistent_id, "recovery_codes": RECOVERY_CODES},
         )
@@ -105,7 +106,9 @@ def second_factor_check(*, user: Any, code: str) -> SecondFactorResult:
         left = None
         if isinstance(device, StaticDevice):
             left = device.token_set.count()
-            audit_record(actor=user, action="user.recovery_code_used", obj=user, after={"left": left})
+            audit_record(
+                actor=user, action=AuditAction.USER_RECOVERY_CODE_USED, obj=user, after={"left": left}
+            )
     return SecondFactorResult(device=device, recovery_left=left)
 
 

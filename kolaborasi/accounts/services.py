@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.services import audit_record
 from kolaborasi.audit.snapshot import snapshot
 from kolaborasi.core.actor import Actor, acting_user
@@ -156,7 +157,11 @@ def organisation_create(
         if regions:
             org.regions.add(*regions)
         audit_record(
-            actor=actor, action="organisation.created", obj=org, after=_org_snapshot(org), organisation=org
+            actor=actor,
+            action=AuditAction.ORGANISATION_CREATED,
+            obj=org,
+            after=_org_snapshot(org),
+            organisation=org,
         )
         if owner is not None:
             _membership_create(actor=actor, organisation=org, user=owner, role=Role.OWNER)
@@ -228,7 +233,7 @@ def _membership_create(*, actor: Actor, organisation: Organisation, user: Any, r
     membership = Membership.objects.create(user=user, organisation=organisation, role=role)
     audit_record(
         actor=actor,
-        action="membership.added",
+        action=AuditAction.MEMBERSHIP_ADDED,
         obj=membership,
         after={"user": user.get_username(), "role": role},
         organisation=organisation,
@@ -275,7 +280,7 @@ def organisation_verify(*, actor: Actor, organisation: Organisation) -> bool:
         if changed:
             audit_record(
                 actor=actor,
-                action="organisation.verified",
+                action=AuditAction.ORGANISATION_VERIFIED,
                 obj=organisation,
                 before={"verified": False},
                 after={"verified": True},
@@ -312,7 +317,7 @@ def organisation_change(
         if after != before:
             audit_record(
                 actor=actor,
-                action="organisation.changed",
+                action=AuditAction.ORGANISATION_CHANGED,
                 obj=locked,
                 before=before,
                 after=after,
@@ -350,7 +355,7 @@ def membership_change(*, actor: Actor, membership: Membership, role: str) -> boo
         locked.save(update_fields=["role"])
         audit_record(
             actor=actor,
-            action="membership.changed",
+            action=AuditAction.MEMBERSHIP_CHANGED,
             obj=locked,
             before=before,
             after=_membership_state(locked),
@@ -365,7 +370,7 @@ def membership_remove(*, actor: Actor, membership: Membership) -> None:
     with transaction.atomic():
         audit_record(
             actor=actor,
-            action="membership.removed",
+            action=AuditAction.MEMBERSHIP_REMOVED,
             obj=membership,
             before=_membership_state(membership),
             organisation=membership.organisation,
@@ -383,7 +388,7 @@ def user_set_active(*, actor: Actor, user: Any, active: bool) -> bool:
         if changed:
             audit_record(
                 actor=actor,
-                action="user.reactivated" if active else "user.deactivated",
+                action=AuditAction.USER_REACTIVATED if active else AuditAction.USER_DEACTIVATED,
                 obj=user,
                 before={"is_active": not active},
                 after={"is_active": active},
@@ -421,7 +426,7 @@ def user_saved(*, actor: Actor, user: Any, before: dict[str, Any] | None) -> boo
     changed = {name: value for name, value in after.items() if before is None or before.get(name) != value}
     audit_record(
         actor=actor,
-        action="user.created" if before is None else "user.changed",
+        action=AuditAction.USER_CREATED if before is None else AuditAction.USER_CHANGED,
         obj=user,
         before=None if before is None else {name: before.get(name) for name in changed},
         after=changed,
@@ -434,7 +439,7 @@ def user_password_set(*, actor: Actor, user: Any) -> None:
     never the password or its hash."""
     audit_record(
         actor=actor,
-        action="user.password_set",
+        action=AuditAction.USER_PASSWORD_SET,
         obj=user,
         after={"password_usable": user.has_usable_password()},
     )
@@ -492,7 +497,7 @@ def token_create(
         )
         audit_record(
             actor=actor,
-            action="token.created",
+            action=AuditAction.TOKEN_CREATED,
             obj=token,
             after={
                 "prefix": token.prefix,
@@ -513,7 +518,7 @@ def token_revoke(*, actor: Actor, token: ApiToken) -> bool:
         if changed:
             audit_record(
                 actor=actor,
-                action="token.revoked",
+                action=AuditAction.TOKEN_REVOKED,
                 obj=token,
                 before={"revoked_at": None},
                 after={"revoked_at": now.isoformat()},

@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
+from .actions import action_of
 from .models import AuditEvent
 
 
@@ -11,11 +13,18 @@ class AuditEventAdmin(admin.ModelAdmin):
         "actor_label",
         "organisation_id",
         "action",
+        "kind",
         "object_type",
         "object_id",
     ]
     list_filter = ["action", "object_type"]
     search_fields = ["object_id", "actor_label"]
+
+    @admin.display(description=_("jenis peristiwa"))
+    def kind(self, event: AuditEvent) -> str:
+        """What happened, in words; events written under an older name read the same."""
+        kind = action_of(event.action)
+        return str(kind.label) if kind is not None else event.action
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False

@@ -18,6 +18,7 @@ from kolaborasi.core.actor import Actor, acting_user
 from kolaborasi.core.sql import Inserter, table
 
 from . import signing
+from .actions import AuditAction
 from .models import AuditEvent, AuditHead, AuditSignedHead
 
 
@@ -56,7 +57,7 @@ def link_hash(prev_hash: str, seq: int, digest: str) -> str:
 def audit_event(
     *,
     actor: Actor,
-    action: str,
+    action: AuditAction,
     obj: Any | None = None,
     object_type: str = "",
     object_id: str | int = "",
@@ -65,7 +66,9 @@ def audit_event(
     organisation: Any | None = None,
     actor_label: str = "",
 ) -> AuditEvent:
-    """The event (not yet linked nor saved) that ``audit_record`` appends."""
+    """The event (not yet linked nor saved) that ``audit_record`` appends. ``action``
+    must be one of ``audit.actions.AuditAction``: an unknown name is a programming error."""
+    kind = AuditAction(action)
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
@@ -76,7 +79,7 @@ def audit_event(
         actor_id=getattr(user, "pk", None),
         actor_label=label[:150],
         organisation_id=getattr(organisation, "pk", None),
-        action=action,
+        action=kind.value,
         object_type=object_type,
         object_id=str(object_id),
         before=_canonical(before),

@@ -23,6 +23,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from kolaborasi.accounts.models import Organisation
+from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.services import audit_record
 from kolaborasi.audit.snapshot import snapshot
 from kolaborasi.core.actor import Actor
@@ -144,7 +145,11 @@ def campaign_create(
         after = snapshot(campaign, CAMPAIGN_AUDIT_FIELDS)
         after["aid_types"] = {a.slug: a.unit for a in aid_types}
         audit_record(
-            actor=actor, action="campaign.create", obj=campaign, after=after, organisation=organisation
+            actor=actor,
+            action=AuditAction.CAMPAIGN_CREATED,
+            obj=campaign,
+            after=after,
+            organisation=organisation,
         )
     return campaign
 
@@ -184,7 +189,7 @@ def _status_change(
         locked.needs.order_by("pk").update(accepting=to == CampaignStatus.OPEN, updated_at=timezone.now())
         audit_record(
             actor=actor,
-            action=f"campaign.{'open' if to == CampaignStatus.OPEN else 'close'}",
+            action=AuditAction.CAMPAIGN_OPENED if to == CampaignStatus.OPEN else AuditAction.CAMPAIGN_CLOSED,
             obj=locked,
             before=before,
             after=snapshot(locked, CAMPAIGN_AUDIT_FIELDS),

@@ -166,6 +166,4 @@ def _forbidden_next_step(request: HttpRequest) -> str | SafeString:
             start,
             _("Pilih cara membantu"),
         )
-    return _(
-        "Jika menurut Anda ini keliru, hubungi pemilik organisasi Anda atau operator program."
-    )
+    return _("Jika menurut Anda ini keliru, hubungi pemilik organisasi Anda atau operator program.")

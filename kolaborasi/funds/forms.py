@@ -44,6 +44,7 @@ class TemplateForm(forms.Form):
         if problem := formula_refusal(name):
             raise forms.ValidationError(problem, code="formula")
         return name
+
     unit_cost = RupiahField(label=_("Harga per paket (rupiah)"), max_value=UNIT_COST_MAX)
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kolaborasi.accounts.models import Organisation
+from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.services import audit_record
 from kolaborasi.audit.snapshot import snapshot
 from kolaborasi.core.actor import Actor, acting_user
@@ -142,7 +143,7 @@ def plan_create(
         )
         audit_record(
             actor=actor,
-            action="allocation_plan.create",
+            action=AuditAction.ALLOCATION_PLAN_CREATED,
             obj=plan,
             after=plan_snapshot(plan),
             organisation=aggregator,
@@ -169,7 +170,7 @@ def plan_replan(*, actor: Actor, plan: AllocationPlan) -> AllocationPlan:
         ):
             audit_record(
                 actor=actor,
-                action="allocation_plan.supersede",
+                action=AuditAction.ALLOCATION_PLAN_SUPERSEDED,
                 obj=plan,
                 before={"status": PlanStatus.PREVIEW},
                 after={"status": PlanStatus.SUPERSEDED, "replaced_by": new.pk},
@@ -224,7 +225,7 @@ def plan_commit(
         plan.refresh_from_db()
         audit_record(
             actor=actor,
-            action="allocation_plan.commit",
+            action=AuditAction.ALLOCATION_PLAN_COMMITTED,
             obj=plan,
             before=before,
             after=plan_snapshot(plan) | {"pledges": [p.pk for p in pledges]},

@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kolaborasi.accounts.models import Organisation, OrgKind
+from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.services import audit_record
 from kolaborasi.audit.snapshot import snapshot
 from kolaborasi.core.actor import Actor, acting_user
@@ -169,7 +170,7 @@ def donation_create(
         )
         audit_record(
             actor=actor,
-            action="donation.create",
+            action=AuditAction.DONATION_CREATED,
             obj=donation,
             after=donation_snapshot(donation),
             organisation=donor,
@@ -208,7 +209,9 @@ def _donation_decide(*, actor: Actor, donation: Donation, status: str, reason: s
             )
         audit_record(
             actor=actor,
-            action=f"donation.{'confirm' if status == DonationStatus.CONFIRMED else 'reject'}",
+            action=AuditAction.DONATION_CONFIRMED
+            if status == DonationStatus.CONFIRMED
+            else AuditAction.DONATION_REJECTED,
             obj=donation,
             before=before,
             after=donation_snapshot(donation),
@@ -282,7 +285,9 @@ def template_save(
         template.save()
         audit_record(
             actor=actor,
-            action="package_template.create" if before is None else "package_template.update",
+            action=AuditAction.PACKAGE_TEMPLATE_CREATED
+            if before is None
+            else AuditAction.PACKAGE_TEMPLATE_CHANGED,
             obj=template,
             before=before,
             after=template_snapshot(template),
@@ -344,7 +349,7 @@ def allocate(
             left -= take
         audit_record(
             actor=actor,
-            action="pledge.fund",
+            action=AuditAction.PLEDGE_FUNDED,
             obj=pledge,
             after={
                 "template": template.pk,
@@ -433,7 +438,7 @@ def pledge_funding_release(*, actor: Actor, pledge: Pledge) -> int:
                 break
         audit_record(
             actor=actor,
-            action="pledge.refund",
+            action=AuditAction.PLEDGE_REFUNDED,
             obj=pledge,
             after={"refund": refund, "unit_cost": unit_cost, "ledger_tx": tx.pk},
             organisation=aggregator,

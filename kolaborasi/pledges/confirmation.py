@@ -35,6 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kolaborasi.accounts.models import Membership, Organisation
+from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.services import audit_record
 from kolaborasi.audit.snapshot import snapshot as model_snapshot
 from kolaborasi.core.actor import Actor, acting_user
@@ -125,7 +126,7 @@ def _review_done(delivery: Delivery, organisation: Organisation) -> None:
 
 
 def _audit_delivery(
-    actor: Actor, organisation: Organisation, action: str, delivery: Delivery, before: dict[str, Any]
+    actor: Actor, organisation: Organisation, action: AuditAction, delivery: Delivery, before: dict[str, Any]
 ) -> None:
     audit_record(
         actor=actor,
@@ -192,7 +193,7 @@ def pledge_confirm(
             if note:
                 row.confirm_note = note
             _review_done(row, organisation)
-            _audit_delivery(actor, organisation, "delivery.confirm", row, row_before)
+            _audit_delivery(actor, organisation, AuditAction.DELIVERY_CONFIRMED, row, row_before)
             left -= take
         # Units beyond the delivery rows (a pledge loaded without them) are counted on
         # the pledge alone, as confirmations were before deliveries had their own.
@@ -201,7 +202,7 @@ def pledge_confirm(
             locked.status = locked.live_status()
         locked.save(update_fields=["confirmed", "disputed", "status", "updated_at"])
         Need.objects.filter(pk=locked.need_id).update(confirmed=F("confirmed") + units)
-        audit(actor, organisation, "pledge.confirm", locked, before)
+        audit(actor, organisation, AuditAction.PLEDGE_CONFIRMED, locked, before)
     return locked
 
 
@@ -235,9 +236,9 @@ def pledge_dispute(
             row.dispute_reason = reason
             locked.disputed += row.awaiting
             _review_done(row, organisation)
-            _audit_delivery(actor, organisation, "delivery.dispute", row, row_before)
+            _audit_delivery(actor, organisation, AuditAction.DELIVERY_DISPUTED, row, row_before)
         locked.save(update_fields=["disputed", "updated_at"])
-        audit(actor, organisation, "pledge.dispute", locked, before)
+        audit(actor, organisation, AuditAction.PLEDGE_DISPUTED, locked, before)
     return locked
 
 
@@ -285,7 +286,7 @@ def dispute_answer(
             answer.save()
             audit_record(
                 actor=actor,
-                action="delivery.answer",
+                action=AuditAction.DELIVERY_ANSWERED,
                 obj=current,
                 after={
                     "pledge": current.pledge_id,

@@ -15,6 +15,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from kolaborasi.accounts.models import Membership
+from kolaborasi.audit.actions import AuditAction
 from kolaborasi.core.mail import mail_queue
 
 from .history import audit, snapshot
@@ -51,7 +52,7 @@ def pledges_expire(*, today: dt.date | None = None) -> ExpiryReport:
                 continue  # extended meanwhile
             before = snapshot(locked)
             report.released_units += release_undelivered(locked, PledgeStatus.EXPIRED)
-            audit(None, locked.organisation, "pledge.expire", locked, before)
+            audit(None, locked.organisation, AuditAction.PLEDGE_EXPIRED, locked, before)
             report.expired += 1
     for pk in open_q.filter(planned_delivery__lte=last_day, reminded_at__isnull=True).values_list(
         "pk", flat=True
@@ -66,7 +67,7 @@ def pledges_expire(*, today: dt.date | None = None) -> ExpiryReport:
                 continue
             locked.reminded_at = timezone.now()
             locked.save(update_fields=["reminded_at", "updated_at"])
-            audit(None, locked.organisation, "pledge.remind", locked, None)
+            audit(None, locked.organisation, AuditAction.PLEDGE_REMINDED, locked, None)
             transaction.on_commit(partial(_send_reminder, locked))
             report.reminded += 1
     return report

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.db import connection
 
 from kolaborasi.accounts.models import Organisation
+from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.services import audit_event, pg_link_done, pg_link_sql
 from kolaborasi.core.actor import Actor
 from kolaborasi.core.sql import column, table
@@ -20,8 +21,7 @@ from .models import OrganisationHold, Pledge
 # Only a need of an open campaign (``accepting``) may be reserved: a close flips the flag
 # on the same row, so a close and a pledge cannot cross.
 RESERVE = (  # noqa: S608 (names only)
-    "UPDATE {need} SET {held} = {held} + %s"
-    " WHERE {id} = %s AND {quantity} >= {held} + %s AND {accepting}"
+    "UPDATE {need} SET {held} = {held} + %s WHERE {id} = %s AND {quantity} >= {held} + %s AND {accepting}"
 ).format(
     need=table(Need),
     held=column(Need, "held"),
@@ -78,7 +78,7 @@ def create_in_one_statement(
         values = [f.get_db_prep_save(f.pre_save(pledge, True), connection) for f in _PLEDGE_FIELDS]
         event = audit_event(
             actor=actor,
-            action="pledge.create",
+            action=AuditAction.PLEDGE_CREATED,
             obj=pledge,
             after=snapshot(pledge),
             organisation=organisation,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from kolaborasi.accounts.models import Organisation
+from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.services import audit_record
 from kolaborasi.audit.snapshot import snapshot as model_snapshot
 from kolaborasi.core.actor import Actor, acting_user
@@ -36,7 +37,9 @@ def token_label(actor: Actor, organisation: Organisation | None) -> str:
     return ""
 
 
-def audit(actor: Actor, organisation: Organisation | None, action: str, pledge: Pledge, before: Any) -> None:
+def audit(
+    actor: Actor, organisation: Organisation | None, action: AuditAction, pledge: Pledge, before: Any
+) -> None:
     audit_record(
         actor=actor,
         action=action,

@@ -15,6 +15,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.services import audit_record
 
 from .models import Delivery, DisputeAnswer, Review
@@ -66,7 +67,7 @@ def evidence_expire(*, today: dt.date | None = None) -> RetentionReport:
                     audit_record(
                         actor=None,
                         actor_label="retensi",
-                        action="delivery.evidence_removed",
+                        action=AuditAction.DELIVERY_EVIDENCE_REMOVED,
                         obj=delivery,
                         before={"evidence": names},
                         after={"evidence": [], "removed_on": today.isoformat()},

@@ -44,6 +44,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from kolaborasi.accounts.models import Organisation, OrgKind
+from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.services import audit_record
 from kolaborasi.campaigns.errors import CampaignClosed
 from kolaborasi.core.actor import Actor, acting_user
@@ -279,7 +280,7 @@ def pledge_create(
                 refusal = _hold_for(organisation, need.pk, quantity, policy)
                 if refusal is None:
                     _insert_pledge(pledge)
-                    audit(actor, organisation, "pledge.create", pledge, None)
+                    audit(actor, organisation, AuditAction.PLEDGE_CREATED, pledge, None)
                 else:
                     _unreserve(need.pk, quantity)
     if refusal is not None:
@@ -366,7 +367,7 @@ def pledges_create_many(
                 pledge = _insert_pledge(
                     _new_pledge(actor, organisation, need, quantity, planned_delivery, capped=policy.counted)
                 )
-                audit(actor, organisation, "pledge.create", pledge, None)
+                audit(actor, organisation, AuditAction.PLEDGE_CREATED, pledge, None)
                 pledges.append(pledge)
             for need, _quantity in items:
                 refusal = _need_share_refusal(organisation, need.pk, 0, policy)
@@ -461,10 +462,10 @@ def delivery_record(
                     )
                     stored_thumb = delivery.evidence_thumb.name or ""
             delivery.save()
-            audit(actor, organisation, "pledge.deliver", locked, before)
+            audit(actor, organisation, AuditAction.PLEDGE_DELIVERED, locked, before)
             audit_record(
                 actor=actor,
-                action="delivery.create",
+                action=AuditAction.DELIVERY_RECORDED,
                 obj=delivery,
                 after={
                     "pledge": locked.pk,
@@ -513,7 +514,7 @@ def pledge_cancel(*, actor: Actor, organisation: Organisation, pledge: Pledge) -
             raise PledgeStateConflict(_("Semua unit sudah disalurkan, tidak ada yang dapat dibatalkan."))
         before = snapshot(locked)
         release_undelivered(locked, PledgeStatus.CANCELLED)
-        audit(actor, organisation, "pledge.cancel", locked, before)
+        audit(actor, organisation, AuditAction.PLEDGE_CANCELLED, locked, before)
     return locked
 
 
@@ -545,5 +546,5 @@ def pledge_extend(
         locked.planned_delivery = planned_delivery
         locked.reminded_at = None
         locked.save(update_fields=["planned_delivery", "reminded_at", "updated_at"])
-        audit(actor, organisation, "pledge.extend", locked, before)
+        audit(actor, organisation, AuditAction.PLEDGE_EXTENDED, locked, before)
     return locked

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kolaborasi.accounts.models import Organisation, OrgKind
+from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.services import audit_record
 from kolaborasi.audit.snapshot import snapshot as model_snapshot
 from kolaborasi.core.actor import Actor
@@ -72,7 +73,7 @@ def organisation_suspend(
             locked.save(update_fields=["suspended_at", "suspended_reason"])
             audit_record(
                 actor=actor,
-                action="organisation.suspend",
+                action=AuditAction.ORGANISATION_SUSPENDED,
                 obj=locked,
                 before=before,
                 after=_org_state(locked),
@@ -93,7 +94,7 @@ def organisation_suspend(
                 continue
             before = snapshot(pledge)
             report.released_units += release_undelivered(pledge, PledgeStatus.CANCELLED)
-            audit(actor, operator, "pledge.cancel", pledge, before)
+            audit(actor, operator, AuditAction.PLEDGE_CANCELLED, pledge, before)
             report.pledges += 1
     return report
 
@@ -113,7 +114,7 @@ def organisation_unsuspend(*, actor: Actor, operator: Organisation, organisation
         _set_hold_suspended(locked, False)
         audit_record(
             actor=actor,
-            action="organisation.unsuspend",
+            action=AuditAction.ORGANISATION_UNSUSPENDED,
             obj=locked,
             before=before,
             after=_org_state(locked),

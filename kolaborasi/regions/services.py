@@ -16,6 +16,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 from shapely.validation import explain_validity, make_valid
 
+from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.services import audit_record
 from kolaborasi.core.errors import ImportRejected, RowError
 
@@ -97,7 +98,7 @@ def regions_load(
                 progress(len(chunk))
         audit_record(
             actor=actor,
-            action="regions.load",
+            action=AuditAction.REGIONS_LOADED,
             object_type="regions.region",
             object_id=province or "*",
             after={"rows": len(rows)},
@@ -243,7 +244,7 @@ def boundaries_import(
                 progress(1)
         audit_record(
             actor=actor,
-            action="regions.import_boundaries",
+            action=AuditAction.REGIONS_BOUNDARIES_IMPORTED,
             object_type="regions.boundary",
             object_id=label or "geojson",
             after={"features": len(prepared), "repaired": len(repaired)},

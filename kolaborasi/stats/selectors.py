@@ -69,7 +69,6 @@ class RegionFigures(TypedDict):
     figures: Figures
 
 
-
 def _regions_entry(scope: Scope, level: str) -> tuple[list[RegionFigures], bytes]:
     check_level(scope, level)
     regions = list(regions_at(level, scope.region).values_list("code", "name"))
@@ -107,4 +106,3 @@ def by_region_json(
         _regions_key(level, key),
         lambda: _regions_entry(parse_scope(parent, since, until, region_field="parent"), level),
     )[1]
-

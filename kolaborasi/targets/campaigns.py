@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kolaborasi.accounts.models import Organisation
+from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.services import audit_record
 from kolaborasi.campaigns.errors import CampaignInputError
 from kolaborasi.campaigns.models import Campaign, NeedRule
@@ -75,7 +76,7 @@ def campaign_start(
         needs = write_needs(targets, campaign)
         audit_record(
             actor=actor,
-            action="campaign.needs",
+            action=AuditAction.CAMPAIGN_NEEDS_COMPUTED,
             obj=campaign,
             after={"rule": NeedRule.HOUSEHOLDS, "targets": len(targets), "needs": needs},
             organisation=organisation,

@@ -15,6 +15,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transac
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.services import audit_record
 from kolaborasi.campaigns.errors import CampaignClosed
 from kolaborasi.campaigns.models import Campaign
@@ -548,7 +549,7 @@ def rw_import_rows(
         needs = _write(regions, targets, into, progress)
         audit_record(
             actor=actor,
-            action="targets.import_rw",
+            action=AuditAction.TARGETS_RW_IMPORTED,
             object_type="targets.target",
             object_id=label or "csv",
             after={"rws": len(targets), "needs": needs, "synthetic": synthetic, "campaign": into.pk},
@@ -585,7 +586,7 @@ def institution_import_rows(
         needs = _write([], targets, into, progress)
         audit_record(
             actor=actor,
-            action="targets.import_institutions",
+            action=AuditAction.TARGETS_INSTITUTIONS_IMPORTED,
             object_type="targets.target",
             object_id=label or "csv",
             after={

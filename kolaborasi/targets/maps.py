@@ -165,11 +165,7 @@ def area_summary(region: Region, aid_type: AidType) -> dict[str, Any]:
         "code": region.code,
         "name": region.name,
         "level": region.level,
-        "path": [
-            {"code": c, "name": path[c], "level": level_of(c)}
-            for c in region.lineage()
-            if c in path
-        ],
+        "path": [{"code": c, "name": path[c], "level": level_of(c)} for c in region.lineage() if c in path],
         "households": sizes["households"] or 0,
         "residents": sizes["residents"] or 0,
         "rws": sizes["rws"],

@@ -20,6 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count, ExpressionWrapper, F, FloatField, Q, QuerySet, Sum, Window
 
+from kolaborasi.audit.actions import AuditAction, names_of
 from kolaborasi.audit.models import AuditEvent
 from kolaborasi.campaigns.models import Campaign
 from kolaborasi.regions.models import Level, Region, child_level
@@ -252,7 +253,9 @@ def latest_need_change(target_id: int) -> dict[str, Any] | None:
     reason is written down."""
     event = (
         AuditEvent.objects.filter(
-            action="need.update", object_type="targets.target", object_id=str(target_id)
+            action__in=names_of(AuditAction.NEED_CHANGED),
+            object_type="targets.target",
+            object_id=str(target_id),
         )
         .order_by("-seq")
         .values("created_at", "before", "after")

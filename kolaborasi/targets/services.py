@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from kolaborasi.accounts.access import coordinator_covers
 from kolaborasi.accounts.models import Organisation, OrgKind
+from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.services import audit_record
 from kolaborasi.audit.snapshot import snapshot
 from kolaborasi.campaigns.models import CampaignStatus
@@ -75,7 +76,7 @@ def need_update(
             Need.objects.filter(pk=need.pk).update(quantity=size, as_of=as_of, updated_at=timezone.now())
         audit_record(
             actor=actor,
-            action="need.update",
+            action=AuditAction.NEED_CHANGED,
             obj=locked,
             before=before,
             after={
@@ -104,7 +105,7 @@ def aid_type_save(*, actor: Actor, aid_type: AidType) -> bool:
             aid_type.save()
             audit_record(
                 actor=actor,
-                action="aid_type.created",
+                action=AuditAction.AID_TYPE_CREATED,
                 obj=aid_type,
                 after=snapshot(aid_type, AID_TYPE_AUDIT_FIELDS),
             )
@@ -115,5 +116,7 @@ def aid_type_save(*, actor: Actor, aid_type: AidType) -> bool:
         if before == after:
             return False
         aid_type.save()
-        audit_record(actor=actor, action="aid_type.changed", obj=aid_type, before=before, after=after)
+        audit_record(
+            actor=actor, action=AuditAction.AID_TYPE_CHANGED, obj=aid_type, before=before, after=after
+        )
     return True

@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('funds', '0002_pledge_funding_refunded'),
+        ("funds", "0002_pledge_funding_refunded"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='allocationline',
-            name='held_before',
+            model_name="allocationline",
+            name="held_before",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='allocationline',
-            name='need_quantity',
+            model_name="allocationline",
+            name="need_quantity",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
     ]
