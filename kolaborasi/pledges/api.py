@@ -10,18 +10,17 @@ refuses the change, 422 bad input; 401, 429 and 503 can come before the view run
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable
 from contextlib import nullcontext
-from typing import Annotated, Any
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Header, Path, Query, Router, Schema
+from ninja import Header, Query, Router, Schema
 from ninja.responses import Status
 from pydantic import ValidationError as PydanticValidationError
 
@@ -30,119 +29,35 @@ from kolaborasi.accounts.models import Organisation
 from kolaborasi.campaigns.selectors import campaign_by_slug
 from kolaborasi.core import throttle
 from kolaborasi.core.api_contract import (
-    AID_TYPE_DESCRIPTION,
-    AID_TYPE_MAX,
-    AID_TYPE_PATTERN,
-    MAX_ID,
     TEXT_PATTERN,
-    ErrorOut,
-    errors,
-    planning_dates,
 )
 from kolaborasi.core.errors import Conflict, Forbidden, Invalid, NotFound
 
 from . import confirmation, services
 from .access import PLEDGING_KINDS, get_pledge_for_org
 from .errors import PLEDGERS_ONLY, suspended_message
-from .models import Delivery, IdempotencyKey, Pledge, PledgeStatus, Progress, Review
+from .models import Delivery, IdempotencyKey, Pledge, PledgeStatus
+from .schemas import (
+    ANSWER_BODY,
+    DELIVERY_BODY,
+    ERRORS,
+    STATE_ERRORS,
+    AnswerIn,
+    AnswerOut,
+    ConfirmIn,
+    ConflictOut,
+    DeliveryId,
+    DeliveryIn,
+    DeliveryOut,
+    DisputeIn,
+    ExtendIn,
+    PledgeId,
+    PledgeIn,
+    PledgeOut,
+)
 from .selectors import need_for_pledge, pledges_for_org
 
 router = Router(tags=["pledges"], auth=token_auth)
-
-MAX_QUANTITY = 10_000_000
-CAMPAIGN_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
-PledgeId = Annotated[int, Path(ge=1, le=MAX_ID)]
-DeliveryId = Annotated[int, Path(ge=1, le=MAX_ID)]
-
-
-class PledgeIn(Schema):
-    target: int = Field(..., ge=1, le=MAX_ID, description="id of the target (sasaran)")
-    aid_type: str = Field(
-        ...,
-        min_length=1,
-        max_length=AID_TYPE_MAX,
-        pattern=AID_TYPE_PATTERN,
-        description=AID_TYPE_DESCRIPTION,
-        examples=["sembako"],
-    )
-    quantity: int = Field(..., ge=1, le=MAX_QUANTITY)
-    planned_delivery: dt.date = Field(
-        ...,
-        description="today or later, within the planning horizon (the `enum`; 422 outside it)",
-        json_schema_extra=planning_dates,
-    )
-    contact_name: str = Field("", max_length=120, pattern=TEXT_PATTERN)
-    contact_phone: str = Field("", max_length=40, pattern=TEXT_PATTERN)
-    campaign: str | None = Field(
-        None,
-        min_length=1,
-        max_length=60,
-        pattern=CAMPAIGN_PATTERN,
-        description=(
-            "slug of the campaign (`GET /api/v1/campaigns`); required only when the target has open"
-            " needs of this aid type in more than one campaign (otherwise 422 with `choices`)"
-        ),
-        examples=["program-bantuan"],
-    )
-
-
-class PledgeOut(Schema):
-    id: int
-    status: PledgeStatus
-    target: int
-    aid_type: str = Field(description=AID_TYPE_DESCRIPTION)
-    quantity: int
-    delivered: int
-    confirmed: int
-    released: int
-    planned_delivery: dt.date
-    organisation: int
-    disputed: int = Field(0, description="delivered units under an open dispute")
-    progress: Progress = Field(
-        Progress.COMMITTED,
-        description="the status as the pages show it: `partly_delivered` / `partly_confirmed` when "
-        "only part of the pledge is, `disputed` while a delivery is under dispute",
-    )
-
-
-class DeliveryIn(Schema):
-    quantity: int = Field(..., ge=1, le=MAX_QUANTITY)
-    delivered_on: dt.date
-
-
-class DeliveryOut(Schema):
-    id: int
-    pledge: PledgeOut
-    quantity: int
-    delivered_on: dt.date
-    evidence: str | None
-
-
-class ExtendIn(Schema):
-    planned_delivery: dt.date = Field(
-        ...,
-        description="today or later, within the planning horizon (the `enum`; 422 outside it)",
-        json_schema_extra=planning_dates,
-    )
-
-
-class ConflictOut(ErrorOut):
-    """409: the need cannot take the quantity, or the organisation's hold limit refused
-    it; each says what is still possible."""
-
-    remaining: int | None = Field(None, description="units of the need still free")
-    reason: str = Field(
-        "need",
-        description="`need`: the need has no room; `total` / `need_share`: the organisation's hold "
-        "limit (in all / of this one need)",
-    )
-    limit: int | None = Field(None, description="the organisation's hold limit that refused it")
-    allowed: int | None = Field(None, description="units the organisation may still pledge here")
-
-
-ERRORS: dict[int, Any] = errors(403, 404, 422)
-# The operations on an existing pledge also answer 409 when its state refuses them.
-STATE_ERRORS: dict[int, Any] = errors(403, 404, 409, 422)
 
 
 def pledge_out(pledge: Pledge, *, aid_type: str = "") -> dict[str, Any]:
@@ -281,38 +196,6 @@ def pledge_get(request: HttpRequest, pledge_id: PledgeId) -> dict[str, Any]:
     return pledge_out(_pledge_for(request, pledge_id, "view"))
 
 
-_DELIVERY_BODY = {
-    "required": True,
-    "content": {
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "required": ["quantity", "delivered_on"],
-                "properties": {
-                    "quantity": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY},
-                    "delivered_on": {"type": "string", "format": "date", "description": "today or earlier"},
-                },
-            }
-        },
-        "multipart/form-data": {
-            "schema": {
-                "type": "object",
-                "required": ["quantity", "delivered_on"],
-                "properties": {
-                    "quantity": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY},
-                    "delivered_on": {"type": "string", "format": "date", "description": "today or earlier"},
-                    "evidence": {
-                        "type": "string",
-                        "format": "binary",
-                        "description": "JPEG, PNG or WebP photo",
-                    },
-                },
-            }
-        },
-    },
-}
-
-
 def _json_or_form(request: HttpRequest, schema: type[Schema], fields: tuple[str, ...]) -> tuple[Any, Any]:
     """``schema`` from a JSON body, or from a multipart form's ``fields`` with an optional
     ``evidence`` photo (the upload, or None)."""
@@ -349,7 +232,7 @@ def _json_or_form(request: HttpRequest, schema: type[Schema], fields: tuple[str,
         "409 when the pledge is no longer live (cancelled, expired, fully delivered) or "
         "`quantity` exceeds its undelivered units."
     ),
-    openapi_extra={"requestBody": _DELIVERY_BODY},
+    openapi_extra={"requestBody": DELIVERY_BODY},
 )
 def delivery_create(request: HttpRequest, pledge_id: PledgeId) -> Any:
     pledge = _pledge_for(request, pledge_id, "deliver")
@@ -382,41 +265,6 @@ def _act(request: HttpRequest, pledge_id: int, action: Any, call: Callable[..., 
     pledge = _pledge_for(request, pledge_id, action)
     pledge = call(actor=None, organisation=_org(request), pledge=pledge, **kw)
     return Status(200, pledge_out(pledge))
-
-
-NOTE_PATTERN = r"^[^\u0000]*$"
-REASON_PATTERN = r"^[^\u0000]*[^\u0000\s][^\u0000]*$"
-
-
-class ConfirmIn(Schema):
-    quantity: int | None = Field(
-        None,
-        ge=1,
-        le=MAX_QUANTITY,
-        description="units to confirm, at most those awaiting confirmation; leave out for all",
-    )
-    note: str = Field(
-        "",
-        max_length=confirmation.NOTE_MAX,
-        pattern=NOTE_PATTERN,
-        description="why fewer than awaiting are confirmed (required then)",
-    )
-    delivery: int | None = Field(
-        None, ge=1, le=MAX_ID, description="one delivery of the pledge; leave out for the whole pledge"
-    )
-
-
-class DisputeIn(Schema):
-    reason: str = Field(
-        ...,
-        min_length=1,
-        max_length=confirmation.NOTE_MAX,
-        pattern=REASON_PATTERN,
-        description="what does not match the reported delivery (shown to the delivering organisation)",
-    )
-    delivery: int | None = Field(
-        None, ge=1, le=MAX_ID, description="one delivery of the pledge; leave out for all it awaits"
-    )
 
 
 _FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
@@ -525,51 +373,6 @@ def pledge_dispute(request: HttpRequest, pledge_id: PledgeId) -> Any:
     return Status(200, pledge_out(pledge))
 
 
-class AnswerIn(Schema):
-    note: str = Field("", max_length=confirmation.ANSWER_MAX, pattern=NOTE_PATTERN)
-
-
-class AnswerOut(Schema):
-    id: int
-    pledge: int
-    delivery: int
-    note: str
-    evidence: str | None = Field(description="the photo sent with the answer, re-encoded")
-    review: Review = Field(
-        description="the delivery's review: it stays `disputed` until the receiving side confirms"
-    )
-
-
-_ANSWER_NOTE = {
-    "type": "string",
-    "maxLength": confirmation.ANSWER_MAX,
-    "pattern": REASON_PATTERN,
-    "description": "the delivering organisation's answer, shown to the receiving side",
-}
-_ANSWER_BODY = {
-    "required": True,
-    "content": {
-        "application/json": {
-            "schema": {"type": "object", "required": ["note"], "properties": {"note": _ANSWER_NOTE}},
-        },
-        "multipart/form-data": {
-            "schema": {
-                "type": "object",
-                "description": "a note, a photo, or both",
-                "properties": {
-                    "note": {**_ANSWER_NOTE, "pattern": NOTE_PATTERN},
-                    "evidence": {
-                        "type": "string",
-                        "format": "binary",
-                        "description": "JPEG, PNG or WebP photo",
-                    },
-                },
-            }
-        },
-    },
-}
-
-
 @router.post(
     "/pledges/{pledge_id}/deliveries/{delivery_id}/answer",
     response={201: AnswerOut, **STATE_ERRORS},
@@ -582,7 +385,7 @@ _ANSWER_BODY = {
         "409 when the delivery is not under an open dispute; 422 without a note or photo, or "
         "for a file that is not a readable JPEG, PNG or WebP photo."
     ),
-    openapi_extra={"requestBody": _ANSWER_BODY},
+    openapi_extra={"requestBody": ANSWER_BODY},
 )
 def dispute_answer(request: HttpRequest, pledge_id: PledgeId, delivery_id: DeliveryId) -> Any:
     pledge = _pledge_for(request, pledge_id, "answer")
