@@ -100,7 +100,8 @@ def _secret_key() -> str:
         try:
             key = Path(key_file).read_text().strip()
         except OSError as exc:
-            raise ImproperlyConfigured(f"SECRET_KEY_FILE={key_file!r} cannot be read: {exc.strerror}.") from None
+            message = f"SECRET_KEY_FILE={key_file!r} cannot be read: {exc.strerror}."
+            raise ImproperlyConfigured(message) from None
         if not key:
             raise ImproperlyConfigured(f"SECRET_KEY_FILE={key_file!r} is empty.")
     if key:
@@ -160,7 +161,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: a request that queued too long is refused before anything else costs time.
+    # Before everything: every answer (a shed one too) and every log line carry the request id.
+    "kolaborasi.core.observability.RequestIdMiddleware",
+    # Then: a request that queued too long is refused before anything else costs time.
     "kolaborasi.core.shedding.LoadSheddingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -233,11 +236,14 @@ DB_POOL_TIMEOUT = env_int("DB_POOL_TIMEOUT", 5, low=1, high=600)
 # 0 waits as long as it takes.
 DB_LOCK_TIMEOUT_MS = env_int("DB_LOCK_TIMEOUT_MS", 10_000, low=0)
 if DB_POOL_MIN_SIZE > DB_POOL_MAX_SIZE:
-    raise ValueError(f"DB_POOL_MIN_SIZE ({DB_POOL_MIN_SIZE}) must not exceed DB_POOL_MAX_SIZE ({DB_POOL_MAX_SIZE})")
+    raise ValueError(
+        f"DB_POOL_MIN_SIZE ({DB_POOL_MIN_SIZE}) must not exceed DB_POOL_MAX_SIZE ({DB_POOL_MAX_SIZE})"
+    )
 if DATABASE_URL:
     if urlsplit(DATABASE_URL).scheme not in {"postgres", "postgresql", "pgsql", "sqlite"}:
         raise ValueError(
-            f"DATABASE_URL must start with postgres:// (or sqlite:///PATH), not {DATABASE_URL.split(':', 1)[0]!r}"
+            "DATABASE_URL must start with postgres:// (or sqlite:///PATH), "
+            f"not {DATABASE_URL.split(':', 1)[0]!r}"
         )
     DATABASES = {
         "default": dj_database_url.parse(
@@ -610,11 +616,26 @@ AXES_USE_ATTEMPT_EXPIRATION = True
 # Failures while locked do not restart the clock (the lockout is already counted).
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 
+# --- Health and logs ----------------------------------------------------------------------
+# The worker writes its heartbeat this often; /readyz wants one fresher than
+# READY_HEARTBEAT_SECONDS.
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 30, low=1, high=3600)
+READY_HEARTBEAT_SECONDS = env_int("READY_HEARTBEAT_SECONDS", 120, low=1, high=86400)
+# Log lines: one JSON object each (time, level, logger, message, request_id) by default
+# with DEBUG off; plain text for a person at a terminal with DEBUG on.
+LOG_FORMAT = env_choice("LOG_FORMAT", "text" if DEBUG else "json", frozenset({"json", "text"}))
 _LOG_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "kolaborasi.core.observability.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "kolaborasi.core.observability.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": LOG_FORMAT}
+    },
     "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", "INFO", _LOG_LEVELS)},
     "loggers": {
         "django.db.backends": {"level": "INFO"},

@@ -33,7 +33,7 @@ if settings.SERVE_MEDIA:
     # Django's static() helper serves nothing with DEBUG off, so the route is spelt out.
     urlpatterns += [
         re_path(
-            r"^%s(?P<path>.*)$" % re.escape(settings.MEDIA_URL.lstrip("/")),
+            rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.*)$",
             serve,
             {"document_root": settings.MEDIA_ROOT},
         )

@@ -43,7 +43,13 @@ for i in itertools.count():
 
 def _env(database_url: str, media: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
-    return {**env, "DEBUG": "1", "DATABASE_URL": database_url, "MEDIA_ROOT": str(media), "PYTHONPATH": str(ROOT)}
+    return {
+        **env,
+        "DEBUG": "1",
+        "DATABASE_URL": database_url,
+        "MEDIA_ROOT": str(media),
+        "PYTHONPATH": str(ROOT),
+    }
 
 
 def _kol(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -78,7 +84,9 @@ def _drill(tmp_path: Path, source_url: str, target_url: str) -> None:
     target = _env(target_url, tmp_path / "media-target")
     migrated = _kol(source, "migrate", "-v0")
     assert migrated.returncode == 0, migrated.stderr
-    created = _kol(source, "org", "create", "--name", "Donatur Cadangan", "--kind", "donor", "--subtype", "company")
+    created = _kol(
+        source, "org", "create", "--name", "Donatur Cadangan", "--kind", "donor", "--subtype", "company"
+    )
     assert created.returncode == 0, created.stderr
     photo = tmp_path / "media-source" / "evidence" / "2026" / "11" / "serah-terima.jpg"
     photo.parent.mkdir(parents=True)

@@ -3,8 +3,10 @@ server recovers by itself. A real gunicorn (our configuration, DEBUG off) on the
 PostgreSQL test database, each worker with a connection pool lowered to one connection
 and a one-second wait for it, so that a handful of concurrent clients saturate it:
 
-- saturated (slow statements hold the pool's connections): every answer to concurrent pledges is 201, 409, 429 or 503; the 503s carry
-  Retry-After; no need is over-committed; every 201 is in the database, no 503 is;
+- saturated (slow statements hold the pool's connections): every answer to concurrent
+  pledges is 201, 409, 429 or 503; the 503s carry Retry-After; no need is
+  over-committed; every 201 is in the database, no 503 is; the app's log lines are
+  JSON with the request id;
 - locked: another connection holds the need's row; a pledge waits ``DB_LOCK_TIMEOUT_MS``
   and gets 503 with Retry-After, then 201 once the lock is gone.
 
@@ -44,12 +46,16 @@ NEED = 40  # units; 48 requests of 2 ask for more, so some get 409
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, django_db_setup: None) -> Iterator[tuple[str, int]]:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, django_db_setup: None
+) -> Iterator[tuple[str, int, Path]]:
     if not is_postgres():
         pytest.skip("needs PostgreSQL: a real server and the test share the database")
     tmp = tmp_path_factory.mktemp("unavailable")
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEBUG", "DJANGO_SETTINGS_MODULE")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEBUG", "DJANGO_SETTINGS_MODULE")
+    }
     env.pop("REDIS_URL", None)
     env.update(
         DATABASE_URL=database_url(),
@@ -75,7 +81,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, django_db_setup: None) -> I
     log = tmp / "gunicorn.log"
     cmd = [str(GUNICORN), "-c", "python:kolaborasi.gunicorn_conf", "kolaborasi.wsgi"]
     cmd += ["-b", f"127.0.0.1:{port}", "-w", "2", "--threads", "4", "--error-logfile", str(log)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+    app_log = tmp / "app.log"
+    with open(app_log, "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -87,7 +95,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, django_db_setup: None) -> I
             except OSError:
                 pass
             time.sleep(0.3)
-        yield "127.0.0.1", port
+        yield "127.0.0.1", port, app_log
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -134,8 +142,8 @@ def _donor_tokens(count: int) -> list[str]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_saturated_pool_answers_503_never_500(server: tuple[str, int]) -> None:
-    host, port = server
+def test_a_saturated_pool_answers_503_never_500(server: tuple[str, int, Path]) -> None:
+    host, port, app_log = server
     need = small_world(NEED)
     tokens = _donor_tokens(4)
     body = _pledge_body(need)
@@ -194,17 +202,28 @@ def test_a_saturated_pool_answers_503_never_500(server: tuple[str, int]) -> None
     assert status in (201, 409), (status, payload)
     print(f"outcomes: {summary}")
 
+    # With DEBUG off the app logs JSON lines; the refusals' summary names a request.
+    entries = [json.loads(line) for line in app_log.read_text().splitlines() if line.startswith("{")]
+    refused = [e for e in entries if e["message"].startswith("database unavailable")]
+    assert refused, app_log.read_text()[-2000:]
+    assert all(e["level"] == "WARNING" and len(e["request_id"]) == 32 for e in refused)
+
 
 @pytest.mark.django_db(transaction=True)
-def test_a_locked_row_answers_503_and_then_serves(server: tuple[str, int]) -> None:
-    host, port = server
+def test_a_locked_row_answers_503_and_then_serves(server: tuple[str, int, Path]) -> None:
+    host, port, _app_log = server
     need = small_world(NEED)
     (token,) = _donor_tokens(1)
     headers = {"Authorization": f"Bearer {token}"}
     with psycopg.connect(database_url().replace("postgres://", "postgresql://"), autocommit=False) as holder:
         holder.execute("SELECT id FROM targets_need WHERE id = %s FOR UPDATE", [need.pk])
         status, resp_headers, payload = _request(
-            host, port, "POST", "/api/v1/pledges", _pledge_body(need), {**headers, "Idempotency-Key": "kunci-1"}
+            host,
+            port,
+            "POST",
+            "/api/v1/pledges",
+            _pledge_body(need),
+            {**headers, "Idempotency-Key": "kunci-1"},
         )
         assert status == 503, payload
         assert resp_headers["retry-after"] == "2"

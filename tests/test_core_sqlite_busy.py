@@ -29,7 +29,11 @@ PICKER = "/wilayah/pilih/?_name=region"
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
     tmp = tmp_path_factory.mktemp("sqlite-busy")
     database = tmp / "site.sqlite3"
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "REDIS_URL")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "REDIS_URL")
+    }
     env.update(
         # The refusal is raised inside a view, where DEBUG changes nothing; DEBUG keeps
         # the development static files (no collectstatic for a test).

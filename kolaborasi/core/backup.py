@@ -91,7 +91,8 @@ def backup(path: Path) -> dict[str, Any]:
     engine = _engine()
     path.mkdir(parents=True, exist_ok=True)
     if engine == "postgresql":
-        if shutil.which("pg_dump") is None:
+        pg_dump = shutil.which("pg_dump")
+        if pg_dump is None:
             raise BackupError("pg_dump is not installed (Debian: apt-get install postgresql-client)")
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -99,8 +100,14 @@ def backup(path: Path) -> dict[str, Any]:
             snapshot = cursor.fetchone()[0]
             counts = _counts(cursor, connection.introspection.table_names(cursor))
             head = _chain_head(cursor)
-            result = subprocess.run(
-                ["pg_dump", "--format=custom", "--no-owner", f"--snapshot={snapshot}", f"--file={path / PG_DUMP}"],
+            result = subprocess.run(  # noqa: S603 (our arguments, no shell)
+                [
+                    pg_dump,
+                    "--format=custom",
+                    "--no-owner",
+                    f"--snapshot={snapshot}",
+                    f"--file={path / PG_DUMP}",
+                ],
                 env=_pg_env(),
                 capture_output=True,
                 text=True,
@@ -119,11 +126,11 @@ def backup(path: Path) -> dict[str, Any]:
             target.close()
         # The counts come from the copy itself: exactly what the backup holds.
         with sqlite3.connect(copy) as copied:
-            cursor = copied.cursor()
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-            tables = [row[0] for row in cursor.fetchall()]
-            counts = _counts(cursor, tables)
-            head = _chain_head(cursor)
+            reader = copied.cursor()
+            reader.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+            tables = [row[0] for row in reader.fetchall()]
+            counts = _counts(reader, tables)
+            head = _chain_head(reader)
         copied.close()
     media_root = Path(settings.MEDIA_ROOT)
     if media_root.is_dir():
@@ -192,11 +199,19 @@ def restore(path: Path) -> Restored:
     if clashes:
         raise BackupError(f"MEDIA_ROOT already holds {clashes[0]}: restore into an empty MEDIA_ROOT")
     if engine == "postgresql":
-        if shutil.which("pg_restore") is None:
+        pg_restore = shutil.which("pg_restore")
+        if pg_restore is None:
             raise BackupError("pg_restore is not installed (Debian: apt-get install postgresql-client)")
         connection.close()
-        result = subprocess.run(
-            ["pg_restore", "--no-owner", "--exit-on-error", "--single-transaction", f"--dbname={_pg_env()['PGDATABASE']}", str(dump)],
+        result = subprocess.run(  # noqa: S603 (our arguments, no shell)
+            [
+                pg_restore,
+                "--no-owner",
+                "--exit-on-error",
+                "--single-transaction",
+                f"--dbname={_pg_env()['PGDATABASE']}",
+                str(dump),
+            ],
             env=_pg_env(),
             capture_output=True,
             text=True,
@@ -215,8 +230,12 @@ def restore(path: Path) -> Restored:
         counts = _counts(cursor, connection.introspection.table_names(cursor))
         head = _chain_head(cursor)
     if counts != manifest["rows"]:
-        differ = sorted(t for t in set(counts) | set(manifest["rows"]) if counts.get(t) != manifest["rows"].get(t))
+        differ = sorted(
+            t for t in set(counts) | set(manifest["rows"]) if counts.get(t) != manifest["rows"].get(t)
+        )
         raise BackupError(f"restored rows differ from the manifest in {', '.join(differ)}")
     if head != manifest["audit_head"]:
-        raise BackupError(f"restored audit chain head {head} differs from the manifest's {manifest['audit_head']}")
+        raise BackupError(
+            f"restored audit chain head {head} differs from the manifest's {manifest['audit_head']}"
+        )
     return Restored(rows=sum(counts.values()), media_files=len(manifest["media"]))

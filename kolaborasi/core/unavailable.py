@@ -60,7 +60,8 @@ def database_unavailable(request: HttpRequest, exc: BaseException) -> HttpRespon
         )
     except Exception:
         lang = get_language() or "id"
-        body = f'<!doctype html><html lang="{lang}"><meta charset="utf-8"><title>503</title><p>{message} {next_step}</p>'
+        head = f'<!doctype html><html lang="{lang}"><meta charset="utf-8"><title>503</title>'
+        body = f"{head}<p>{message} {next_step}</p>"
         response = HttpResponse(body, status=503)
         response["Retry-After"] = str(settings.DB_RETRY_AFTER)
     # Logged below, once a second at most: not one traceback per refused request.
@@ -79,4 +80,6 @@ def _log(exc: BaseException) -> None:
         if now - _state["last"] < 1.0:
             return
         count, _state["count"], _state["last"] = _state["count"], 0, now
-    logger.warning("database unavailable: %d request(s) answered 503 (%s: %s)", count, type(exc).__name__, exc)
+    logger.warning(
+        "database unavailable: %d request(s) answered 503 (%s: %s)", count, type(exc).__name__, exc
+    )
