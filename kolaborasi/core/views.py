@@ -5,6 +5,7 @@ from django.template.response import TemplateResponse
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 from kolaborasi.core import health, money
 from kolaborasi.core.authority import site_authority
@@ -25,6 +26,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
+@require_safe
 def readyz(request: HttpRequest) -> HttpResponse:
     """200 when the database answers, every migration is applied and a worker beat within
     two minutes; otherwise 503 naming what is not ready (kolaborasi.core.health)."""
