@@ -335,7 +335,7 @@ def test_connections_held_elsewhere_answer_503_and_recover(tmp_path: Path, limit
         # The held connections are free again: the server recovers by itself.
         headers = {"Authorization": f"Bearer {tokens[0]}"}
         deadline = time.monotonic() + 30
-        recovered = []
+        recovered: list[int] = []
         while time.monotonic() < deadline and len(recovered) < 4:
             status, _h, payload = _request(
                 host,
