@@ -9,6 +9,7 @@ import os
 import re
 import secrets
 import zoneinfo
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -76,6 +77,14 @@ def env_int(name: str, default: int, *, low: int | None = None, high: int | None
     return number
 
 
+def env_dotted_path(name: str, default: str) -> str:
+    """A Python dotted path (a backend class) from the environment; a malformed one stops the start."""
+    value = os.environ.get(name, "").strip() or default
+    if not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+", value):
+        raise ValueError(f"{name} must be a dotted Python path such as {default}, not {value!r}")
+    return value
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -131,7 +140,16 @@ SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG else "")
 if not DEBUG and not ALLOWED_HOSTS:
     ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+for _host in ALLOWED_HOSTS:
+    if "/" in _host or " " in _host:
+        raise ValueError(f"ALLOWED_HOSTS holds host names (bantuan.example.go.id), not {_host!r}")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+for _origin in CSRF_TRUSTED_ORIGINS:
+    _parts = urlsplit(_origin)
+    if _parts.scheme not in {"http", "https"} or not _parts.netloc or _parts.path not in {"", "/"}:
+        raise ValueError(
+            f"CSRF_TRUSTED_ORIGINS holds origins such as https://bantuan.example.go.id, not {_origin!r}"
+        )
 CSRF_FAILURE_VIEW = "kolaborasi.core.error_pages.csrf_failure"
 
 INSTALLED_APPS = [
@@ -313,7 +331,7 @@ else:
 # --- Background tasks -----------------------------------------------------------------
 TASKS = {
     "default": {
-        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "BACKEND": env_dotted_path("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
 
@@ -352,7 +370,7 @@ _smtp_options: dict[str, object] = {
     "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
     "use_tls": env_bool("EMAIL_USE_TLS", False),
 }
-_mail_backend = os.environ.get(
+_mail_backend = env_dotted_path(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend"
     if DEBUG
@@ -364,7 +382,12 @@ MAILERS = {
         "OPTIONS": _smtp_options if _mail_backend.endswith("smtp.EmailBackend") else {},
     }
 }
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "kolaborasi <noreply@localhost>")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "").strip() or "kolaborasi <noreply@localhost>"
+if "@" not in parseaddr(DEFAULT_FROM_EMAIL)[1]:
+    raise ValueError(
+        "DEFAULT_FROM_EMAIL must be an address such as 'kolaborasi <noreply@example.go.id>', "
+        f"not {DEFAULT_FROM_EMAIL!r}"
+    )
 
 # --- i18n -------------------------------------------------------------------------
 LANGUAGE_CODE = "id"
