@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
 PYTHON ?= python3
 
-.PHONY: install run test lint migrate demo worker bench bench-smoke clean
+.PHONY: install run dev static test lint migrate demo worker bench bench-smoke clean
 
 $(STAMP): requirements.lock pyproject.toml package.json package-lock.json
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,13 +31,51 @@ migrate: install
 demo: migrate
 	DEBUG=1 $(KOL) demo
 
-# Serve the demo on http://127.0.0.1:$(PORT) with the background worker beside it. The
-# worker runs in its own session so that Ctrl-C reaches it once, as the TERM of the trap:
-# a second signal while it shuts down (Ctrl-C and then the trap) crashed it on exit. The
-# TERM goes to the worker proper, the autoreloader's child, which finishes its task and
-# exits; its reloader then exits too (a TERM to the reloader would SIGKILL the child).
-run: demo
+# The secret key: SECRET_KEY or SECRET_KEY_FILE when the environment sets one; otherwise
+# one made once into var/secret_key (mode 0600), kept across runs (sessions and e-mailed
+# links stay valid after a restart) and shared by `make run` and `make dev`.
+ifeq ($(strip $(SECRET_KEY)$(SECRET_KEY_FILE)),)
+RUN_KEY := SECRET_KEY_FILE=$(CURDIR)/var/secret_key
+endif
+
+var/secret_key:
+	@mkdir -p var
+	@umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@.tmp && mv $@.tmp $@
+	@chmod 600 $@
+
+# Production static files: hashed names and gzip/brotli copies, served by WhiteNoise.
+# Collected again only when a static source changes (the first time takes a minute).
+STATIC_SOURCES := $(shell find kolaborasi -path '*/static/*' -type f 2>/dev/null) package-lock.json
+var/static/staticfiles.json: $(STAMP) $(STATIC_SOURCES) | var/secret_key
+	@echo "kolaborasi: collecting and compressing static files (once)"
+	$(RUN_KEY) DEBUG=0 $(KOL) collectstatic --no-input --clear -v0
+
+static: var/static/staticfiles.json
+
+# `make run`: the production server on http://127.0.0.1:$(PORT) — gunicorn with our
+# configuration (kolaborasi/gunicorn_conf.py), DEBUG off, compressed static files, the
+# evidence photos served by the app, and the background worker beside it. Plain HTTP on
+# loopback, so no TLS redirect or secure-only cookies (behind a TLS proxy, see
+# docs/operations.md). Any of these may be set in the environment instead. The worker
+# runs in its own session so that Ctrl-C reaches it once, as the TERM of the trap.
+RUN_ENV = $(RUN_KEY) DEBUG=0 \
+	ALLOWED_HOSTS="$${ALLOWED_HOSTS:-127.0.0.1,localhost,[::1]}" \
+	SITE_URL="$${SITE_URL:-http://127.0.0.1:$(PORT)}" \
+	SECURE_SSL_REDIRECT="$${SECURE_SSL_REDIRECT:-0}" SECURE_COOKIES="$${SECURE_COOKIES:-0}" \
+	SECURE_HSTS_SECONDS="$${SECURE_HSTS_SECONDS:-0}" SERVE_MEDIA="$${SERVE_MEDIA:-1}" \
+	EMAIL_BACKEND="$${EMAIL_BACKEND:-$$(test -n "$$EMAIL_HOST" && echo django.core.mail.backends.smtp.EmailBackend || echo django.core.mail.backends.console.EmailBackend)}"
+
+run: demo static | var/secret_key
 	@echo "kolaborasi: http://127.0.0.1:$(PORT)  (Ctrl-C stops the server and the worker)"
+	@$(RUN_ENV) $$(command -v setsid) $(KOL) worker & worker=$$!; \
+	trap 'pkill -TERM -P $$worker 2>/dev/null || kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	$(RUN_ENV) $(VENV)/bin/gunicorn -c python:kolaborasi.gunicorn_conf kolaborasi.wsgi -b 127.0.0.1:$(PORT)
+
+# `make dev`: Django's autoreloading development server with DEBUG=1, and the worker.
+# The TERM goes to the worker proper, the autoreloader's child, which finishes its task
+# and exits; its reloader then exits too (a TERM to the reloader would SIGKILL the child).
+dev: demo | var/secret_key
+	@echo "kolaborasi (development): http://127.0.0.1:$(PORT)  (Ctrl-C stops the server and the worker)"
 	@DEBUG=1 $$(command -v setsid) $(KOL) worker & worker=$$!; \
 	trap 'pkill -TERM -P $$worker 2>/dev/null || kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
 	DEBUG=1 $(KOL) runserver 127.0.0.1:$(PORT)
@@ -57,7 +95,7 @@ test: install
 # stats) fails here.
 lint: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy kolaborasi tests
+	DEBUG=1 $(VENV)/bin/mypy kolaborasi tests
 	$(VENV)/bin/lint-imports
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 

@@ -1,5 +1,6 @@
 """The public API under /api/v1/: one NinjaAPI, one router per feature app."""
 
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from ninja.errors import ValidationError
 
@@ -9,6 +10,7 @@ from kolaborasi.campaigns.api import router as campaigns_router
 from kolaborasi.core import heavy
 from kolaborasi.core.api_contract import ContractAPI
 from kolaborasi.core.throttle import Throttled, refusal
+from kolaborasi.core.unavailable import database_unavailable, is_unavailable
 from kolaborasi.funds.api import router as funds_router
 from kolaborasi.pledges.api import router as pledges_router
 from kolaborasi.regions.api import router as regions_router
@@ -44,6 +46,14 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
 def busy(request: HttpRequest, exc: heavy.Busy) -> HttpResponse:
     """Every slot for heavy work (an export, a photo) is taken: 503 with Retry-After."""
     return heavy.busy_response(request, exc)  # type: ignore[return-value]
+
+
+@api.exception_handler(DatabaseError)
+def database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
+    """The database is saturated, down or locked: 503 with Retry-After (a bug re-raises: 500)."""
+    if is_unavailable(exc):
+        return database_unavailable(request, exc)
+    raise exc
 
 
 @api.exception_handler(Throttled)

@@ -42,3 +42,16 @@ keepalive = 5
 # gunicorn's control socket lives at one path per user: a second server on the machine
 # (a test, the benchmark) would take it over. Nothing here uses it.
 control_socket_disable = True
+
+
+def pre_fork(server: object, worker: object) -> None:
+    """A worker must not inherit the master's database connections or its connection
+    pool (whose threads do not survive a fork): each worker opens its own pool, bounded
+    by DB_POOL_MAX_SIZE, on its first request."""
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        connection.close()
+        close_pool = getattr(connection, "close_pool", None)
+        if close_pool is not None and getattr(connection, "pool", None) is not None:
+            close_pool()

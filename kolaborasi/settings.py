@@ -8,10 +8,13 @@ import ipaddress
 import os
 import re
 import secrets
+import zoneinfo
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -19,11 +22,41 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("KOLABORASI_VAR_DIR", BASE_DIR / "var"))
 
 
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
 def env_bool(name: str, default: bool = False) -> bool:
+    """On or off from the environment (1/0, true/false, yes/no, on/off); anything else
+    stops the start: a typo must not silently turn a protection off."""
     value = os.environ.get(name)
-    if value is None or value == "":
+    if value is None or value.strip() == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    raise ValueError(f"{name} must be 1 or 0 (true/false, yes/no, on/off), not {value!r}")
+
+
+def env_choice(name: str, default: str, choices: frozenset[str]) -> str:
+    """One of a fixed set of words from the environment; anything else stops the start."""
+    value = os.environ.get(name, "").strip() or default
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(sorted(choices))}, not {value!r}")
+    return value
+
+
+def env_url(name: str, default: str = "") -> str:
+    """An http(s) address from the environment (empty when unset); a malformed one stops the start."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError(f"{name} must be an http:// or https:// address, not {value!r}")
+    return value.rstrip("/")
 
 
 def env_int(name: str, default: int, *, low: int | None = None, high: int | None = None) -> int:
@@ -44,6 +77,14 @@ def env_int(name: str, default: int, *, low: int | None = None, high: int | None
     return number
 
 
+def env_dotted_path(name: str, default: str) -> str:
+    """A Python dotted path (a backend class) from the environment; a malformed one stops the start."""
+    value = os.environ.get(name, "").strip() or default
+    if not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+", value):
+        raise ValueError(f"{name} must be a dotted Python path such as {default}, not {value!r}")
+    return value
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -51,14 +92,41 @@ def env_list(name: str, default: str = "") -> list[str]:
 DEBUG = env_bool("DEBUG", False)
 
 
+class MissingSecretKey(ImproperlyConfigured):
+    pass
+
+
 def _secret_key() -> str:
-    key = os.environ.get("SECRET_KEY")
+    """SECRET_KEY, or the first line of the file SECRET_KEY_FILE names (`make run` makes
+    one in var/, mode 0600). Without either, a development site (DEBUG on) keeps one per
+    checkout under var/; a production site refuses to start: a key made up per process
+    would end every session at each restart and differ between the server's workers."""
+    key = os.environ.get("SECRET_KEY", "").strip()
+    key_file = os.environ.get("SECRET_KEY_FILE", "").strip()
+    if key and key_file:
+        raise ImproperlyConfigured("Set SECRET_KEY or SECRET_KEY_FILE, not both.")
+    if key_file:
+        try:
+            key = Path(key_file).read_text().strip()
+        except OSError as exc:
+            message = f"SECRET_KEY_FILE={key_file!r} cannot be read: {exc.strerror}."
+            raise ImproperlyConfigured(message) from None
+        if not key:
+            raise ImproperlyConfigured(f"SECRET_KEY_FILE={key_file!r} is empty.")
     if key:
+        if not DEBUG and len(key) < 50:
+            raise ImproperlyConfigured(
+                f"The secret key has {len(key)} characters; production needs at least 50 random ones "
+                "(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')."
+            )
         return key
     if not DEBUG:
-        # Production must set its own key; a missing one is a configuration error,
-        # but management commands run by the test-suite and CI still need a value.
-        return "insecure-" + secrets.token_urlsafe(50)
+        raise MissingSecretKey(
+            "DEBUG is off and no secret key is configured: set SECRET_KEY, or SECRET_KEY_FILE to a "
+            "file (mode 0600) holding one, e.g. made with "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'. "
+            "(`make run` makes one in var/ by itself; `make dev` runs with DEBUG=1.)"
+        )
     # Development: one random key per checkout, kept under var/ so sessions survive restarts.
     path = VAR_DIR / "secret_key"
     if not path.exists():
@@ -72,7 +140,16 @@ SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG else "")
 if not DEBUG and not ALLOWED_HOSTS:
     ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+for _host in ALLOWED_HOSTS:
+    if "/" in _host or " " in _host:
+        raise ValueError(f"ALLOWED_HOSTS holds host names (bantuan.example.go.id), not {_host!r}")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+for _origin in CSRF_TRUSTED_ORIGINS:
+    _parts = urlsplit(_origin)
+    if _parts.scheme not in {"http", "https"} or not _parts.netloc or _parts.path not in {"", "/"}:
+        raise ValueError(
+            f"CSRF_TRUSTED_ORIGINS holds origins such as https://bantuan.example.go.id, not {_origin!r}"
+        )
 CSRF_FAILURE_VIEW = "kolaborasi.core.error_pages.csrf_failure"
 
 INSTALLED_APPS = [
@@ -103,7 +180,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: a request that queued too long is refused before anything else costs time.
+    # Before everything: every answer (a shed one too) and every log line carry the request id.
+    "kolaborasi.core.observability.RequestIdMiddleware",
+    # Then: a request that queued too long is refused before anything else costs time.
     "kolaborasi.core.shedding.LoadSheddingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -157,12 +236,38 @@ TEMPLATES = [
 # transaction takes the write lock up front (no deadlock on lock upgrade), and
 # synchronous=FULL so a 2xx answer is on disk (docs/architecture.md, invariant 4).
 SQLITE_PATH = Path(os.environ.get("SQLITE_PATH", VAR_DIR / "kolaborasi.sqlite3"))
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# Seconds a request waits for SQLite's write lock before it is answered 503 (busy).
+SQLITE_BUSY_TIMEOUT = env_int("SQLITE_BUSY_TIMEOUT", 20, low=1, high=600)
+# Seconds a 503 for an unavailable database (saturated, down, locked) asks the client to wait.
+DB_RETRY_AFTER = env_int("DB_RETRY_AFTER", 3, low=1, high=3600)
+DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
+# PostgreSQL: each app-server process takes its connections from a bounded pool of at
+# most DB_POOL_MAX_SIZE (docs/operations.md, "Sizing the pool"); a request that waits
+# DB_POOL_TIMEOUT seconds for one is answered 503 with Retry-After. DB_POOL=0 falls back
+# to a connection per thread kept CONN_MAX_AGE seconds (e.g. behind PgBouncer).
+DB_POOL = env_bool("DB_POOL", True)
+# Without the pool: seconds a thread keeps its PostgreSQL connection between requests.
+CONN_MAX_AGE = env_int("CONN_MAX_AGE", 60, low=0)
+DB_POOL_MIN_SIZE = env_int("DB_POOL_MIN_SIZE", 1, low=0, high=1000)
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 4, low=1, high=1000)
+DB_POOL_TIMEOUT = env_int("DB_POOL_TIMEOUT", 5, low=1, high=600)
+# PostgreSQL: milliseconds a statement waits for a row lock before giving up (then 503);
+# 0 waits as long as it takes.
+DB_LOCK_TIMEOUT_MS = env_int("DB_LOCK_TIMEOUT_MS", 10_000, low=0)
+if DB_POOL_MIN_SIZE > DB_POOL_MAX_SIZE:
+    raise ValueError(
+        f"DB_POOL_MIN_SIZE ({DB_POOL_MIN_SIZE}) must not exceed DB_POOL_MAX_SIZE ({DB_POOL_MAX_SIZE})"
+    )
 if DATABASE_URL:
+    if urlsplit(DATABASE_URL).scheme not in {"postgres", "postgresql", "pgsql", "sqlite"}:
+        raise ValueError(
+            "DATABASE_URL must start with postgres:// (or sqlite:///PATH), "
+            f"not {DATABASE_URL.split(':', 1)[0]!r}"
+        )
     DATABASES = {
         "default": dj_database_url.parse(
             DATABASE_URL,
-            conn_max_age=env_int("CONN_MAX_AGE", 60),
+            conn_max_age=CONN_MAX_AGE,
             # A health check is one more round trip at the start of every request (13 %
             # of a pledge POST's time under load). Without it, a connection broken by a
             # database restart fails one request per worker and is then replaced.
@@ -170,15 +275,29 @@ if DATABASE_URL:
             conn_health_checks=env_bool("DB_HEALTH_CHECKS", False),
         )
     }
-    # Server-side parameter binding, and psycopg prepares a statement once it has run
-    # five times on a connection: PostgreSQL then stops parsing and planning the same
-    # hot statements (a pledge's reservation, the token lookup) on every request.
-    # DB_SERVER_SIDE_BINDING=0 turns both off (e.g. behind PgBouncer in transaction mode
-    # without prepared-statement support); restart the app servers after a migration.
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
-        "DB_SERVER_SIDE_BINDING", True
-    ):
-        DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
+    _db = DATABASES["default"]
+    if _db["ENGINE"] == "django.db.backends.postgresql":
+        _options = _db.setdefault("OPTIONS", {})
+        # Server-side parameter binding, and psycopg prepares a statement once it has run
+        # five times on a connection: PostgreSQL then stops parsing and planning the same
+        # hot statements (a pledge's reservation, the token lookup) on every request.
+        # DB_SERVER_SIDE_BINDING=0 turns both off (e.g. behind PgBouncer in transaction mode
+        # without prepared-statement support); restart the app servers after a migration.
+        if env_bool("DB_SERVER_SIDE_BINDING", True):
+            _options.update(server_side_binding=True, prepare_threshold=5)
+        if DB_LOCK_TIMEOUT_MS:
+            _options["options"] = f"-c lock_timeout={DB_LOCK_TIMEOUT_MS}"
+        if DB_POOL:
+            # Django's pool keeps connections itself: a connection goes back to the pool
+            # at the end of each request (CONN_MAX_AGE must be 0).
+            _db["CONN_MAX_AGE"] = 0
+            _options["pool"] = {
+                "min_size": DB_POOL_MIN_SIZE,
+                "max_size": DB_POOL_MAX_SIZE,
+                "timeout": DB_POOL_TIMEOUT,
+            }
+    elif _db["ENGINE"] == "django.db.backends.sqlite3":
+        _db.setdefault("OPTIONS", {})["timeout"] = SQLITE_BUSY_TIMEOUT
 else:
     DATABASES = {
         "default": {
@@ -186,7 +305,7 @@ else:
             "NAME": str(SQLITE_PATH),
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
-                "timeout": 30,
+                "timeout": SQLITE_BUSY_TIMEOUT,
                 "init_command": (
                     "PRAGMA journal_mode=WAL;"
                     "PRAGMA synchronous=FULL;"
@@ -202,7 +321,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache ------------------------------------------------------------------------
 # Local memory by default; production sets CACHE_URL-style Redis via REDIS_URL so that
 # every app server shares public aggregates.
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL and urlsplit(REDIS_URL).scheme not in {"redis", "rediss", "unix"}:
+    raise ValueError(f"REDIS_URL must start with redis://, rediss:// or unix://, not {REDIS_URL!r}")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
@@ -211,7 +332,7 @@ else:
 # --- Background tasks -----------------------------------------------------------------
 TASKS = {
     "default": {
-        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "BACKEND": env_dotted_path("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
 
@@ -229,13 +350,13 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "/akun/masuk/"
 LOGIN_REDIRECT_URL = "/"
 # The site's public address, for links made outside a request (`kolaborasi user invite`).
-SITE_URL = os.environ.get("SITE_URL", "").strip() or (
+SITE_URL = env_url("SITE_URL") or (
     "http://127.0.0.1:8000" if DEBUG or not ALLOWED_HOSTS else f"https://{ALLOWED_HOSTS[0]}"
 )
 LOGOUT_REDIRECT_URL = "/"
 # Login throttling: lock an account+address after 5 failures (the cool-off, which
 # grows with repeated lockouts, is set under "Throttles, client addresses, lockouts").
-AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, low=1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
@@ -245,12 +366,12 @@ AXES_LOCKOUT_CALLABLE = "kolaborasi.accounts.auth_views.locked_out"
 # Development prints mails to the terminal; production sends through SMTP (EMAIL_HOST...).
 _smtp_options: dict[str, object] = {
     "host": os.environ.get("EMAIL_HOST", "localhost"),
-    "port": env_int("EMAIL_PORT", 25),
+    "port": env_int("EMAIL_PORT", 25, low=1, high=65535),
     "username": os.environ.get("EMAIL_HOST_USER", ""),
     "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
     "use_tls": env_bool("EMAIL_USE_TLS", False),
 }
-_mail_backend = os.environ.get(
+_mail_backend = env_dotted_path(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend"
     if DEBUG
@@ -262,14 +383,19 @@ MAILERS = {
         "OPTIONS": _smtp_options if _mail_backend.endswith("smtp.EmailBackend") else {},
     }
 }
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "kolaborasi <noreply@localhost>")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "").strip() or "kolaborasi <noreply@localhost>"
+if "@" not in parseaddr(DEFAULT_FROM_EMAIL)[1]:
+    raise ValueError(
+        "DEFAULT_FROM_EMAIL must be an address such as 'kolaborasi <noreply@example.go.id>', "
+        f"not {DEFAULT_FROM_EMAIL!r}"
+    )
 
 # --- i18n -------------------------------------------------------------------------
 LANGUAGE_CODE = "id"
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600  # the language switch is remembered
 LANGUAGES = [("id", _("Bahasa Indonesia")), ("en", _("English"))]
 # Each app keeps its own translations in <app>/locale/en/LC_MESSAGES/django.po.
-TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Jakarta")
+TIME_ZONE = env_choice("TIME_ZONE", "Asia/Jakarta", frozenset(zoneinfo.available_timezones()))
 USE_I18N = True
 USE_TZ = True
 
@@ -283,6 +409,10 @@ STATICFILES_DIRS = [
 ]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Uploaded evidence photos under MEDIA_URL are served by the app (on with DEBUG and under
+# `make run`); SERVE_MEDIA=0 when the web server serves MEDIA_ROOT itself
+# (docs/operations.md).
+SERVE_MEDIA = env_bool("SERVE_MEDIA", DEBUG)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -295,7 +425,7 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 # Largest delivery evidence photo accepted (bytes); photos are re-encoded on upload.
-EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 5 * 1024 * 1024)
+EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 5 * 1024 * 1024, low=1)
 # Retention (docs/privacy.md): days a delivery's photos are kept after the delivery date
 # (a delivery under an open dispute keeps them until it is settled), and days an account
 # whose address was never verified is kept before it is removed. The worker enforces both.
@@ -315,7 +445,7 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, low=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 if env_bool("BEHIND_TLS_PROXY", False):
@@ -323,7 +453,7 @@ if env_bool("BEHIND_TLS_PROXY", False):
 SILENCED_SYSTEM_CHECKS = ["security.W021"] if not SECURE_HSTS_PRELOAD else []
 
 # Optional tile layer for the map (none by default: the map works offline and under CSP).
-MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
+MAP_TILE_URL = env_url("MAP_TILE_URL")
 MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
 _tile = urlsplit(MAP_TILE_URL.replace("{s}", "*"))
 _tile_hosts = [f"{_tile.scheme}://{_tile.netloc}"] if MAP_TILE_URL else []
@@ -353,7 +483,7 @@ PLEDGE_ONE_STATEMENT = True
 # The aid type whose full coverage makes an RW "met" on the dashboard.
 PRIMARY_AID_TYPE = os.environ.get("PRIMARY_AID_TYPE", "sembako")
 # Largest page the public API serves.
-API_MAX_LIMIT = env_int("API_MAX_LIMIT", 200)
+API_MAX_LIMIT = env_int("API_MAX_LIMIT", 200, low=1)
 # The Ed25519 private key (PEM, PKCS#8) that signs the audit chain's head, kept outside
 # the database (docs/decisions/0003-audit-chain.md). Unset: var/audit-signing.key,
 # generated on first use with mode 0600. Set: the file must exist (make it once, e.g.
@@ -523,17 +653,33 @@ AXES_USE_ATTEMPT_EXPIRATION = True
 # Failures while locked do not restart the clock (the lockout is already counted).
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 
+# --- Health and logs ----------------------------------------------------------------------
+# The worker writes its heartbeat this often; /readyz wants one fresher than
+# READY_HEARTBEAT_SECONDS.
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 30, low=1, high=3600)
+READY_HEARTBEAT_SECONDS = env_int("READY_HEARTBEAT_SECONDS", 120, low=1, high=86400)
+# Log lines: one JSON object each (time, level, logger, message, request_id) by default
+# with DEBUG off; plain text for a person at a terminal with DEBUG on.
+LOG_FORMAT = env_choice("LOG_FORMAT", "text" if DEBUG else "json", frozenset({"json", "text"}))
+_LOG_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "filters": {"request_id": {"()": "kolaborasi.core.observability.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "kolaborasi.core.observability.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": LOG_FORMAT}
+    },
+    "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", "INFO", _LOG_LEVELS)},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         # 4xx answers (a 409 when a pledge no longer fits, a 404) are the API working as
         # documented; one log line each cost CPU on every request of a busy hour. The
         # server's access log still records them; 5xx are still logged here.
-        "django.request": {"level": os.environ.get("REQUEST_LOG_LEVEL", "ERROR")},
+        "django.request": {"level": env_choice("REQUEST_LOG_LEVEL", "ERROR", _LOG_LEVELS)},
     },
 }
 AXES_VERBOSE = False

@@ -5,6 +5,10 @@ import os
 from urllib.parse import urlsplit, urlunsplit
 
 os.environ.setdefault("DEBUG", "1")
+# The test process's own threads (concurrency tests) each keep a connection for the whole
+# test: a bounded pool would make them wait for one another. The servers the tests start
+# use the pool where it is under test (tests/test_core_database_unavailable.py).
+os.environ.setdefault("DB_POOL", "0")
 
 
 def _own_redis_database() -> None:

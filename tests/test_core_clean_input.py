@@ -208,7 +208,9 @@ def test_nul_in_every_parameter_of_every_route_is_refused(
         if not route.startswith("/api/") and not re.search(r"\.\w+$", route):
             url = _fill(route, world)
             page = client.get(url, headers=headers)
-            assert page.status_code < 500, f"GET {url}: {page.status_code}"
+            # Readiness answers 503 while no worker runs (none does under the test client).
+            not_ready = url == "/readyz" and page.status_code == 503
+            assert page.status_code < 500 or not_ready, f"GET {url}: {page.status_code}"
             if page.get("Content-Type", "").startswith("text/html"):
                 fields[route] |= _form_fields(page.content.decode())
     if who == "dina":

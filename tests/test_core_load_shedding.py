@@ -40,13 +40,19 @@ def pledge_body(need: Need) -> dict[str, object]:
 
 
 def test_the_shedding_middleware_comes_first() -> None:
-    assert django_settings.MIDDLEWARE[0] == "kolaborasi.core.shedding.LoadSheddingMiddleware"
+    # Only the request id goes before it (a uuid, no I/O), so that a shed answer has one too.
+    assert django_settings.MIDDLEWARE[:2] == [
+        "kolaborasi.core.observability.RequestIdMiddleware",
+        "kolaborasi.core.shedding.LoadSheddingMiddleware",
+    ]
 
 
 def test_liveness_is_never_shed(client: Client, settings) -> None:  # type: ignore[no-untyped-def]
     settings.REQUEST_QUEUE_DEADLINE_MS = 500
     assert client.get("/healthz", HTTP_X_REQUEST_START=stamp(5)).status_code == 200
-    assert client.get("/api/v1/aid-types", HTTP_X_REQUEST_START=stamp(5)).status_code == 503
+    shed = client.get("/api/v1/aid-types", HTTP_X_REQUEST_START=stamp(5), HTTP_X_REQUEST_ID="antre-1")
+    assert shed.status_code == 503
+    assert shed.headers["X-Request-ID"] == "antre-1"
 
 
 def test_a_late_api_request_is_refused_and_writes_nothing(client: Client, personas, settings) -> None:  # type: ignore[no-untyped-def]

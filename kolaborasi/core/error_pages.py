@@ -10,6 +10,7 @@ Django calls the handlers named in the root URLconf (``handler400`` ...) and
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from urllib.parse import urlencode
 
@@ -24,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from .errors import AppError, Forbidden, NotFound
 from .refusal import refuse, wants_json
+from .unavailable import database_unavailable, is_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +67,12 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # A middleware (the session, the user) found the database unavailable before any
+    # view ran: that is a 503 with Retry-After, not a fault of ours.
+    exc = sys.exc_info()[1]
+    if is_unavailable(exc):
+        assert exc is not None
+        return database_unavailable(request, exc)
     message = _("Terjadi kesalahan di server kami. Tidak ada yang perlu Anda ubah.")
     next_step = _("Coba lagi sebentar lagi. Jika terus terjadi, hubungi operator program.")
     try:
@@ -120,6 +128,8 @@ class RefusalMiddleware:
             return page_not_found(request, exception)
         if isinstance(exception, AppError):
             return refuse(request, exception.status, str(exception.message))
+        if is_unavailable(exception):
+            return database_unavailable(request, exception)
         return None
 
 

@@ -69,3 +69,18 @@ class SiteAuthority(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class WorkerHeartbeat(models.Model):
+    """The last sign of life of each background worker (``kolaborasi worker`` writes its
+    row every ``WORKER_HEARTBEAT_SECONDS``); ``/readyz`` wants one fresher than two
+    minutes."""
+
+    worker = models.CharField(max_length=200, primary_key=True)  # host:pid
+    beat_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = "worker heartbeat"
+
+    def __str__(self) -> str:
+        return f"{self.worker} @ {self.beat_at:%Y-%m-%d %H:%M:%S}"

@@ -31,10 +31,13 @@ def refuse(
     title: str = "",
     retry_after: int | None = None,
     extra: dict[str, object] | None = None,
+    page_context: dict[str, object] | None = None,
 ) -> HttpResponse:
     """Answer ``status`` with ``message`` (already translated). ``next_step`` is shown to
     people under the message; ``retry_after`` (seconds) becomes the ``Retry-After``
-    header; ``extra`` adds fields to the JSON body (e.g. what is still allowed)."""
+    header; ``extra`` adds fields to the JSON body (e.g. what is still allowed);
+    ``page_context`` overrides what the layout reads (e.g. no user when the database is
+    unavailable)."""
     response: HttpResponse
     if wants_json(request):
         body: dict[str, object] = {"detail": str(message)}
@@ -51,6 +54,7 @@ def refuse(
                 "message": message,
                 "next_step": next_step,
                 "retry_after": retry_after,
+                **(page_context or {}),
             },
             status=status,
         )

@@ -1,11 +1,13 @@
+from django.conf import settings
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
-from kolaborasi.core import money
+from kolaborasi.core import health, money
 from kolaborasi.core.authority import site_authority
 from kolaborasi.core.errors import NotFound
 from kolaborasi.core.models import SiteAuthority
@@ -21,6 +23,19 @@ def healthz(request: HttpRequest) -> HttpResponse:
     except Exception as exc:  # any database failure means "not healthy"
         return JsonResponse({"status": "error", "detail": type(exc).__name__}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_safe
+def readyz(request: HttpRequest) -> HttpResponse:
+    """200 when the database answers, every migration is applied and a worker beat within
+    two minutes; otherwise 503 naming what is not ready (kolaborasi.core.health)."""
+    ready, checks = health.readiness()
+    body = {"status": "ok" if ready else "not ready", "checks": checks}
+    response = JsonResponse(body, status=200 if ready else 503)
+    if not ready:
+        response["Retry-After"] = str(settings.DB_RETRY_AFTER)
+    return response
 
 
 def money_preview(request: HttpRequest) -> HttpResponse:

@@ -11,6 +11,7 @@ from django.db import close_old_connections, connection
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django.utils.module_loading import autodiscover_modules
 
+from kolaborasi.core import health
 from kolaborasi.core.tasks import SCHEDULE
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,19 @@ def _enqueue_every(task: Any, every: float, stop: threading.Event) -> None:
             task.enqueue()
         except Exception:  # the database may be briefly away; try again next round
             logger.exception("could not queue %s", task.name)
+        finally:
+            connection.close()
+        stop.wait(every)
+
+
+def _beat_every(every: float, stop: threading.Event) -> None:
+    """The worker's heartbeat for /readyz, every ``every`` seconds while it runs."""
+    while not stop.is_set():
+        try:
+            close_old_connections()
+            health.heartbeat()
+        except Exception:  # the database may be briefly away; beat again next round
+            logger.exception("could not write the worker's heartbeat")
         finally:
             connection.close()
         stop.wait(every)
@@ -63,6 +77,9 @@ class Command(BaseCommand):
                     name=job.task.name,
                     daemon=True,
                 ).start()
+        if in_worker_process:
+            every = settings.WORKER_HEARTBEAT_SECONDS
+            threading.Thread(target=_beat_every, args=(every, stop), name="heartbeat", daemon=True).start()
         try:
             call_command("db_worker", interval=options["interval"], reload=reload)
         finally:
