@@ -22,6 +22,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import shutil
+import tempfile
+import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -454,7 +458,31 @@ def write_xlsx(out: IO[bytes], title: str, head: list[Row], rows: Iterable[Row])
         # Text a spreadsheet would run as a formula gets a leading apostrophe (and so
         # never starts with "=", which openpyxl itself would store as a formula).
         ws.append([spreadsheet_safe(v) for v in row])
-    wb.save(out)
+    with tempfile.TemporaryFile() as made:
+        wb.save(made)
+        made.seek(0)
+        _without_times(made, out)
+
+
+# The document properties' creation and change times (docProps/core.xml).
+_CORE_TIMES = re.compile(rb"<dcterms:(created|modified)[^>]*>[^<]*</dcterms:\1>")
+
+
+def _without_times(src: IO[bytes], out: IO[bytes]) -> None:
+    """The workbook ``src`` again, without the moments it was written (each zip member's
+    time, the document's created/modified), so that the same rows give the same bytes:
+    a closed campaign's files stay byte-identical however often they are made again.
+    Member by member, never the whole file in memory."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for member in zin.infolist():
+            info = zipfile.ZipInfo(member.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = member.external_attr
+            if member.filename == "docProps/core.xml":
+                zout.writestr(info, _CORE_TIMES.sub(b"", zin.read(member)))
+                continue
+            with zin.open(member) as data, zout.open(info, "w") as target:
+                shutil.copyfileobj(data, target, 1 << 20)
 
 
 def coverage_geojson(scope: Scope, level: str) -> dict[str, Any]:
