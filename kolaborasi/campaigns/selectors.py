@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from .models import Campaign, CampaignStatus
 
 
@@ -101,3 +103,19 @@ def campaign_switch(
         "current": current.slug if current else "",
         "keep": [(k, v) for k, v in keep.items() if v and k != PAGE_PARAM],
     }
+
+
+def page_campaign(slug: str | None, region_code: str | None) -> tuple[Campaign | None, str | None]:
+    """The campaign a public page (map, list) shows for ``?program=SLUG`` over the area
+    ``region_code``, and a refusal to show when the slug names no public campaign (the page
+    then shows the default one, as ``campaign_for_area`` picks it, under that notice)."""
+    slug = (slug or "").strip()
+    if slug:
+        campaign = public_campaign_by_slug(slug)
+        if campaign is not None:
+            return campaign, None
+        refusal = _("Program %(slug)s tidak ditemukan; yang ditampilkan program yang berjalan.") % {
+            "slug": slug[:60]
+        }
+        return campaign_for_area(region_code), refusal
+    return campaign_for_area(region_code), None
