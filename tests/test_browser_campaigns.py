@@ -59,7 +59,7 @@ def _switch(page: Any, campaign: Campaign) -> None:
 
 
 def test_one_open_campaign_shows_no_switcher(phone: Any, demo_url: str) -> None:
-    for path in ("/data/", "/peta/", "/daftar/"):
+    for path in ("/data/", "/peta/", "/daftar/", "/data/laporan/"):
         phone.goto(demo_url + path)
         assert phone.locator("form.campaign-switch").count() == 0, path
         fits_phone(phone)
@@ -120,8 +120,22 @@ def test_switching_campaigns_on_dashboard_map_and_list_at_phone_width(
     expect(phone).to_have_url(re.compile("kategori=rw"))
     assert f"program={demo.slug}" in phone.url
 
+    # The weekly report: its picker offers both, and it names the campaign it shows.
+    phone.goto(demo_url + "/data/laporan/")
+    expect(phone.locator(f"[data-campaign='{flood.slug}']")).to_have_text("Tanggap Banjir")
+    _touch_size(phone)
+    _switch(phone, demo)
+    expect(phone.locator(f"[data-campaign='{demo.slug}']")).to_be_visible()
+    fits_phone(phone)
+    screenshot(phone, "program-laporan-phone")
+
     # The same pages at desktop width, for a look.
-    for path, name in (("/data/", "data"), ("/peta/?wilayah=31.74.05", "peta"), ("/daftar/", "daftar")):
+    for path, name in (
+        ("/data/", "data"),
+        ("/peta/?wilayah=31.74.05", "peta"),
+        ("/daftar/", "daftar"),
+        ("/data/laporan/", "laporan"),
+    ):
         page.goto(demo_url + path)
         expect(page.locator("form.campaign-switch")).to_be_visible()
         screenshot(page, f"program-{name}-desktop", full_page=name != "peta")
