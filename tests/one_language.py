@@ -7,7 +7,7 @@ English must not show "Simpan" or "Desember". What is matched is the text a pers
 sees — the page's title, its rendered text (folded menus unfolded, hidden parts
 excluded, the options of a select included), the placeholders and the labels of input buttons —
 as whole words, after the proper names the page may legitimately carry (places,
-organisations, targets, user names, the site's authority, what people typed) are taken
+organisations, targets, campaigns, user names, the site's authority, what people typed) are taken
 out: "Yayasan Agus Peduli" is a name in both languages, and "KSBB" is the programme's."""
 
 from __future__ import annotations
@@ -89,6 +89,7 @@ def proper_names() -> list[str]:
     from django.contrib.auth import get_user_model
 
     from kolaborasi.accounts.models import Organisation
+    from kolaborasi.campaigns.models import Campaign
     from kolaborasi.core.models import SiteAuthority
     from kolaborasi.funds.models import PackageTemplate
     from kolaborasi.pledges.models import Delivery, DisputeAnswer
@@ -98,6 +99,8 @@ def proper_names() -> list[str]:
     names: set[str] = set(ALWAYS_NAMES)
     names.update(Region.objects.values_list("name", flat=True))
     names.update(Target.objects.values_list("name", flat=True))
+    # A campaign's name is the operator's ("Bantuan Sosial Jakarta", "Tanggap Banjir").
+    names.update(Campaign.objects.values_list("name", flat=True))
     for name, description in Organisation.objects.values_list("name", "description"):
         names.update((name, description))
     names.update(get_user_model().objects.values_list("username", flat=True))

@@ -42,7 +42,14 @@ def _in_region(target: Target, code: str | None) -> bool:
     )
 
 
-def recompute(region: str | None = None, since: dt.date | None = None, until: dt.date | None = None) -> dict:
+def recompute(
+    region: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    campaign: int | None = None,
+) -> dict:
+    """The figures from the raw rows; with ``campaign`` (an id) only that campaign's
+    pledges and the money spent on them (donations themselves have no campaign)."""
     slugs = list(AidType.objects.order_by("sort_order", "slug").values_list("slug", flat=True))
     fig: dict[str, Any] = {
         "pledged": dict.fromkeys(slugs, 0),
@@ -59,6 +66,8 @@ def recompute(region: str | None = None, since: dt.date | None = None, until: dt
     for p in Pledge.objects.select_related("target", "aid_type", "need"):
         day = timezone.localtime(p.created_at).date()
         if not _in_region(p.target, region) or (since and day < since) or (until and day > until):
+            continue
+        if campaign is not None and p.need.campaign_id != campaign:
             continue
         held = p.quantity - p.released
         fig["pledged"][p.aid_type.slug] += held
@@ -98,9 +107,11 @@ def recompute(region: str | None = None, since: dt.date | None = None, until: dt
     else:
         # With an area, money counts where it was spent: funding rows of pledges there.
         spent = 0
-        for f in PledgeFunding.objects.select_related("donation", "pledge__target"):
+        for f in PledgeFunding.objects.select_related("donation", "pledge__target", "pledge__need"):
             d = f.donation
             if not _in_region(f.pledge.target, region):
+                continue
+            if campaign is not None and f.pledge.need.campaign_id != campaign:
                 continue
             if (since and d.donated_on < since) or (until and d.donated_on > until):
                 continue

@@ -24,9 +24,16 @@ from tests.pledges_support import open_campaign, ratna_need, today
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher", "hold_limits_lifted")]
 
 
-def _tally_rows() -> dict[tuple[str, int], tuple[int, ...]]:
+def _tally_rows() -> dict[tuple[int, str, int], tuple[int, ...]]:
     return {
-        (t.village_code, t.aid_type_id): (t.held, t.delivered, t.confirmed, t.met, t.rws, t.institutions)
+        (t.campaign_id, t.village_code, t.aid_type_id): (
+            t.held,
+            t.delivered,
+            t.confirmed,
+            t.met,
+            t.rws,
+            t.institutions,
+        )
         for t in Tally.objects.all()
         if any((t.held, t.delivered, t.confirmed, t.met, t.rws, t.institutions))
     }
@@ -182,7 +189,9 @@ def test_rebuild_equals_folding_a_randomized_history(personas: dict[str, Any]) -
     assert tally.drift() == []
     # drift() names what differs when the totals are off.
     key = next(iter(folded))
-    Tally.objects.filter(village_code=key[0], aid_type_id=key[1]).update(held=folded[key][0] + 1)
+    Tally.objects.filter(campaign_id=key[0], village_code=key[1], aid_type_id=key[2]).update(
+        held=folded[key][0] + 1
+    )
     assert [entry[0] for entry in tally.drift()] == [key]
 
 
@@ -190,6 +199,7 @@ def test_the_command_checks_and_rebuilds(run_cli: Any) -> None:
     out, _err = run_cli("stats", "check")
     assert "sesuai" in out
     Tally.objects.create(
+        campaign_id=open_campaign().pk,
         village_code="31.74.05.1003",
         district_code="31.74.05",
         city_code="31.74",

@@ -35,7 +35,7 @@ def _sum(qs: QuerySet[Any], field: str = "amount") -> int:
 
 
 def funds_summary(
-    *, region: Any = None, since: dt.date | None = None, until: dt.date | None = None
+    *, region: Any = None, since: dt.date | None = None, until: dt.date | None = None, campaign: Any = None
 ) -> dict[str, int]:
     """Money given through aggregators, in whole rupiah.
 
@@ -46,9 +46,13 @@ def funds_summary(
     A donation has no place, so with ``region`` both figures count only the money of
     those donations that was spent on pledges for targets under the region (FIFO
     attribution rows); that money is always confirmed, so both figures are then equal.
+    With ``campaign`` as well, only the money spent on that campaign's pledges there.
+    A donation has no campaign either, so without a region every donation counts.
     """
     if region is not None:
         fundings = PledgeFunding.objects.filter(within_q(region, "pledge__target__"))
+        if campaign is not None:
+            fundings = fundings.filter(pledge__need__campaign=campaign)
         if since is not None:
             fundings = fundings.filter(donation__donated_on__gte=since)
         if until is not None:

@@ -32,7 +32,10 @@ FRESHNESS = (
     "whose PRIMARY_AID_TYPE need (default sembako) is fully pledged (held ≥ quantity > 0); "
     "rws_receiving = RWs with ≥ 1 live pledge; collaborators = donor organisations "
     "(company/community), individual donors and aggregators with ≥ 1 live pledge or "
-    "confirmed donation. Dates filter the pledge's creation day (inclusive, site time zone)."
+    "confirmed donation. Dates filter the pledge's creation day (inclusive, site time zone). "
+    "Every figure is of one campaign (`campaign`): its needs, the pledges on them and the "
+    "money spent on those pledges; donations have no campaign, so without an area `funds` "
+    "counts every donation."
 )
 
 
@@ -49,6 +52,20 @@ def _region_param(description: str) -> Any:
         pattern=r"^$|" + REGION_CODE_PATTERN,
         description=description + "; 404 when unknown",
         examples=["31.74"],
+    )
+
+
+def _campaign_param() -> Any:
+    return Query(
+        None,
+        max_length=60,
+        pattern=r"^$|^[-a-zA-Z0-9_]+$",
+        description=(
+            "a campaign's slug (GET /api/v1/campaigns); 404 when unknown. Without it: the open "
+            "campaign covering the area (with several, the most recently started one; with none "
+            "open, the most recently started closed one)"
+        ),
+        examples=["program-bantuan"],
     )
 
 
@@ -116,10 +133,12 @@ def stats_summary(
     region: str | None = _region_param("a region code at any level"),
     since: DateParam = None,
     until: DateParam = None,
+    campaign: str | None = _campaign_param(),
 ) -> HttpResponse:
-    """`region`: a region code at any level; `since`/`until`: YYYY-MM-DD, inclusive."""
+    """`region`: a region code at any level; `since`/`until`: YYYY-MM-DD, inclusive;
+    `campaign`: a campaign's slug."""
     try:
-        return _json(summary_json(region, since, until))
+        return _json(summary_json(region, since, until, campaign))
     except ScopeError as exc:
         raise _raise(exc) from None
 
@@ -136,17 +155,18 @@ def stats_regions(
     parent: str | None = _region_param("a region code above `level`"),
     since: DateParam = None,
     until: DateParam = None,
+    campaign: str | None = _campaign_param(),
 ) -> HttpResponse:
     """`level`: city, district or village; `parent`: a region code above that level
-    (optional for `city`: every city)."""
+    (optional for `city`: every city); `campaign`: a campaign's slug."""
     try:
         if level not in ("city", "district", "village"):
             raise ScopeError("level", _("Harus city, district atau village."))
         # Malformed dates or parent first, in parse_scope's order (without a query).
-        scope_key(parent, since, until, region_field="parent")
+        scope_key(parent, since, until, campaign, region_field="parent")
         if level != "city" and not (parent or "").strip():
             raise ScopeError("parent", _("Wajib untuk district dan village."))
-        return _json(by_region_json(level, parent, since, until))
+        return _json(by_region_json(level, parent, since, until, campaign))
     except ScopeError as exc:
         raise _raise(exc) from None
 
@@ -171,10 +191,13 @@ def export_coverage(
     parent: str | None = _region_param("a region code above `level`"),
     since: DateParam = None,
     until: DateParam = None,
+    campaign: str | None = _campaign_param(),
 ) -> HttpResponseBase:
     throttle.check(request, "exports", throttle.by_client(request))
     try:
-        return exports.coverage_response(level=level, parent=parent, since=since, until=until)
+        return exports.coverage_response(
+            level=level, parent=parent, since=since, until=until, campaign=campaign
+        )
     except ScopeError as exc:
         raise _raise(exc) from None
     except heavy.Busy as exc:
@@ -186,8 +209,11 @@ def export_coverage(
     summary="Open data: needs, pledges, deliveries or funds as CSV (with HXL row) or XLSX",
     description=(
         "`dataset`: needs, pledges, deliveries or funds; `fmt`: csv or xlsx. Row 1 holds the "
-        "column names, row 2 the HXL hashtags. Optional filters: `region`, `since`, `until` "
-        "(same as /stats/summary). Organisation names only: no contact persons or phone "
+        "column names, row 2 the HXL hashtags. Optional filters: `region`, `since`, `until`, "
+        "`campaign` (same as /stats/summary: one campaign's rows, by default the open campaign "
+        "covering the area). Every file ends with the column `campaign` (#crisis+code), the "
+        "campaign's slug; empty in funds, as a donation has no campaign. "
+        "Organisation names only: no contact persons or phone "
         "numbers; individual donors appear as 'Donatur perorangan'; in funds, a donor who did "
         "not choose to be named appears as 'Donatur perorangan' (a person) or 'Donatur yang "
         "tidak ingin disebut' (an organisation)."
@@ -216,6 +242,7 @@ def export_dataset(
     region: str | None = _region_param("a region code at any level"),
     since: DateParam = None,
     until: DateParam = None,
+    campaign: str | None = _campaign_param(),
 ) -> HttpResponseBase:
     throttle.check(request, "exports", throttle.by_client(request))
     if dataset not in exports.DATASETS:
@@ -226,7 +253,7 @@ def export_dataset(
     if fmt not in FORMATS:
         raise NotFound(_("Format %(name)r tidak ada; pilih csv atau xlsx.") % {"name": fmt})
     try:
-        return exports.dataset_response(dataset, fmt, parse_scope(region, since, until))
+        return exports.dataset_response(dataset, fmt, parse_scope(region, since, until, campaign))
     except ScopeError as exc:
         raise _raise(exc) from None
     except heavy.Busy as exc:

@@ -22,6 +22,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import shutil
+import tempfile
+import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -70,6 +74,11 @@ PLACE_COLUMNS = [
     Column("target_kind", "#loc+type"),
 ]
 
+# The campaign (programme) a row belongs to, by its slug (GET /api/v1/campaigns), last in
+# every file so that columns keep their places. A donation has no campaign (money is
+# given to an aggregator, not to a campaign): empty in funds.
+CAMPAIGN_COLUMN = Column("campaign", "#crisis+code")
+
 DATASET_COLUMNS: dict[str, list[Column]] = {
     "needs": [
         Column("need_id", "#meta+id"),
@@ -86,6 +95,7 @@ DATASET_COLUMNS: dict[str, list[Column]] = {
         Column("as_of", "#date+reported"),
         Column("source", "#meta+source"),
         Column("synthetic", "#meta+synthetic"),
+        CAMPAIGN_COLUMN,
     ],
     "pledges": [
         Column("pledge_id", "#activity+id"),
@@ -102,6 +112,7 @@ DATASET_COLUMNS: dict[str, list[Column]] = {
         Column("held", "#targeted"),
         Column("delivered", "#reached"),
         Column("confirmed", "#reached+confirmed"),
+        CAMPAIGN_COLUMN,
     ],
     "deliveries": [
         Column("delivery_id", "#activity+id+delivery"),
@@ -118,6 +129,7 @@ DATASET_COLUMNS: dict[str, list[Column]] = {
         # free text and stay out of open data.
         Column("confirmed", "#reached+confirmed"),
         Column("review", "#status"),
+        CAMPAIGN_COLUMN,
     ],
     "funds": [
         Column("donation_id", "#meta+id"),
@@ -128,6 +140,7 @@ DATASET_COLUMNS: dict[str, list[Column]] = {
         Column("status", "#status"),
         Column("amount_idr", "#value+idr"),
         Column("allocated_idr", "#value+idr+allocated"),
+        CAMPAIGN_COLUMN,
     ],
 }
 DATASETS = tuple(DATASET_COLUMNS)
@@ -191,23 +204,23 @@ def _day(value: date | datetime | None) -> str:
 def needs_rows(scope: Scope) -> Iterator[Row]:
     places = Places(scope)
     slug_name = {t.pk: (t.slug, t.name) for t in AidType.objects.all()}
-    qs = (
-        Need.objects.filter(within_q(scope.region, "target__"))
-        .order_by("target__region_id", "target_id", "aid_type__sort_order", "aid_type_id")
-        .values(
-            "id",
-            "aid_type_id",
-            "quantity",
-            "held",
-            "delivered",
-            "confirmed",
-            "remaining",
-            "as_of",
-            "source",
-            "target__size",
-            "target__synthetic",
-            *place_fields("target__"),
-        )
+    needs = Need.objects.filter(within_q(scope.region, "target__"))
+    if scope.campaign is not None:
+        needs = needs.filter(campaign=scope.campaign)
+    qs = needs.order_by("target__region_id", "target_id", "aid_type__sort_order", "aid_type_id").values(
+        "id",
+        "aid_type_id",
+        "quantity",
+        "held",
+        "delivered",
+        "confirmed",
+        "remaining",
+        "as_of",
+        "source",
+        "target__size",
+        "target__synthetic",
+        "campaign__slug",
+        *place_fields("target__"),
     )
     for n in qs.iterator(chunk_size=CHUNK):
         slug, name = slug_name[n["aid_type_id"]]
@@ -227,6 +240,7 @@ def needs_rows(scope: Scope) -> Iterator[Row]:
             _day(n["as_of"]),
             n["source"],
             int(n["target__synthetic"]),
+            n["campaign__slug"],
         ]
 
 
@@ -249,6 +263,7 @@ def pledges_rows(scope: Scope) -> Iterator[Row]:
             "released",
             "delivered",
             "confirmed",
+            "need__campaign__slug",
             *place_fields("target__"),
         )
     )
@@ -270,6 +285,7 @@ def pledges_rows(scope: Scope) -> Iterator[Row]:
             p["quantity"] - p["released"],
             p["delivered"],
             p["confirmed"],
+            p["need__campaign__slug"],
         ]
 
 
@@ -293,6 +309,7 @@ def deliveries_rows(scope: Scope) -> Iterator[Row]:
             "pledge__organisation__kind",
             "pledge__organisation__subtype",
             "pledge__aid_type_id",
+            "pledge__need__campaign__slug",
             *place_fields("pledge__target__"),
         )
     )
@@ -311,20 +328,24 @@ def deliveries_rows(scope: Scope) -> Iterator[Row]:
             d["quantity"],
             d["confirmed"],
             d["review"],
+            d["pledge__need__campaign__slug"],
         ]
 
 
 def funds_rows(scope: Scope) -> Iterator[Row]:
     """Donations to aggregators (rejected ones left out: they are not money given), by
-    the day given. With an area: the donations whose money was spent under it."""
+    the day given. With an area: the donations whose money was spent under it, on the
+    scope's campaign's pledges (as the figures count money). A donation itself has no
+    campaign, so without an area every donation is listed and its campaign is empty."""
     qs = Donation.objects.exclude(status=DonationStatus.REJECTED)
     if scope.region is not None:
-        qs = qs.filter(
-            pk__in=Donation.objects.filter(
-                within_q(scope.region, "fundings__pledge__target__"),
-                fundings__amount__gt=F("fundings__refunded"),
-            ).values("pk")
+        spent = Donation.objects.filter(
+            within_q(scope.region, "fundings__pledge__target__"),
+            fundings__amount__gt=F("fundings__refunded"),
         )
+        if scope.campaign is not None:
+            spent = spent.filter(fundings__pledge__need__campaign=scope.campaign)
+        qs = qs.filter(pk__in=spent.values("pk"))
     if scope.since:
         qs = qs.filter(donated_on__gte=scope.since)
     if scope.until:
@@ -355,6 +376,7 @@ def funds_rows(scope: Scope) -> Iterator[Row]:
             d["status"],
             d["amount"],
             d["allocated"],
+            "",
         ]
 
 
@@ -377,6 +399,8 @@ def dataset_rows(dataset: str, scope: Scope) -> Iterator[Row]:
 
 def _filename(dataset: str, scope: Scope, ext: str) -> str:
     parts = [dataset]
+    if scope.campaign and not scope.by_default:
+        parts.append(scope.campaign.slug)
     if scope.region:
         parts.append(scope.region.code)
     if scope.since:
@@ -403,7 +427,9 @@ def dataset_response(dataset: str, fmt: str, scope: Scope) -> HttpResponseBase:
         else:
             write_xlsx(out, dataset, head, ROWS[dataset](scope))
 
-    handle = heavy.cached_file(("export", dataset, fmt, scope.key()), f".{fmt}", compute)
+    handle = heavy.cached_file(
+        ("export", dataset, fmt, scope.key(), scope.campaign_slug or ""), f".{fmt}", compute
+    )
     return heavy.file_response(
         handle,
         content_type="text/csv; charset=utf-8" if fmt == "csv" else XLSX_TYPE,
@@ -432,7 +458,31 @@ def write_xlsx(out: IO[bytes], title: str, head: list[Row], rows: Iterable[Row])
         # Text a spreadsheet would run as a formula gets a leading apostrophe (and so
         # never starts with "=", which openpyxl itself would store as a formula).
         ws.append([spreadsheet_safe(v) for v in row])
-    wb.save(out)
+    with tempfile.TemporaryFile() as made:
+        wb.save(made)
+        made.seek(0)
+        _without_times(made, out)
+
+
+# The document properties' creation and change times (docProps/core.xml).
+_CORE_TIMES = re.compile(rb"<dcterms:(created|modified)[^>]*>[^<]*</dcterms:\1>")
+
+
+def _without_times(src: IO[bytes], out: IO[bytes]) -> None:
+    """The workbook ``src`` again, without the moments it was written (each zip member's
+    time, the document's created/modified), so that the same rows give the same bytes:
+    a closed campaign's files stay byte-identical however often they are made again.
+    Member by member, never the whole file in memory."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for member in zin.infolist():
+            info = zipfile.ZipInfo(member.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = member.external_attr
+            if member.filename == "docProps/core.xml":
+                zout.writestr(info, _CORE_TIMES.sub(b"", zin.read(member)))
+                continue
+            with zin.open(member) as data, zout.open(info, "w") as target:
+                shutil.copyfileobj(data, target, 1 << 20)
 
 
 def coverage_geojson(scope: Scope, level: str) -> dict[str, Any]:
@@ -484,19 +534,22 @@ def coverage_geojson(scope: Scope, level: str) -> dict[str, Any]:
         features.append({"type": "Feature", "geometry": geometry.get(r["code"]), "properties": props})
     return {
         "type": "FeatureCollection",
+        "campaign": scope.campaign_slug,
         "as_of": (as_of or timezone.now()).isoformat(),
         "features": features,
     }
 
 
 def coverage_response(
-    *, level: str, parent: str | None, since: str | None, until: str | None
+    *, level: str, parent: str | None, since: str | None, until: str | None, campaign: str | None = None
 ) -> HttpResponseBase:
     """Raises heavy.Busy when it must be computed and no slot is free."""
-    scope = parse_scope(parent, since, until, region_field="parent")
+    scope = parse_scope(parent, since, until, campaign, region_field="parent")
 
     def compute(out: IO[bytes]) -> None:
         out.write(json.dumps(coverage_geojson(scope, level), default=str).encode())
 
-    handle = heavy.cached_file(("coverage", level, scope.key()), ".geojson", compute)
+    handle = heavy.cached_file(
+        ("coverage", level, scope.key(), scope.campaign_slug or ""), ".geojson", compute
+    )
     return heavy.file_response(handle, content_type="application/geo+json")

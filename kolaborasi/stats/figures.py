@@ -1,6 +1,11 @@
 """The public figures, computed one way for the API, the dashboard, the weekly report and
 the exports, so they never tell different numbers.
 
+Every figure is of the scope's campaign (``Scope.campaign``; ``stats.scope`` says which
+one when none is named): its needs, the pledges on them, and the money spent on those
+pledges. Donations themselves have no campaign, so the country-wide ``funds`` and the
+donation partners among the country-wide ``collaborators`` count every donation.
+
 A pledge *holds* ``quantity − released`` units: all of them while it is live, only its
 delivered part after cancellation or expiry. This is ``Need.held``, so the figures equal
 the sums of the need counters and can be recomputed from the pledges export.
@@ -36,7 +41,6 @@ from kolaborasi.accounts.models import Organisation, OrgKind, OrgSubtype
 from kolaborasi.funds.models import Donation, DonationStatus, PledgeFunding
 from kolaborasi.funds.selectors import funds_summary
 from kolaborasi.pledges.models import Pledge
-from kolaborasi.regions.models import Region
 from kolaborasi.targets.models import AidType, Need, Target, TargetKind, region_column, within_q
 
 from .models import Tally
@@ -52,6 +56,8 @@ HOLDS_UNITS = Q(quantity__gt=F("released"))
 def pledge_filter(scope: Scope, *, live: bool = True) -> Q:
     """The pledges in scope (only those holding units when ``live``)."""
     q = HOLDS_UNITS if live else Q()
+    if scope.campaign is not None:
+        q &= Q(need__campaign=scope.campaign)
     if scope.region is not None:
         q &= within_q(scope.region, "target__")
     start, end = scope.created_range()
@@ -120,8 +126,8 @@ def _empty(as_of: datetime, slugs: Iterable[str]) -> Figures:
     }
 
 
-def funds_total(region: Region | None, since: date | None, until: date | None) -> Funds:
-    result = funds_summary(region=region, since=since, until=until)
+def funds_total(scope: Scope) -> Funds:
+    result = funds_summary(region=scope.region, since=scope.since, until=scope.until, campaign=scope.campaign)
     return {"donated": int(result["donated"]), "confirmed": int(result["confirmed"])}
 
 
@@ -144,7 +150,9 @@ def funds_by_region(scope: Scope, group_col: str) -> dict[str, Funds]:
 
 def _fundings_in(scope: Scope, fundings: QuerySet[Any]) -> QuerySet[Any]:
     """The slices of donations (``funds.PledgeFunding``) spent on pledges under the
-    scope's area, of donations given in its date range."""
+    scope's area and campaign, of donations given in its date range."""
+    if scope.campaign is not None:
+        fundings = fundings.filter(pledge__need__campaign=scope.campaign)
     if scope.region is not None:
         fundings = fundings.filter(within_q(scope.region, "pledge__target__"))
     if scope.since:
@@ -206,6 +214,10 @@ def _figures_from_needs(scope: Scope, group_col: str | None, put: Callable[..., 
     these quantities (``pledges.services``), and a need has held > 0 iff one of its
     pledges holds ≥ 1 unit. Valid only without a date range."""
     needs = Need.objects.filter(within_q(scope.region, "target__"))
+    held = Need.objects.filter(target_id=OuterRef("pk"), held__gt=0)
+    if scope.campaign is not None:
+        needs = needs.filter(campaign=scope.campaign)
+        held = held.filter(campaign=scope.campaign)
     targets = Target.objects.within(scope.region)
     need_g = [f"target__{group_col}"] if group_col else []
     for row in (
@@ -215,7 +227,6 @@ def _figures_from_needs(scope: Scope, group_col: str | None, put: Callable[..., 
         .annotate(p=Sum("held"), d=Sum("delivered"), c=Sum("confirmed"))
     ):
         put("units", row[need_g[0]] if need_g else None, row)
-    held = Need.objects.filter(target_id=OuterRef("pk"), held__gt=0)
     for row in _grouped(targets.filter(Exists(held)), [group_col] if group_col else [], **REACH):
         put("reach", row[group_col] if group_col else None, row)
     primary = primary_aid_type()
@@ -243,6 +254,8 @@ def _figures_from_tally(scope: Scope, group_col: str | None, put: Callable[..., 
     this call counts). For areas and groupings of a kelurahan or larger."""
     fold()
     rows = Tally.objects.all()
+    if scope.campaign is not None:
+        rows = rows.filter(campaign_id=scope.campaign.pk)
     if scope.region is not None:
         rows = rows.filter(**{TALLY_COLUMN[region_column(scope.region.level)]: scope.region.code})
     group = TALLY_COLUMN[group_col] if group_col else None
@@ -261,7 +274,8 @@ def _figures_from_tally(scope: Scope, group_col: str | None, put: Callable[..., 
         put("units", key(row), row)
         if primary is not None and row["aid_type_id"] == primary.pk:
             put("met", key(row), row)
-    reached = rows.filter(Q(rws__gt=0) | Q(institutions__gt=0), aid_type_id=0)  # one row per kelurahan
+    # One row per kelurahan (and campaign: a scope always has one once a campaign exists).
+    reached = rows.filter(Q(rws__gt=0) | Q(institutions__gt=0), aid_type_id=0)
     reach = {
         "cities": Count("city_code", distinct=True),
         "districts": Count("district_code", distinct=True),
@@ -309,6 +323,8 @@ def _national_collaborators(scope: Scope) -> Collaborators:
     instead of a DISTINCT over every pledge in the country."""
     start, end = scope.created_range()
     pledges = Pledge.objects.filter(HOLDS_UNITS, organisation_id=OuterRef("pk"))
+    if scope.campaign is not None:
+        pledges = pledges.filter(need__campaign=scope.campaign)
     if start is not None:
         pledges = pledges.filter(created_at__gte=start)
     if end is not None:

@@ -19,6 +19,7 @@ from PIL import ImageFile
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from kolaborasi.campaigns.selectors import PAGE_PARAM
 from kolaborasi.core.models import SiteAuthority
 
 from . import charts
@@ -52,7 +53,9 @@ class LocalFetcher(URLFetcher):
             raise ValueError(f"no external fetch in PDFs: {url}")
         if parts.path in CHARTS:
             q = {k: v[0] for k, v in parse_qs(parts.query).items()}
-            scope = parse_scope(q.get("region"), q.get("since"), q.get("until"))
+            scope = parse_scope(
+                q.get("region"), q.get("since"), q.get("until"), q.get(PAGE_PARAM), campaign_field=PAGE_PARAM
+            )
             body = CHARTS[parts.path](scope)
             return URLFetcherResponse(url, body, {"Content-Type": "image/svg+xml"})
         if parts.path == reverse("core:authority_logo"):

@@ -31,7 +31,7 @@ STATS_MAX_AGE_SECONDS: float = MAX_AGE_SECONDS
 
 def stats_key(*parts: str) -> str:
     """The cache key of a stats result (charts share the namespace)."""
-    return cache_key("stats:v2", *parts)
+    return cache_key("stats:v3", *parts)
 
 
 def _json(data: Any) -> bytes:
@@ -42,7 +42,7 @@ def _json(data: Any) -> bytes:
 
 def _summary_entry(scope: Scope) -> tuple[Figures, bytes]:
     fig = compute(scope, None, None)[None]
-    fig["funds"] = funds_total(scope.region, scope.since, scope.until)
+    fig["funds"] = funds_total(scope)
     return fig, _json(fig)
 
 
@@ -55,11 +55,13 @@ def summary(scope: Scope) -> Figures:
     return cached(_summary_key(scope.key()), lambda: _summary_entry(scope))[0]
 
 
-def summary_json(region: str | None = None, since: str | None = None, until: str | None = None) -> bytes:
+def summary_json(
+    region: str | None = None, since: str | None = None, until: str | None = None, campaign: str | None = None
+) -> bytes:
     """The body of GET /api/v1/stats/summary, from the same cache entry as ``summary``:
     a cached answer is the stored bytes, with no database query and no re-encoding."""
-    key = scope_key(region, since, until)
-    return cached(_summary_key(key), lambda: _summary_entry(parse_scope(region, since, until)))[1]
+    key = scope_key(region, since, until, campaign)
+    return cached(_summary_key(key), lambda: _summary_entry(parse_scope(region, since, until, campaign)))[1]
 
 
 class RegionFigures(TypedDict):
@@ -97,12 +99,16 @@ def by_region(scope: Scope, level: str) -> list[RegionFigures]:
 
 
 def by_region_json(
-    level: str, parent: str | None = None, since: str | None = None, until: str | None = None
+    level: str,
+    parent: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    campaign: str | None = None,
 ) -> bytes:
     """The body of GET /api/v1/stats/regions (a list of the summary figures with the
     region's code, name and level), from the same cache entry as ``by_region``."""
-    key = scope_key(parent, since, until, region_field="parent")
+    key = scope_key(parent, since, until, campaign, region_field="parent")
     return cached(
         _regions_key(level, key),
-        lambda: _regions_entry(parse_scope(parent, since, until, region_field="parent"), level),
+        lambda: _regions_entry(parse_scope(parent, since, until, campaign, region_field="parent"), level),
     )[1]

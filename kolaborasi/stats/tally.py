@@ -1,4 +1,6 @@
-"""Running totals per kelurahan of the need counters (``kolaborasi.stats.models``).
+"""Running totals per campaign and kelurahan of the need counters
+(``kolaborasi.stats.models``): each campaign's public figures are its own, so every
+delta, ``TargetLive`` row and ``Tally`` row carries the need's ``campaign_id``.
 
 Why: the public figures without a date range are sums over the need counters
 (``Need.held/delivered/confirmed``) and counts of the places and targets holding units.
@@ -51,21 +53,26 @@ _MET_OLD = "CAST(OLD.quantity > 0 AND OLD.held >= OLD.quantity AS integer)"
 _LIVE_NEW = "CAST(NEW.held > 0 AS integer)"
 _LIVE_OLD = "CAST(OLD.held > 0 AS integer)"
 _INSERT = (
-    "INSERT INTO stats_tallydelta (target_id, aid_type_id, held, delivered, confirmed, met, live) VALUES"
+    "INSERT INTO stats_tallydelta"
+    " (campaign_id, target_id, aid_type_id, held, delivered, confirmed, met, live) VALUES"
 )
 _PLUS = (
-    f"{_INSERT} (NEW.target_id, NEW.aid_type_id, NEW.held, NEW.delivered, NEW.confirmed,"
+    f"{_INSERT} (NEW.campaign_id, NEW.target_id, NEW.aid_type_id, NEW.held, NEW.delivered, NEW.confirmed,"
     f" {_MET_NEW}, {_LIVE_NEW})"
 )
 _MINUS = (
-    f"{_INSERT} (OLD.target_id, OLD.aid_type_id, -OLD.held, -OLD.delivered, -OLD.confirmed,"
-    f" -{_MET_OLD}, -{_LIVE_OLD})"
+    f"{_INSERT} (OLD.campaign_id, OLD.target_id, OLD.aid_type_id, -OLD.held, -OLD.delivered,"
+    f" -OLD.confirmed, -{_MET_OLD}, -{_LIVE_OLD})"
 )
 _DIFF = (
-    f"{_INSERT} (NEW.target_id, NEW.aid_type_id, NEW.held - OLD.held, NEW.delivered - OLD.delivered,"
-    f" NEW.confirmed - OLD.confirmed, {_MET_NEW} - {_MET_OLD}, {_LIVE_NEW} - {_LIVE_OLD})"
+    f"{_INSERT} (NEW.campaign_id, NEW.target_id, NEW.aid_type_id, NEW.held - OLD.held,"
+    f" NEW.delivered - OLD.delivered, NEW.confirmed - OLD.confirmed, {_MET_NEW} - {_MET_OLD},"
+    f" {_LIVE_NEW} - {_LIVE_OLD})"
 )
-_SAME_NEED = "NEW.target_id = OLD.target_id AND NEW.aid_type_id = OLD.aid_type_id"
+_SAME_NEED = (
+    "NEW.campaign_id = OLD.campaign_id AND NEW.target_id = OLD.target_id"
+    " AND NEW.aid_type_id = OLD.aid_type_id"
+)
 _CHANGED = (
     "(NEW.held <> OLD.held OR NEW.delivered <> OLD.delivered OR NEW.confirmed <> OLD.confirmed"
     " OR NEW.quantity <> OLD.quantity)"
@@ -158,34 +165,36 @@ def fold() -> int:
         # for the next fold (an id range would lose one committed out of id order).
         cur.execute(
             "DELETE FROM stats_tallydelta"
-            " RETURNING target_id, aid_type_id, held, delivered, confirmed, met, live"
+            " RETURNING campaign_id, target_id, aid_type_id, held, delivered, confirmed, met, live"
         )
         deltas = cur.fetchall()
         if not deltas:
             return 0
-        per_need: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-        live: dict[int, int] = defaultdict(int)
-        for target_id, aid_type_id, *counters, live_delta in deltas:
-            sums = per_need[(target_id, aid_type_id)]
+        per_need: dict[tuple[int, int, int], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+        live: dict[tuple[int, int], int] = defaultdict(int)  # per (campaign, target)
+        for campaign_id, target_id, aid_type_id, *counters, live_delta in deltas:
+            sums = per_need[(campaign_id, target_id, aid_type_id)]
             for i, value in enumerate(counters):
                 sums[i] += value
-            live[target_id] += live_delta
+            live[(campaign_id, target_id)] += live_delta
 
-        # Where each target lies and how many of its needs held units before.
+        # Where each target lies, and how many of its needs in each campaign held units
+        # before (no row yet: none).
+        target_ids = {t for _c, t in live}
         known: dict[int, dict[str, Any]] = {}
-        for ids in _chunks(live):
+        live_before: dict[tuple[int, int], int] = {}
+        for ids in _chunks(target_ids):
             for row in TargetLive.objects.filter(target_id__in=ids).values(
-                "target_id", "live_needs", *_PLACE
+                "campaign_id", "target_id", "live_needs", *_PLACE
             ):
-                known[row["target_id"]] = row
-        new_ids = {t for t in live if t not in known}
-        for ids in _chunks(new_ids):
+                known[row["target_id"]] = {k: row[k] for k in ("target_id", *_PLACE)}
+                live_before[(row["campaign_id"], row["target_id"])] = row["live_needs"]
+        for ids in _chunks(t for t in target_ids if t not in known):
             for row in Target.objects.filter(pk__in=ids).values(
                 "id", "kind", "village_id", "district_code", "city_code", "province_code"
             ):
                 known[row["id"]] = {
                     "target_id": row["id"],
-                    "live_needs": 0,
                     "kind": row["kind"],
                     "village_code": row["village_id"],
                     "district_code": row["district_code"],
@@ -193,46 +202,52 @@ def fold() -> int:
                     "province_code": row["province_code"],
                 }
 
-        units: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
+        units: dict[tuple[int, str, int], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
         places: dict[str, dict[str, Any]] = {}
         changed: list[TargetLive] = []
-        for target_id, delta in live.items():
+        for (campaign_id, target_id), delta in live.items():
             place = known.get(target_id)
             if place is None:  # created and deleted between two folds: its deltas sum to zero
                 continue
             places[place["village_code"]] = place
-            before, after = place["live_needs"], place["live_needs"] + delta
-            if delta or target_id in new_ids:
-                changed.append(TargetLive(**{**place, "live_needs": after}))
+            seen = (campaign_id, target_id) in live_before
+            before = live_before.get((campaign_id, target_id), 0)
+            after = before + delta
+            if delta or not seen:
+                changed.append(TargetLive(**place, campaign_id=campaign_id, live_needs=after))
             if (before > 0) != (after > 0):
-                reach = units[(place["village_code"], _REACH_ID)]
+                reach = units[(campaign_id, place["village_code"], _REACH_ID)]
                 reach[4 if place["kind"] == TargetKind.RW else 5] += 1 if after > 0 else -1
-        for (target_id, aid_type_id), (held, delivered, confirmed, met) in per_need.items():
+        for (campaign_id, target_id, aid_type_id), (held, delivered, confirmed, met) in per_need.items():
             place = known.get(target_id)
             if place is None:
                 continue
-            sums = units[(place["village_code"], aid_type_id)]
+            sums = units[(campaign_id, place["village_code"], aid_type_id)]
             sums[0] += held
             sums[1] += delivered
             sums[2] += confirmed
             if place["kind"] == TargetKind.RW:  # rws_met counts RWs only
                 sums[3] += met
         TargetLive.objects.bulk_create(
-            changed, update_conflicts=True, unique_fields=["target_id"], update_fields=["live_needs"]
+            changed,
+            update_conflicts=True,
+            unique_fields=["campaign_id", "target_id"],
+            update_fields=["live_needs"],
         )
 
-        current: dict[tuple[str, int], Tally] = {}
-        for villages in _chunks({village for village, _aid in units}):
+        current: dict[tuple[int, str, int], Tally] = {}
+        for villages in _chunks({village for _c, village, _aid in units}):
             for tally in Tally.objects.filter(village_code__in=villages):
-                current[(tally.village_code, tally.aid_type_id)] = tally
+                current[(tally.campaign_id, tally.village_code, tally.aid_type_id)] = tally
         rows: list[Tally] = []
-        for (village, aid_type_id), sums in units.items():
+        for (campaign_id, village, aid_type_id), sums in units.items():
             if not any(sums):
                 continue
             place = places[village]
-            old = current.get((village, aid_type_id)) or Tally()
+            old = current.get((campaign_id, village, aid_type_id)) or Tally()
             rows.append(
                 Tally(
+                    campaign_id=campaign_id,
                     village_code=village,
                     district_code=place["district_code"],
                     city_code=place["city_code"],
@@ -249,7 +264,7 @@ def fold() -> int:
         Tally.objects.bulk_create(
             rows,
             update_conflicts=True,
-            unique_fields=["village_code", "aid_type_id"],
+            unique_fields=["campaign_id", "village_code", "aid_type_id"],
             update_fields=[*_NEED_COUNTERS, "rws", "institutions"],
         )
         return len(deltas)
@@ -257,69 +272,102 @@ def fold() -> int:
 
 # The totals as the needs give them (rebuild() writes them, drift() compares).
 _TARGET_LIVE_SQL = (
-    "SELECT t.id AS target_id, SUM(CASE WHEN n.held > 0 THEN 1 ELSE 0 END) AS live_needs, t.kind AS kind,"
+    "SELECT n.campaign_id AS campaign_id, t.id AS target_id,"
+    " SUM(CASE WHEN n.held > 0 THEN 1 ELSE 0 END) AS live_needs, t.kind AS kind,"
     " t.village_id AS village_code, t.district_code AS district_code, t.city_code AS city_code,"
     " t.province_code AS province_code FROM targets_target t JOIN targets_need n ON n.target_id = t.id"
-    " GROUP BY t.id, t.kind, t.village_id, t.district_code, t.city_code, t.province_code"
+    " {where} GROUP BY n.campaign_id, t.id, t.kind, t.village_id, t.district_code, t.city_code,"
+    " t.province_code"
 )
 _UNITS_SQL = (
-    "SELECT t.village_id, t.district_code, t.city_code, t.province_code, n.aid_type_id,"
+    "SELECT n.campaign_id, t.village_id, t.district_code, t.city_code, t.province_code, n.aid_type_id,"
     " SUM(n.held), SUM(n.delivered), SUM(n.confirmed),"
     " SUM(CASE WHEN t.kind = %s AND n.quantity > 0 AND n.held >= n.quantity THEN 1 ELSE 0 END), 0, 0"
     " FROM targets_need n JOIN targets_target t ON t.id = n.target_id"
-    " GROUP BY t.village_id, t.district_code, t.city_code, t.province_code, n.aid_type_id"
+    " {where} GROUP BY n.campaign_id, t.village_id, t.district_code, t.city_code, t.province_code,"
+    " n.aid_type_id"
 )
 _REACH_SQL = (
-    "SELECT village_code, district_code, city_code, province_code, 0, 0, 0, 0, 0,"
+    "SELECT campaign_id, village_code, district_code, city_code, province_code, 0, 0, 0, 0, 0,"
     " SUM(CASE WHEN kind = %s AND live_needs > 0 THEN 1 ELSE 0 END),"
     " SUM(CASE WHEN kind <> %s AND live_needs > 0 THEN 1 ELSE 0 END)"
-    " FROM ({targets}) x GROUP BY village_code, district_code, city_code, province_code"
+    " FROM ({targets}) x GROUP BY campaign_id, village_code, district_code, city_code, province_code"
 )
 _TALLY_COLUMNS = (
-    "village_code, district_code, city_code, province_code, aid_type_id,"
+    "campaign_id, village_code, district_code, city_code, province_code, aid_type_id,"
     " held, delivered, confirmed, met, rws, institutions"
 )
-_TARGET_LIVE_COLUMNS = "target_id, live_needs, kind, village_code, district_code, city_code, province_code"
+_TARGET_LIVE_COLUMNS = (
+    "campaign_id, target_id, live_needs, kind, village_code, district_code, city_code, province_code"
+)
 
 
-def rebuild(conn: Any = None) -> None:
+def _where(campaign_id: int | None) -> tuple[str, list[Any]]:
+    """The condition on the needs (alias ``n``) of one campaign, or of all."""
+    return ("WHERE n.campaign_id = %s", [campaign_id]) if campaign_id is not None else ("", [])
+
+
+def rebuild(conn: Any = None, *, campaign_id: int | None = None) -> None:
     """Recompute ``TargetLive`` and ``Tally`` from the needs (writers wait meanwhile),
-    on ``conn`` (default: the default database)."""
+    on ``conn`` (default: the default database); only one campaign's rows when
+    ``campaign_id`` is given (the others' pending deltas are folded first)."""
     conn = conn or connection
+    where, params = _where(campaign_id)
     with transaction.atomic(using=conn.alias), conn.cursor() as cur:
         _lock(cur, conn)
         if conn.vendor == "postgresql":
             cur.execute("LOCK TABLE targets_need IN SHARE MODE")
-        for table in ("stats_tallydelta", "stats_targetlive", "stats_tally"):
-            cur.execute(f"DELETE FROM {table}")  # noqa: S608 - constant names
-        cur.execute(f"INSERT INTO stats_targetlive ({_TARGET_LIVE_COLUMNS}) {_TARGET_LIVE_SQL}")
-        cur.execute(f"INSERT INTO stats_tally ({_TALLY_COLUMNS}) {_UNITS_SQL}", [TargetKind.RW])
+        if campaign_id is None:
+            for table in ("stats_tallydelta", "stats_targetlive", "stats_tally"):
+                cur.execute(f"DELETE FROM {table}")  # noqa: S608 - constant names
+        else:
+            fold()
+            for table in ("stats_tallydelta", "stats_targetlive", "stats_tally"):
+                cur.execute(f"DELETE FROM {table} WHERE campaign_id = %s", [campaign_id])  # noqa: S608
+        targets_sql = _TARGET_LIVE_SQL.format(where=where)
+        cur.execute(f"INSERT INTO stats_targetlive ({_TARGET_LIVE_COLUMNS}) {targets_sql}", params)
         cur.execute(
-            f"INSERT INTO stats_tally ({_TALLY_COLUMNS}) "  # noqa: S608
-            + _REACH_SQL.format(targets=f"SELECT {_TARGET_LIVE_COLUMNS} FROM stats_targetlive"),  # noqa: S608
-            [TargetKind.RW, TargetKind.RW],
+            f"INSERT INTO stats_tally ({_TALLY_COLUMNS}) {_UNITS_SQL.format(where=where)}",
+            [TargetKind.RW, *params],
+        )
+        live_rows = f"SELECT {_TARGET_LIVE_COLUMNS} FROM stats_targetlive"  # noqa: S608 - constants
+        if campaign_id is not None:
+            live_rows += " WHERE campaign_id = %s"
+        cur.execute(
+            f"INSERT INTO stats_tally ({_TALLY_COLUMNS}) " + _REACH_SQL.format(targets=live_rows),
+            [TargetKind.RW, TargetKind.RW, *params],
         )
 
 
-def _nonzero(rows: Iterable[tuple[Any, ...]]) -> dict[tuple[str, int], tuple[int, ...]]:
+Key = tuple[int, str, int]  # (campaign id, kelurahan code, aid type id; 0 for the reach row)
+
+
+def _nonzero(rows: Iterable[tuple[Any, ...]], campaign_id: int | None) -> dict[Key, tuple[int, ...]]:
     return {
-        (row[0], int(row[4])): tuple(int(v) for v in row[5:]) for row in rows if any(int(v) for v in row[5:])
+        (int(row[0]), row[1], int(row[5])): tuple(int(v) for v in row[6:])
+        for row in rows
+        if any(int(v) for v in row[6:]) and (campaign_id is None or int(row[0]) == campaign_id)
     }
 
 
-def drift() -> list[tuple[tuple[str, int], tuple[int, ...] | None, tuple[int, ...] | None]]:
-    """Where the folded totals differ from the needs: ``((village, aid_type_id), in
-    the totals, from the needs)``; empty when they agree. Exact beside live traffic:
-    writes to the needs wait while it runs (a few seconds for the whole country)."""
+def drift(campaign_id: int | None = None) -> list[tuple[Key, tuple[int, ...] | None, tuple[int, ...] | None]]:
+    """Where the folded totals differ from the needs: ``((campaign_id, village,
+    aid_type_id), in the totals, from the needs)``, of one campaign or (None) of all;
+    empty when they agree. Exact beside live traffic: writes to the needs wait while it
+    runs (a few seconds for the whole country)."""
     with transaction.atomic(), connection.cursor() as cur:
         if connection.vendor == "postgresql":
             cur.execute("LOCK TABLE targets_need IN SHARE MODE")
         fold()
         cur.execute(f"SELECT {_TALLY_COLUMNS} FROM stats_tally")  # noqa: S608
-        have = _nonzero(cur.fetchall())
-        cur.execute(_UNITS_SQL, [TargetKind.RW])
-        want = _nonzero(cur.fetchall())
-        cur.execute(_REACH_SQL.format(targets=_TARGET_LIVE_SQL), [TargetKind.RW, TargetKind.RW])
-        want.update(_nonzero(cur.fetchall()))
+        have = _nonzero(cur.fetchall(), campaign_id)
+        where, params = _where(campaign_id)
+        cur.execute(_UNITS_SQL.format(where=where), [TargetKind.RW, *params])
+        want = _nonzero(cur.fetchall(), campaign_id)
+        cur.execute(
+            _REACH_SQL.format(targets=_TARGET_LIVE_SQL.format(where=where)),
+            [TargetKind.RW, TargetKind.RW, *params],
+        )
+        want.update(_nonzero(cur.fetchall(), campaign_id))
     keys = sorted(have.keys() | want.keys())
     return [(key, have.get(key), want.get(key)) for key in keys if have.get(key) != want.get(key)]

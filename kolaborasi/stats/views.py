@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 from typing import IO, Any
 from urllib.parse import urlencode
@@ -16,7 +17,10 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from kolaborasi.audit.selectors import chain_head_at
+from kolaborasi.audit.models import AuditEvent
+from kolaborasi.audit.selectors import chain_head_at, last_event_of
+from kolaborasi.campaigns.models import CampaignStatus
+from kolaborasi.campaigns.selectors import PAGE_PARAM, campaign_switch
 from kolaborasi.core import heavy
 from kolaborasi.core.authority import site_authority
 from kolaborasi.core.errors import NotFound
@@ -62,16 +66,26 @@ def _picked_region(request: HttpRequest) -> tuple[RegionPick, str]:
     return pick, pick.code if pick.searched else request.GET.get("region", "")
 
 
+def _page_scope(region: str, since: str | None, until: str | None, program: str | None) -> Scope:
+    """The scope of a public page: the campaign comes as ``?program=SLUG``."""
+    return parse_scope(region, since, until, program, campaign_field=PAGE_PARAM)
+
+
 def dashboard(request: HttpRequest) -> TemplateResponse:
     pick, region = _picked_region(request)
-    form = {"region": region, "since": request.GET.get("since", ""), "until": request.GET.get("until", "")}
+    form = {
+        "region": region,
+        "since": request.GET.get("since", ""),
+        "until": request.GET.get("until", ""),
+        PAGE_PARAM: request.GET.get(PAGE_PARAM, ""),
+    }
     context: dict[str, Any] = {"form": form, "error": None, "pick": pick}
     status = 200
     try:
         if pick.searched and pick.refusal:
             # A typed name that fits no place, or several: say so rather than show everywhere.
             raise ScopeError("region", pick.refusal)
-        scope = parse_scope(form["region"], form["since"], form["until"])
+        scope = _page_scope(form["region"], form["since"], form["until"], form[PAGE_PARAM])
     except ScopeError as exc:
         scope, status = Scope(), exc.status
         context["error"] = exc
@@ -79,8 +93,13 @@ def dashboard(request: HttpRequest) -> TemplateResponse:
         fig = summary(scope)
         level = breakdown_level(scope)
         breakdown = by_region(scope, level) if level else []
-        query = urlencode(scope.query_params())
+        query = urlencode(scope.query_params(PAGE_PARAM))
         map_level, map_parent = _map(scope)
+        map_params = {
+            "level": map_level,
+            "parent": map_parent,
+            "campaign": scope.query_params().get("campaign"),
+        }
         context.update(
             {
                 "scope": scope,
@@ -89,8 +108,18 @@ def dashboard(request: HttpRequest) -> TemplateResponse:
                 "breakdown": breakdown,
                 "breakdown_level": level,
                 "query": query,
+                "api_query": urlencode(scope.query_params()),
+                "report_query": urlencode(
+                    {k: v for k, v in scope.query_params(PAGE_PARAM).items() if k in ("region", PAGE_PARAM)}
+                ),
+                "needs_query": urlencode(
+                    {k: v for k, v in scope.query_params().items() if k in ("region", "campaign")}
+                ),
+                "switch": campaign_switch(
+                    scope.campaign, {"region": form["region"], "since": form["since"], "until": form["until"]}
+                ),
                 "map_url": "/api/v1/exports/coverage.geojson?"
-                + urlencode({k: v for k, v in {"level": map_level, "parent": map_parent}.items() if v}),
+                + urlencode({k: v for k, v in map_params.items() if v}),
             }
         )
     context.update(
@@ -114,7 +143,12 @@ def _svg_response(data: bytes) -> HttpResponse:
 
 def _scope_or_error(request: HttpRequest) -> Scope:
     try:
-        return parse_scope(request.GET.get("region"), request.GET.get("since"), request.GET.get("until"))
+        return _page_scope(
+            request.GET.get("region", ""),
+            request.GET.get("since"),
+            request.GET.get("until"),
+            request.GET.get(PAGE_PARAM),
+        )
     except ScopeError as exc:
         if exc.status == 404:
             raise NotFound(exc.message) from None
@@ -173,19 +207,23 @@ def week_of_date(value: str) -> str:
 
 def _report_context(request: HttpRequest) -> tuple[dict[str, Any], int]:
     pick, region = _picked_region(request)
-    form = {"week": request.GET.get("week", ""), "region": region}
+    form = {
+        "week": request.GET.get("week", ""),
+        "region": region,
+        PAGE_PARAM: request.GET.get(PAGE_PARAM, ""),
+    }
     try:
         if pick.searched and pick.refusal:
             raise ScopeError("region", pick.refusal)
         if request.GET.get("tanggal"):
             form["week"] = week_of_date(request.GET["tanggal"])
         monday, sunday = parse_week(form["week"])
-        base = parse_scope(form["region"], None, None)
+        base = _page_scope(form["region"], None, None, form[PAGE_PARAM])
     except ScopeError as exc:
         context = {"form": form, "error": exc, "week_label": "", "region": None, "pdf": False, "pick": pick}
         return context, exc.status
-    total = Scope(region=base.region, until=sunday)
-    week = Scope(region=base.region, since=monday, until=sunday)
+    total = dataclasses.replace(base, until=sunday)
+    week = dataclasses.replace(base, since=monday, until=sunday)
     fig = summary(total)
     fig_week = summary(week)
     level = breakdown_level(total)
@@ -208,8 +246,14 @@ def _report_context(request: HttpRequest) -> tuple[dict[str, Any], int]:
             "types": types,
             "breakdown": by_region(total, level) if level else [],
             "breakdown_level": level,
-            "audit_head": chain_head_at(min(end_of_week, timezone.now())),
-            "query": urlencode(total.query_params()),
+            "audit_head": _anchor(base, min(end_of_week, timezone.now())),
+            "query": urlencode(total.query_params(PAGE_PARAM)),
+            "campaign": base.campaign,
+            # The report's own links keep the campaign it shows, named or by default.
+            "program": base.campaign.slug if base.campaign and not base.by_default else "",
+            "switch": campaign_switch(
+                base.campaign, {"week": form["week"], "region": form["region"]}, closed_too=True
+            ),
             "primary": primary_aid_type(),
             "max_age": STATS_MAX_AGE_SECONDS,
             "prev_week": _week_label(monday - dt.timedelta(days=7)),
@@ -219,6 +263,18 @@ def _report_context(request: HttpRequest) -> tuple[dict[str, Any], int]:
         },
         200,
     )
+
+
+def _anchor(scope: Scope, moment: dt.datetime) -> AuditEvent | None:
+    """The audit link a report up to ``moment`` names. A closed campaign's figures have
+    not moved since its close, so its report anchors the close when that came first: the
+    report stays the same however much the chain grows with later campaigns."""
+    campaign = scope.campaign
+    if campaign is not None and campaign.status == CampaignStatus.CLOSED:
+        closed = last_event_of(campaign, "campaign.close")
+        if closed is not None and closed.created_at < moment:
+            return closed
+    return chain_head_at(moment)
 
 
 def _week_label(day: dt.date) -> str:
@@ -267,10 +323,13 @@ def report_pdf(request: HttpRequest) -> HttpResponseBase:
         html = render_to_string("stats/report.html", context, request=_as_the_public(request))
         out.write(html_to_pdf(html, base_url=base_url))
 
+    if context["program"]:
+        name += f"-{context['program']}"
     parts = (
         "report",
         context["week_label"],
         context["form"]["region"].strip(),
+        context["campaign"].slug if context["campaign"] else "",
         get_language(),
         base_url,
         timezone.localdate(),  # "next week" is offered once it has begun

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import Count, Q, Sum
 
+from kolaborasi.campaigns.models import Campaign
 from kolaborasi.regions.models import Boundary, Level, Region, below_q, level_of, parent_code
 
 from .models import INSTITUTION_KINDS, AidType, Need, Target, TargetKind, region_column, within_q
@@ -52,12 +53,20 @@ def _breaks(values: list[int]) -> list[int]:
     return out
 
 
-def map_data(aid_type: AidType, parent: Region | None, level: str) -> dict[str, Any]:
+def _of(campaign: Campaign | None) -> Q:
+    """The needs of one campaign (None: of every campaign)."""
+    return Q(campaign=campaign) if campaign is not None else Q()
+
+
+def map_data(
+    aid_type: AidType, parent: Region | None, level: str, campaign: Campaign | None = None
+) -> dict[str, Any]:
     """Choropleth data: one GeoJSON feature per area (at ``level``) under ``parent`` that
-    has a boundary, with its remaining need of ``aid_type``, plus institution markers.
-    Compact on purpose: geometry is the simplified shape stored at import."""
+    has a boundary, with its remaining need of ``aid_type`` in ``campaign``, plus
+    institution markers. Compact on purpose: geometry is the simplified shape stored at
+    import."""
     column = region_column(level)
-    needs = Need.objects.filter(aid_type=aid_type).filter(within_q(parent, "target__"))
+    needs = Need.objects.filter(_of(campaign), aid_type=aid_type).filter(within_q(parent, "target__"))
     if level == Level.RW:
         needs = needs.filter(target__kind=TargetKind.RW)
     sums = {
@@ -92,7 +101,10 @@ def map_data(aid_type: AidType, parent: Region | None, level: str) -> dict[str, 
     if level != Level.RW or parent is not None:
         institutions = (
             Need.objects.filter(
-                aid_type=aid_type, target__kind__in=INSTITUTION_KINDS, target__lat__isnull=False
+                _of(campaign),
+                aid_type=aid_type,
+                target__kind__in=INSTITUTION_KINDS,
+                target__lat__isnull=False,
             )
             .filter(within_q(parent, "target__"))
             .values_list(
@@ -108,6 +120,7 @@ def map_data(aid_type: AidType, parent: Region | None, level: str) -> dict[str, 
         ]
     return {
         "aid_type": aid_type.slug,
+        "campaign": campaign.slug if campaign else None,
         "parent": parent.code if parent else None,
         "level": level,
         "breaks": _breaks([f["properties"]["remaining"] for f in features]),
@@ -117,16 +130,19 @@ def map_data(aid_type: AidType, parent: Region | None, level: str) -> dict[str, 
     }
 
 
-def map_data_json(aid_type: AidType, parent: Region | None, level: str) -> tuple[bytes, str]:
+def map_data_json(
+    aid_type: AidType, parent: Region | None, level: str, campaign: Campaign | None = None
+) -> tuple[bytes, str]:
     """Map data as compact JSON bytes and a strong ETag of its content."""
-    body = json.dumps(map_data(aid_type, parent, level), separators=(",", ":")).encode()
+    body = json.dumps(map_data(aid_type, parent, level, campaign), separators=(",", ":")).encode()
     return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
-def area_summary(region: Region, aid_type: AidType) -> dict[str, Any]:
+def area_summary(region: Region, aid_type: AidType, campaign: Campaign | None = None) -> dict[str, Any]:
     """What a map popup shows for an area: where it is, households and residents, need /
-    committed / delivered / remaining per aid type, and its top targets by priority."""
-    q = within_q(region, "target__")
+    committed / delivered / remaining per aid type in ``campaign``, and its top targets by
+    priority."""
+    q = within_q(region, "target__") & _of(campaign)
     per_aid = []
     rows = {
         row["aid_type_id"]: row
@@ -159,7 +175,9 @@ def area_summary(region: Region, aid_type: AidType) -> dict[str, Any]:
     )
     path = dict(Region.objects.filter(code__in=region.lineage()).values_list("code", "name"))
     top = list(
-        priority_needs(aid_type, region).filter(remaining__gt=0).values_list("target_id", flat=True)[:3]
+        priority_needs(aid_type, region)
+        .filter(_of(campaign), remaining__gt=0)
+        .values_list("target_id", flat=True)[:3]
     )
     return {
         "code": region.code,
@@ -171,7 +189,7 @@ def area_summary(region: Region, aid_type: AidType) -> dict[str, Any]:
         "rws": sizes["rws"],
         "institutions": sizes["institutions"],
         "needs": per_aid,
-        "top": targets_serialise(top),
+        "top": targets_serialise(top, campaign=campaign),
         "synthetic": Target.objects.within(region).filter(synthetic=True).exists(),
     }
 

@@ -284,15 +284,18 @@ def region_path(region: Region | None) -> list[Region]:
     return [found[c] for c in codes if c in found]
 
 
-def region_children_with_need(region: Region | None, aid_type: AidType) -> list[dict[str, Any]]:
+def region_children_with_need(
+    region: Region | None, aid_type: AidType, campaign: Campaign | None = None
+) -> list[dict[str, Any]]:
     """The next level down (kota → kecamatan → kelurahan) with the remaining need of each
-    — only regions that hold targets, for the drill-down of the list."""
+    (in ``campaign``, when given) — only regions that hold targets, for the drill-down of
+    the list."""
     below = Level.PROVINCE if region is None else child_level(region.level)
     if below is None or below == Level.RW:
         return []
     column = region_column(below)
     rows = (
-        Need.objects.filter(aid_type=aid_type)
+        Need.objects.filter(aid_type=aid_type, **({"campaign": campaign} if campaign is not None else {}))
         .filter(within_q(region, "target__"))
         .values("target__" + column)
         .annotate(rem=Sum("remaining"), qty=Sum("quantity"), n=Count("id"))

@@ -22,6 +22,8 @@ from django.views.decorators.http import require_GET
 
 from kolaborasi.accounts.access import coordinator_covers, is_operator
 from kolaborasi.accounts.selectors import user_organisations
+from kolaborasi.campaigns.models import Campaign
+from kolaborasi.campaigns.selectors import PAGE_PARAM, campaign_switch, page_campaign, public_campaign_by_slug
 from kolaborasi.core.errors import NotFound
 from kolaborasi.core.throttle import by_client, throttle
 from kolaborasi.regions.models import Level, Region
@@ -58,6 +60,21 @@ def _region_or_none(code: str) -> tuple[Region | None, str]:
     return region, ""
 
 
+def _json_campaign(request: HttpRequest) -> tuple[Campaign | None, JsonResponse | None]:
+    """The campaign the map's data is of (``?program=SLUG``; the page passes the one it
+    shows), or a 404 naming an unknown slug. Without it: every campaign's needs, as the
+    map data was before campaigns (the page always names one once a campaign exists)."""
+    slug = request.GET.get(PAGE_PARAM, "").strip()
+    if not slug:
+        return None, None
+    campaign = public_campaign_by_slug(slug)
+    if campaign is None:
+        return None, JsonResponse(
+            {"detail": _("Program %(slug)s tidak ditemukan.") % {"slug": slug[:60]}}, status=404
+        )
+    return campaign, None
+
+
 # --- Peta -----------------------------------------------------------------------------------
 
 
@@ -66,7 +83,9 @@ def peta(request: HttpRequest) -> HttpResponse:
     aid, error = _aid_type_or_default(request.GET.get("jenis", ""))
     region, region_error = _region_or_none(request.GET.get("wilayah", ""))
     region = region or maps.map_default_region()
+    campaign, campaign_error = page_campaign(request.GET.get(PAGE_PARAM), region.code if region else None)
     config = {
+        "program": campaign.slug if campaign else "",
         "dataUrl": "/peta/data/",
         "infoUrl": "/peta/info/",
         "targetUrl": "/peta/sasaran/",
@@ -107,7 +126,15 @@ def peta(request: HttpRequest) -> HttpResponse:
             "aid_types": selectors.aid_types_active(),
             "aid_type": aid,
             "region": region,
-            "error": error or region_error,
+            "error": error or region_error or campaign_error,
+            "campaign": campaign,
+            "switch": campaign_switch(
+                campaign,
+                {
+                    "wilayah": request.GET.get("wilayah", ""),
+                    "jenis": aid.slug if aid and request.GET.get("jenis") else "",
+                },
+            ),
             "has_boundaries": maps.boundaries_exist(),
             "map_config": config,
             "kinds": [(k.value, k.label) for k in TargetKind if k != TargetKind.RW],
@@ -153,8 +180,11 @@ def peta_data(request: HttpRequest, aid: str) -> HttpResponse:
     level = request.GET.get("level") or maps.map_level(parent)
     if level not in Level.values:
         return JsonResponse({"detail": _("Tingkat %(level)r tidak dikenal.") % {"level": level}}, status=422)
-    key = f"peta:data:{aid_type.slug}:{code}:{level}"
-    return _cached_json(request, key, lambda: maps.map_data_json(aid_type, parent, level))
+    campaign, refusal = _json_campaign(request)
+    if refusal is not None:
+        return refusal
+    key = f"peta:data:{aid_type.slug}:{code}:{level}:{campaign.slug if campaign else ''}"
+    return _cached_json(request, key, lambda: maps.map_data_json(aid_type, parent, level, campaign))
 
 
 @require_GET
@@ -168,16 +198,21 @@ def peta_info(request: HttpRequest, code: str) -> HttpResponse:
     aid_type = selectors.aid_type_get(request.GET.get("jenis") or None) or selectors.aid_type_get(None)
     if aid_type is None:
         raise NotFound(NO_AID_TYPES)
+    campaign, refusal = _json_campaign(request)
+    if refusal is not None:
+        return refusal
     if region.level == Level.RW:
         target = region.targets.filter(kind=TargetKind.RW).first()
         if target is not None:
             return peta_target(request, target.pk)
 
     def build() -> tuple[bytes, str]:
-        body = json.dumps(maps.area_summary(region, aid_type), default=str).encode()
+        body = json.dumps(maps.area_summary(region, aid_type, campaign), default=str).encode()
         return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
-    return _cached_json(request, f"peta:info:{aid_type.slug}:{code}", build)
+    return _cached_json(
+        request, f"peta:info:{aid_type.slug}:{code}:{campaign.slug if campaign else ''}", build
+    )
 
 
 @require_GET
@@ -223,7 +258,11 @@ def daftar(request: HttpRequest) -> HttpResponse:
         page_number = 1
     if aid is None:
         raise NotFound(NO_AID_TYPES)
+    campaign, campaign_error = page_campaign(request.GET.get(PAGE_PARAM), region.code if region else None)
+    if campaign_error:
+        errors.append(campaign_error)
     result = selectors.targets_list(
+        campaign=campaign,
         region=region,
         kind=kind or None,
         aid_type=aid,
@@ -242,7 +281,13 @@ def daftar(request: HttpRequest) -> HttpResponse:
         "aid_type": aid,
         "region": region,
         "path": selectors.region_path(region),
-        "children": selectors.region_children_with_need(region, aid),
+        "children": selectors.region_children_with_need(region, aid, campaign),
+        "campaign": campaign,
+        "program": campaign.slug if campaign and request.GET.get(PAGE_PARAM) and not campaign_error else "",
+        "switch": campaign_switch(
+            campaign,
+            {k: request.GET.get(k, "") for k in ("wilayah", "jenis", "kategori", "urut", "belum", "q")},
+        ),
         "kinds": TargetKind.choices,
         "kind": kind,
         "order": order,

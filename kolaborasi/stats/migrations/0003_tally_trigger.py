@@ -1,15 +1,14 @@
 """The trigger that appends a ``TallyDelta`` for every change of a need's counters, and
 the totals computed once from the needs already there (``kolaborasi.stats.tally``).
 
-This runs the module's current SQL. If ``tally.TRIGGER_SQL`` or ``tally.rebuild`` ever
-come to need a later schema, first copy their present text into this file, so that a
-fresh database migrates through the schema this migration was written for."""
+This runs the SQL of that time (``_tally_0003``, a frozen copy): stats 0005 gave the
+totals a campaign and installs the module's current SQL."""
 
 from typing import Any
 
 from django.db import migrations
 
-from kolaborasi.stats import tally
+from kolaborasi.stats.migrations import _tally_0003 as tally
 
 
 def forward(apps: Any, schema_editor: Any) -> None:

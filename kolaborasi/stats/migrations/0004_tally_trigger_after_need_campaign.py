@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import migrations
 
-from kolaborasi.stats import tally
+from kolaborasi.stats.migrations import _tally_0003 as tally
 
 
 def forward(apps: Any, schema_editor: Any) -> None:

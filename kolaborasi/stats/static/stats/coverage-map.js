@@ -33,7 +33,8 @@
             var p = f.properties;
             var div = document.createElement("div");
             var a = document.createElement("a");
-            a.href = el.dataset.regionUrl + "?region=" + encodeURIComponent(p.code);
+            a.href = el.dataset.regionUrl + "?region=" + encodeURIComponent(p.code) +
+              (el.dataset.program ? "&program=" + encodeURIComponent(el.dataset.program) : "");
             a.textContent = p.name + " (" + p.code + ")";
             div.appendChild(a);
             var line = document.createElement("div");

@@ -8,6 +8,8 @@
   if (!cfgEl || !el || typeof L === "undefined") { return; }
   var cfg = JSON.parse(cfgEl.textContent);
   var T = cfg.labels;
+  // The campaign (programme) the page shows: every data and popup request asks for it.
+  var program = cfg.program ? "&program=" + encodeURIComponent(cfg.program) : "";
   // Same colours as .swatch.c0–c5 in targets.css.
   var COLORS = ["#f3f3f3", "#fee8c8", "#fdbb84", "#fc8d59", "#e34a33", "#b30000"];
   var KIND_COLORS = { "pesantren": "#1b7837", "panti-asuhan": "#2166ac", "panti-disabilitas": "#762a83", "panti-jompo": "#8c510a" };
@@ -118,7 +120,7 @@
         node("span", { text: " — " + T.remaining + " " + fmt.format(need ? need.remaining : 0) + (t.head_name ? " · " + T.head + ": " + t.head_name : "") })
       ]);
     });
-    var actions = node("p", {}, [node("a", { href: "/daftar/?wilayah=" + info.code + "&jenis=" + aid, text: T.list })]);
+    var actions = node("p", {}, [node("a", { href: "/daftar/?wilayah=" + info.code + "&jenis=" + aid + program, text: T.list })]);
     if (feature && feature.properties.rw) {
       var btn = node("button", { type: "button", className: "button secondary", text: T.showRw });
       btn.addEventListener("click", function () { loadRw(info.code); map.closePopup(); });
@@ -208,7 +210,7 @@
       onEachFeature: function (f, layer) {
         layer.bindTooltip(f.properties.name + ": " + fmt.format(f.properties.remaining), { sticky: true });
         layer.on("click", function (e) {
-          openJson(cfg.infoUrl + f.properties.code + ".json?jenis=" + aid, e.latlng, function (info) {
+          openJson(cfg.infoUrl + f.properties.code + ".json?jenis=" + aid + program, e.latlng, function (info) {
             return info.kind ? targetPopup(info) : areaPopup(info, f);
           });
         });
@@ -221,21 +223,21 @@
     el.setAttribute("data-loaded", String(data.features.length));
   }
   function load(fit) {
-    var url = cfg.dataUrl + aid + ".json?level=" + cfg.level + (cfg.parent ? "&parent=" + cfg.parent : "");
+    var url = cfg.dataUrl + aid + ".json?level=" + cfg.level + (cfg.parent ? "&parent=" + cfg.parent : "") + program;
     el.setAttribute("data-loaded", "");
     fetch(url).then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
       .then(function (data) { draw(data, fit); })
       .catch(function () { legendDiv.textContent = T.error; });
   }
   function loadRw(villageCode) {
-    fetch(cfg.dataUrl + aid + ".json?level=rw&parent=" + villageCode)
+    fetch(cfg.dataUrl + aid + ".json?level=rw&parent=" + villageCode + program)
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
       .then(function (data) {
         if (rwLayer) { map.removeLayer(rwLayer); }
         rwLayer = L.geoJSON(data, {
           style: styleFor(data.breaks),
           onEachFeature: function (f, layer) {
-            layer.on("click", function (e) { openJson(cfg.infoUrl + f.properties.code + ".json?jenis=" + aid, e.latlng, targetPopup); });
+            layer.on("click", function (e) { openJson(cfg.infoUrl + f.properties.code + ".json?jenis=" + aid + program, e.latlng, targetPopup); });
           }
         }).addTo(map);
         untabbable(rwLayer);
