@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from . import signing
+from .actions import AuditAction, names_of
 from .models import AuditEvent, AuditSignedHead
 from .services import head_of
 
@@ -25,11 +26,14 @@ def chain_head_at(moment: dt.datetime) -> AuditEvent | None:
     return before.order_by("-seq").first()
 
 
-def last_event_of(obj: Any, action: str) -> AuditEvent | None:
-    """The latest event ``action`` on ``obj`` (a model instance), e.g. the close of a
-    campaign: the link a report of something frozen since then anchors."""
+def last_event_of(obj: Any, action: AuditAction) -> AuditEvent | None:
+    """The latest event of kind ``action`` on ``obj`` (a model instance), e.g. the close
+    of a campaign: the link a report of something frozen since then anchors. Events
+    written under the kind's older name count too."""
     return (
-        AuditEvent.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk), action=action)
+        AuditEvent.objects.filter(
+            object_type=obj._meta.label_lower, object_id=str(obj.pk), action__in=names_of(action)
+        )
         .only("seq", "hash", "created_at")
         .order_by("-seq")
         .first()

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.models import AuditEvent
 from kolaborasi.audit.selectors import chain_head_at, last_event_of
 from kolaborasi.campaigns.models import CampaignStatus
@@ -271,7 +272,7 @@ def _anchor(scope: Scope, moment: dt.datetime) -> AuditEvent | None:
     report stays the same however much the chain grows with later campaigns."""
     campaign = scope.campaign
     if campaign is not None and campaign.status == CampaignStatus.CLOSED:
-        closed = last_event_of(campaign, "campaign.close")
+        closed = last_event_of(campaign, AuditAction.CAMPAIGN_CLOSED)
         if closed is not None and closed.created_at < moment:
             return closed
     return chain_head_at(moment)
