@@ -4,139 +4,35 @@ environment variables; with none set you get a development site on SQLite under 
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import re
-import secrets
 import zoneinfo
 from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
+
+from kolaborasi.environment import (
+    env_bool,
+    env_choice,
+    env_dotted_path,
+    env_int,
+    env_list,
+    env_rate,
+    env_trusted_proxies,
+    env_url,
+    secret_key,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("KOLABORASI_VAR_DIR", BASE_DIR / "var"))
 
-
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off"})
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    """On or off from the environment (1/0, true/false, yes/no, on/off); anything else
-    stops the start: a typo must not silently turn a protection off."""
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    word = value.strip().lower()
-    if word in _TRUE:
-        return True
-    if word in _FALSE:
-        return False
-    raise ValueError(f"{name} must be 1 or 0 (true/false, yes/no, on/off), not {value!r}")
-
-
-def env_choice(name: str, default: str, choices: frozenset[str]) -> str:
-    """One of a fixed set of words from the environment; anything else stops the start."""
-    value = os.environ.get(name, "").strip() or default
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(sorted(choices))}, not {value!r}")
-    return value
-
-
-def env_url(name: str, default: str = "") -> str:
-    """An http(s) address from the environment (empty when unset); a malformed one stops the start."""
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    parts = urlsplit(value)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise ValueError(f"{name} must be an http:// or https:// address, not {value!r}")
-    return value.rstrip("/")
-
-
-def env_int(name: str, default: int, *, low: int | None = None, high: int | None = None) -> int:
-    """A whole number from the environment; a malformed or out-of-range value stops the
-    start with a message naming the setting."""
-    value = os.environ.get(name)
-    if not value:
-        number = default
-    else:
-        try:
-            number = int(value)
-        except ValueError:
-            raise ValueError(f"{name} must be a whole number, not {value!r}") from None
-    if low is not None and number < low:
-        raise ValueError(f"{name} must be at least {low}, not {number}")
-    if high is not None and number > high:
-        raise ValueError(f"{name} must be at most {high}, not {number}")
-    return number
-
-
-def env_dotted_path(name: str, default: str) -> str:
-    """A Python dotted path (a backend class) from the environment; a malformed one stops the start."""
-    value = os.environ.get(name, "").strip() or default
-    if not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+", value):
-        raise ValueError(f"{name} must be a dotted Python path such as {default}, not {value!r}")
-    return value
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
 DEBUG = env_bool("DEBUG", False)
 
 
-class MissingSecretKey(ImproperlyConfigured):
-    pass
-
-
-def _secret_key() -> str:
-    """SECRET_KEY, or the first line of the file SECRET_KEY_FILE names (`make run` makes
-    one in var/, mode 0600). Without either, a development site (DEBUG on) keeps one per
-    checkout under var/; a production site refuses to start: a key made up per process
-    would end every session at each restart and differ between the server's workers."""
-    key = os.environ.get("SECRET_KEY", "").strip()
-    key_file = os.environ.get("SECRET_KEY_FILE", "").strip()
-    if key and key_file:
-        raise ImproperlyConfigured("Set SECRET_KEY or SECRET_KEY_FILE, not both.")
-    if key_file:
-        try:
-            key = Path(key_file).read_text().strip()
-        except OSError as exc:
-            message = f"SECRET_KEY_FILE={key_file!r} cannot be read: {exc.strerror}."
-            raise ImproperlyConfigured(message) from None
-        if not key:
-            raise ImproperlyConfigured(f"SECRET_KEY_FILE={key_file!r} is empty.")
-    if key:
-        if not DEBUG and len(key) < 50:
-            raise ImproperlyConfigured(
-                f"The secret key has {len(key)} characters; production needs at least 50 random ones "
-                "(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')."
-            )
-        return key
-    if not DEBUG:
-        raise MissingSecretKey(
-            "DEBUG is off and no secret key is configured: set SECRET_KEY, or SECRET_KEY_FILE to a "
-            "file (mode 0600) holding one, e.g. made with "
-            "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'. "
-            "(`make run` makes one in var/ by itself; `make dev` runs with DEBUG=1.)"
-        )
-    # Development: one random key per checkout, kept under var/ so sessions survive restarts.
-    path = VAR_DIR / "secret_key"
-    if not path.exists():
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
-SECRET_KEY = _secret_key()
+SECRET_KEY = secret_key(debug=DEBUG, var_dir=VAR_DIR)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG else "")
 if not DEBUG and not ALLOWED_HOSTS:
     ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
@@ -578,30 +474,7 @@ SECOND_FACTOR_MAX_WAIT_SECONDS = env_int("SECOND_FACTOR_MAX_WAIT_SECONDS", 900, 
 
 
 # --- Throttles, client addresses, lockouts -----------------------------------------------
-# The client's address: REMOTE_ADDR unless TRUSTED_PROXIES says which proxies to believe
-# (a count of proxies in front of the app, or their addresses/CIDR networks); see
-# kolaborasi.core.client. Empty (the default): X-Forwarded-For is ignored.
-def env_trusted_proxies(name: str) -> int | list[str]:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return []
-    if value.isdigit():
-        return int(value)
-    entries = [item.strip() for item in value.split(",") if item.strip()]
-    for entry in entries:
-        ipaddress.ip_network(entry, strict=False)  # a typo stops the start
-    return entries
-
-
-def env_rate(name: str, default: str) -> str:
-    """A throttle rate, "COUNT/PERIOD" with PERIOD s, m, h or d, optionally with a
-    multiplier ("5/10m"); anything else stops the start."""
-    value = os.environ.get(name, "").strip() or default
-    if not re.fullmatch(r"[1-9][0-9]*/(?:[1-9][0-9]*)?[smhd]", value):
-        raise ValueError(f"{name}={value!r}: expected COUNT/PERIOD such as 10/m, 5/10m or 100/h")
-    return value
-
-
+# The client's address: see TRUSTED_PROXIES in kolaborasi.environment.
 TRUSTED_PROXIES = env_trusted_proxies("TRUSTED_PROXIES")
 # Every limit, by name (README: "Throttles"). Counted per client address (after
 # TRUSTED_PROXIES; IPv6 per /64), per organisation, or per e-mail address typed in.
