@@ -126,3 +126,37 @@ def test_closing_twice_is_refused(personas) -> None:  # type: ignore[no-untyped-
     with pytest.raises(Conflict, match="sudah ditutup"):
         campaign_close(actor=None, campaign=campaign)
     assert not Need.objects.filter(campaign=campaign, accepting=True).exists()
+
+
+def test_a_closed_campaigns_pledges_are_frozen(client, personas) -> None:  # type: ignore[no-untyped-def]
+    """After the close nothing releases a pledge's held units: the donor cannot cancel
+    (409, with what to do instead), the expiry sweep passes it by, an operator's
+    suspension of the donor leaves it; the campaign's figures stay as at the close."""
+    from kolaborasi.pledges.expiry import pledges_expire
+    from kolaborasi.pledges.suspension import organisation_suspend
+
+    dina, oki = personas["dina"], personas["oki"]
+    pledge = make_pledge(dina, quantity=6, delivered=2)
+    campaign_close(actor=None, campaign=pledge.need.campaign)
+    before = (_rows(), list(Pledge.objects.filter(pk=pledge.pk).values()), AuditEvent.objects.count())
+
+    r = client.post(f"/api/v1/pledges/{pledge.pk}/cancel", content_type="application/json", **auth(dina))
+    assert r.status_code == 409, r.content
+    assert "dibekukan" in r.json()["detail"] and r.json()["campaign"] == pledge.need.campaign.slug
+    client.cookies["django_language"] = "en"
+    english = client.post(
+        f"/api/v1/pledges/{pledge.pk}/cancel", content_type="application/json", **auth(dina)
+    )
+    assert "frozen" in english.json()["detail"]
+
+    report = pledges_expire(today=today() + dt.timedelta(days=365))
+    assert (report.expired, report.reminded) == (0, 0)
+    assert (_rows(), list(Pledge.objects.filter(pk=pledge.pk).values())) == before[:2]
+    # The suspension itself is recorded; the closed campaign's pledge keeps its units.
+    organisation_suspend(
+        actor=oki.user, operator=oki.organisation, organisation=dina.organisation, reason="uji"
+    )
+    pledge.refresh_from_db()
+    assert pledge.released == 0
+    assert _rows()[2] == before[0][2]
+    assert list(Pledge.objects.filter(pk=pledge.pk).values()) == before[1]

@@ -33,6 +33,25 @@ class CampaignClosed(Conflict):
         return {"campaign": self.slug}
 
 
+class CampaignFrozen(Conflict):
+    """A closed campaign's figures are frozen: its pledges can no longer be cancelled
+    (nor do they expire or get released by a suspension)."""
+
+    def __init__(self, name: str, slug: str) -> None:
+        self.slug = slug
+        super().__init__(
+            _(
+                "Program %(name)s sudah ditutup dan angkanya dibekukan: komitmen di dalamnya tidak "
+                "dapat dibatalkan lagi. Hubungi operator bila ada yang perlu dikoreksi."
+            )
+            % {"name": name},
+            field="campaign",
+        )
+
+    def extra(self) -> dict[str, Any]:
+        return {"campaign": self.slug}
+
+
 class CampaignChoiceNeeded(Invalid):
     """Several open campaigns could be meant: the caller must name one. ``choices``: their
     slugs (the API's answer lists them)."""

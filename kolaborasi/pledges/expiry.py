@@ -40,7 +40,11 @@ def pledges_expire(*, today: dt.date | None = None) -> ExpiryReport:
     now = today or timezone.localdate()
     last_day = now - dt.timedelta(days=settings.PLEDGE_GRACE_DAYS)  # planned on this day: last chance
     report = ExpiryReport()
-    open_q = Pledge.objects.filter(status__in=LIVE_STATUSES, quantity__gt=F("delivered") + F("released"))
+    # A closed campaign's pledges neither expire nor are reminded: its figures stay as they
+    # were at the close (the need stops accepting then).
+    open_q = Pledge.objects.filter(
+        status__in=LIVE_STATUSES, quantity__gt=F("delivered") + F("released"), need__accepting=True
+    )
     for pk in open_q.filter(planned_delivery__lt=last_day, reminded_at__isnull=False).values_list(
         "pk", flat=True
     ):

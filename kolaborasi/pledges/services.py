@@ -46,7 +46,8 @@ from django.utils.translation import gettext as _
 from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.services import audit_record
-from kolaborasi.campaigns.errors import CampaignClosed
+from kolaborasi.campaigns.errors import CampaignClosed, CampaignFrozen
+from kolaborasi.campaigns.models import CampaignStatus
 from kolaborasi.core.actor import Actor, acting_user
 from kolaborasi.core.errors import Forbidden
 from kolaborasi.core.sql import Inserter
@@ -142,6 +143,17 @@ def _closed_refusal(need_id: int) -> CampaignClosed | None:
     if row is None:
         return None
     return CampaignClosed(row["campaign__name"], row["campaign__slug"], row["campaign__status"])
+
+
+def _frozen_refusal(need_id: int) -> CampaignFrozen | None:
+    """Why a pledge's held units may not be released: its campaign is closed, and a closed
+    campaign's figures stay as they were at the close. None while it is open."""
+    row = (
+        Need.objects.filter(pk=need_id, accepting=False, campaign__status=CampaignStatus.CLOSED)
+        .values("campaign__name", "campaign__slug")
+        .first()
+    )
+    return CampaignFrozen(row["campaign__name"], row["campaign__slug"]) if row is not None else None
 
 
 def _not_reserved(need_id: int) -> Exception:
@@ -512,6 +524,9 @@ def pledge_cancel(*, actor: Actor, organisation: Organisation, pledge: Pledge) -
             )
         if locked.undelivered == 0:
             raise PledgeStateConflict(_("Semua unit sudah disalurkan, tidak ada yang dapat dibatalkan."))
+        frozen = _frozen_refusal(locked.need_id)
+        if frozen is not None:
+            raise frozen
         before = snapshot(locked)
         release_undelivered(locked, PledgeStatus.CANCELLED)
         audit(actor, organisation, AuditAction.PLEDGE_CANCELLED, locked, before)

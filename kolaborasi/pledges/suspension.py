@@ -82,10 +82,12 @@ def organisation_suspend(
         _set_hold_suspended(locked, True)
     organisation.suspended_at, organisation.suspended_reason = locked.suspended_at, locked.suspended_reason
     report = SuspensionReport()
+    # Pledges in a closed campaign keep their units: its figures stay as at the close.
     open_pledges = Pledge.objects.filter(
         organisation=organisation,
         status__in=LIVE_STATUSES,
         quantity__gt=F("delivered") + F("released"),
+        need__accepting=True,
     ).order_by("pk")
     for pk in list(open_pledges.values_list("pk", flat=True)):
         with transaction.atomic():
