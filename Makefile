@@ -4,18 +4,30 @@ VENV := .venv
 PY := $(VENV)/bin/python
 KOL := $(VENV)/bin/kolaborasi
 STAMP := $(VENV)/.installed-stamp
+DEV_STAMP := $(VENV)/.installed-dev-stamp
 PORT ?= 8000
 PYTHON ?= python3
 
-.PHONY: install run dev static test lint migrate demo worker bench bench-smoke clean
+.PHONY: install install-dev run dev static test lint migrate demo worker bench bench-smoke clean
 
+# Two locks: requirements.lock holds what the server needs (`make install`, production);
+# requirements-dev.lock adds the test and lint tools (`make install-dev`, which `make test`
+# and `make lint` use). Both come from pyproject.toml with the commands in their headers.
+# The front-end files (htmx, Leaflet) come from npm at install time into node_modules/,
+# where collectstatic picks them up; nothing runs Node.js once the site is installed.
 $(STAMP): requirements.lock pyproject.toml package.json package-lock.json
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@test -x $(VENV)/bin/uv || $(VENV)/bin/pip install -q uv==0.13.8
 	$(VENV)/bin/uv pip install -q --python $(PY) --compile-bytecode -r requirements.lock
 	$(VENV)/bin/uv pip install -q --python $(PY) --no-deps -e .
-	npm ci --no-audit --no-fund --loglevel=error
+	npm ci --omit=dev --no-audit --no-fund --loglevel=error
 	@touch $(STAMP)
+
+# The development tools, and axe-core (npm devDependency) for the browser tests.
+$(DEV_STAMP): $(STAMP) requirements-dev.lock
+	$(VENV)/bin/uv pip install -q --python $(PY) --compile-bytecode -r requirements-dev.lock
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(DEV_STAMP)
 
 # Translations: each .mo is rebuilt whenever its .po changes (not only on a fresh install).
 PO_FILES := $(wildcard kolaborasi/*/locale/*/LC_MESSAGES/django.po)
@@ -24,6 +36,8 @@ MO_FILES := $(PO_FILES:.po=.mo)
 	msgfmt --check-format -o $@ $<
 
 install: $(STAMP) $(MO_FILES)
+
+install-dev: install $(DEV_STAMP)
 
 migrate: install
 	DEBUG=1 $(KOL) migrate --no-input -v0
@@ -87,13 +101,13 @@ worker: install
 # with its own test database and its own copy of the demo (the set-up a worker pays once).
 TEST_WORKERS ?= auto
 
-test: install
+test: install-dev
 	$(PY) -m pytest -n $(TEST_WORKERS)
 
 # lint-imports checks the layers contract in pyproject.toml: an import that runs from an
 # app to one above it (core < audit < regions < accounts < campaigns < targets < pledges < funds <
 # stats) fails here.
-lint: install
+lint: install-dev
 	$(VENV)/bin/ruff check .
 	DEBUG=1 $(VENV)/bin/mypy kolaborasi tests
 	$(VENV)/bin/lint-imports
@@ -103,11 +117,11 @@ lint: install
 # cores to the server, where a Python one took half of them.
 WRK_CHECK = @command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install -y wrk" >&2; exit 1; }
 
-bench: install
+bench: install-dev
 	$(WRK_CHECK)
 	$(PY) -m bench.run
 
-bench-smoke: install
+bench-smoke: install-dev
 	$(WRK_CHECK)
 	$(PY) -m bench.run --smoke
 
