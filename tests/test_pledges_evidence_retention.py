@@ -67,6 +67,10 @@ def test_photos_go_after_their_retention_and_the_delivery_stays(
     )
     names = {str(kept_for_now.evidence.name), str(kept_for_now.evidence_thumb.name)}
     assert names <= files(media)
+    # Recorded without a photo: the sweep leaves it as it is.
+    without = services.delivery_record(
+        actor=dina.user, organisation=dina.organisation, pledge=pledge, quantity=1, delivered_on=today()
+    )
     events = AuditEvent.objects.count()
 
     # Within the retention: nothing changes.
@@ -87,6 +91,7 @@ def test_photos_go_after_their_retention_and_the_delivery_stays(
     assert audit_verify().ok
     # Swept once: a second run finds nothing more.
     assert sweep(400) == {"deliveries": 0, "files": 0}
+    assert Delivery.objects.get(pk=without.pk).evidence_removed_on is None
 
     # The page says what happened instead of "no photo was attached".
     login(client, ratna)

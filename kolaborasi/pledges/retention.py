@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from kolaborasi.audit.actions import AuditAction
@@ -43,9 +44,14 @@ def evidence_expire(*, today: dt.date | None = None) -> RetentionReport:
     while True:
         doomed: list[str] = []
         with transaction.atomic():
+            # Only deliveries that still have a photo (or an answer with one): one recorded
+            # without any is left as it is, so its page keeps saying no photo was sent.
+            with_photo = ~Q(evidence="") | Q(
+                pk__in=DisputeAnswer.objects.exclude(evidence="").values("delivery_id")
+            )
             due = list(
                 Delivery.objects.select_for_update()
-                .filter(delivered_on__lt=cut, evidence_removed_on__isnull=True)
+                .filter(with_photo, delivered_on__lt=cut, evidence_removed_on__isnull=True)
                 .exclude(review=Review.DISPUTED)
                 .order_by("pk")[:BATCH]
             )
@@ -62,7 +68,6 @@ def evidence_expire(*, today: dt.date | None = None) -> RetentionReport:
                 Delivery.objects.filter(pk=delivery.pk).update(
                     evidence="", evidence_thumb="", evidence_removed_on=today
                 )
-                # A delivery without a photo is only marked, so the sweep passes it once.
                 if names:
                     audit_record(
                         actor=None,
