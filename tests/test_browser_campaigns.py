@@ -56,6 +56,8 @@ def _switch(page: Any, campaign: Campaign) -> None:
     page.select_option("form.campaign-switch select", campaign.slug)
     page.locator("form.campaign-switch button").click()
     expect(page).to_have_url(re.compile("program=" + re.escape(campaign.slug)))
+    # The new page's styles applied before anything is measured on it.
+    page.wait_for_load_state("load")
 
 
 def test_one_open_campaign_shows_no_switcher(phone: Any, demo_url: str) -> None:
