@@ -257,12 +257,24 @@ OVERFLOWING = """() => {
 }"""
 
 
+def _screenshot(page: Any, path: Path) -> None:
+    """The whole page as a picture for people to look at. A full-page capture of a long
+    page can take long on a loaded machine; the picture is not what the test measures, so
+    then the visible part is kept instead of failing the measurement."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.screenshot(path=str(path), full_page=True, animations="disabled", timeout=45_000)
+    except PlaywrightTimeout:
+        page.screenshot(path=str(path), animations="disabled", timeout=45_000)
+
+
 def _overflow(page: Any, label: str, shot: str) -> list[str]:
     """Screenshot the page; a problem when it is wider than the viewport."""
     width = page.viewport_size["width"]
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     culprits = page.evaluate(OVERFLOWING) if scroll_width > width else []
-    page.screenshot(path=str(SCREENSHOTS / shot), full_page=True)
+    _screenshot(page, SCREENSHOTS / shot)
     return [f"{label}: {scroll_width}px wide; {culprits}"] if scroll_width > width else []
 
 
