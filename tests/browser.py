@@ -77,6 +77,18 @@ def page_fixture(browser: Any) -> Iterator[Any]:
 PHONE = {"width": 360, "height": 740}
 
 
+def picture(page: Any, path: Path) -> None:
+    """The whole page as a picture for people to look at. A full-page capture of a long
+    page can take long on a loaded machine; the picture is not what a test measures, so
+    then the visible part is kept instead of failing the test."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.screenshot(path=str(path), full_page=True, animations="disabled", timeout=45_000)
+    except PlaywrightTimeout:
+        page.screenshot(path=str(path), animations="disabled", timeout=45_000)
+
+
 def new_phone(browser: Any, media_root: Path) -> tuple[Any, list[str]]:
     """Another phone (360 × 740, its own cookies) for a journey with several people; the
     errors it meets are collected in the list, to be asserted empty at the end. It is

@@ -32,7 +32,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from tests.browser import Settled, browser_fixture, demo_url_fixture  # noqa: F401
+from tests.browser import Settled, browser_fixture, demo_url_fixture, picture  # noqa: F401
 from tests.one_language import check_page, proper_names
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -257,24 +257,12 @@ OVERFLOWING = """() => {
 }"""
 
 
-def _screenshot(page: Any, path: Path) -> None:
-    """The whole page as a picture for people to look at. A full-page capture of a long
-    page can take long on a loaded machine; the picture is not what the test measures, so
-    then the visible part is kept instead of failing the measurement."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    try:
-        page.screenshot(path=str(path), full_page=True, animations="disabled", timeout=45_000)
-    except PlaywrightTimeout:
-        page.screenshot(path=str(path), animations="disabled", timeout=45_000)
-
-
 def _overflow(page: Any, label: str, shot: str) -> list[str]:
     """Screenshot the page; a problem when it is wider than the viewport."""
     width = page.viewport_size["width"]
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     culprits = page.evaluate(OVERFLOWING) if scroll_width > width else []
-    _screenshot(page, SCREENSHOTS / shot)
+    picture(page, SCREENSHOTS / shot)
     return [f"{label}: {scroll_width}px wide; {culprits}"] if scroll_width > width else []
 
 

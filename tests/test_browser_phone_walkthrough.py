@@ -23,7 +23,7 @@ from django.utils import timezone
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser import browser_fixture, demo_url_fixture, login_in_browser  # noqa: F401
+from tests.browser import browser_fixture, demo_url_fixture, login_in_browser, picture  # noqa: F401
 from tests.one_language import check_page, proper_names
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -52,7 +52,7 @@ class Walk:
         page.wait_for_load_state("networkidle")
         self.steps += 1
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"{self.who}-{self.steps:02d}-{step}.png"), full_page=True)
+        picture(page, SCREENSHOTS / f"{self.who}-{self.steps:02d}-{step}.png")
         label = f"{self.who}, step {self.steps} ({step}, {page.url})"
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"{label}: the page is {width}px wide on a 360px phone"
