@@ -371,8 +371,8 @@ def campaigns_for_operators() -> list[CampaignRow]:
     campaigns = list(
         Campaign.objects.order_by("-start", "-pk").prefetch_related("regions", "aid_types__aid_type")
     )
-    totals: dict[tuple[int, int], dict[str, int]] = {
-        (row["campaign_id"], row["aid_type_id"]): row
+    totals: dict[tuple[int, int], dict[str, Any]] = {
+        (row["campaign_id"], row["aid_type_id"]): dict(row)
         for row in Need.objects.filter(campaign__in=campaigns)
         .values("campaign_id", "aid_type_id")
         .annotate(needs=Count("pk"), quantity=Sum("quantity"), held=Sum("held"), remaining=Sum("remaining"))
