@@ -23,7 +23,8 @@ from django.test import Client
 
 from kolaborasi.audit.models import AuditEvent
 from kolaborasi.campaigns.models import Campaign, CampaignStatus, NeedRule
-from kolaborasi.targets.models import Need, Target, TargetKind, within_q
+from kolaborasi.campaigns.services import AidTypeUnit, campaign_create
+from kolaborasi.targets.models import AidType, Need, Target, TargetKind, within_q
 from tests.personas import login
 from tests.pledges_support import open_campaign
 
@@ -161,7 +162,7 @@ def test_operator_creates_a_campaign_from_a_needs_csv(client: Client, personas) 
     _operator(client, personas)
     upload = _csv(
         f"{rw.region_id},sembako,120",
-        f"{home.pk},sembako,35",
+        f"00{home.pk},sembako,35",  # an id as a spreadsheet may pad it
         f"{rw.pk},siap-saji,60",  # the same RW by its id, another aid type
     )
     answer = client.post(
@@ -275,20 +276,26 @@ def test_a_bad_field_is_named_next_to_it_and_nothing_is_created(client: Client, 
 
 
 def test_a_draft_is_opened_from_the_list(client: Client, personas) -> None:
+    draft = campaign_create(
+        actor=None,
+        name="Paket Lebaran 2027",
+        region_codes=[KEBAYORAN_LAMA],
+        aid_types=[AidTypeUnit(AidType.objects.get(slug="lebaran").pk, "lebaran", "paket")],
+        start=dt.date(2027, 3, 1),
+        status=CampaignStatus.DRAFT,
+    )
     _operator(client, personas)
-    answer = client.post(NEW, _form(kode=KEBAYORAN_LAMA, draft="on"))
-    assert answer.status_code == 302
-    draft = Campaign.objects.latest("pk")
-    assert draft.status == CampaignStatus.DRAFT
-    assert set(Need.objects.filter(campaign=draft).values_list("accepting", flat=True)) == {False}
-    assert f'action="/akun/operator/program/{draft.pk}/buka/"' in _text(client.get(LIST))
+    listed = _text(client.get(LIST))
+    assert "Draf" in listed and f'action="/akun/operator/program/{draft.pk}/buka/"' in listed
     opened = client.post(f"/akun/operator/program/{draft.pk}/buka/", follow=True)
     assert "dibuka dan menerima komitmen" in _text(opened)
     draft.refresh_from_db()
     assert draft.status == CampaignStatus.OPEN
-    assert set(Need.objects.filter(campaign=draft).values_list("accepting", flat=True)) == {True}
+    assert AuditEvent.objects.filter(action="campaign.opened", object_id=str(draft.pk)).count() == 1
+    before = _world()
     again = client.post(f"/akun/operator/program/{draft.pk}/buka/", follow=True)
-    assert "sudah berjalan" in _text(again)
+    assert "Program Paket Lebaran 2027 sudah berjalan." in _text(again)
+    assert _world() == before
 
 
 def test_closing_asks_first_and_a_second_close_is_refused(client: Client, personas) -> None:

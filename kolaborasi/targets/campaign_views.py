@@ -1,6 +1,11 @@
 """The operators' campaign pages (/akun/operator/program/...): the list of every campaign
 with its needs, a new campaign (needs from the latest counts or a needs CSV), opening a
-draft and closing an open one. Here and not in ``campaigns`` because a new campaign's
+draft and closing an open one.
+
+A new campaign made here opens at once: a draft's needs would already show wherever needs
+are read without naming a campaign (a target's page, the API's list), and drafts are not
+public. Drafts come from elsewhere (``campaigns.services.campaign_create``) and are
+opened here. Here and not in ``campaigns`` because a new campaign's
 needs are written by ``targets.campaigns``; who may act is ``campaigns.access``."""
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from .campaigns import NEED_QUANTITY_MAX, campaign_start
 from .forms import CampaignForm, NeedSource
 
 # The service's field names → the form's.
-FORM_FIELDS = {"region": "kode", "aid_type": "aid_types", "need_rule": "source", "status": "draft"}
+FORM_FIELDS = {"region": "kode", "aid_type": "aid_types", "need_rule": "source"}
 AREA_FIELDS = ("area", "wilayah", "kode")
 
 
@@ -86,7 +91,6 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
                     description=data["description"],
                     needs_csv=upload.read() if upload is not None else None,
                     needs_label=upload.name or "" if upload is not None else "",
-                    status=CampaignStatus.DRAFT if data["draft"] else CampaignStatus.OPEN,
                 )
             except CampaignInputError as exc:
                 field = FORM_FIELDS.get(exc.field, exc.field)
@@ -95,11 +99,11 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
                 row_errors = exc.errors
                 form.add_error("needs", _("Berkas ditolak: %(detail)s.") % {"detail": exc})
             else:
-                if campaign.status == CampaignStatus.DRAFT:
-                    done = _("Program %(name)s tersimpan sebagai draf dengan %(needs)s kebutuhan.")
-                else:
-                    done = _("Program %(name)s berjalan dengan %(needs)s kebutuhan.")
-                messages.success(request, done % {"name": campaign.name, "needs": campaign.needs.count()})
+                messages.success(
+                    request,
+                    _("Program %(name)s berjalan dengan %(needs)s kebutuhan.")
+                    % {"name": campaign.name, "needs": campaign.needs.count()},
+                )
                 return created_redirect(request, reverse("targets:campaign_list"))
         status = 400
     codes = form.data.getlist("area") if hasattr(form.data, "getlist") else []

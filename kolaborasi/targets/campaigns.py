@@ -18,7 +18,7 @@ from kolaborasi.accounts.models import Organisation
 from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.services import audit_record
 from kolaborasi.campaigns.errors import CampaignInputError
-from kolaborasi.campaigns.models import Campaign, CampaignStatus, NeedRule
+from kolaborasi.campaigns.models import Campaign, NeedRule
 from kolaborasi.campaigns.services import AidTypeUnit, campaign_create
 from kolaborasi.core.actor import Actor
 from kolaborasi.core.text import UNSTORABLE, formula_refusal
@@ -67,14 +67,12 @@ def campaign_start(
     description: str = "",
     needs_csv: bytes | IO[bytes] | None = None,
     needs_label: str = "",
-    status: str = CampaignStatus.OPEN,
 ) -> Campaign:
     """Open a campaign over ``region_codes`` collecting ``aid_type_slugs``, and give every
     target in those regions one need per aid type of one unit per vulnerable household
     (residents for an institution), from the target's latest count. With ``needs_csv``
     the needs are exactly the file's rows instead (``needs_import``; ``needs_label``: the
-    file's name, kept as the needs' source). ``status`` draft: the campaign and its needs
-    wait for ``campaign_open``. All or nothing: a bad field raises CampaignInputError, a
+    file's name, kept as the needs' source). All or nothing: a bad field raises CampaignInputError, a
     bad file ImportRejected naming every bad row, and nothing is created."""
     aid_types = _aid_types(aid_type_slugs)
     with transaction.atomic():
@@ -88,7 +86,6 @@ def campaign_start(
             end=end,
             description=description,
             need_rule=NeedRule.HOUSEHOLDS if needs_csv is None else NeedRule.IMPORTED,
-            status=status,
         )
         codes = list(campaign.regions.values_list("code", flat=True))
         if needs_csv is not None:
@@ -114,12 +111,21 @@ def _needs_source(label: str) -> str:
     return label
 
 
+def _is_id(value: str) -> bool:
+    return value.isascii() and value.isdigit() and len(value) <= 18
+
+
+def _target_key(value: str) -> str:
+    """How ``_targets_named`` files a target: an id without leading zeros, else the code."""
+    return str(int(value)) if _is_id(value) else value
+
+
 def _targets_named(values: list[str]) -> dict[str, tuple[int, set[str]]]:
     """The targets the file names, by the value it names them with: their id and the
     codes of every region they lie in (their own, the kelurahan, kecamatan, kota and
     province)."""
-    ids = sorted({v for v in values if v.isdigit() and len(v) <= 18})
-    codes = sorted({v for v in values if v and not v.isdigit()})
+    ids = sorted({int(v) for v in values if _is_id(v)})
+    codes = sorted({v for v in values if v and not _is_id(v)})
     columns = ("pk", "region_id", "village_id", "district_code", "city_code", "province_code")
     found: dict[str, tuple[int, set[str]]] = {}
     for start in range(0, len(ids), 500):
@@ -168,7 +174,7 @@ def needs_rows_to_objects(
             check.add(line, "", _("kolomnya lebih banyak daripada baris judul"))
             continue
         named = row.get("target", "")
-        target = targets.get(named)
+        target = targets.get(_target_key(named))
         if not named:
             check.add(line, "target", _("kosong; tulis id sasaran atau kode RW"))
         elif target is None:

@@ -101,10 +101,6 @@ class CampaignForm(forms.Form):
             "Satu baris saja yang salah membuat seluruh berkas ditolak dan tidak ada program yang dibuat."
         ),
     )
-    draft = forms.BooleanField(
-        label=_("Simpan sebagai draf: belum menerima komitmen sampai dibuka"),
-        required=False,
-    )
 
     def __init__(self, *args: Any, aid_types: list[AidType], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
