@@ -54,7 +54,8 @@ MUST_VISIT = {
     "dina": PUBLIC_PAGES | {"/akun/", "/komitmen/"},
     "agus": PUBLIC_PAGES | {"/akun/", "/komitmen/"},
     "ratna": PUBLIC_PAGES | {"/akun/", "/komitmen/konfirmasi/"},
-    "oki": PUBLIC_PAGES | {"/akun/", "/akun/operator/undang/"},
+    "oki": PUBLIC_PAGES
+    | {"/akun/", "/akun/operator/undang/", "/akun/operator/program/", "/akun/operator/program/baru/"},
     "luar": PUBLIC_PAGES | {"/akun/", "/akun/mulai/"},
 }
 
@@ -96,6 +97,7 @@ PARAMETERS: dict[str, Callable[[World, str], object]] = {
     "plan_id": lambda w, v: w.plan_id,
     "token_id": World.token_id,
     "delivery_id": lambda w, v: w.extra["delivery_id"],
+    "campaign_id": lambda w, v: w.extra["campaign_id"],
     # An e-mail link's token: an unknown one shows the "link not valid" page.
     "token": lambda w, v: "tautan-tidak-dikenal",
 }
@@ -221,7 +223,7 @@ def make_world() -> World:
         donation_id=donation.pk,
         template_id=template.pk,
         plan_id=plan.pk,
-        extra={"delivery_id": delivery.pk},
+        extra={"delivery_id": delivery.pk, "campaign_id": need.campaign_id},
     )
 
 

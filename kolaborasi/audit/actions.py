@@ -52,6 +52,7 @@ class AuditAction(models.TextChoices):
     NEED_CHANGED = "need.changed", _("kebutuhan diubah")
     CAMPAIGN_CREATED = "campaign.created", _("program dibuat")
     CAMPAIGN_NEEDS_COMPUTED = "campaign.needs_computed", _("kebutuhan program dihitung")
+    CAMPAIGN_NEEDS_IMPORTED = "campaign.needs_imported", _("kebutuhan program diimpor")
     CAMPAIGN_OPENED = "campaign.opened", _("program dibuka")
     CAMPAIGN_CLOSED = "campaign.closed", _("program ditutup")
     # Pledges and deliveries

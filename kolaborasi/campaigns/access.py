@@ -4,8 +4,11 @@ the public list."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.translation import gettext as _
 
+from kolaborasi.accounts.access import is_operator, operator_organisation
 from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.core.errors import Forbidden
 
@@ -17,3 +20,12 @@ def can_run_campaigns(organisation: Organisation | None) -> bool:
 def check_can_run_campaigns(organisation: Organisation | None) -> None:
     if not can_run_campaigns(organisation):
         raise Forbidden(_("Hanya operator yang dapat membuat, membuka atau menutup program."))
+
+
+def campaign_operator(user: Any) -> Organisation | None:
+    """The organisation an operator acts for on the campaign pages (their operator
+    organisation; None for a superuser outside any, who acts as the system); Forbidden
+    for anyone who is not an operator."""
+    if not is_operator(user):
+        raise Forbidden(_("Halaman ini hanya untuk operator program."))
+    return operator_organisation(user)

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, ExpressionWrapper, F, FloatField, Q, QuerySet, Sum, Window
+from django.utils.translation import gettext
 
 from kolaborasi.audit.actions import AuditAction, names_of
 from kolaborasi.audit.models import AuditEvent
@@ -334,3 +335,63 @@ def home_summary() -> dict[str, int | bool]:
         "synthetic": bool(totals["synthetic"]),
         "villages": Region.objects.filter(level=Level.VILLAGE).count(),
     }
+
+
+@dataclass
+class CampaignNeeds:
+    """One aid type's needs in a campaign, for the operators' list."""
+
+    aid_type: AidType
+    unit: str
+    needs: int = 0
+    quantity: int = 0
+    held: int = 0
+    remaining: int = 0
+
+    @property
+    def display_unit(self) -> str:
+        return gettext(self.unit) if self.unit else self.unit
+
+
+@dataclass
+class CampaignRow:
+    campaign: Campaign
+    regions: list[Region]
+    aid_types: list[CampaignNeeds]
+
+    @property
+    def needs(self) -> int:
+        return sum(a.needs for a in self.aid_types)
+
+
+def campaigns_for_operators() -> list[CampaignRow]:
+    """Every campaign, drafts too, newest first, with its regions and, per aid type it
+    collects, its needs' count and units needed, pledged (held by live pledges) and still
+    open — one grouped read of the needs."""
+    campaigns = list(
+        Campaign.objects.order_by("-start", "-pk").prefetch_related("regions", "aid_types__aid_type")
+    )
+    totals: dict[tuple[int, int], dict[str, Any]] = {
+        (row["campaign_id"], row["aid_type_id"]): dict(row)
+        for row in Need.objects.filter(campaign__in=campaigns)
+        .values("campaign_id", "aid_type_id")
+        .annotate(needs=Count("pk"), quantity=Sum("quantity"), held=Sum("held"), remaining=Sum("remaining"))
+    }
+    rows = []
+    for campaign in campaigns:
+        aid_rows = []
+        for collected in campaign.aid_types.all():
+            figures = totals.get((campaign.pk, collected.aid_type_id), {})
+            aid_rows.append(
+                CampaignNeeds(
+                    aid_type=collected.aid_type,
+                    unit=collected.unit,
+                    needs=figures.get("needs") or 0,
+                    quantity=figures.get("quantity") or 0,
+                    held=figures.get("held") or 0,
+                    remaining=figures.get("remaining") or 0,
+                )
+            )
+        regions = sorted(campaign.regions.all(), key=lambda r: r.code)
+        rows.append(CampaignRow(campaign=campaign, regions=regions, aid_types=aid_rows))
+    return rows

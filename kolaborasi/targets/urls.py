@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import campaign_views, views
 
 app_name = "targets"
 urlpatterns = [
@@ -12,4 +12,17 @@ urlpatterns = [
     path("daftar/", views.daftar, name="daftar"),
     path("sasaran/<int:target_id>/", views.sasaran, name="sasaran"),
     path("cari/", views.cari, name="cari"),
+    # The operators' campaign pages sit with their other tools under /akun/operator/.
+    path("akun/operator/program/", campaign_views.campaign_list, name="campaign_list"),
+    path("akun/operator/program/baru/", campaign_views.campaign_new, name="campaign_new"),
+    path(
+        "akun/operator/program/<int:campaign_id>/buka/",
+        campaign_views.campaign_open_view,
+        name="campaign_open",
+    ),
+    path(
+        "akun/operator/program/<int:campaign_id>/tutup/",
+        campaign_views.campaign_close_view,
+        name="campaign_close",
+    ),
 ]
