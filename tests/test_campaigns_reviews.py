@@ -61,7 +61,10 @@ def test_the_api_refuses_reviews_and_answers_after_the_close(client, personas) -
     r = api_post(client, f"/api/v1/pledges/{pledge.pk}/dispute", ratna, {"reason": "Tidak sesuai"})
     assert r.status_code == 409 and r.json()["campaign"] == slug, r.content
     r = api_post(
-        client, f"/api/v1/pledges/{pledge.pk}/deliveries/{delivery.pk}/answer", dina, {"note": "Sudah lengkap"}
+        client,
+        f"/api/v1/pledges/{pledge.pk}/deliveries/{delivery.pk}/answer",
+        dina,
+        {"note": "Sudah lengkap"},
     )
     assert r.status_code == 409 and "dijawab" in r.json()["detail"], r.content
     assert _state(pledge) == before
@@ -78,7 +81,10 @@ def test_an_open_campaigns_review_still_works(client, personas) -> None:  # type
     """The same review before the close goes through, so the refusals above are the close's."""
     pledge = make_pledge(personas["dina"], quantity=6, delivered=4)
     r = api_post(
-        client, f"/api/v1/pledges/{pledge.pk}/confirm", token_for(personas["ratna"]), {"quantity": 3, "note": "x"}
+        client,
+        f"/api/v1/pledges/{pledge.pk}/confirm",
+        token_for(personas["ratna"]),
+        {"quantity": 3, "note": "x"},
     )
     assert r.status_code == 200 and r.json()["confirmed"] == 3, r.content
 
