@@ -120,6 +120,10 @@ def _config(world: dict[str, Any], *, unexpected_methods: bool) -> str:
         f"values = {_toml_list(world['pledges'])}",
         "[dictionaries.behind]",
         f"values = {_toml_list(behind)}",
+        # A donation's earmark must name an open campaign (422 otherwise: the body names
+        # one that cannot take money, which no schema can say).
+        "[dictionaries.campaigns]",
+        f"values = {_toml_list([world['need'].campaign.slug])}",
         "",
         "[parameters]",
         '"body.target" = { dictionary = "targets" }',
@@ -128,6 +132,7 @@ def _config(world: dict[str, Any], *, unexpected_methods: bool) -> str:
         '"body.aggregator" = { dictionary = "aggregators" }',
         '"body.delivered_on" = { dictionary = "behind" }',
         '"body.donated_on" = { dictionary = "behind" }',
+        '"body.campaign" = { dictionary = "campaigns" }',
         '"query.aid_type" = { dictionary = "aid_types" }',
         '"query.region" = { dictionary = "regions" }',
         '"query.parent" = { dictionary = "regions" }',

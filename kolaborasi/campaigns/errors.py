@@ -35,18 +35,23 @@ class CampaignClosed(Conflict):
 
 class CampaignFrozen(Conflict):
     """A closed campaign's figures are frozen: its pledges can no longer be cancelled
-    (nor do they expire or get released by a suspension)."""
+    (nor do they expire or get released by a suspension), and its deliveries are no
+    longer confirmed, disputed or answered (``review``)."""
 
-    def __init__(self, name: str, slug: str) -> None:
+    def __init__(self, name: str, slug: str, *, review: bool = False) -> None:
         self.slug = slug
-        super().__init__(
-            _(
+        if review:
+            message = _(
+                "Program %(name)s sudah ditutup dan angkanya dibekukan: penyalurannya tidak dapat "
+                "dikonfirmasi, dipersoalkan, atau dijawab lagi. Hubungi operator bila ada yang perlu "
+                "dikoreksi."
+            ) % {"name": name}
+        else:
+            message = _(
                 "Program %(name)s sudah ditutup dan angkanya dibekukan: komitmen di dalamnya tidak "
                 "dapat dibatalkan lagi. Hubungi operator bila ada yang perlu dikoreksi."
-            )
-            % {"name": name},
-            field="campaign",
-        )
+            ) % {"name": name}
+        super().__init__(message, field="campaign")
 
     def extra(self) -> dict[str, Any]:
         return {"campaign": self.slug}

@@ -74,6 +74,17 @@ def campaign_for_area(region_code: str | None) -> Campaign | None:
     return chosen
 
 
+def open_campaigns_over(region_code: str) -> list[Campaign]:
+    """The open campaigns whose area overlaps ``region_code``, most recently started
+    first (the candidates when a writer names no campaign for a place)."""
+    campaigns = Campaign.objects.filter(status=CampaignStatus.OPEN).prefetch_related("regions")
+    return [
+        c
+        for c in campaigns.order_by("-start", "-pk")
+        if any(_overlaps(region_code, r.code) for r in c.regions.all())
+    ]
+
+
 def open_campaigns_public() -> list[Campaign]:
     """The open campaigns a visitor may switch between, most recently started first."""
     return list(Campaign.objects.filter(status=CampaignStatus.OPEN).order_by("-start", "-pk"))

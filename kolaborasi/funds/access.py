@@ -71,7 +71,7 @@ def get_template_for_org(org: Organisation | None, template_id: int) -> PackageT
 
 def get_plan_for_org(org: Organisation | None, plan_id: int) -> AllocationPlan:
     plan = (
-        AllocationPlan.objects.select_related("aggregator", "aid_type", "region", "template")
+        AllocationPlan.objects.select_related("aggregator", "aid_type", "region", "template", "campaign")
         .filter(pk=plan_id)
         .first()
     )

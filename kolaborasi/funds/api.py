@@ -25,6 +25,7 @@ from pydantic.config import JsonDict
 from kolaborasi.accounts.auth import token_auth
 from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.audit.snapshot import snapshot
+from kolaborasi.campaigns.selectors import campaign_by_slug
 from kolaborasi.core import throttle
 from kolaborasi.core.api_contract import (
     AID_TYPE_DESCRIPTION,
@@ -41,6 +42,7 @@ from kolaborasi.core.api_contract import (
 )
 from kolaborasi.core.errors import NotFound
 from kolaborasi.pledges.models import Pledge
+from kolaborasi.pledges.schemas import CAMPAIGN_PATTERN
 from kolaborasi.regions.models import Region
 from kolaborasi.targets.models import AidType, Target
 
@@ -72,6 +74,17 @@ class DonationIn(Schema):
     reference: str = Field("", max_length=120, pattern=TEXT_PATTERN)
     public: bool = Field(False, strict=True, description="may the donor's name be shown publicly")
     channel: Channel = Channel.TRANSFER
+    campaign: str | None = Field(
+        None,
+        min_length=1,
+        max_length=60,
+        pattern=CAMPAIGN_PATTERN,
+        description=(
+            "slug of an open campaign (`GET /api/v1/campaigns`) the money is earmarked for; "
+            "left out (or null) for a general donation. 422 for an unknown, draft or closed campaign"
+        ),
+        examples=["program-bantuan"],
+    )
 
 
 class DonationOut(Schema):
@@ -84,6 +97,7 @@ class DonationOut(Schema):
     channel: Channel
     reference: str
     public: bool
+    campaign: str | None = Field(None, description="slug of the campaign it is earmarked for; null: general")
 
 
 class RejectIn(Schema):
@@ -159,6 +173,18 @@ class PlanIn(Schema):
     )
     min_drop: Annotated[int, Field(ge=1, le=MIN_DROP_MAX), JSON_INTEGER] = 1
     kinds: Kinds = Kinds.BOTH
+    campaign: str | None = Field(
+        None,
+        min_length=1,
+        max_length=60,
+        pattern=CAMPAIGN_PATTERN,
+        description=(
+            "slug of the open campaign whose needs the plan splits over (`GET /api/v1/campaigns`); "
+            "by default the one open campaign, or the one open over `region` (422 with `choices` "
+            "when several are); 404 unknown, 409 closed or draft"
+        ),
+        examples=["program-bantuan"],
+    )
 
 
 class AllocationOut(Schema):
@@ -183,6 +209,7 @@ class PlanOut(Schema):
     status: PlanStatus
     aid_type: str
     region: str
+    campaign: str | None = Field(None, description="slug of the campaign it splits over")
     kinds: Kinds
     min_drop: int
     stock: int
@@ -255,7 +282,8 @@ def _org(request: HttpRequest) -> Organisation:
 
 
 def _donation_out(d: Donation) -> dict[str, Any]:
-    return {"id": d.pk, **snapshot(d, ("status", *services.DONATION_FIELDS))}
+    campaign = d.campaign.slug if d.campaign is not None else None
+    return {"id": d.pk, **snapshot(d, ("status", *services.DONATION_FIELDS)), "campaign": campaign}
 
 
 @router.post(
@@ -264,7 +292,9 @@ def _donation_out(d: Donation) -> dict[str, Any]:
     response={201: DonationOut, **errors(403, 404, 409, 422)},
     description=(
         "404 when `aggregator` names no aggregator; 409 when it is not verified yet; "
-        "`donated_on` is today or earlier (else 422)."
+        "`donated_on` is today or earlier (else 422). `campaign` earmarks the money for an open "
+        "campaign (422 naming why for an unknown, draft or closed one); without it the donation "
+        "is general."
     ),
 )
 def donation_create(request: HttpRequest, payload: DonationIn) -> Status:
@@ -283,6 +313,7 @@ def donation_create(request: HttpRequest, payload: DonationIn) -> Status:
         channel=payload.channel,
         reference=payload.reference,
         public=payload.public,
+        campaign=payload.campaign,
     )
     return Status(201, _donation_out(donation))
 
@@ -346,6 +377,7 @@ def _plan_out(plan: AllocationPlan) -> dict[str, Any]:
         "status": plan.status,
         "aid_type": plan.aid_type.slug,
         "region": plan.region_id,
+        "campaign": plan.campaign.slug if plan.campaign is not None else None,
         "kinds": plan.kinds,
         "min_drop": plan.min_drop,
         "stock": plan.stock,
@@ -376,8 +408,11 @@ def _plan_out(plan: AllocationPlan) -> dict[str, Any]:
     response={201: PlanOut, **errors(403, 404, 409, 422)},
     description=(
         "Give `quantity`, or `budget` with the `template` that prices it (the schema's `oneOf`). "
-        "404 when `aid_type`, `region` or `template` names nothing of yours; 409 when the "
-        "balance cannot pay for it or the area has no unmet need that can take the drop."
+        "The plan splits over the needs of one open campaign (`campaign`, else the default). "
+        "404 when `aid_type`, `region`, `template` or `campaign` names nothing of yours; 409 when "
+        "the campaign is not open, the balance cannot pay for it or the area has no unmet need "
+        "that can take the drop; 422 with `choices` when several open campaigns cover `region` "
+        "and none is named."
     ),
 )
 def plan_create(request: HttpRequest, payload: PlanIn) -> Status:
@@ -390,6 +425,12 @@ def plan_create(request: HttpRequest, payload: PlanIn) -> Status:
     if region is None:
         raise NotFound(_("Wilayah %(code)r tidak dikenal.") % {"code": payload.region}, field="region")
     template = get_template_for_org(org, payload.template) if payload.template is not None else None
+    campaign = None
+    if payload.campaign is not None:
+        campaign = campaign_by_slug(payload.campaign)
+        if campaign is None:
+            unknown = _("Program %(campaign)r tidak ada.") % {"campaign": payload.campaign}
+            raise NotFound(unknown, field="campaign")
     plan = plans.plan_create(
         actor=None,
         aggregator=org,
@@ -400,6 +441,7 @@ def plan_create(request: HttpRequest, payload: PlanIn) -> Status:
         template=template,
         min_drop=payload.min_drop,
         kinds=payload.kinds,
+        campaign=campaign,
     )
     return Status(201, _plan_out(plan))
 

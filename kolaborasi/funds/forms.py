@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kolaborasi.accounts.models import Organisation, OrgKind
+from kolaborasi.campaigns.models import Campaign
+from kolaborasi.campaigns.selectors import campaign_by_slug, open_campaigns_public
 from kolaborasi.core.money import RupiahField
 from kolaborasi.core.text import CONTENTS_MAX_LENGTH, formula_refusal
 from kolaborasi.regions.models import Level
@@ -29,6 +33,21 @@ class DonationForm(forms.Form):
     channel = forms.ChoiceField(label=_("Cara pembayaran"), choices=Channel.choices)
     reference = forms.CharField(label=_("Nomor referensi"), max_length=120, required=False)
     public = forms.BooleanField(label=_("Nama saya boleh ditampilkan di profil agregator"), required=False)
+    # A slug, checked by the service (donation_campaign), so a campaign closed after the
+    # page was opened is refused with its reason rather than as an unknown choice.
+    campaign = forms.CharField(
+        label=_("Program"),
+        required=False,
+        max_length=60,
+        help_text=_("Peruntukan dana: program yang sedang berjalan, atau umum."),
+        widget=forms.Select(),
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        choices: list[tuple[str, Any]] = [("", _("Umum (tanpa program)"))]
+        choices += [(c.slug, c.name) for c in open_campaigns_public()]
+        self.fields["campaign"].widget.choices = choices  # type: ignore[attr-defined]
 
 
 class TemplateForm(forms.Form):
@@ -58,11 +77,29 @@ class PlanForm(forms.Form):
     )
     min_drop = forms.IntegerField(label=_("Minimal paket per sasaran"), min_value=1, initial=1)
     kinds = forms.ChoiceField(label=_("Sasaran"), choices=Kinds.choices, initial=Kinds.BOTH)
+    # The campaign whose needs the plan splits over, by its slug: a choice only when
+    # several campaigns are open (the service refuses a closed one with its reason).
+    campaign = forms.CharField(label=_("Program"), required=False, max_length=60, widget=forms.HiddenInput())
 
     def __init__(self, *args: object, aggregator: Organisation | None = None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         if aggregator is not None:
             self.fields["template"].queryset = PackageTemplate.objects.filter(aggregator=aggregator)  # type: ignore[attr-defined]
+        running = open_campaigns_public()
+        if len(running) > 1:
+            choices: list[tuple[str, Any]] = [("", _("Pilih program"))]
+            choices += [(c.slug, c.name) for c in running]
+            self.fields["campaign"].widget = forms.Select(choices=choices)
+            self.fields["campaign"].help_text = _("Rencana hanya membagi ke kebutuhan satu program.")
+
+    def clean_campaign(self) -> Campaign | None:
+        slug = (self.cleaned_data.get("campaign") or "").strip()
+        if not slug:
+            return None
+        campaign = campaign_by_slug(slug)
+        if campaign is None:
+            raise forms.ValidationError(_("Program %(slug)s tidak ada.") % {"slug": slug}, code="unknown")
+        return campaign
 
 
 class RejectForm(forms.Form):

@@ -56,6 +56,12 @@ class Donation(models.Model):
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.TRANSFER)
     reference = models.CharField(max_length=120, blank=True)
     public = models.BooleanField(default=False)
+    # Earmarked for one campaign (open when the donation was recorded), or general (null).
+    # A label for the donor, the aggregator and the open data; the ledger and the FIFO
+    # attribution do not look at it.
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", null=True, blank=True, on_delete=models.PROTECT, related_name="donations"
+    )
     status = models.CharField(max_length=10, choices=DonationStatus.choices, default=DonationStatus.PENDING)
     reject_reason = models.CharField(max_length=300, blank=True)
     created_by = models.ForeignKey(
@@ -240,6 +246,11 @@ class AllocationPlan(models.Model):
     )
     aid_type = models.ForeignKey("targets.AidType", on_delete=models.PROTECT, related_name="+")
     region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    # The one campaign whose needs the plan splits over (and whose needs its pledges go
+    # to). Null on plans made before plans had a campaign.
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", null=True, blank=True, on_delete=models.PROTECT, related_name="allocation_plans"
+    )
     kinds = models.CharField(max_length=12, choices=Kinds.choices, default=Kinds.BOTH)
     min_drop = models.PositiveIntegerField(default=1)
     stock = models.PositiveIntegerField()

@@ -17,6 +17,9 @@ from kolaborasi.accounts.models import Organisation
 from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.services import audit_record
 from kolaborasi.audit.snapshot import snapshot
+from kolaborasi.campaigns.errors import CampaignChoiceNeeded, CampaignClosed
+from kolaborasi.campaigns.models import Campaign, CampaignStatus
+from kolaborasi.campaigns.selectors import open_campaigns, open_campaigns_over
 from kolaborasi.core.actor import Actor, acting_user
 from kolaborasi.pledges.errors import PlanConflict
 from kolaborasi.pledges.holds import default_planned_delivery
@@ -46,7 +49,32 @@ PLAN_STOCK_MAX = 10_000_000
 
 def plan_snapshot(plan: AllocationPlan) -> dict[str, Any]:
     fields = ("aid_type", "region", "kinds", "min_drop", "stock", "budget", "template", "total", "status")
-    return snapshot(plan, fields)
+    state = snapshot(plan, fields)
+    # The campaign by its slug; absent on a plan made before plans had one.
+    if plan.campaign_id is not None:
+        state["campaign"] = Campaign.objects.values_list("slug", flat=True).get(pk=plan.campaign_id)
+    return state
+
+
+def plan_campaign(campaign: Campaign | None, region: Region) -> Campaign:
+    """The one campaign a plan splits over: the one named, which must be open (a closed
+    or draft one refuses, ``CampaignClosed``); else the one open campaign, or among
+    several the one whose area overlaps ``region``. Several overlapping: the caller must
+    choose (``CampaignChoiceNeeded``, naming them)."""
+    if campaign is not None:
+        if campaign.status != CampaignStatus.OPEN:
+            raise CampaignClosed(campaign.name, campaign.slug, campaign.status)
+        return campaign
+    running = open_campaigns()
+    if len(running) == 1:
+        return running[0]
+    over = open_campaigns_over(region.code)
+    if len(over) == 1:
+        return over[0]
+    if not running:
+        raise FundsConflict(_("Tidak ada program yang berjalan."), field="campaign")
+    choices = over or running
+    raise CampaignChoiceNeeded([(c.slug, c.name) for c in choices])
 
 
 def _int_option(value: Any, field: str, *, low: int, high: int) -> int:
@@ -68,11 +96,14 @@ def plan_create(
     template: PackageTemplate | None = None,
     min_drop: Any = 1,
     kinds: str = Kinds.BOTH,
+    campaign: Campaign | None = None,
 ) -> AllocationPlan:
     """Preview a fair split (see planner.py) of a stock — ``quantity`` packages, or
-    ``budget // template.unit_cost`` — over the unmet need of ``aid_type`` in ``region``.
-    With a template the plan is paid from the balance when committed."""
+    ``budget // template.unit_cost`` — over the unmet need of ``aid_type`` in ``region``
+    of one open campaign (``plan_campaign``: the one named, else the default), never
+    mixing two. With a template the plan is paid from the balance when committed."""
     check_aggregator(aggregator)
+    campaign = plan_campaign(campaign, region)
     if kinds not in Kinds.values:
         raise FundsError(_("%(kinds)r harus rw, institutions atau both.") % {"kinds": kinds}, field="kinds")
     min_drop = _int_option(min_drop, "min_drop", low=1, high=MIN_DROP_MAX)
@@ -97,11 +128,14 @@ def plan_create(
         balance = ledger_accounts(aggregator)[AccountKind.CASH].balance
         if stock * template.unit_cost > balance:
             raise InsufficientFunds(stock * template.unit_cost, balance)
-    needs = plan_needs(aid_type=aid_type, region=region, kinds=kinds)
+    needs = plan_needs(aid_type=aid_type, region=region, kinds=kinds, campaign=campaign)
     if len(needs) == 0:
         raise FundsConflict(
-            _("Tidak ada kebutuhan %(aid_type)s yang belum terpenuhi di %(region)s.")
-            % {"aid_type": aid_type.slug, "region": region.code},
+            _(
+                "Tidak ada kebutuhan %(aid_type)s yang belum terpenuhi di %(region)s "
+                "dalam program %(campaign)s."
+            )
+            % {"aid_type": aid_type.slug, "region": region.code, "campaign": campaign.name},
             field="region",
         )
     # Ranked by target id, as the list breaks its last ties (targets.priority); a target
@@ -119,6 +153,7 @@ def plan_create(
             aggregator=aggregator,
             aid_type=aid_type,
             region=region,
+            campaign=campaign,
             kinds=kinds,
             min_drop=min_drop,
             stock=stock,
@@ -164,6 +199,7 @@ def plan_replan(*, actor: Actor, plan: AllocationPlan) -> AllocationPlan:
             template=plan.template,
             min_drop=plan.min_drop,
             kinds=plan.kinds,
+            campaign=plan.campaign,
         )
         if AllocationPlan.objects.filter(pk=plan.pk, status=PlanStatus.PREVIEW).update(
             status=PlanStatus.SUPERSEDED

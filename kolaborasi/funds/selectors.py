@@ -70,8 +70,9 @@ def funds_summary(
     }
 
 
-def plan_needs(*, aid_type: Any, region: Any, kinds: str) -> npt.NDArray[np.int64]:
-    """Every need of an open campaign with unmet units of ``aid_type`` under ``region``
+def plan_needs(*, aid_type: Any, region: Any, kinds: str, campaign: Any = None) -> npt.NDArray[np.int64]:
+    """Every need of an open campaign (``campaign``: of that one only; a plan splits over
+    one campaign's needs) with unmet units of ``aid_type`` under ``region``
     (``None``: the whole country) as an ``(n, 4)`` int64 array of rows ``(need_id,
     quantity, held, target_id)`` in no particular order (the planner's result does not
     depend on it) — the planner's input is its first three columns.
@@ -86,6 +87,8 @@ def plan_needs(*, aid_type: Any, region: Any, kinds: str) -> npt.NDArray[np.int6
         targets = targets.within(region)
     # Only needs of open campaigns: a closed one takes no pledges.
     qs = Need.objects.filter(aid_type=aid_type, remaining__gt=0, accepting=True)
+    if campaign is not None:
+        qs = qs.filter(campaign=campaign)
     if kinds == "rw":
         if region is None:
             qs = qs.filter(~Exists(targets.exclude(kind=TargetKind.RW)))

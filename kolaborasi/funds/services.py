@@ -37,6 +37,7 @@ from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.services import audit_record
 from kolaborasi.audit.snapshot import snapshot
+from kolaborasi.campaigns.models import Campaign, CampaignStatus
 from kolaborasi.core.actor import Actor, acting_user
 from kolaborasi.core.errors import Forbidden
 from kolaborasi.core.text import CONTENTS_MAX_LENGTH, formula_refusal, unstorable_refusal
@@ -125,7 +126,41 @@ DONATION_FIELDS = ("donor", "aggregator", "amount", "donated_on", "channel", "re
 
 
 def donation_snapshot(donation: Donation) -> dict[str, Any]:
-    return snapshot(donation, (*DONATION_FIELDS, "status", "allocated"))
+    state = snapshot(donation, (*DONATION_FIELDS, "status", "allocated"))
+    # The earmark by its slug (stable, readable in the audit log); absent on a general
+    # donation, so the snapshot of a donation without one keeps its earlier shape.
+    if donation.campaign_id is not None:
+        state["campaign"] = Campaign.objects.values_list("slug", flat=True).get(pk=donation.campaign_id)
+    return state
+
+
+def donation_campaign(slug: str | None) -> Campaign | None:
+    """The open campaign a donation is earmarked for, by its slug, read under the
+    campaign row's lock (a close queues behind it, so no donation is earmarked for a
+    campaign that closed meanwhile); None for a general donation. An unknown, draft or
+    closed campaign is refused, each with its reason."""
+    slug = (slug or "").strip()
+    if not slug:
+        return None
+    campaign = Campaign.objects.select_for_update().filter(slug=slug).first()
+    if campaign is None:
+        raise FundsError(_("Program %(slug)r tidak ada.") % {"slug": slug[:60]}, field="campaign")
+    if campaign.status == CampaignStatus.DRAFT:
+        raise FundsError(
+            _("Program %(name)s belum dibuka; donasi belum dapat diperuntukkan baginya.")
+            % {"name": campaign.name},
+            field="campaign",
+        )
+    if campaign.status != CampaignStatus.OPEN:
+        raise FundsError(
+            _(
+                "Program %(name)s sudah ditutup; donasi tidak dapat diperuntukkan lagi baginya. "
+                "Pilih program yang masih berjalan, atau catat sebagai donasi umum."
+            )
+            % {"name": campaign.name},
+            field="campaign",
+        )
+    return campaign
 
 
 def donation_create(
@@ -138,9 +173,11 @@ def donation_create(
     channel: str = Channel.TRANSFER,
     reference: str = "",
     public: bool = False,
+    campaign: str | None = None,
     today: dt.date | None = None,
 ) -> Donation:
-    """A donor records money given to a verified aggregator; pending until confirmed."""
+    """A donor records money given to a verified aggregator; pending until confirmed.
+    ``campaign``: the slug of an open campaign the money is earmarked for (else general)."""
     if donor.kind != OrgKind.DONOR:
         raise Forbidden(DONORS_ONLY)
     amount = whole_rupiah(amount, "amount", cap=DONATION_MAX)
@@ -158,6 +195,7 @@ def donation_create(
     if len(reference) > 120:
         raise FundsError(_("Maksimal 120 karakter."), field="reference")
     with transaction.atomic():
+        earmark = donation_campaign(campaign)
         donation = Donation.objects.create(
             donor=donor,
             aggregator=aggregator,
@@ -166,6 +204,7 @@ def donation_create(
             channel=channel,
             reference=reference,
             public=bool(public),
+            campaign=earmark,
             created_by=acting_user(actor),
         )
         audit_record(

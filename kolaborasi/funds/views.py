@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kolaborasi.accounts.access import by_active_organisation
+from kolaborasi.campaigns.errors import CampaignChoiceNeeded, CampaignClosed
 from kolaborasi.core.confirm import confirmation_page, confirmed
 from kolaborasi.core.errors import NotFound
 from kolaborasi.core.money import format_rupiah
@@ -96,8 +97,8 @@ def _org_or_403(request: HttpRequest) -> Any:
 def donations(request: HttpRequest) -> HttpResponse:
     """The acting organisation's donations: given (donor) or received (aggregator)."""
     org = _org_or_403(request)
-    given = Donation.objects.filter(donor=org).select_related("aggregator")
-    received = Donation.objects.filter(aggregator=org).select_related("donor")
+    given = Donation.objects.filter(donor=org).select_related("aggregator", "campaign")
+    received = Donation.objects.filter(aggregator=org).select_related("donor", "campaign")
     return TemplateResponse(
         request,
         "funds/donations.html",
@@ -123,6 +124,7 @@ def donation_new(request: HttpRequest) -> HttpResponse:
                 channel=data["channel"],
                 reference=data["reference"],
                 public=data["public"],
+                campaign=data["campaign"] or None,
             )
         except services.FundsError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
@@ -217,13 +219,16 @@ def planner(request: HttpRequest) -> HttpResponse:
                 template=data["template"],
                 min_drop=data["min_drop"],
                 kinds=data["kinds"],
+                campaign=data["campaign"],
             )
-        except services.FundsError as exc:
+        except (services.FundsError, CampaignClosed, CampaignChoiceNeeded) as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             return created_redirect(request, reverse("funds:plan", kwargs={"plan_id": plan.pk}))
     balance = selectors.aggregator_funds(org)["balance"]
-    recent = AllocationPlan.objects.filter(aggregator=org).select_related("aid_type", "region")[:20]
+    recent = AllocationPlan.objects.filter(aggregator=org).select_related("aid_type", "region", "campaign")[
+        :20
+    ]
     return TemplateResponse(
         request, "funds/planner.html", {"org": org, "form": form, "balance": balance, "plans": recent}
     )
@@ -279,7 +284,7 @@ def plan_replan(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = get_plan_for_org(org, plan_id)
     try:
         new = plans.plan_replan(actor=request.user, plan=plan)
-    except services.FundsError as exc:
+    except (services.FundsError, CampaignClosed, CampaignChoiceNeeded) as exc:
         messages.error(request, exc.message)
         return redirect("funds:plan", plan_id=plan.pk)
     return created_redirect(request, reverse("funds:plan", kwargs={"plan_id": new.pk}))

@@ -20,6 +20,9 @@ How the counters move (docs/architecture.md, "Confirmation per delivery"):
 Every change of one pledge's deliveries happens under that pledge's row lock
 (``services.locked_pledge``), taken first, so two reviewers of the same delivery queue
 and the second sees what the first did: nothing is confirmed twice.
+
+A closed campaign is frozen: its deliveries are no longer confirmed, disputed or
+answered (``CampaignFrozen``), so its figures and report stay as they were at the close.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from kolaborasi.accounts.models import Membership, Organisation
 from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.services import audit_record
 from kolaborasi.audit.snapshot import snapshot as model_snapshot
+from kolaborasi.campaigns.errors import CampaignFrozen
 from kolaborasi.core.actor import Actor, acting_user
 from kolaborasi.core.errors import Forbidden, NotFound
 from kolaborasi.targets.models import Need
@@ -104,6 +108,18 @@ def _check_units(quantity: Any) -> int | None:
     return quantity
 
 
+def _check_not_frozen(locked: Pledge) -> None:
+    """A closed campaign's reviews stay as they were at the close: nothing is confirmed,
+    disputed or answered any more (``CampaignFrozen``). The need's row is locked while
+    ``accepting`` — the flag the close flips in the same transaction as the status — so
+    a close and a review of the same need queue on that row, and whichever comes second
+    sees the other."""
+    if Need.objects.select_for_update().filter(pk=locked.need_id, accepting=True).values_list("pk").first():
+        return
+    row = Need.objects.filter(pk=locked.need_id).values("campaign__name", "campaign__slug").get()
+    raise CampaignFrozen(row["campaign__name"], row["campaign__slug"], review=True)
+
+
 def _scope(locked: Pledge, delivery: Delivery | None) -> list[Delivery]:
     """The deliveries a review acts on, read after the pledge's lock is held: one, or
     all of the pledge's (undisputed first, then oldest first)."""
@@ -157,6 +173,7 @@ def pledge_confirm(
     note = _text(note, field="note", limit=NOTE_MAX)
     with transaction.atomic():
         locked = locked_pledge(pledge)
+        _check_not_frozen(locked)
         deliveries = _scope(locked, delivery)
         awaiting = locked.delivered - locked.confirmed if delivery is None else deliveries[0].awaiting
         if awaiting <= 0:
@@ -223,6 +240,7 @@ def pledge_dispute(
         raise PledgeError(_("Tulis alasannya: apa yang tidak sesuai dengan penyaluran ini."), field="reason")
     with transaction.atomic():
         locked = locked_pledge(pledge)
+        _check_not_frozen(locked)
         deliveries = _scope(locked, delivery)
         open_rows = [d for d in deliveries if d.awaiting > 0 and d.review != Review.DISPUTED]
         if not open_rows:
@@ -274,7 +292,7 @@ def dispute_answer(
     stored: list[str] = []
     try:
         with transaction.atomic():
-            locked_pledge(pledge)
+            _check_not_frozen(locked_pledge(pledge))
             current = Delivery.objects.get(pk=delivery.pk)
             if current.review != Review.DISPUTED:
                 raise PledgeStateConflict(_("Penyaluran ini tidak sedang dipersoalkan."), field="note")

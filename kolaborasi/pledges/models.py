@@ -130,6 +130,13 @@ class Pledge(models.Model):
         """Delivered units not confirmed yet (disputed ones included)."""
         return self.delivered - self.confirmed
 
+    @property
+    def frozen(self) -> bool:
+        """Its campaign is closed: nothing more is delivered, confirmed, disputed or
+        cancelled (``Need.accepting`` is "the campaign is open"; select the need with the
+        pledge where a list shows this)."""
+        return not self.need.accepting
+
     def progress(self) -> str:
         """The finer status shown everywhere (``progress_of``); ``status`` keeps its meaning."""
         return progress_of(

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from kolaborasi.accounts.access import (
     by_active_organisation_uploading,
 )
+from kolaborasi.campaigns.errors import CampaignFrozen
 from kolaborasi.core.throttle import throttle
 
 from . import confirmation, services
@@ -41,7 +42,7 @@ def confirm(request: HttpRequest, pledge_id: int) -> HttpResponse:
     pledge, org = get_pledge_for_user(request.user, pledge_id, action="confirm")
     try:
         confirmation.pledge_confirm(actor=request.user, organisation=org, pledge=pledge)
-    except services.PledgeError as exc:
+    except (services.PledgeError, CampaignFrozen) as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Penyaluran komitmen #%(id)s dikonfirmasi.") % {"id": pledge.pk})
@@ -63,6 +64,7 @@ def _review_page(
     confirm_form: ConfirmForm | None = None,
     dispute_form: DisputeForm | None = None,
     answer_form: AnswerForm | None = None,
+    notice: str = "",
     status: int = 200,
 ) -> TemplateResponse:
     """One delivery: its photo, who delivered it, its review so far, and what the
@@ -71,12 +73,17 @@ def _review_page(
     pledge = delivery.pledge
     can_review = _may(request.user, pledge, "confirm")
     default_next = "/komitmen/konfirmasi/" if can_review else "/komitmen/"
+    may_review = can_review and delivery.awaiting > 0
+    may_answer = _may(request.user, pledge, "answer") and delivery.review == "disputed"
     context = {
         "delivery": delivery,
         "pledge": pledge,
         "answers": delivery.answers.order_by("created_at", "pk"),
-        "can_review": can_review and delivery.awaiting > 0,
-        "can_answer": _may(request.user, pledge, "answer") and delivery.review == "disputed",
+        # A closed campaign's deliveries are frozen: the page says so instead of the forms.
+        "frozen": (may_review or may_answer) and pledge.frozen,
+        "notice": notice,
+        "can_review": may_review and not pledge.frozen,
+        "can_answer": may_answer and not pledge.frozen,
         "confirm_form": confirm_form or ConfirmForm(),
         "dispute_form": dispute_form or DisputeForm(),
         "answer_form": answer_form or AnswerForm(),
@@ -109,6 +116,8 @@ def delivery_confirm(request: HttpRequest, delivery_id: int) -> HttpResponse:
             quantity=quantity,
             note=form.cleaned_data["note"],
         )
+    except CampaignFrozen as exc:
+        return _review_page(request, delivery, notice=str(exc.message), status=exc.status)
     except services.PledgeError as exc:
         form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
         return _review_page(request, delivery, confirm_form=form, status=exc.status)
@@ -138,6 +147,8 @@ def delivery_dispute(request: HttpRequest, delivery_id: int) -> HttpResponse:
             delivery=delivery,
             reason=form.cleaned_data["reason"],
         )
+    except CampaignFrozen as exc:
+        return _review_page(request, delivery, notice=str(exc.message), status=exc.status)
     except services.PledgeError as exc:
         form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
         return _review_page(request, delivery, dispute_form=form, status=exc.status)

@@ -23,7 +23,7 @@ from .models import LIVE_STATUSES, Pledge, progress_label, progress_labels, prog
 
 
 def pledges_for_org(org: Organisation, *, status: str | None = None) -> QuerySet[Pledge]:
-    qs = Pledge.objects.filter(organisation=org).select_related("target", "aid_type", "organisation")
+    qs = Pledge.objects.filter(organisation=org).select_related("target", "aid_type", "organisation", "need")
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-created_at", "-pk")

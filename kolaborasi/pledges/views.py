@@ -25,6 +25,7 @@ from kolaborasi.accounts.access import (
     org_for_request,
 )
 from kolaborasi.accounts.models import Organisation, OrgKind
+from kolaborasi.campaigns.errors import CampaignClosed, CampaignFrozen
 from kolaborasi.core import heavy
 from kolaborasi.core.confirm import confirmation_page, confirmed
 from kolaborasi.core.once import created, created_redirect, exactly_once, guarded
@@ -204,7 +205,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(_("Kotak konfirmasi hanya untuk koordinator wilayah dan operator."))
     pledges = (
         confirmable_pledges_for_org(org)
-        .select_related("target", "aid_type", "organisation")
+        .select_related("target", "aid_type", "organisation", "need")
         .prefetch_related(Prefetch("deliveries", queryset=Delivery.objects.order_by("delivered_on", "pk")))
         .order_by("updated_at", "pk")[:500]
     )
@@ -237,7 +238,9 @@ def everything(request: HttpRequest) -> HttpResponse:
     if org is None or org.kind != OrgKind.OPERATOR:
         raise PermissionDenied(_("Halaman ini hanya untuk operator."))
     status = request.GET.get("status", "")
-    qs = Pledge.objects.select_related("target", "aid_type", "organisation").order_by("-created_at", "-pk")
+    qs = Pledge.objects.select_related("target", "aid_type", "organisation", "need").order_by(
+        "-created_at", "-pk"
+    )
     if status:
         qs = qs.filter(status=status)
     return TemplateResponse(
@@ -398,7 +401,7 @@ def record_with_evidence(
     def record() -> HttpResponse:
         try:
             write(clean)
-        except services.PledgeError as exc:
+        except (services.PledgeError, CampaignClosed, CampaignFrozen) as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
             return refused(exc.status)
         messages.success(request, success)
@@ -429,7 +432,7 @@ def cancel(request: HttpRequest, pledge_id: int) -> HttpResponse:
         )
     try:
         services.pledge_cancel(actor=request.user, organisation=org, pledge=pledge)
-    except services.PledgeError as exc:
+    except (services.PledgeError, CampaignFrozen) as exc:
         messages.error(request, exc.message)
     else:
         messages.success(

@@ -75,8 +75,8 @@ PLACE_COLUMNS = [
 ]
 
 # The campaign (programme) a row belongs to, by its slug (GET /api/v1/campaigns), last in
-# every file so that columns keep their places. A donation has no campaign (money is
-# given to an aggregator, not to a campaign): empty in funds.
+# every file so that columns keep their places. In funds: the campaign a donation is
+# earmarked for, empty for a general donation.
 CAMPAIGN_COLUMN = Column("campaign", "#crisis+code")
 
 DATASET_COLUMNS: dict[str, list[Column]] = {
@@ -335,8 +335,8 @@ def deliveries_rows(scope: Scope) -> Iterator[Row]:
 def funds_rows(scope: Scope) -> Iterator[Row]:
     """Donations to aggregators (rejected ones left out: they are not money given), by
     the day given. With an area: the donations whose money was spent under it, on the
-    scope's campaign's pledges (as the figures count money). A donation itself has no
-    campaign, so without an area every donation is listed and its campaign is empty."""
+    scope's campaign's pledges (as the figures count money). Without an area every
+    donation is listed, with the campaign it is earmarked for (empty: general)."""
     qs = Donation.objects.exclude(status=DonationStatus.REJECTED)
     if scope.region is not None:
         spent = Donation.objects.filter(
@@ -363,6 +363,7 @@ def funds_rows(scope: Scope) -> Iterator[Row]:
             "status",
             "amount",
             "allocated",
+            "campaign__slug",
         )
         .iterator(chunk_size=CHUNK)
     ):
@@ -376,7 +377,7 @@ def funds_rows(scope: Scope) -> Iterator[Row]:
             d["status"],
             d["amount"],
             d["allocated"],
-            "",
+            d["campaign__slug"] or "",
         ]
 
 

@@ -3,8 +3,9 @@ the exports, so they never tell different numbers.
 
 Every figure is of the scope's campaign (``Scope.campaign``; ``stats.scope`` says which
 one when none is named): its needs, the pledges on them, and the money spent on those
-pledges. Donations themselves have no campaign, so the country-wide ``funds`` and the
-donation partners among the country-wide ``collaborators`` count every donation.
+pledges. Money is counted where it is spent, not by a donation's earmark (a donation
+may name a campaign, or be general), so the country-wide ``funds`` and the donation
+partners among the country-wide ``collaborators`` count every donation.
 
 A pledge *holds* ``quantity − released`` units: all of them while it is live, only its
 delivered part after cancellation or expiry. This is ``Need.held``, so the figures equal

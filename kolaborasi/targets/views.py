@@ -39,8 +39,22 @@ MAP_CACHE_SECONDS = 60
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """The home page: what the platform is for and how much need it records."""
-    return TemplateResponse(request, "targets/home.html", {"summary": selectors.home_summary()})
+    """The home page: what the platform is for and how much need it records. Its figures
+    are of the registry (RWs and institutions are shared by every campaign); the campaign
+    the links lead to is named beside them, with the switcher when several are open."""
+    campaign, campaign_error = page_campaign(request.GET.get(PAGE_PARAM), None)
+    switch = campaign_switch(campaign, {})
+    return TemplateResponse(
+        request,
+        "targets/home.html",
+        {
+            "summary": selectors.home_summary(),
+            "campaign": campaign,
+            "campaign_error": campaign_error,
+            "switch": switch,
+            "program": campaign.slug if campaign and switch else "",
+        },
+    )
 
 
 def _aid_type_or_default(slug: str) -> tuple[AidType | None, str]:
@@ -362,6 +376,11 @@ def cari(request: HttpRequest) -> HttpResponse:
     suggestions = None
     aid = selectors.aid_type_get(aid_slug or None)
     region = None
+    # Only one campaign's needs: the one chosen (``?program=SLUG``), else the default
+    # for the area; an unknown slug is said over the default one, as on the list.
+    campaign, campaign_error = page_campaign(
+        request.GET.get(PAGE_PARAM), None if pick.refusal else code or None
+    )
     if raw_quantity or code or aid_slug:
         if aid is None:
             errors["jenis"] = _("Jenis bantuan %(slug)s tidak dikenal.") % {"slug": aid_slug}
@@ -374,7 +393,7 @@ def cari(request: HttpRequest) -> HttpResponse:
             errors["jumlah"] = _("Jumlah harus bilangan bulat positif.")
         region = pick.region
         if not errors and aid is not None:
-            suggestions = finder.finder_suggestions(aid, quantity, code or None)
+            suggestions = finder.finder_suggestions(aid, quantity, code or None, campaign=campaign)
     return TemplateResponse(
         request,
         "targets/cari.html",
@@ -387,6 +406,14 @@ def cari(request: HttpRequest) -> HttpResponse:
             "pick": pick,
             "errors": errors,
             "suggestions": suggestions,
+            "campaign": campaign,
+            "campaign_error": campaign_error,
+            "program": campaign.slug
+            if campaign and request.GET.get(PAGE_PARAM) and not campaign_error
+            else "",
+            "switch": campaign_switch(
+                campaign, {k: request.GET.get(k, "").strip() for k in ("jumlah", "jenis", "wilayah")}
+            ),
         },
         status=422 if errors else 200,
     )
