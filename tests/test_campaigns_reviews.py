@@ -6,9 +6,11 @@ say "Program ditutup" instead."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from kolaborasi.audit.models import AuditEvent
 from kolaborasi.campaigns.services import campaign_close
@@ -67,6 +69,11 @@ def test_the_api_refuses_reviews_and_answers_after_the_close(client, personas) -
         {"note": "Sudah lengkap"},
     )
     assert r.status_code == 409 and "dijawab" in r.json()["detail"], r.content
+    # Nor may the donor move the delivery date of a pledge nobody can deliver on any more.
+    later = (timezone.localdate() + dt.timedelta(days=3)).isoformat()
+    r = api_post(client, f"/api/v1/pledges/{pledge.pk}/extend", dina, {"planned_delivery": later})
+    assert r.status_code == 409 and "diperpanjang" in r.json()["detail"], r.content
+    assert r.json()["campaign"] == slug
     assert _state(pledge) == before
 
     client.cookies["django_language"] = "en"
@@ -131,6 +138,9 @@ def test_the_donor_pages_hide_deliver_and_cancel(client, personas) -> None:  # t
     # A page opened before the close still posts: refused, with the reason.
     r = client.post(f"/komitmen/{pledge.pk}/batal/", {"next": "/komitmen/", "yakin": "1"}, follow=True)
     assert "dibekukan" in r.content.decode()
+    later = (timezone.localdate() + dt.timedelta(days=3)).isoformat()
+    r = client.post(f"/komitmen/{pledge.pk}/perpanjang/", {"planned_delivery": later}, follow=True)
+    assert "diperpanjang" in r.content.decode()
     r = client.post(f"/komitmen/penyaluran/{delivery.pk}/jawab/", {"note": "Sudah lengkap"})
     assert r.status_code == 409 and "Program ditutup" in r.content.decode()
     assert 'id="answer-form"' not in r.content.decode()

@@ -34,8 +34,8 @@ class CampaignClosed(Conflict):
 
 
 class CampaignFrozen(Conflict):
-    """A closed campaign's figures are frozen: its pledges can no longer be cancelled
-    (nor do they expire or get released by a suspension), and its deliveries are no
+    """A closed campaign's figures are frozen: its pledges can no longer be cancelled or
+    extended (nor do they expire or get released by a suspension), and its deliveries are no
     longer confirmed, disputed or answered (``review``)."""
 
     def __init__(self, name: str, slug: str, *, review: bool = False) -> None:
@@ -49,7 +49,8 @@ class CampaignFrozen(Conflict):
         else:
             message = _(
                 "Program %(name)s sudah ditutup dan angkanya dibekukan: komitmen di dalamnya tidak "
-                "dapat dibatalkan lagi. Hubungi operator bila ada yang perlu dikoreksi."
+                "dapat dibatalkan atau diperpanjang lagi. Hubungi operator bila ada yang perlu "
+                "dikoreksi."
             ) % {"name": name}
         super().__init__(message, field="campaign")
 

@@ -546,7 +546,8 @@ def pledge_extend(
     planned_delivery: dt.date,
     today: dt.date | None = None,
 ) -> Pledge:
-    """The pledging organisation moves its planned delivery date, before expiry."""
+    """The pledging organisation moves its planned delivery date, before expiry, while
+    the pledge's campaign is open (a closed campaign's pledges are frozen)."""
     if organisation.pk != pledge.organisation_id:
         raise Forbidden(_("Hanya organisasi pemberi komitmen yang dapat memperpanjang."))
     now = _today(today)
@@ -557,6 +558,9 @@ def pledge_extend(
             raise PledgeStateConflict(_("Komitmen ini tidak dapat diperpanjang."), field="planned_delivery")
         if expiry_date(locked) <= now:
             raise PledgeStateConflict(_("Komitmen sudah kedaluwarsa."), field="planned_delivery")
+        frozen = _frozen_refusal(locked.need_id)
+        if frozen is not None:
+            raise frozen
         before = snapshot(locked)
         locked.planned_delivery = planned_delivery
         locked.reminded_at = None

@@ -456,7 +456,7 @@ def extend(request: HttpRequest, pledge_id: int) -> HttpResponse:
             pledge=pledge,
             planned_delivery=form.cleaned_data["planned_delivery"],
         )
-    except services.PledgeError as exc:
+    except (services.PledgeError, CampaignFrozen) as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Tanggal rencana komitmen #%(id)s diubah.") % {"id": pledge.pk})
