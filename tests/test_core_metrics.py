@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import resolve
-from prometheus_client.parser import text_string_to_metric_families
 
 from kolaborasi.core import health
 from kolaborasi.core.models import WorkerHeartbeat
 from kolaborasi.core.tasks import keys_expire_task
 from kolaborasi.pledges.models import Pledge
 from kolaborasi.targets.models import Need
+from tests.metrics_support import Samples, parse, value
 from tests.personas import auth
 from tests.pledges_support import pledge_body, ratna_need
 from tests.throttle_support import rates
@@ -27,20 +27,6 @@ from tests.throttle_support import rates
 pytestmark = pytest.mark.django_db
 TOKEN = "metrik-" + "x" * 40
 BEARER = {"HTTP_AUTHORIZATION": f"Bearer {TOKEN}"}
-
-Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
-
-
-def parse(text: str) -> Samples:
-    return {
-        (s.name, frozenset(s.labels.items())): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
-
-
-def value(samples: Samples, name: str, **labels: str) -> float:
-    return samples.get((name, frozenset(labels.items())), 0.0)
 
 
 @pytest.fixture
