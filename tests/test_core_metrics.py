@@ -7,6 +7,7 @@ tests/test_core_metrics_server.py."""
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -20,13 +21,13 @@ from kolaborasi.core.tasks import keys_expire_task
 from kolaborasi.pledges.models import Pledge
 from kolaborasi.targets.models import Need
 from tests.metrics_support import Samples, parse, value
-from tests.personas import auth
+from tests.personas import token_for
 from tests.pledges_support import pledge_body, ratna_need
 from tests.throttle_support import rates
 
 pytestmark = pytest.mark.django_db
 TOKEN = "metrik-" + "x" * 40
-BEARER = {"HTTP_AUTHORIZATION": f"Bearer {TOKEN}"}
+BEARER = {"Authorization": f"Bearer {TOKEN}"}
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ def scrape(client: Client, settings: Any) -> Callable[[], Samples]:
     settings.METRICS_TOKEN = TOKEN
 
     def read() -> Samples:
-        response = client.get("/metrics", **BEARER)
+        response = client.get("/metrics", headers=BEARER)
         assert response.status_code == 200, response.content
         assert response["Content-Type"].startswith("text/plain; version=")
         return parse(response.content.decode())
@@ -58,14 +59,13 @@ def test_a_missing_or_wrong_token_is_refused_and_told_nothing(
     client: Client, settings: Any, header: str | None
 ) -> None:
     settings.METRICS_TOKEN = TOKEN
-    extra = {} if header is None else {"HTTP_AUTHORIZATION": header}
-    response = client.get("/metrics", **extra)
+    response = client.get("/metrics", headers={} if header is None else {"Authorization": header})
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Bearer"
     assert response.content == b"401 Unauthorized\n"
     assert response["Cache-Control"].startswith("max-age=0")
     # Only reading: a scraper never writes.
-    assert client.post("/metrics", **BEARER).status_code == 405
+    assert client.post("/metrics", headers=BEARER).status_code == 405
 
 
 def test_requests_are_counted_by_route_name_never_by_path(
@@ -116,20 +116,21 @@ def test_pledges_created_and_refused_are_counted_by_reason(
 ) -> None:
     need = ratna_need()
     dina = personas["dina"]
+    pledger = {"Authorization": f"Bearer {token_for(dina)}"}
     before = scrape()
     with django_capture_on_commit_callbacks(execute=True):
         made = client.post(
-            "/api/v1/pledges", pledge_body(need, 2), content_type="application/json", **auth(dina)
+            "/api/v1/pledges", pledge_body(need, 2), content_type="application/json", headers=pledger
         )
     assert made.status_code == 201
     left = Need.objects.get(pk=need.pk).remaining
     too_many = client.post(
-        "/api/v1/pledges", pledge_body(need, left + 1), content_type="application/json", **auth(dina)
+        "/api/v1/pledges", pledge_body(need, left + 1), content_type="application/json", headers=pledger
     )
     assert too_many.status_code == 409 and too_many.json()["remaining"] == left
     # Two pledge writes a minute: the third is over.
     throttled = client.post(
-        "/api/v1/pledges", pledge_body(need, 1), content_type="application/json", **auth(dina)
+        "/api/v1/pledges", pledge_body(need, 1), content_type="application/json", headers=pledger
     )
     assert throttled.status_code == 429
     after = scrape()
@@ -194,3 +195,18 @@ def test_queue_depth_and_heartbeat_are_read_at_each_scrape(scrape: Callable[[], 
     age = value(after, "kolaborasi_worker_heartbeat_age_seconds")
     assert 0 <= age < math.inf
     assert value(after, "kolaborasi_workers_alive") == 1
+
+
+def test_the_metrics_are_never_shed_and_a_shed_request_is_counted_by_its_route(
+    client: Client, scrape: Callable[[], Samples], settings: Any
+) -> None:
+    settings.REQUEST_QUEUE_DEADLINE_MS = 500
+    late = {"X-Request-Start": f"t={time.time() - 5:.3f}"}
+    before = scrape()
+    assert client.get("/api/v1/aid-types", headers=late).status_code == 503
+    scraped = client.get("/metrics", headers={**BEARER, **late})
+    assert scraped.status_code == 200
+    after = parse(scraped.content.decode())
+    labels = {"route": resolve("/api/v1/aid-types").view_name, "method": "GET", "status": "5xx"}
+    name = "kolaborasi_http_requests_total"
+    assert value(after, name, **labels) - value(before, name, **labels) == 1
