@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import OperationalError
 from django.test import Client
 from django.urls import resolve
 
@@ -210,3 +211,16 @@ def test_the_metrics_are_never_shed_and_a_shed_request_is_counted_by_its_route(
     labels = {"route": resolve("/api/v1/aid-types").view_name, "method": "GET", "status": "5xx"}
     name = "kolaborasi_http_requests_total"
     assert value(after, name, **labels) - value(before, name, **labels) == 1
+
+
+def test_without_the_database_the_counters_are_still_served(
+    scrape: Callable[[], Samples], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def away(*args: object, **kwargs: object) -> None:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(WorkerHeartbeat.objects, "aggregate", away)
+    samples = scrape()
+    assert value(samples, "kolaborasi_metrics_database_up") == 0
+    assert not [name for name, _labels in samples if name.startswith("kolaborasi_worker")]
+    assert ("kolaborasi_pledges_created_total", frozenset()) in samples

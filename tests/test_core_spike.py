@@ -184,7 +184,8 @@ def test_a_spike_of_ten_times_the_rate_is_shed_cleanly(tmp_path: Path) -> None:
     for c in sent:
         label = f"{'pledge' if c.pledge else 'read'} {c.status}"
         summary[label] = summary.get(label, 0) + 1
-    print(f"spike outcomes: {dict(sorted(summary.items()))}")
+    offered = len([c for c in spike if c.sent]) / SPIKE_SECONDS
+    print(f"spike: {offered:.0f} requests/s sent of {SPIKE_RATE} planned; {dict(sorted(summary.items()))}")
 
     assert answered, "nothing was answered"
     assert not [c for c in answered if c.status >= 500 and c.status != 503], summary  # type: ignore[operator]
