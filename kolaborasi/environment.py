@@ -105,6 +105,29 @@ def env_rate(name: str, default: str) -> str:
     return value
 
 
+def var_dir() -> Path:
+    """Where the site keeps what it writes beside the database: ``KOLABORASI_VAR_DIR``, or
+    var/ in the checkout. The settings and gunicorn's configuration both start from it."""
+    return Path(os.environ.get("KOLABORASI_VAR_DIR") or Path(__file__).resolve().parent.parent / "var")
+
+
+def env_token(name: str, *, min_length: int) -> str:
+    """A bearer token from the environment (empty when unset): at least ``min_length``
+    characters, letters, digits and ``-._~+/=`` only (it travels in an HTTP header); a
+    short or malformed one stops the start rather than guarding something weakly."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return ""
+    if not re.fullmatch(r"[A-Za-z0-9\-._~+/=]+", value):
+        raise ValueError(f"{name} may hold only letters, digits and -._~+/= (a bearer token)")
+    if len(value) < min_length:
+        raise ValueError(
+            f"{name} has {len(value)} characters; it needs at least {min_length} random ones "
+            "(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+    return value
+
+
 class MissingSecretKey(ImproperlyConfigured):
     pass
 

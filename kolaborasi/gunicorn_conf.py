@@ -9,11 +9,20 @@ connections as they come and stamp when each request was queued, so a request th
 waited past ``REQUEST_QUEUE_DEADLINE_MS`` is answered 503 at once instead of being worked
 on for a client that has given up. Each thread holds its own database connection:
 ``WEB_CONCURRENCY`` × ``GUNICORN_THREADS`` connections in all (mind PostgreSQL's
-``max_connections`` or use PgBouncer)."""
+``max_connections`` or use PgBouncer).
+
+Metrics: every worker keeps its counts in files under ``PROMETHEUS_MULTIPROC_DIR``
+(var/metrics unless the environment names another directory), which a scrape of
+``/metrics`` adds up whichever worker answers it (kolaborasi.core.metrics). The files are
+removed when the server starts, so the counts start again from zero; a reload (HUP)
+keeps them."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
+
+from kolaborasi.environment import var_dir
 
 
 def _count(name: str, default: int) -> int:
@@ -42,6 +51,29 @@ keepalive = 5
 # gunicorn's control socket lives at one path per user: a second server on the machine
 # (a test, the benchmark) would take it over. Nothing here uses it.
 control_socket_disable = True
+
+metrics_dir = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip() or var_dir() / "metrics")
+# Set by gunicorn before it loads the app (prometheus_client reads it on import) and
+# passed to every worker.
+raw_env = [f"PROMETHEUS_MULTIPROC_DIR={metrics_dir}"]
+
+
+def on_starting(server: object) -> None:
+    """Counts start from zero with the server: the files of an earlier run are removed
+    (only its ``*.db`` files: the directory may be one the operator named). Not after a
+    USR2 upgrade, whose old workers still count there."""
+    if "GUNICORN_PID" in os.environ:
+        return
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    for stale in metrics_dir.glob("*.db"):
+        stale.unlink(missing_ok=True)
+
+
+def child_exit(server: object, worker: object) -> None:
+    """A worker that exited keeps its counts (they are summed); only its live gauges go."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid, str(metrics_dir))  # type: ignore[attr-defined]
 
 
 def pre_fork(server: object, worker: object) -> None:

@@ -21,13 +21,15 @@ from kolaborasi.environment import (
     env_int,
     env_list,
     env_rate,
+    env_token,
     env_trusted_proxies,
     env_url,
     secret_key,
+    var_dir,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("KOLABORASI_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR = var_dir()
 
 DEBUG = env_bool("DEBUG", False)
 
@@ -76,6 +78,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every answer is counted and timed for /metrics, a shed or refused one too.
+    "kolaborasi.core.metrics.MetricsMiddleware",
     # Before everything: every answer (a shed one too) and every log line carry the request id.
     "kolaborasi.core.observability.RequestIdMiddleware",
     # Then: a request that queued too long is refused before anything else costs time.
@@ -556,3 +560,10 @@ LOGGING = {
     },
 }
 AXES_VERBOSE = False
+# Prometheus metrics at /metrics (docs/operations.md, "Metrics"): only for a scraper that
+# sends "Authorization: Bearer METRICS_TOKEN"; unset, the page does not exist (404).
+METRICS_TOKEN = env_token("METRICS_TOKEN", min_length=32)
+# Where gunicorn's worker processes keep their counts so that one scrape adds them up
+# (set by kolaborasi/gunicorn_conf.py, var/metrics by default; emptied when the server
+# starts). Unset (runserver, a test): each process counts for itself.
+METRICS_MULTIPROCESS_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()

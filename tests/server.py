@@ -1,6 +1,9 @@
 """A real multi-worker gunicorn on the PostgreSQL test database, for the tests that
-need real server processes (bounded heavy work, memory of hostile uploads). The demo
-loaded by the session's database set-up is committed there, so the server sees it."""
+need real server processes (bounded heavy work, memory of hostile uploads, metrics, a
+spike). The demo loaded by the session's database set-up is committed there, so the
+server sees it. ``production=True`` starts it as `make run` does: our configuration
+(kolaborasi/gunicorn_conf.py: the queue-stamping threaded worker, the metrics
+directory) with DEBUG off, its var/ in the test's temporary directory."""
 
 from __future__ import annotations
 
@@ -75,8 +78,26 @@ def database_url() -> str:
     return f"postgres://{auth}@{d['HOST'] or '127.0.0.1'}:{d['PORT'] or 5432}/{d['NAME']}"
 
 
+# DEBUG off needs a key of production strength (the test's own, not a site's).
+PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": "test-server-key-" + "k" * 50,
+    "ALLOWED_HOSTS": "127.0.0.1",
+    "SECURE_SSL_REDIRECT": "0",
+    "SECURE_COOKIES": "0",
+    "SECURE_HSTS_SECONDS": "0",
+}
+
+
 @contextmanager
-def gunicorn(tmp: Path, *, workers: int = 4, env: dict[str, str] | None = None) -> Iterator[Server]:
+def gunicorn(
+    tmp: Path,
+    *,
+    workers: int = 4,
+    threads: int = 4,
+    production: bool = False,
+    env: dict[str, str] | None = None,
+) -> Iterator[Server]:
     full_env = {
         **os.environ,
         "DEBUG": "1",
@@ -88,10 +109,14 @@ def gunicorn(tmp: Path, *, workers: int = 4, env: dict[str, str] | None = None) 
         # counts of 127.0.0.1 would outlive the test and trip later ones. The throttles
         # have their own tests.
         "THROTTLES_ENABLED": "0",
+        **(PRODUCTION_ENV if production else {}),
+        **({"KOLABORASI_VAR_DIR": str(tmp / "var"), "PYTHONPATH": str(ROOT)} if production else {}),
         **(env or {}),
     }
+    if "PROMETHEUS_MULTIPROC_DIR" not in (env or {}):
+        full_env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # the configuration's own (var/metrics)
     for attempt in range(3):
-        server = _start(tmp, workers, full_env)
+        server = _start(tmp, workers, threads, production, full_env)
         try:
             if _ready(server, workers):
                 break
@@ -108,11 +133,12 @@ def gunicorn(tmp: Path, *, workers: int = 4, env: dict[str, str] | None = None) 
         _stop(server.process)
 
 
-def _start(tmp: Path, workers: int, env: dict[str, str]) -> Server:
+def _start(tmp: Path, workers: int, threads: int, production: bool, env: dict[str, str]) -> Server:
     port = free_port()
     log = tmp / "server.log"
     cmd = [
         str(GUNICORN),
+        *(["-c", "python:kolaborasi.gunicorn_conf", "--threads", str(threads)] if production else []),
         "kolaborasi.wsgi",
         "-w",
         str(workers),

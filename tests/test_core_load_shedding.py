@@ -40,8 +40,10 @@ def pledge_body(need: Need) -> dict[str, object]:
 
 
 def test_the_shedding_middleware_comes_first() -> None:
-    # Only the request id goes before it (a uuid, no I/O), so that a shed answer has one too.
-    assert django_settings.MIDDLEWARE[:2] == [
+    # Only the metrics (a count in memory) and the request id (a uuid) go before it, no
+    # I/O: a shed answer is counted and has a request id too.
+    assert django_settings.MIDDLEWARE[:3] == [
+        "kolaborasi.core.metrics.MetricsMiddleware",
         "kolaborasi.core.observability.RequestIdMiddleware",
         "kolaborasi.core.shedding.LoadSheddingMiddleware",
     ]

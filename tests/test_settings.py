@@ -142,6 +142,8 @@ def test_a_key_file_is_read_and_a_missing_one_refused(tmp_path: Path) -> None:
         ("EMAIL_BACKEND", "smtp", "EMAIL_BACKEND must be a dotted Python path"),
         ("DEFAULT_FROM_EMAIL", "noreply", "DEFAULT_FROM_EMAIL must be an address"),
         ("DB_POOL_MIN_SIZE", "9", "must not exceed DB_POOL_MAX_SIZE"),
+        ("METRICS_TOKEN", "pendek", "METRICS_TOKEN has 6 characters; it needs at least 32"),
+        ("METRICS_TOKEN", "x" * 40 + " y", "METRICS_TOKEN may hold only letters"),
     ],
 )
 def test_malformed_settings_stop_the_start(name: str, value: str, says: str) -> None:

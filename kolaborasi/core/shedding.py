@@ -39,8 +39,9 @@ logger = logging.getLogger(__name__)
 QUEUED_AT = "kolaborasi.queued_at"  # time.monotonic() when the request was queued
 REQUEST_START_HEADER = "HTTP_X_REQUEST_START"
 # Liveness answers however long it queued: it costs one trivial query, and a 503 there
-# would make a load balancer take a server out exactly when it is busiest.
-NEVER_SHED = frozenset({"/healthz"})
+# would make a load balancer take a server out exactly when it is busiest. The metrics
+# likewise: an overload is when they are read.
+NEVER_SHED = frozenset({"/healthz", "/metrics"})
 
 
 def parse_request_start(value: str) -> float | None:

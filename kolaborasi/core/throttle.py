@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django_ratelimit import ALL
 from django_ratelimit.core import get_usage
 
+from . import metrics
 from .client import client_key
 from .refusal import refuse
 
@@ -63,6 +64,7 @@ def check(request: HttpRequest, name: str, value: str | None) -> None:
     if usage is not None:
         count, limit, left = usage
         if count > limit:
+            metrics.throttled(name)
             raise Throttled(name, left)
 
 
@@ -74,6 +76,7 @@ def peek(request: HttpRequest, name: str, value: str | None) -> None:
     if usage is not None:
         count, limit, left = usage
         if count >= limit:
+            metrics.throttled(name)
             raise Throttled(name, left)
 
 

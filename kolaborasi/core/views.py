@@ -1,3 +1,5 @@
+import hmac
+
 from django.conf import settings
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -8,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from kolaborasi.core import health, money
+from kolaborasi.core import metrics as site_metrics
 from kolaborasi.core.authority import site_authority
 from kolaborasi.core.errors import NotFound
 from kolaborasi.core.models import SiteAuthority
@@ -36,6 +39,24 @@ def readyz(request: HttpRequest) -> HttpResponse:
     if not ready:
         response["Retry-After"] = str(settings.DB_RETRY_AFTER)
     return response
+
+
+@never_cache
+@require_safe
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics (kolaborasi.core.metrics) for a scraper that sends
+    ``Authorization: Bearer METRICS_TOKEN``. Without METRICS_TOKEN the page does not
+    exist (404); a missing or wrong token gets a bare 401 that says nothing more."""
+    token = settings.METRICS_TOKEN
+    if not token:
+        raise Http404
+    scheme, _space, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+        refused = HttpResponse("401 Unauthorized\n", status=401, content_type="text/plain; charset=utf-8")
+        refused["WWW-Authenticate"] = "Bearer"
+        return refused
+    body, content_type = site_metrics.exposition()
+    return HttpResponse(body, content_type=content_type)
 
 
 def money_preview(request: HttpRequest) -> HttpResponse:

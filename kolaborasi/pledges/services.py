@@ -31,7 +31,9 @@ on PostgreSQL; on SQLite every write transaction is IMMEDIATE, which serialises 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from contextlib import nullcontext
+from functools import wraps
 from typing import IO, Any
 
 from django.conf import settings
@@ -48,8 +50,9 @@ from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.services import audit_record
 from kolaborasi.campaigns.errors import CampaignClosed, CampaignFrozen
 from kolaborasi.campaigns.models import CampaignStatus
+from kolaborasi.core import metrics
 from kolaborasi.core.actor import Actor, acting_user
-from kolaborasi.core.errors import Forbidden
+from kolaborasi.core.errors import AppError, Forbidden, Invalid
 from kolaborasi.core.sql import Inserter
 from kolaborasi.targets.models import Need
 
@@ -68,6 +71,45 @@ from .fastpath import RESERVE, create_in_one_statement
 from .history import audit, snapshot
 from .holds import HoldPolicy, hold_policy, latest_planned_delivery
 from .models import LIVE_STATUSES, Delivery, OrganisationHold, Pledge, PledgeStatus
+
+# Why pledges are refused, as /metrics counts them (kolaborasi_pledges_refused_total);
+# "throttled" is counted by the pledge throttle (kolaborasi.core.throttle).
+REFUSAL_REASONS = ("over_commit", "hold_limit", "campaign_closed", "forbidden", "invalid", "other")
+for _reason in (*REFUSAL_REASONS, "throttled"):
+    metrics.PLEDGES_REFUSED.labels(reason=_reason)  # present at 0 before the first
+
+
+def _refusal_reason(exc: AppError) -> str:
+    if isinstance(exc, NeedExhausted | PlanConflict):
+        return "over_commit"  # fewer units left than asked
+    if isinstance(exc, HoldLimitExceeded):
+        return "hold_limit"
+    if isinstance(exc, CampaignClosed):
+        return "campaign_closed"
+    if isinstance(exc, Forbidden):
+        return "forbidden"  # not a pledger, or suspended
+    if isinstance(exc, Invalid):
+        return "invalid"
+    return "other"
+
+
+def _counted[**P, R](service: Callable[P, R]) -> Callable[P, R]:
+    """Count what a creating service decides, in this one place: a refusal as it is
+    raised, the pledges made once their transaction commits (a caller's rollback, e.g.
+    a funded pledge whose payment failed, counts none)."""
+
+    @wraps(service)
+    def counted(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            made = service(*args, **kwargs)
+        except AppError as exc:
+            metrics.pledge_refused(_refusal_reason(exc))
+            raise
+        number = len(made) if isinstance(made, list) else 1
+        transaction.on_commit(lambda: metrics.pledges_created(number))
+        return made
+
+    return counted
 
 
 def _today(today: dt.date | None) -> dt.date:
@@ -238,6 +280,7 @@ def _hold_for(organisation: Organisation, need_id: int, units: int, policy: Hold
     return refusal
 
 
+@_counted
 def pledge_create(
     *,
     actor: Actor,
@@ -335,6 +378,7 @@ def _new_pledge(
     )
 
 
+@_counted
 def pledges_create_many(
     *,
     actor: Actor,
