@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -42,13 +41,13 @@ def export(client: Client, after: int | None = None) -> bytes:
     assert response.status_code == 200, response.content
     assert response.streaming
     assert response["Content-Type"].startswith("application/jsonl")
-    return b"".join(response.streaming_content)
+    return b"".join(response.streaming_content)  # type: ignore[attr-defined]
 
 
 def run_verifier(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The verifier as anyone would run it: plain python3, isolated mode, outside the
     project (cwd elsewhere, no environment it could borrow modules from)."""
-    return subprocess.run(  # noqa: S603 (our own file, fixed arguments)
+    return subprocess.run(
         ["/usr/bin/python3", "-I", str(TOOL), str(path), *args],
         capture_output=True,
         text=True,
@@ -129,7 +128,9 @@ def test_every_changed_byte_is_named_by_its_line(client: Client, world: Any, tmp
     lines = body.splitlines(keepends=True)
     v2 = [i for i, raw in enumerate(lines) if json.loads(raw)["digest_version"] == 2]
     no_personal_v1 = [
-        i for i, raw in enumerate(lines) if json.loads(raw).get("omitted") == [] and json.loads(raw)["seq"] > 0
+        i
+        for i, raw in enumerate(lines)
+        if json.loads(raw).get("omitted") == [] and json.loads(raw)["seq"] > 0
     ]
     path = tmp_path / "drill.jsonl"
     for index in sorted({0, v2[0], v2[len(v2) // 2], len(lines) - 1, *no_personal_v1}):
@@ -187,7 +188,9 @@ def test_a_legacy_line_cannot_be_slipped_in_after_commitments(
     assert last["digest_version"] == 2
     digest = tool.sha256(tool.canonical(last["content"]))
     forged = {**last, "digest_version": 1, "digest": digest, "omitted": ["actor_label"]}
-    forged["content"] = {k: v for k, v in last["content"].items() if k not in ("digest_version", "actor_label")}
+    forged["content"] = {
+        k: v for k, v in last["content"].items() if k not in ("digest_version", "actor_label")
+    }
     forged["content"]["action"] = "need.changed"
     path = tmp_path / "forged.jsonl"
     path.write_bytes(b"".join(lines[:-1]) + (tool.canonical(forged) + "\n").encode())
@@ -205,6 +208,6 @@ def test_export_is_public_and_reads_in_pages(
     response = client.get(URL)
     assert response.status_code == 200
     with django_assert_max_num_queries(count // 2 + 4):
-        body = b"".join(response.streaming_content)
+        body = b"".join(response.streaming_content)  # type: ignore[attr-defined]
     response.close()
     assert len(body.splitlines()) == count

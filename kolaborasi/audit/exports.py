@@ -22,7 +22,7 @@ file is a consistent prefix of the chain)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import ExitStack
 from typing import Any
 
@@ -62,7 +62,7 @@ def event_line(event: AuditEvent) -> dict[str, Any]:
     return line
 
 
-def audit_lines(after: int = 0) -> Iterator[bytes]:
+def audit_lines(after: int = 0) -> Generator[bytes]:
     """The lines of every event after seq ``after``, up to the head as it is now."""
     head = AuditHead.objects.filter(pk=1).values_list("seq", flat=True).first() or 0
     last = max(0, after)

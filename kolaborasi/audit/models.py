@@ -86,8 +86,11 @@ class AuditPersonKey(models.Model):
     chain no longer tell anyone anything, and every link still verifies."""
 
     # "user:<id>" for an account, "<app.model>:<id>" for another object that names a
-    # person (an individual donor's organisation).
-    subject = models.CharField(max_length=80, unique=True)
+    # person (an individual donor's organisation). Not unique: two transactions that
+    # make a person's first key at once each keep their own (a unique index would make
+    # the second wait for the first while the first may wait for the chain's head,
+    # which the second could hold). Each commitment is valid under the key it used.
+    subject = models.CharField(max_length=80, db_index=True)
     key = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -104,7 +107,9 @@ class AuditPersonalValue(models.Model):
     the operator screens show in place of the commitment. Deleted when the person is
     erased (``audit.personal.personal_erase``); the chain keeps only the commitment."""
 
-    commitment = models.CharField(max_length=80, unique=True)
+    # Indexed, not unique, for the same reason as ``AuditPersonKey.subject``: a value
+    # is written once, unless two first uses of it run at once.
+    commitment = models.CharField(max_length=80, db_index=True)
     subject = models.CharField(max_length=80, db_index=True)
     value = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True)

@@ -107,15 +107,11 @@ def is_commitment(value: Any) -> bool:
 
 
 def _key_of(subject: str) -> bytes:
-    """The subject's key, made on first use (one read when it exists). Two writers
-    making it at once: the insert of the second does nothing and both read the first's."""
-    keys = AuditPersonKey.objects.filter(subject=subject).values_list("key", flat=True)
-    key = keys.first()
+    """The subject's key (its first, if two were made at once), made on first use."""
+    key = AuditPersonKey.objects.filter(subject=subject).order_by("id").values_list("key", flat=True).first()
     if key is None:
-        AuditPersonKey.objects.bulk_create(
-            [AuditPersonKey(subject=subject, key=secrets.token_hex(32))], ignore_conflicts=True
-        )
-        key = keys.get()
+        key = secrets.token_hex(32)
+        AuditPersonKey.objects.create(subject=subject, key=key)
     return bytes.fromhex(key)
 
 
@@ -150,7 +146,12 @@ def event_commit(event: AuditEvent, obj: Any = None) -> None:
             setattr(event, part, {k: commit(subject, v) if k in personal else v for k, v in state.items()})
     event.digest_version = CURRENT_VERSION
     if kept:
-        AuditPersonalValue.objects.bulk_create(list(kept.values()), ignore_conflicts=True)
+        held = AuditPersonalValue.objects.filter(commitment__in=list(kept)).values_list(
+            "commitment", flat=True
+        )
+        for made in set(held):
+            del kept[made]
+        AuditPersonalValue.objects.bulk_create(list(kept.values()))
 
 
 def opened(commitments: Iterable[str]) -> dict[str, Any]:

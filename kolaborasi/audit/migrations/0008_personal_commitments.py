@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
-                ("commitment", models.CharField(max_length=80, unique=True)),
+                ("commitment", models.CharField(db_index=True, max_length=80)),
                 ("subject", models.CharField(db_index=True, max_length=80)),
                 ("value", models.JSONField()),
                 ("created_at", models.DateTimeField(auto_now_add=True)),
@@ -54,7 +54,7 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
-                ("subject", models.CharField(max_length=80, unique=True)),
+                ("subject", models.CharField(db_index=True, max_length=80)),
                 ("key", models.CharField(max_length=64)),
                 ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
