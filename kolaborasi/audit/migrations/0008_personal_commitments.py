@@ -26,6 +26,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # Reversed, this runs last: after the column's removal rebuilt the table again.
+        migrations.RunPython(migrations.RunPython.noop, guard_again),
         migrations.CreateModel(
             name="AuditPersonalValue",
             fields=[
@@ -68,5 +70,5 @@ class Migration(migrations.Migration):
             name="digest_version",
             field=models.PositiveSmallIntegerField(default=1),
         ),
-        migrations.RunPython(guard_again, guard_again),
+        migrations.RunPython(guard_again, migrations.RunPython.noop),
     ]
