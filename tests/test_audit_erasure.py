@@ -133,3 +133,19 @@ def test_erase_and_export_refuse_what_is_not_one_account(run_cli: Any) -> None:
     with pytest.raises(CommandError):
         run_cli("user", "erase")
     assert AuditEvent.objects.count() == before
+
+
+def test_operator_screens_show_the_values_until_erased(admin_client: Client, run_cli: Any) -> None:
+    world = build()
+    event = AuditEvent.objects.filter(actor_id=world.user.pk).order_by("seq").first()
+    assert event is not None
+    listing = admin_client.get("/admin/audit/auditevent/", {"q": str(world.organisation.pk)})
+    assert listing.status_code == 200 and EMAIL in listing.content.decode()
+    page = admin_client.get(f"/admin/audit/auditevent/{event.pk}/change/")
+    assert page.status_code == 200 and FULL in page.content.decode()
+    run_cli("user", "erase", EMAIL)
+    listing = admin_client.get("/admin/audit/auditevent/", {"q": str(world.organisation.pk)})
+    text = listing.content.decode()
+    assert EMAIL not in text and "(data pribadi dihapus)" in text
+    page = admin_client.get(f"/admin/audit/auditevent/{event.pk}/change/")
+    assert page.status_code == 200 and FULL not in page.content.decode()
