@@ -79,7 +79,16 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
             return
         if options["action"] == "erase":
-            self.stdout.write(json.dumps(user_erase(actor=None, user=self._one_user(options))))
+            result = user_erase(actor=None, user=self._one_user(options))
+            self.stdout.write(json.dumps(result))
+            if result["legacy_events"]:
+                self.stderr.write(
+                    _(
+                        "%(n)d peristiwa audit lama (sebelum komitmen) masih memuat data orang ini; "
+                        "peristiwa itu tidak diubah agar rantai tetap utuh."
+                    )
+                    % {"n": result["legacy_events"]}
+                )
             return
         raw = str(options["org"]).strip()
         if not raw.isdigit():
