@@ -123,7 +123,10 @@ def commitment(key: bytes, value: Any) -> str:
 def event_commit(event: AuditEvent, obj: Any = None) -> None:
     """Replace every personal value of ``event`` (not yet linked) by its commitment, keep
     the values beside the chain, and mark the event as digest version 2. Runs in the
-    caller's transaction: a rolled-back event leaves no value behind."""
+    caller's transaction, so a rolled-back event leaves no value behind (PostgreSQL's
+    one-statement pledge runs without one: a pledge that did not fit leaves its value
+    row, which holds only what the person's other rows hold). Once a person's key and
+    values exist, two reads: the key, and whether the values are held already."""
     keys: dict[str, bytes] = {}
     kept: dict[str, AuditPersonalValue] = {}
 
