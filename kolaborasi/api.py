@@ -62,6 +62,9 @@ def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
     return refusal(request, exc)
 
 
+# The audit router first: its /exports/audit.jsonl must match before the open-data
+# datasets' /exports/{dataset}.{fmt}.
+api.add_router("", audit_router)
 api.add_router("", regions_router)
 api.add_router("", campaigns_router)
 api.add_router("", targets_router)
@@ -69,4 +72,3 @@ api.add_router("", accounts_router)
 api.add_router("", pledges_router)
 api.add_router("", funds_router)
 api.add_router("", stats_router)
-api.add_router("", audit_router)

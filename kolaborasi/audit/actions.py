@@ -26,6 +26,8 @@ class AuditAction(models.TextChoices):
     USER_DEACTIVATED = "user.deactivated", _("akun dinonaktifkan")
     USER_REACTIVATED = "user.reactivated", _("akun diaktifkan kembali")
     USER_UNVERIFIED_REMOVED = "user.unverified_removed", _("akun tak terverifikasi dihapus")
+    USER_ERASED = "user.erased", _("data pribadi akun dihapus")
+    USER_DATA_EXPORTED = "user.data_exported", _("data pribadi akun diekspor")
     USER_SECOND_FACTOR_ENROLLED = "user.second_factor_enrolled", _("verifikasi dua langkah dipasang")
     USER_SECOND_FACTOR_ADDED = "user.second_factor_added", _("perangkat dua langkah ditambah operator")
     USER_SECOND_FACTOR_CHANGED = "user.second_factor_changed", _("perangkat dua langkah diubah operator")

@@ -1,8 +1,11 @@
+import json
+
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from .actions import action_of
 from .models import AuditEvent
+from .personal import event_opened, is_commitment, opened
 
 
 @admin.register(AuditEvent)
@@ -10,7 +13,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_display = [
         "seq",
         "created_at",
-        "actor_label",
+        "actor",
         "organisation_id",
         "action",
         "kind",
@@ -19,6 +22,20 @@ class AuditEventAdmin(admin.ModelAdmin):
     ]
     list_filter = ["action", "object_type"]
     search_fields = ["object_id", "actor_label"]
+    readonly_fields = ["personal"]
+
+    @admin.display(description=_("pelaku"))
+    def actor(self, event: AuditEvent) -> str:
+        """The label, with a person's name in place of its commitment while it is held."""
+        if is_commitment(event.actor_label):
+            return str(opened([event.actor_label]).get(event.actor_label, _("(data pribadi dihapus)")))
+        return event.actor_label
+
+    @admin.display(description=_("isi dengan data pribadi"))
+    def personal(self, event: AuditEvent) -> str:
+        """The event's label, before and after with each commitment opened (erased data
+        stays a commitment): what the chain holds only as commitments."""
+        return json.dumps(event_opened(event), ensure_ascii=False, sort_keys=True, indent=1)
 
     @admin.display(description=_("jenis peristiwa"))
     def kind(self, event: AuditEvent) -> str:

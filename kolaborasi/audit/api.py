@@ -1,19 +1,22 @@
 """The audit chain's public anchors under /api/v1/audit/: the key that signs its head
-and the head signed last (thin: call the signing module or a selector)."""
+and the head signed last; and the chain itself, /api/v1/exports/audit.jsonl (thin: call
+the signing module, a selector or the export)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 from pydantic import Field
 
+from kolaborasi.core import throttle
 from kolaborasi.core.api_contract import errors
 from kolaborasi.core.errors import NotFound
 
 from . import signing
+from .exports import audit_export_response
 from .selectors import audit_head_latest
 
 router = Router(tags=["audit"])
@@ -68,3 +71,34 @@ def audit_head(request: HttpRequest, response: HttpResponse) -> dict[str, Any]:
         raise NotFound(_("Kepala rantai audit belum pernah ditandatangani. Coba lagi dalam satu menit."))
     response["Cache-Control"] = f"public, max-age={HEAD_CACHE_SECONDS}"
     return head.as_json()
+
+
+SEQ_MAX = 2**63 - 1
+
+
+@router.get(
+    "/exports/audit.jsonl",
+    summary="The audit chain as JSON Lines, to check without our server",
+    response={200: None, **errors(422)},
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "One JSON object per line, one line per event, in order",
+                "content": {"application/jsonl": {"schema": {"type": "string"}}},
+            }
+        }
+    },
+)
+def export_audit(
+    request: HttpRequest,
+    after: int = Query(0, ge=0, le=SEQ_MAX, description="only the events after this seq (default 0: all)"),
+) -> HttpResponseBase:
+    """Every event after `after`, up to the head as it is when the export starts: `seq`,
+    `prev_hash`, `hash` (= sha256 of `prev_hash:seq:digest`), `digest_version` and
+    `content`, whose canonical JSON (keys sorted, no spaces, UTF-8) the digest is.
+    Personal data appears only as keyed commitments (`hmac-sha256:…`); events written
+    before commitments (`digest_version` 1) leave their personal values out (`omitted`)
+    and carry their `digest`. Check a file with `python tools/verify_audit.py FILE
+    [--head HASH]` (standard library only), the head from `GET /api/v1/audit/head`."""
+    throttle.check(request, "exports", throttle.by_client(request))
+    return audit_export_response(after)

@@ -39,6 +39,11 @@ class AuditEvent(models.Model):
     after = models.JSONField(null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # How the content digest is computed (``audit.services.content_digest``). 1: every
+    # field as written, personal data included (events written before commitments). 2:
+    # personal data (``audit.personal``) only as keyed commitments, the version digested
+    # too. Covered by the digest from 2 on.
+    digest_version = models.PositiveSmallIntegerField(default=1)
 
     class Meta:
         ordering = ["seq"]
@@ -72,3 +77,46 @@ class AuditSignedHead(models.Model):
 
     def __str__(self) -> str:
         return f"signed head #{self.seq} at {self.at:%Y-%m-%dT%H:%M:%SZ}"
+
+
+class AuditPersonKey(models.Model):
+    """The random key that one person's (one subject's) personal data is committed with
+    in the audit chain (``audit.personal``). Not part of the chain and deletable: once it
+    is deleted, with the person's ``AuditPersonalValue`` rows, the commitments in the
+    chain no longer tell anyone anything, and every link still verifies."""
+
+    # "user:<id>" for an account, "<app.model>:<id>" for another object that names a
+    # person (an individual donor's organisation). Not unique: two transactions that
+    # make a person's first key at once each keep their own (a unique index would make
+    # the second wait for the first while the first may wait for the chain's head,
+    # which the second could hold). Each commitment is valid under the key it used.
+    subject = models.CharField(max_length=80, db_index=True)
+    key = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Kunci data pribadi audit")
+        verbose_name_plural = _("Kunci data pribadi audit")
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class AuditPersonalValue(models.Model):
+    """A personal value an audit event commits to, beside the append-only events: what
+    the operator screens show in place of the commitment. Deleted when the person is
+    erased (``audit.personal.personal_erase``); the chain keeps only the commitment."""
+
+    # Indexed, not unique, for the same reason as ``AuditPersonKey.subject``: a value
+    # is written once, unless two first uses of it run at once.
+    commitment = models.CharField(max_length=80, db_index=True)
+    subject = models.CharField(max_length=80, db_index=True)
+    value = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Data pribadi audit")
+        verbose_name_plural = _("Data pribadi audit")
+
+    def __str__(self) -> str:
+        return f"{self.subject} {self.commitment[:20]}…"

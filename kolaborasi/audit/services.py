@@ -17,7 +17,7 @@ from django.utils import timezone
 from kolaborasi.core.actor import Actor, acting_user
 from kolaborasi.core.sql import Inserter, table
 
-from . import signing
+from . import personal, signing
 from .actions import AuditAction
 from .models import AuditEvent, AuditHead, AuditSignedHead
 
@@ -31,9 +31,9 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def content_digest(event: AuditEvent) -> str:
-    """SHA-256 of everything an event says (all but its place in the chain), as
-    canonical JSON."""
+def digested_content(event: AuditEvent) -> dict[str, Any]:
+    """Everything an event says (all but its place in the chain), as its digest covers
+    it: the line of the export (``audit.exports``) carries exactly this."""
     fields = {
         "created_at": event.created_at.isoformat(),
         "actor_id": event.actor_id,
@@ -45,7 +45,21 @@ def content_digest(event: AuditEvent) -> str:
         "before": event.before,
         "after": event.after,
     }
-    return _sha256(json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+    # Version 1 (events written before commitments) digests exactly these keys, as it
+    # always did; from version 2 on the version is digested too, so that it cannot be
+    # changed to make a verifier read the content another way.
+    if event.digest_version != 1:
+        fields["digest_version"] = event.digest_version
+    return fields
+
+
+def content_digest(event: AuditEvent) -> str:
+    """SHA-256 of everything an event says, as canonical JSON (``digested_content``).
+    A version-2 event's personal data is in it only as commitments
+    (``audit.personal``), so recomputing it needs no key."""
+    return _sha256(
+        json.dumps(digested_content(event), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    )
 
 
 def link_hash(prev_hash: str, seq: int, digest: str) -> str:
@@ -74,7 +88,7 @@ def audit_event(
         object_id = object_id or obj.pk
     user = acting_user(actor)
     label = actor_label or (user.get_username() if user is not None else "system")
-    return AuditEvent(
+    event = AuditEvent(
         created_at=timezone.now(),
         actor_id=getattr(user, "pk", None),
         actor_label=label[:150],
@@ -85,6 +99,9 @@ def audit_event(
         before=_canonical(before),
         after=_canonical(after),
     )
+    # Personal data enters the chain only as keyed commitments (digest version 2).
+    personal.event_commit(event, obj)
+    return event
 
 
 def audit_record(**fields: Any) -> AuditEvent:
@@ -147,6 +164,7 @@ _CONTENT_FIELDS: list[Field[Any, Any]] = [
         "object_id",
         "before",
         "after",
+        "digest_version",
     )
     if isinstance(field := AuditEvent._meta.get_field(name), Field)
 ]

@@ -87,3 +87,32 @@ def _forget_body(context: TaskContext, **kept: object) -> None:
         DBTaskResult.objects.filter(id=context.task_result.id).update(
             args_kwargs={"args": [], "kwargs": {**kept, "body": ""}}
         )
+
+
+def mail_forget_address(address: str) -> int:
+    """Erase ``address`` from the mail queue (a person's erasure): a mail not yet sent to
+    it is dropped, and a handled one keeps no trace of it. Returns how many tasks held it."""
+    if not isinstance(mail_send_task.get_backend(), DatabaseBackend):
+        return 0
+    from django_tasks_db.models import DBTaskResult  # a model: not at import time
+
+    wanted = address.strip().lower()
+    found = 0
+    tasks = DBTaskResult.objects.filter(task_path=mail_send_task.module_path).only(
+        "id", "args_kwargs", "status"
+    )
+    for queued in tasks.iterator(chunk_size=500):
+        kwargs = (queued.args_kwargs or {}).get("kwargs", {})
+        to = [str(a) for a in kwargs.get("to", [])]
+        if wanted not in (a.strip().lower() for a in to):
+            continue
+        found += 1
+        rest = [a for a in to if a.strip().lower() != wanted]
+        if queued.status in ("READY", "RUNNING") and not rest:
+            DBTaskResult.objects.filter(id=queued.id).delete()
+        else:
+            # The body may name the person too: it goes with their address.
+            DBTaskResult.objects.filter(id=queued.id).update(
+                args_kwargs={"args": [], "kwargs": {**kwargs, "to": rest, "body": ""}}
+            )
+    return found
