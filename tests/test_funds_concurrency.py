@@ -12,6 +12,7 @@ import pytest
 from django.db import connection, connections
 
 from kolaborasi.accounts.models import OrgKind
+from kolaborasi.campaigns.models import Campaign, CampaignStatus
 from kolaborasi.funds import services
 from kolaborasi.funds.models import AccountKind, LedgerAccount
 from kolaborasi.funds.selectors import ledger_verify
@@ -99,4 +100,67 @@ def test_concurrent_spends_and_confirmations() -> None:
     assert LedgerAccount.objects.get(aggregator=agg, kind=AccountKind.CASH).balance == 0
     need.refresh_from_db()
     assert need.held == 5  # the failed spends rolled their reservations back
+    assert ledger_verify() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_spends_never_use_another_campaigns_money() -> None:
+    """Rp300.000 of general money and Rp1.000.000 given for another campaign: racing
+    spends in the need's campaign buy exactly three packages, and the other campaign's
+    money stays untouched although the balance would have covered more."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: the in-memory SQLite test database has one shared connection")
+    need = small_world(1000)
+    other = Campaign.objects.create(
+        name="Program Lain", slug="program-lain", start=dt.date(2026, 12, 1), status=CampaignStatus.OPEN
+    )
+    donor = make_org("Donatur Balapan")
+    agg = make_org("Agregator Balapan", OrgKind.AGGREGATOR)
+    template = services.template_save(
+        actor=None,
+        aggregator=agg,
+        aid_type=AidType.objects.get(slug="sembako"),
+        name="Paket",
+        contents="beras",
+        unit_cost=100_000,
+    )
+    earmarked = None
+    for amount, campaign in ((300_000, None), (1_000_000, other.slug)):
+        d = services.donation_create(
+            actor=None,
+            donor=donor,
+            aggregator=agg,
+            amount=amount,
+            donated_on=dt.date(2026, 11, 20),
+            campaign=campaign,
+        )
+        services.donation_confirm(actor=None, donation=d)
+        earmarked = d if campaign else earmarked
+    assert earmarked is not None
+    paid: list[int] = []
+    lock = threading.Lock()
+
+    def spend(_i: int) -> None:
+        for _ in range(3):
+            try:
+                p = services.funded_pledge_create(
+                    actor=None,
+                    aggregator=agg,
+                    need=need,
+                    quantity=1,
+                    template=template,
+                    planned_delivery=dt.date.today() + dt.timedelta(days=2),
+                )
+                with lock:
+                    paid.append(p.pk)
+            except services.InsufficientFunds:
+                pass
+
+    assert _race(spend) == []
+    assert len(paid) == 3
+    assert LedgerAccount.objects.get(aggregator=agg, kind=AccountKind.CASH).balance == 1_000_000
+    earmarked.refresh_from_db()
+    assert earmarked.allocated == 0
+    need.refresh_from_db()
+    assert need.held == 3
     assert ledger_verify() == []

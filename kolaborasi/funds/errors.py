@@ -32,3 +32,22 @@ class InsufficientFunds(FundsConflict):
         )
         self.needed = needed
         self.balance = balance
+
+
+class EarmarkedElsewhere(InsufficientFunds):
+    """The balance would cover it, but part of it was given for other campaigns: only
+    general money and money given for this campaign may pay for its pledges."""
+
+    def __init__(self, needed: int, spendable: int, campaign: str) -> None:
+        FundsConflict.__init__(
+            self,
+            _(
+                "Dana yang dapat dipakai untuk program %(campaign)s tidak cukup: perlu %(needed)s, "
+                "tersedia %(spendable)s (dana umum dan donasi untuk program ini). Sisa saldo "
+                "lainnya adalah donasi yang ditujukan untuk program lain."
+            )
+            % {"campaign": campaign, "needed": rupiah(needed), "spendable": rupiah(spendable)},
+            field="balance",
+        )
+        self.needed = needed
+        self.balance = spendable

@@ -39,7 +39,9 @@ class DonationForm(forms.Form):
         label=_("Program"),
         required=False,
         max_length=60,
-        help_text=_("Peruntukan dana: program yang sedang berjalan, atau umum."),
+        help_text=_(
+            "Peruntukan dana: program yang sedang berjalan (dana hanya dipakai untuk program itu), atau umum."
+        ),
         widget=forms.Select(),
     )
 

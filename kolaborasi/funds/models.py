@@ -42,6 +42,12 @@ class Channel(models.TextChoices):
     OTHER = "other", _("Lainnya")
 
 
+def may_pay_for(campaign_id: int | None) -> Q:
+    """The donations whose money may pay for a pledge in campaign ``campaign_id``: the
+    general ones, and those earmarked for that campaign — never another campaign's."""
+    return Q(campaign__isnull=True) | Q(campaign_id=campaign_id)
+
+
 class Donation(models.Model):
     donor = models.ForeignKey(
         "accounts.Organisation", on_delete=models.PROTECT, related_name="donations_given"
@@ -57,8 +63,7 @@ class Donation(models.Model):
     reference = models.CharField(max_length=120, blank=True)
     public = models.BooleanField(default=False)
     # Earmarked for one campaign (open when the donation was recorded), or general (null).
-    # A label for the donor, the aggregator and the open data; the ledger and the FIFO
-    # attribution do not look at it.
+    # Earmarked money pays only for that campaign's pledges (``may_pay_for``).
     campaign = models.ForeignKey(
         "campaigns.Campaign", null=True, blank=True, on_delete=models.PROTECT, related_name="donations"
     )

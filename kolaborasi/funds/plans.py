@@ -29,10 +29,9 @@ from kolaborasi.regions.models import Region
 from kolaborasi.targets.models import AidType
 from kolaborasi.targets.priority import priority_key
 
-from .errors import FundsConflict, FundsError, InsufficientFunds, rupiah
+from .errors import FundsConflict, FundsError, rupiah
 from .models import (
     DONATION_MAX,
-    AccountKind,
     AllocationLine,
     AllocationPlan,
     Kinds,
@@ -41,7 +40,7 @@ from .models import (
 )
 from .planner import plan_allocation
 from .selectors import plan_needs
-from .services import allocate, check_aggregator, check_template, ledger_accounts, whole_rupiah
+from .services import allocate, check_aggregator, check_can_pay, check_template, whole_rupiah
 
 MIN_DROP_MAX = 10_000
 PLAN_STOCK_MAX = 10_000_000
@@ -125,9 +124,7 @@ def plan_create(
     else:
         stock = _int_option(quantity, "quantity", low=1, high=PLAN_STOCK_MAX)
     if template is not None:
-        balance = ledger_accounts(aggregator)[AccountKind.CASH].balance
-        if stock * template.unit_cost > balance:
-            raise InsufficientFunds(stock * template.unit_cost, balance)
+        check_can_pay(aggregator, campaign, stock * template.unit_cost)
     needs = plan_needs(aid_type=aid_type, region=region, kinds=kinds, campaign=campaign)
     if len(needs) == 0:
         raise FundsConflict(

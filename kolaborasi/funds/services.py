@@ -13,7 +13,10 @@ are IMMEDIATE). A CHECK constraint on the cash row is the last line of defence.
 Attribution rule (whose money paid for a pledge): **first in, first out over confirmed
 donations** — a funded pledge is paid from the aggregator's confirmed donations in the
 order they were confirmed (then by id), each donation being used up before the next
-one is touched. Every slice is a ``PledgeFunding`` row (pledge, donation, amount), so
+one is touched. A donation earmarked for a campaign pays only for that campaign's
+pledges, and before any general money does (``models.may_pay_for``); a pledge the
+general money and its campaign's money cannot cover is refused, whatever the balance.
+Every slice is a ``PledgeFunding`` row (pledge, donation, amount), so
 the target page can say "paid by X's donation of <date>".
 
 Refunds: when a funded pledge releases undelivered units (cancelled or expired), the
@@ -29,7 +32,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,7 +49,7 @@ from kolaborasi.pledges.services import pledge_create
 from kolaborasi.targets.models import AidType, Need
 
 from .access import AGGREGATORS_ONLY, DONORS_ONLY, UNVERIFIED_AGGREGATOR, UNVERIFIED_RECEIVER
-from .errors import FundsConflict, FundsError, InsufficientFunds, rupiah
+from .errors import EarmarkedElsewhere, FundsConflict, FundsError, InsufficientFunds, rupiah
 from .models import (
     DONATION_MAX,
     UNIT_COST_MAX,
@@ -59,6 +62,7 @@ from .models import (
     LedgerTransaction,
     PackageTemplate,
     PledgeFunding,
+    may_pay_for,
 )
 
 
@@ -338,29 +342,51 @@ def template_save(
 # --- paying pledges from the balance ----------------------------------------------
 
 
-def allocate(
+def spendable(aggregator: Organisation, campaign_id: int | None) -> int:
+    """Confirmed, unspent money of ``aggregator`` that may pay for a pledge in campaign
+    ``campaign_id``: general donations and those earmarked for that campaign."""
+    left = (
+        Donation.objects.filter(aggregator=aggregator, status=DonationStatus.CONFIRMED)
+        .filter(may_pay_for(campaign_id))
+        .aggregate(s=Sum(F("amount") - F("allocated")))["s"]
+    )
+    return int(left or 0)
+
+
+def check_can_pay(aggregator: Organisation, campaign: Campaign, needed: int) -> None:
+    """Refuse, before anything is written, a spend of ``needed`` for ``campaign`` that
+    the balance, or the money that may pay for that campaign, does not cover."""
+    balance = ledger_accounts(aggregator)[AccountKind.CASH].balance
+    if needed > balance:
+        raise InsufficientFunds(needed, balance)
+    available = spendable(aggregator, campaign.pk)
+    if needed > available:
+        raise EarmarkedElsewhere(needed, available, campaign.name)
+
+
+def _pay(
     *,
     actor: Actor,
     aggregator: Organisation,
+    campaign_id: int | None,
     costs: list[tuple[Pledge, int]],
     template: PackageTemplate,
-    memo: str,
-) -> LedgerTransaction:
-    """Pay ``costs`` (pledge, rupiah) from the balance and attribute them FIFO."""
-    total = sum(cost for _p, cost in costs)
-    # The conditional UPDATE on the cash row comes first: it is the serialisation point,
-    # so the FIFO reads below see every earlier spend of this aggregator.
-    tx = ledger_post(
-        actor=actor,
-        aggregator=aggregator,
-        memo=memo,
-        legs=[(AccountKind.CASH, -total), (AccountKind.ALLOCATED, total)],
-    )
+    tx: LedgerTransaction,
+) -> None:
+    """Attribute ``costs`` (pledges of one campaign) to the donations that may pay for
+    them: the campaign's earmarked money first, then general money, FIFO within each."""
+    needed = sum(cost for _p, cost in costs)
+    available = spendable(aggregator, campaign_id)
+    if needed > available:
+        name = Campaign.objects.values_list("name", flat=True).get(pk=campaign_id) if campaign_id else ""
+        raise EarmarkedElsewhere(needed, available, name)
     donations = iter(
         Donation.objects.filter(
             aggregator=aggregator, status=DonationStatus.CONFIRMED, allocated__lt=F("amount")
         )
-        .order_by("decided_at", "id")
+        .filter(may_pay_for(campaign_id))
+        # Only this campaign's money and general money are left: earmarked (non-null) first.
+        .order_by(F("campaign_id").asc(nulls_last=True), "decided_at", "id")
         .only("id", "amount", "allocated")
     )
     current: Donation | None = None
@@ -368,8 +394,8 @@ def allocate(
         left = cost
         while left > 0:
             if current is None or current.amount - current.allocated == 0:
-                # cash >= total guarantees enough unspent confirmed money; if the rows
-                # disagree with the ledger, refuse (and roll back) rather than guess.
+                # The sum above guarantees enough money; if the rows disagree with it,
+                # refuse (and roll back) rather than guess.
                 current = next(donations, None)
                 if current is None:
                     raise FundsError(
@@ -398,6 +424,43 @@ def allocate(
             },
             organisation=aggregator,
         )
+
+
+def allocate(
+    *,
+    actor: Actor,
+    aggregator: Organisation,
+    costs: list[tuple[Pledge, int]],
+    template: PackageTemplate,
+    memo: str,
+) -> LedgerTransaction:
+    """Pay ``costs`` (pledge, rupiah) from the balance and attribute them FIFO, each
+    pledge from the money that may pay for its campaign."""
+    total = sum(cost for _p, cost in costs)
+    with transaction.atomic():
+        # The conditional UPDATE on the cash row comes first: it is the serialisation
+        # point, so the reads below see every earlier spend of this aggregator.
+        tx = ledger_post(
+            actor=actor,
+            aggregator=aggregator,
+            memo=memo,
+            legs=[(AccountKind.CASH, -total), (AccountKind.ALLOCATED, total)],
+        )
+        campaign_of = dict(
+            Need.objects.filter(pk__in={p.need_id for p, _c in costs}).values_list("pk", "campaign_id")
+        )
+        by_campaign: dict[int | None, list[tuple[Pledge, int]]] = {}
+        for pledge, cost in costs:
+            by_campaign.setdefault(campaign_of[pledge.need_id], []).append((pledge, cost))
+        for campaign_id, group in by_campaign.items():
+            _pay(
+                actor=actor,
+                aggregator=aggregator,
+                campaign_id=campaign_id,
+                costs=group,
+                template=template,
+                tx=tx,
+            )
     return tx
 
 
