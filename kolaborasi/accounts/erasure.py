@@ -44,6 +44,7 @@ personal_data_erased = Signal()
 
 def _answers(signal: Signal, user: Any) -> dict[str, Any]:
     merged: dict[str, Any] = {}
+    answer: Any
     for _receiver, answer in signal.send(sender=type(user), user=user):
         merged.update(answer)
     return merged
