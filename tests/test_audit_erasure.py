@@ -69,6 +69,10 @@ def test_user_export_prints_everything_held(run_cli: Any) -> None:
     assert EMAIL in values and "Sari" in values and "Sari Dewi" in values
     assert FULL in [v["value"] for v in held[f"accounts.organisation:{world.organisation.pk}"]["values"]]
     assert data["audit"]["events_acted"] >= 2
+    # What the apps above accounts hold: the delivery contact given with the pledge.
+    assert [(c["contact_name"], c["contact_phone"]) for c in data["pledge_contacts"]] == [
+        ("Pak Budi", "081234567890")
+    ]
     last = AuditEvent.objects.order_by("-seq").first()
     assert last is not None and last.action == "user.data_exported" and last.object_id == str(world.user.pk)
 
@@ -82,7 +86,8 @@ def test_user_erase_leaves_no_address_and_the_chain_verifying(
     assert result["user"] == world.user.pk and result["erased"] and result["legacy_events"] == 0
     assert result["organisations_anonymised"] == [world.organisation.pk]
     assert result["audit_keys_deleted"] == 2 and result["audit_values_deleted"] >= 5
-    for text in (EMAIL, "Sari Dewi", FULL):
+    assert result["pledge_contacts_erased"] == 1
+    for text in (EMAIL, "Sari Dewi", FULL, "Pak Budi", "081234567890"):
         assert tables_holding(text) == {}, text
     user = get_user_model().objects.get(pk=world.user.pk)
     assert not user.is_active and not user.has_usable_password() and user.email == ""

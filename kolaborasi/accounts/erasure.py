@@ -6,7 +6,11 @@ an anonymous, inactive row (the chain refers to it by number), and so do their
 organisations' records. The chain holds the person's data only as commitments
 (``kolaborasi.audit.personal``): with the key and the values gone they no longer open,
 and every link still verifies. Events written before commitments (digest version 1)
-are never rewritten; the answer counts those that still hold the person's data."""
+are never rewritten; the answer counts those that still hold the person's data.
+
+Apps above accounts that keep a person's data of their own (a pledge's delivery contact)
+take part through two signals, since the layers keep this module from importing them:
+each receiver returns a dict that is merged into the export or the erasure's answer."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.dispatch import Signal
 from django_otp import devices_for_user
 
 from kolaborasi.audit import personal
@@ -29,6 +34,20 @@ from .models import PRIVATE_DONOR, ApiToken, EmailLink, Membership, Organisation
 
 # The username an erased account keeps: its number, nothing about the person.
 ERASED_USERNAME = "terhapus-{pk}"
+
+# Sent with ``user``; each receiver returns {section: data} for the export.
+personal_data_exported = Signal()
+# Sent with ``user`` inside the erasing transaction; each receiver erases what its app
+# holds about the person and returns {what: count} for the answer.
+personal_data_erased = Signal()
+
+
+def _answers(signal: Signal, user: Any) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    answer: Any
+    for _receiver, answer in signal.send(sender=type(user), user=user):
+        merged.update(answer)
+    return merged
 
 
 def _own_individual_organisations(user: Any) -> list[Organisation]:
@@ -112,6 +131,7 @@ def user_data_export(*, actor: Actor, user: Any) -> dict[str, Any]:
             ),
         },
     }
+    data.update(_answers(personal_data_exported, user))
     with transaction.atomic():
         audit_record(actor=actor, action=AuditAction.USER_DATA_EXPORTED, obj=user, after={"exported": True})
     return data
@@ -161,6 +181,7 @@ def user_erase(*, actor: Actor, user: Any) -> dict[str, Any]:
             "failed_logins_deleted": attempts,
             "mails_forgotten": mails,
             "legacy_events": legacy,
+            **_answers(personal_data_erased, locked),
         }
         audit_record(
             actor=actor,

@@ -11,6 +11,7 @@ class PledgesConfig(AppConfig):
         # Imported here, not at the top: models load only once the app registry is ready.
         from kolaborasi.core.once import expire_with_keys
 
+        from . import erasure  # noqa: F401  (its receivers join the person's export and erasure)
         from .models import IdempotencyKey
 
         # The API's Idempotency-Key answers expire with the form keys (core.once).
