@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kolaborasi.core.text import DESCRIPTION_MAX_LENGTH, formula_refusal
-from kolaborasi.regions.models import Level, Region
-from kolaborasi.regions.picker import RegionField, describe
+from kolaborasi.regions.models import Level
+from kolaborasi.regions.picker import AreaTicks, RegionField
 
 from .models import OrgKind, OrgSubtype, Role
 
@@ -158,10 +158,12 @@ class InviteKind(models.TextChoices):
     OPERATOR = "operator", _("Operator program")
 
 
-class InviteForm(forms.Form):
+class InviteForm(AreaTicks):
     """An operator invites a coordinator for one or more areas, or another operator.
     Areas are chosen with the place picker; already chosen ones come back as ticked
     boxes (``area``), so a page without JavaScript can collect several."""
+
+    area_fields = ("area", "wilayah", "rw")
 
     email = forms.EmailField(label=_("E-mail orang yang diundang"), max_length=254)
     kind = forms.ChoiceField(
@@ -175,12 +177,6 @@ class InviteForm(forms.Form):
         max_length=200,
         required=False,
         help_text=_("Mis. “RW 005 Cipulir”. Kosongkan untuk nama dari wilayahnya."),
-    )
-    area = forms.MultipleChoiceField(
-        label=_("Wilayah terpilih"),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text=_("Hapus centang untuk membuang wilayah."),
     )
     wilayah = RegionField(label=_("Wilayah (kelurahan, kecamatan, …)"), required=False)
     rw = forms.CharField(
@@ -199,17 +195,6 @@ class InviteForm(forms.Form):
             self.fields["operator_org"].widget = forms.HiddenInput()
             if operator_orgs:
                 self.fields["operator_org"].initial = str(operator_orgs[0].pk)
-        # Ticked areas are whatever codes came back; organisation_create checks them.
-        sent = self.data.getlist("area") if hasattr(self.data, "getlist") else []
-        area_field: Any = self.fields["area"]
-        area_field.choices = [(code, code) for code in sent]
-
-    def area_choices(self, regions: dict[str, Region]) -> None:
-        """Label the ticked boxes with the places' names."""
-        field: Any = self.fields["area"]
-        field.choices = [
-            (code, describe(regions[code]) if code in regions else code) for code, _label in field.choices
-        ]
 
     def clean_rw(self) -> list[int]:
         raw: str = self.cleaned_data.get("rw") or ""

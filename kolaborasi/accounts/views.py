@@ -303,14 +303,7 @@ def operator_invite(request: HttpRequest) -> HttpResponse:
     form = InviteForm(request.POST or None, operator_orgs=orgs)
     status = 200
     if request.method == "POST" and "add_area" in request.POST:
-        # Only "add this area": the form again with the area ticked in the list and the
-        # picker emptied. Nothing is sent, so only the area fields' problems are shown.
-        form.is_valid()
-        if not _area_errors(form):
-            form = InviteForm(_form_with_areas(request, form.cleaned_data["codes"]), operator_orgs=orgs)
-            form.is_valid()
-        for name in [name for name in form.errors if name not in _AREA_FIELDS]:
-            del form.errors[name]
+        form = form.area_added(operator_orgs=orgs)
         status = 400 if form.errors else 200
     elif request.method == "POST":
         if form.is_valid():
@@ -343,22 +336,6 @@ def operator_invite(request: HttpRequest) -> HttpResponse:
     codes = form.data.getlist("area") if hasattr(form.data, "getlist") else []
     form.area_choices(selectors.regions_by_code(codes))
     return TemplateResponse(request, "accounts/operator_invite.html", {"form": form}, status=status)
-
-
-_AREA_FIELDS = ("area", "wilayah", "rw")
-
-
-def _area_errors(form: InviteForm) -> bool:
-    return any(name in form.errors for name in _AREA_FIELDS)
-
-
-def _form_with_areas(request: HttpRequest, codes: list[str]) -> Any:
-    """The posted form with ``codes`` as the ticked areas and the picker emptied."""
-    data = request.POST.copy()
-    data.setlist("area", codes)
-    for key in ("wilayah", "wilayah_cari", "rw"):
-        data.pop(key, None)
-    return data
 
 
 def _invite_sent_message(invitation: invites.Invitation) -> str:

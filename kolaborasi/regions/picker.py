@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Case, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import DEPTH_BY_LEVEL, Level, Region
 
@@ -248,3 +249,52 @@ class RegionField(forms.Field):
                 raise ValidationError(_("Pilih wilayah di daftar, atau ketik namanya."), code="required")
             return None
         return pick.region
+
+
+class AreaTicks(forms.Form):
+    """A form's list of places added one by one with the picker: the ticked boxes
+    ``area`` (untick to drop one). Without JavaScript the page sends the picked place
+    back with the boxes, so the boxes are whatever codes came back; the service that
+    acts on them checks each code."""
+
+    area = forms.MultipleChoiceField(
+        label=gettext_lazy("Wilayah terpilih"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("Hapus centang untuk membuang wilayah."),
+    )
+
+    # The fields of the "add this area" step: the boxes, the picker and whatever else a
+    # form reads places from. Its ``clean`` puts every code they name in ``codes``.
+    area_fields: tuple[str, ...] = ("area", "wilayah")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        sent = self.data.getlist("area") if hasattr(self.data, "getlist") else []
+        area_field: Any = self.fields["area"]
+        area_field.choices = [(code, code) for code in sent]
+
+    def area_added(self, **options: Any) -> Self:
+        """The page's "add this area" step: the form again (made with ``options``, the
+        form's own), with the places it names ticked and the picker emptied. Nothing
+        else is acted on, so only the area fields' problems are kept."""
+        self.is_valid()
+        form = self
+        if not any(name in self.errors for name in self.area_fields):
+            data: Any = self.data.copy()  # type: ignore[attr-defined]
+            data.setlist("area", self.cleaned_data["codes"])
+            for name in self.area_fields[1:]:
+                data.pop(name, None)
+                data.pop(name + SEARCH_SUFFIX, None)
+            form = type(self)(data, **options)
+            form.is_valid()
+        for name in [name for name in form.errors if name not in self.area_fields]:
+            del form.errors[name]
+        return form
+
+    def area_choices(self, regions: Mapping[str, Region]) -> None:
+        """Label the ticked boxes with the places' names."""
+        field: Any = self.fields["area"]
+        field.choices = [
+            (code, describe(regions[code]) if code in regions else code) for code, _label in field.choices
+        ]

@@ -36,7 +36,6 @@ from .forms import CampaignForm, NeedSource
 
 # The service's field names → the form's.
 FORM_FIELDS = {"region": "kode", "aid_type": "aid_types", "need_rule": "source"}
-AREA_FIELDS = ("area", "wilayah", "kode")
 
 
 @login_required
@@ -45,15 +44,6 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(
         request, "targets/program_daftar.html", {"rows": selectors.campaigns_for_operators()}
     )
-
-
-def _with_areas(request: HttpRequest, codes: list[str]) -> Any:
-    """The posted form with ``codes`` as the ticked areas and the picker emptied."""
-    data = request.POST.copy()
-    data.setlist("area", codes)
-    for key in ("wilayah", "wilayah_cari", "kode"):
-        data.pop(key, None)
-    return data
 
 
 @login_required
@@ -66,14 +56,7 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
     row_errors: list[Any] = []
     status = 200
     if request.method == "POST" and "add_area" in request.POST:
-        # Only "add this area": the form again with the area ticked and the picker emptied;
-        # nothing is created, so only the area fields' problems are shown.
-        form.is_valid()
-        if not any(name in form.errors for name in AREA_FIELDS):
-            form = CampaignForm(_with_areas(request, form.cleaned_data["codes"]), aid_types=aid_types)
-            form.is_valid()
-        for name in [name for name in form.errors if name not in AREA_FIELDS]:
-            del form.errors[name]
+        form = form.area_added(aid_types=aid_types)
         status = 400 if form.errors else 200
     elif request.method == "POST":
         if form.is_valid():

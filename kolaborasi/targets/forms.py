@@ -12,8 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kolaborasi.campaigns.services import NAME_MAX
 from kolaborasi.core.text import DESCRIPTION_MAX_LENGTH
-from kolaborasi.regions.models import Region
-from kolaborasi.regions.picker import RegionField, describe
+from kolaborasi.regions.picker import AreaTicks, RegionField
 
 from .models import AidType
 
@@ -30,10 +29,12 @@ class NeedSource:
     CSV = "csv"
 
 
-class CampaignForm(forms.Form):
+class CampaignForm(AreaTicks):
     """A new campaign. Regions are chosen with the place picker and come back as ticked
     boxes (``area``), as on the invitation page, so a page without JavaScript can collect
     several; codes may also be typed (``kode``)."""
+
+    area_fields = ("area", "wilayah", "kode")
 
     name = forms.CharField(
         label=_("Nama program"),
@@ -60,12 +61,6 @@ class CampaignForm(forms.Form):
         input_formats=["%Y-%m-%d"],
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": _("Tulis tanggal sebagai YYYY-MM-DD.")},
-    )
-    area = forms.MultipleChoiceField(
-        label=_("Wilayah terpilih"),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text=_("Hapus centang untuk membuang wilayah."),
     )
     wilayah = RegionField(label=_("Pilih wilayah (kota, kecamatan, kelurahan)"), required=False)
     kode = forms.CharField(
@@ -106,17 +101,6 @@ class CampaignForm(forms.Form):
         super().__init__(*args, **kwargs)
         aid_field: Any = self.fields["aid_types"]
         aid_field.choices = [(a.slug, f"{a.display_name} ({a.display_unit})") for a in aid_types]
-        # Ticked areas are whatever codes came back; the service checks them.
-        sent = self.data.getlist("area") if hasattr(self.data, "getlist") else []
-        area_field: Any = self.fields["area"]
-        area_field.choices = [(code, code) for code in sent]
-
-    def area_choices(self, regions: dict[str, Region]) -> None:
-        """Label the ticked boxes with the places' names."""
-        field: Any = self.fields["area"]
-        field.choices = [
-            (code, describe(regions[code]) if code in regions else code) for code, _label in field.choices
-        ]
 
     def clean_kode(self) -> list[str]:
         raw: str = self.cleaned_data.get("kode") or ""
