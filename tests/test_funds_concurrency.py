@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.db import connection, connections
@@ -44,6 +45,31 @@ def _race(work: Callable[[int], None]) -> list[BaseException]:
     return errors
 
 
+def _spend_three_each(agg: Any, template: Any, need: Any) -> list[int]:
+    """Every thread tries three funded pledges of one package; the pledges made."""
+    paid: list[int] = []
+    lock = threading.Lock()
+
+    def spend(_i: int) -> None:
+        for _ in range(3):
+            try:
+                p = services.funded_pledge_create(
+                    actor=None,
+                    aggregator=agg,
+                    need=need,
+                    quantity=1,
+                    template=template,
+                    planned_delivery=dt.date.today() + dt.timedelta(days=2),
+                )
+                with lock:
+                    paid.append(p.pk)
+            except services.InsufficientFunds:
+                pass
+
+    assert _race(spend) == []
+    return paid
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_spends_and_confirmations() -> None:
     if connection.vendor != "postgresql":
@@ -77,25 +103,7 @@ def test_concurrent_spends_and_confirmations() -> None:
     assert len(confirmed) == 1
     assert LedgerAccount.objects.get(aggregator=agg, kind=AccountKind.CASH).balance == 500_000
 
-    paid: list[int] = []
-
-    def spend(_i: int) -> None:
-        for _ in range(3):
-            try:
-                p = services.funded_pledge_create(
-                    actor=None,
-                    aggregator=agg,
-                    need=need,
-                    quantity=1,
-                    template=template,
-                    planned_delivery=dt.date.today() + dt.timedelta(days=2),
-                )
-                with lock:
-                    paid.append(p.pk)
-            except services.InsufficientFunds:
-                pass
-
-    assert _race(spend) == []
+    paid = _spend_three_each(agg, template, need)
     assert len(paid) == 5  # Rp500.000 buys exactly five Rp100.000 packages
     assert LedgerAccount.objects.get(aggregator=agg, kind=AccountKind.CASH).balance == 0
     need.refresh_from_db()
@@ -137,26 +145,7 @@ def test_concurrent_spends_never_use_another_campaigns_money() -> None:
         services.donation_confirm(actor=None, donation=d)
         earmarked = d if campaign else earmarked
     assert earmarked is not None
-    paid: list[int] = []
-    lock = threading.Lock()
-
-    def spend(_i: int) -> None:
-        for _ in range(3):
-            try:
-                p = services.funded_pledge_create(
-                    actor=None,
-                    aggregator=agg,
-                    need=need,
-                    quantity=1,
-                    template=template,
-                    planned_delivery=dt.date.today() + dt.timedelta(days=2),
-                )
-                with lock:
-                    paid.append(p.pk)
-            except services.InsufficientFunds:
-                pass
-
-    assert _race(spend) == []
+    paid = _spend_three_each(agg, template, need)
     assert len(paid) == 3
     assert LedgerAccount.objects.get(aggregator=agg, kind=AccountKind.CASH).balance == 1_000_000
     earmarked.refresh_from_db()
