@@ -24,7 +24,7 @@ from kolaborasi.environment import (
     env_token,
     env_trusted_proxies,
     env_url,
-    secret_key,
+    secret_keys,
     var_dir,
 )
 
@@ -34,7 +34,8 @@ VAR_DIR = var_dir()
 DEBUG = env_bool("DEBUG", False)
 
 
-SECRET_KEY = secret_key(debug=DEBUG, var_dir=VAR_DIR)
+# Old keys (further lines of SECRET_KEY_FILE) still verify what was signed with them.
+SECRET_KEY, SECRET_KEY_FALLBACKS = secret_keys(debug=DEBUG, var_dir=VAR_DIR)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG else "")
 if not DEBUG and not ALLOWED_HOSTS:
     ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
