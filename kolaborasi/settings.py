@@ -392,6 +392,13 @@ API_MAX_LIMIT = env_int("API_MAX_LIMIT", 200, low=1)
 # file stops `kolaborasi check`, the worker and every signing with a message naming it.
 AUDIT_SIGNING_KEY_FILE = Path(os.environ.get("AUDIT_SIGNING_KEY_FILE") or VAR_DIR / "audit-signing.key")
 AUDIT_SIGNING_KEY_CREATE = not os.environ.get("AUDIT_SIGNING_KEY_FILE")
+# The public halves of the keys that signed before `kolaborasi audit rotate-key` (PEM public
+# keys one after another, # comments): heads they signed keep verifying. Unset: beside the
+# key, <key name>-retired.pem (var/audit-signing-retired.pem). A missing file: none yet; a
+# malformed one stops `kolaborasi check` and `audit verify` with the line at fault.
+AUDIT_RETIRED_KEYS_FILE = (
+    Path(os.environ["AUDIT_RETIRED_KEYS_FILE"]) if os.environ.get("AUDIT_RETIRED_KEYS_FILE") else None
+)
 
 # --- Load shedding and exactly-once writes ----------------------------------------------
 # A request that waited longer than this before the app could start it is answered 503
