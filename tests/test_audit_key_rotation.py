@@ -242,3 +242,28 @@ def test_a_key_put_in_place_during_the_rotation_is_never_overwritten(
     assert key_file.read_bytes() == theirs
     assert not [p for p in key_file.parent.iterdir() if p.name.endswith(".new")]
     assert not AuditEvent.objects.filter(action=AuditAction.AUDIT_KEY_ROTATED).exists()
+
+
+def test_a_rotation_interrupted_after_retiring_the_key_is_finished_by_rotating_again(
+    client: Client, run_cli, personas, settings
+) -> None:  # type: ignore[no-untyped-def]
+    """The old key already listed as retired (the crash came before the new key was
+    written): it still signs, is not listed as retired while current, and is listed once."""
+    _events(personas, 1)
+    _cli(run_cli, "sign")
+    current = client.get("/api/v1/audit/key").json()
+    pem = (
+        serialization.load_pem_private_key(_key_file(settings).read_bytes(), password=None)
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    _retired_file(settings).write_bytes(pem)
+    assert client.get("/api/v1/audit/key").json()["retired"] == []
+    assert "1 signed heads match" in _cli(run_cli, "verify")
+
+    rotation = json.loads(_cli(run_cli, "rotate-key"))
+    assert rotation["old_fingerprint"] == current["fingerprint"]
+    assert _retired_file(settings).read_text().count("BEGIN PUBLIC KEY") == 1
+    retired = client.get("/api/v1/audit/key").json()["retired"]
+    assert [k["fingerprint"] for k in retired] == [current["fingerprint"]]
+    assert "2 signed heads match" in _cli(run_cli, "verify")

@@ -7,6 +7,7 @@ stops the start with what is wrong."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -84,8 +85,6 @@ def test_fallbacks_from_the_environment_are_refused_not_ignored(monkeypatch: pyt
 
 @pytest.mark.slow
 def test_the_site_starts_with_an_old_key_and_refuses_a_repeated_one(tmp_path: Path) -> None:
-    import os
-
     path = tmp_path / "secret_key"
     base = {
         k: v
@@ -98,7 +97,10 @@ def test_the_site_starts_with_an_old_key_and_refuses_a_repeated_one(tmp_path: Pa
         "DEBUG": "0",
         "SECRET_KEY_FILE": str(path),
     }
-    show = "import django; django.setup(); from django.conf import settings; print(settings.SECRET_KEY_FALLBACKS)"
+    show = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.SECRET_KEY_FALLBACKS)"
+    )
 
     def start() -> subprocess.CompletedProcess[str]:
         return subprocess.run(

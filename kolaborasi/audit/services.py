@@ -357,7 +357,8 @@ def _check_heads(heads: Iterable[signing.Head], *, length: int, saved: bool = Fa
                 )
             if problem:
                 return ChainReport(length, head.seq, problem, heads_checked=checked, kind="head")
-            if signer is not keys[0]:  # heads come in time order: try their key first for the next
+            # Heads come in time order: the key that signed this one is tried first next.
+            if signer is not None and signer is not keys[0]:
                 keys = [signer, *(key for key in keys if key is not signer)]
             matched = max(matched, head.seq)
             checked += 1

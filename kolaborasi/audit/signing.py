@@ -198,20 +198,23 @@ def _retired_key(pem: str, where: str) -> Ed25519PublicKey:
     return key
 
 
-def retired_public_keys() -> list[Ed25519PublicKey]:
-    """The keys that signed before a rotation, oldest first (none without the file); a
-    malformed file is a ``SigningKeyError`` naming the line."""
+def _retired_all() -> tuple[Ed25519PublicKey, ...]:
     path = _retired_file()
     try:
         stat = path.stat()
     except FileNotFoundError:
-        return []
+        return ()
     except OSError as exc:
         raise SigningKeyError(f"AUDIT_RETIRED_KEYS_FILE {path}: cannot be read ({exc.strerror})") from None
+    return _load_retired(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+def retired_public_keys() -> list[Ed25519PublicKey]:
+    """The keys that signed before a rotation, oldest first (none without the file; the
+    current key is left out should the file name it too); a malformed file is a
+    ``SigningKeyError`` naming the line."""
     current = fingerprint(public_key())
-    return [
-        key for key in _load_retired(str(path), stat.st_mtime_ns, stat.st_size) if fingerprint(key) != current
-    ]
+    return [key for key in _retired_all() if fingerprint(key) != current]
 
 
 def verifying_keys() -> list[Ed25519PublicKey]:
@@ -280,7 +283,7 @@ def rotate() -> Rotation:
         old_pem = path.read_bytes()
         old = old_private.public_key()
         retired_file = _retired_file()
-        known = {fingerprint(key) for key in retired_public_keys()}  # a malformed file stops here
+        known = {fingerprint(key) for key in _retired_all()}  # a malformed file stops here
         at = timezone.now().replace(microsecond=0)
         if fingerprint(old) not in known:
             before = retired_file.read_bytes() if retired_file.exists() else b""
