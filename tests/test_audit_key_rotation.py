@@ -230,8 +230,8 @@ def test_a_key_put_in_place_during_the_rotation_is_never_overwritten(
     )
     real_write = signing._write_new
 
-    def write_then_race(path: Path, data: bytes, mode: int) -> Path:
-        partial = real_write(path, data, mode)
+    def write_then_race(path: Path, data: bytes, mode: int, owner: object = None) -> Path:
+        partial = real_write(path, data, mode, owner)  # type: ignore[arg-type]
         if path == key_file:
             key_file.write_bytes(theirs)  # someone else's key appears meanwhile
         return partial

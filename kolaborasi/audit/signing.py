@@ -228,12 +228,17 @@ def _public_pem(key: Ed25519PublicKey) -> str:
     ).decode()
 
 
-def _write_new(path: Path, data: bytes, mode: int) -> Path:
-    """``data`` in a new file beside ``path`` (flushed to disk), to be renamed over it."""
+def _write_new(path: Path, data: bytes, mode: int, owner: os.stat_result | None = None) -> Path:
+    """``data`` in a new file beside ``path`` (flushed to disk), to be renamed over it;
+    owned as ``owner`` when given and allowed (run as root, the service user must still
+    read the key it signs with)."""
     partial = path.with_name(f".{path.name}.{os.getpid()}.new")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         with os.fdopen(fd, "wb") as handle:
+            if owner is not None and (owner.st_uid, owner.st_gid) != (os.geteuid(), os.getegid()):
+                with suppress(PermissionError):
+                    os.fchown(handle.fileno(), owner.st_uid, owner.st_gid)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
@@ -276,11 +281,13 @@ def rotate() -> Rotation:
     (mode 0600) is renamed over the key file, which must still hold the key just
     retired: a key put there meanwhile by someone else is never overwritten. A crash
     in between leaves the old key signing and also listed as retired, which is harmless;
-    rotating again finishes the work."""
+    rotating again finishes the work. Both files get the key file's owner, so an operator
+    may rotate as root."""
     path = _key_file()
     with _rotation_lock(path):
         old_private = private_key()
         old_pem = path.read_bytes()
+        owner = path.stat()
         old = old_private.public_key()
         retired_file = _retired_file()
         known = {fingerprint(key) for key in _retired_all()}  # a malformed file stops here
@@ -291,7 +298,7 @@ def rotate() -> Rotation:
                 before += b"\n"
             entry = f"# retired {format_at(at)}, fingerprint {fingerprint(old)}\n{_public_pem(old)}"
             retired_file.parent.mkdir(parents=True, exist_ok=True)
-            partial = _write_new(retired_file, before + entry.encode(), 0o644)
+            partial = _write_new(retired_file, before + entry.encode(), 0o644, owner)
             os.replace(partial, retired_file)
             _sync_folder(retired_file)
         new_private = Ed25519PrivateKey.generate()
@@ -301,6 +308,7 @@ def rotate() -> Rotation:
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
             ),
             0o600,
+            owner,
         )
         try:
             if path.read_bytes() != old_pem:
