@@ -132,21 +132,33 @@ class MissingSecretKey(ImproperlyConfigured):
     pass
 
 
-def secret_key(*, debug: bool, var_dir: Path) -> str:
-    """SECRET_KEY, or the first line of the file SECRET_KEY_FILE names (`make run` makes
-    one in var/, mode 0600). Without either, a development site (DEBUG on) keeps one per
-    checkout under var/; a production site refuses to start: a key made up per process
-    would end every session at each restart and differ between the server's workers."""
+def secret_keys(*, debug: bool, var_dir: Path) -> tuple[str, list[str]]:
+    """The secret key and the old keys still accepted (Django's SECRET_KEY and
+    SECRET_KEY_FALLBACKS). SECRET_KEY, or the file SECRET_KEY_FILE names (`make run` makes
+    one in var/, mode 0600): its first non-empty line is the key, every further non-empty
+    line an old key kept while what was signed with it (sessions) runs out
+    (docs/operations.md, "Key rotation"). Without either, a development site (DEBUG on)
+    keeps one per checkout under var/; a production site refuses to start: a key made up
+    per process would end every session at each restart and differ between the server's
+    workers."""
     key = os.environ.get("SECRET_KEY", "").strip()
     key_file = os.environ.get("SECRET_KEY_FILE", "").strip()
     if key and key_file:
         raise ImproperlyConfigured("Set SECRET_KEY or SECRET_KEY_FILE, not both.")
+    if os.environ.get("SECRET_KEY_FALLBACKS", "").strip():
+        raise ImproperlyConfigured(
+            "SECRET_KEY_FALLBACKS is not read from the environment: put the old keys on the lines "
+            "after the current key in the file SECRET_KEY_FILE names (docs/operations.md, "
+            '"Key rotation").'
+        )
+    fallbacks: list[str] = []
     if key_file:
         try:
-            key = Path(key_file).read_text().strip()
+            text = Path(key_file).read_text()
         except OSError as exc:
             message = f"SECRET_KEY_FILE={key_file!r} cannot be read: {exc.strerror}."
             raise ImproperlyConfigured(message) from None
+        key, fallbacks = _key_lines(text, f"SECRET_KEY_FILE={key_file!r}", debug=debug)
         if not key:
             raise ImproperlyConfigured(f"SECRET_KEY_FILE={key_file!r} is empty.")
     if key:
@@ -155,7 +167,7 @@ def secret_key(*, debug: bool, var_dir: Path) -> str:
                 f"The secret key has {len(key)} characters; production needs at least 50 random ones "
                 "(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')."
             )
-        return key
+        return key, fallbacks
     if not debug:
         raise MissingSecretKey(
             "DEBUG is off and no secret key is configured: set SECRET_KEY, or SECRET_KEY_FILE to a "
@@ -169,4 +181,27 @@ def secret_key(*, debug: bool, var_dir: Path) -> str:
         var_dir.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(50))
         path.chmod(0o600)
-    return path.read_text().strip()
+    return _key_lines(path.read_text(), str(path), debug=debug)
+
+
+def _key_lines(text: str, source: str, *, debug: bool) -> tuple[str, list[str]]:
+    """The key (first non-empty line of ``text``) and the old keys (the further ones).
+    An old key repeated, equal to the key, or (in production) shorter than 50
+    characters stops the start: each would be a mistake made while rotating."""
+    lines = [(number, line.strip()) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
+    if not lines:
+        return "", []
+    seen: dict[str, int] = {}
+    for number, line in lines:
+        if line in seen:
+            raise ImproperlyConfigured(
+                f"{source}: line {number} repeats the key on line {seen[line]}; keep the current key "
+                "on the first line and each old key once on a line after it."
+            )
+        seen[line] = number
+        if number != lines[0][0] and not debug and len(line) < 50:
+            raise ImproperlyConfigured(
+                f"{source}: the old key on line {number} has {len(line)} characters; production needs "
+                "at least 50 random ones. Remove the line if it is not a key this site signed with."
+            )
+    return lines[0][1], [line for _number, line in lines[1:]]

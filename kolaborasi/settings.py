@@ -24,7 +24,7 @@ from kolaborasi.environment import (
     env_token,
     env_trusted_proxies,
     env_url,
-    secret_key,
+    secret_keys,
     var_dir,
 )
 
@@ -34,7 +34,8 @@ VAR_DIR = var_dir()
 DEBUG = env_bool("DEBUG", False)
 
 
-SECRET_KEY = secret_key(debug=DEBUG, var_dir=VAR_DIR)
+# Old keys (further lines of SECRET_KEY_FILE) still verify what was signed with them.
+SECRET_KEY, SECRET_KEY_FALLBACKS = secret_keys(debug=DEBUG, var_dir=VAR_DIR)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG else "")
 if not DEBUG and not ALLOWED_HOSTS:
     ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
@@ -391,6 +392,13 @@ API_MAX_LIMIT = env_int("API_MAX_LIMIT", 200, low=1)
 # file stops `kolaborasi check`, the worker and every signing with a message naming it.
 AUDIT_SIGNING_KEY_FILE = Path(os.environ.get("AUDIT_SIGNING_KEY_FILE") or VAR_DIR / "audit-signing.key")
 AUDIT_SIGNING_KEY_CREATE = not os.environ.get("AUDIT_SIGNING_KEY_FILE")
+# The public halves of the keys that signed before `kolaborasi audit rotate-key` (PEM public
+# keys one after another, # comments): heads they signed keep verifying. Unset: beside the
+# key, <key name>-retired.pem (var/audit-signing-retired.pem). A missing file: none yet; a
+# malformed one stops `kolaborasi check` and `audit verify` with the line at fault.
+AUDIT_RETIRED_KEYS_FILE = (
+    Path(os.environ["AUDIT_RETIRED_KEYS_FILE"]) if os.environ.get("AUDIT_RETIRED_KEYS_FILE") else None
+)
 
 # --- Load shedding and exactly-once writes ----------------------------------------------
 # A request that waited longer than this before the app could start it is answered 503

@@ -82,6 +82,8 @@ class AuditAction(models.TextChoices):
     ALLOCATION_PLAN_CREATED = "allocation_plan.created", _("rencana alokasi dibuat")
     ALLOCATION_PLAN_SUPERSEDED = "allocation_plan.superseded", _("rencana alokasi diganti")
     ALLOCATION_PLAN_COMMITTED = "allocation_plan.committed", _("rencana alokasi dijalankan")
+    # The audit log itself
+    AUDIT_KEY_ROTATED = "audit_key.rotated", _("kunci tanda tangan audit diganti")
 
 
 # The names events were written under before the enumeration; kept as written.

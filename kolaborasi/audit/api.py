@@ -27,9 +27,24 @@ KEY_CACHE_SECONDS = 300
 HEAD_CACHE_SECONDS = 10
 
 
+_FINGERPRINT = Field(
+    pattern="^[0-9a-f]{64}$", description="SHA-256 of the raw 32-byte public key, lowercase hex"
+)
+
+
+class RetiredKeyOut(Schema):
+    public_key: Annotated[str, Field(description="the raw 32-byte Ed25519 public key, standard base64")]
+    fingerprint: Annotated[str, _FINGERPRINT]
+
+
 class KeyOut(Schema):
     algorithm: Literal["Ed25519"]
     public_key: Annotated[str, Field(description="the raw 32-byte Ed25519 public key, standard base64")]
+    fingerprint: Annotated[str, _FINGERPRINT]
+    retired: Annotated[
+        list[RetiredKeyOut],
+        Field(description="keys that signed before a rotation, oldest first: heads they signed stay valid"),
+    ]
 
 
 class HeadOut(Schema):
@@ -51,9 +66,19 @@ class HeadOut(Schema):
 def audit_key(request: HttpRequest, response: HttpResponse) -> dict[str, Any]:
     """Verify a head from `GET /api/v1/audit/head` with this key: the signature covers the
     UTF-8 bytes of `kolaborasi-audit-head:1:<seq>:<hash>:<at>`, the head's three fields
-    exactly as in its JSON."""
+    exactly as in its JSON. A head signed before the key was rotated verifies with one of
+    the `retired` keys."""
     response["Cache-Control"] = f"public, max-age={KEY_CACHE_SECONDS}"
-    return {"algorithm": signing.ALGORITHM, "public_key": signing.public_key_base64()}
+    current = signing.public_key()
+    return {
+        "algorithm": signing.ALGORITHM,
+        "public_key": signing.public_key_base64(current),
+        "fingerprint": signing.fingerprint(current),
+        "retired": [
+            {"public_key": signing.public_key_base64(key), "fingerprint": signing.fingerprint(key)}
+            for key in signing.retired_public_keys()
+        ],
+    }
 
 
 @router.get(

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from itertools import batched
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.db import connection, transaction
 from django.db.models import Field
 from django.utils import timezone
@@ -281,6 +282,39 @@ def audit_head_sign(*, only_if_due: bool = False) -> AuditSignedHead | None:
     return AuditSignedHead.objects.create(seq=seq, hash=hash, at=at, signature=signing.sign(seq, hash, at))
 
 
+@dataclass(frozen=True)
+class KeyRotation:
+    old_fingerprint: str
+    new_fingerprint: str
+    # The head signed with the new key at once; None when the chain could not be signed
+    # (``error`` says why; the key is replaced all the same).
+    head: AuditSignedHead | None
+    error: str = ""
+
+
+def audit_key_rotate(*, actor: Actor) -> KeyRotation:
+    """Replace the key that signs the chain's head (``signing.rotate``: the old key's
+    public half joins the retired keys, so every head it signed keeps verifying), record
+    the rotation in the chain, and sign the head with the new key at once, so the first
+    head the new key signs includes the rotation."""
+    rotation = signing.rotate()
+    old, new = signing.fingerprint(rotation.old), signing.fingerprint(rotation.new)
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action=AuditAction.AUDIT_KEY_ROTATED,
+            object_type="audit.signing_key",
+            object_id=new,
+            before={"fingerprint": old},
+            after={"fingerprint": new},
+        )
+    try:
+        head = audit_head_sign()
+    except ChainNotSigned as exc:
+        return KeyRotation(old, new, None, str(exc))
+    return KeyRotation(old, new, head)
+
+
 def head_of(row: AuditSignedHead) -> signing.Head:
     return signing.Head(seq=row.seq, hash=row.hash, at=row.at, signature=row.signature)
 
@@ -292,10 +326,10 @@ def _signed_heads() -> Iterator[signing.Head]:
 
 def _check_heads(heads: Iterable[signing.Head], *, length: int, saved: bool = False) -> ChainReport:
     """Each head against the chain of ``length`` events (which holds): its signature with
-    the current public key, its seq within the chain, and the event at its seq having
-    its hash. Heads come in order of seq, so a rewrite is placed after the last head
-    that still matched."""
-    key = None
+    the current public key or a retired one (``signing.verifying_keys``), its seq within
+    the chain, and the event at its seq having its hash. Heads come in order of seq, so a
+    rewrite is placed after the last head that still matched."""
+    keys: list[Ed25519PublicKey] | None = None
     checked = matched = 0  # matched: the highest seq whose signed hash still matches
     which = "the saved head" if saved else "the head"
     for batch in batched(heads, 2000):
@@ -303,11 +337,15 @@ def _check_heads(heads: Iterable[signing.Head], *, length: int, saved: bool = Fa
         hashes = dict(AuditEvent.objects.filter(seq__in=seqs).values_list("seq", "hash"))
         hashes[0] = GENESIS
         for head in batch:
-            key = key or signing.public_key()
+            keys = keys if keys is not None else signing.verifying_keys()
             at = signing.format_at(head.at)
             problem = ""
-            if not head.signature_valid(key):
-                problem = f"{which} signed at {at} has a signature the current key does not verify"
+            signer = next((key for key in keys if head.signature_valid(key)), None)
+            if signer is None:
+                problem = (
+                    f"{which} signed at {at} has a signature the current key does not verify, "
+                    "nor any retired key"
+                )
             elif head.seq > length:
                 problem = (
                     f"truncated: {which} signed at {at} is event #{head.seq}, the chain ends at #{length}"
@@ -319,6 +357,9 @@ def _check_heads(heads: Iterable[signing.Head], *, length: int, saved: bool = Fa
                 )
             if problem:
                 return ChainReport(length, head.seq, problem, heads_checked=checked, kind="head")
+            # Heads come in time order: the key that signed this one is tried first next.
+            if signer is not None and signer is not keys[0]:
+                keys = [signer, *(key for key in keys if key is not signer)]
             matched = max(matched, head.seq)
             checked += 1
     return ChainReport(length, heads_checked=checked)

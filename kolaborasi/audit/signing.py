@@ -6,6 +6,13 @@ The key is an Ed25519 private key in a PEM (PKCS#8) file named by the setting
 cannot sign a head for the rewritten chain. Its public half is published at
 ``GET /api/v1/audit/key``.
 
+``kolaborasi audit rotate-key`` (:func:`rotate`) replaces the key: the old key's public
+half goes to the retired keys file (``AUDIT_RETIRED_KEYS_FILE``; by default beside the
+key, ``<key name>-retired.pem``), PEM public keys one after another, with ``#`` comment
+lines. Public keys only, outside the database too: a head verifies when the current key
+or any retired key verifies its signature, so every head signed before a rotation keeps
+verifying. A key is named by its fingerprint, the SHA-256 of its raw 32 bytes in hex.
+
 A head is signed as the UTF-8 bytes of :func:`head_message`, one line::
 
     kolaborasi-audit-head:1:<seq>:<hash>:<at>
@@ -22,10 +29,13 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import fcntl
+import hashlib
 import json
 import os
 import re
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -35,6 +45,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
+from django.utils import timezone
 
 ALGORITHM = "Ed25519"
 _AT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -120,10 +131,201 @@ def public_key() -> Ed25519PublicKey:
     return private_key().public_key()
 
 
+def _raw(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def fingerprint(key: Ed25519PublicKey) -> str:
+    """The key's name: SHA-256 of its raw 32 bytes, 64 lowercase hex digits."""
+    return hashlib.sha256(_raw(key)).hexdigest()
+
+
+def _retired_file() -> Path:
+    configured = settings.AUDIT_RETIRED_KEYS_FILE
+    if configured:
+        return Path(configured)
+    key = _key_file()
+    return key.with_name(f"{key.stem}-retired.pem")
+
+
+_BEGIN, _END = "-----BEGIN PUBLIC KEY-----", "-----END PUBLIC KEY-----"
+
+
+@lru_cache(maxsize=4)
+def _load_retired(path: str, _mtime_ns: int, _size: int) -> tuple[Ed25519PublicKey, ...]:
+    where = f"AUDIT_RETIRED_KEYS_FILE {path}"
+    try:
+        text = Path(path).read_text(encoding="ascii")
+    except OSError as exc:
+        raise SigningKeyError(f"{where}: cannot be read ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise SigningKeyError(f"{where}: not text (PEM public keys and # comments only)") from None
+    keys: list[Ed25519PublicKey] = []
+    block: list[str] = []
+    start = 0
+    for number, raw_line in enumerate(text.splitlines(), 1):
+        line = raw_line.strip()
+        if block:
+            block.append(line)
+            if line == _END:
+                keys.append(_retired_key("\n".join(block), f"{where}, line {start}"))
+                block = []
+        elif line == _BEGIN:
+            block, start = [line], number
+        elif "PRIVATE KEY" in line:
+            raise SigningKeyError(
+                f"{where}, line {number}: a private key. This file holds public keys only: remove it "
+                "(and treat that key as leaked if others can read the file)."
+            )
+        elif line and not line.startswith("#"):
+            raise SigningKeyError(
+                f"{where}, line {number}: expected a PEM public key ({_BEGIN}) or a # comment, "
+                f"not {line[:40]!r}"
+            )
+    if block:
+        raise SigningKeyError(f"{where}, line {start}: the public key is not closed by {_END}")
+    unique = {fingerprint(key): key for key in keys}
+    return tuple(unique.values())
+
+
+def _retired_key(pem: str, where: str) -> Ed25519PublicKey:
+    try:
+        key = serialization.load_pem_public_key(pem.encode())
+    except (ValueError, TypeError) as exc:
+        raise SigningKeyError(f"{where}: not a PEM public key ({exc})") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise SigningKeyError(f"{where}: not an Ed25519 key but an {type(key).__name__}")
+    return key
+
+
+def _retired_all() -> tuple[Ed25519PublicKey, ...]:
+    path = _retired_file()
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return ()
+    except OSError as exc:
+        raise SigningKeyError(f"AUDIT_RETIRED_KEYS_FILE {path}: cannot be read ({exc.strerror})") from None
+    return _load_retired(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+def retired_public_keys() -> list[Ed25519PublicKey]:
+    """The keys that signed before a rotation, oldest first (none without the file; the
+    current key is left out should the file name it too); a malformed file is a
+    ``SigningKeyError`` naming the line."""
+    current = fingerprint(public_key())
+    return [key for key in _retired_all() if fingerprint(key) != current]
+
+
+def verifying_keys() -> list[Ed25519PublicKey]:
+    """Every key a head may be signed with: the current one first, then the retired ones."""
+    return [public_key(), *retired_public_keys()]
+
+
+def _public_pem(key: Ed25519PublicKey) -> str:
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+
+
+def _write_new(path: Path, data: bytes, mode: int, owner: os.stat_result | None = None) -> Path:
+    """``data`` in a new file beside ``path`` (flushed to disk), to be renamed over it;
+    owned as ``owner`` when given and allowed (run as root, the service user must still
+    read the key it signs with)."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.new")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            if owner is not None and (owner.st_uid, owner.st_gid) != (os.geteuid(), os.getegid()):
+                with suppress(PermissionError):
+                    os.fchown(handle.fileno(), owner.st_uid, owner.st_gid)
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return partial
+
+
+def _sync_folder(path: Path) -> None:
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def _rotation_lock(path: Path) -> Iterator[None]:
+    """One rotation at a time for a key file (another waits, then rotates the new key)."""
+    lock = path.with_name(f".{path.name}.lock")
+    fd = os.open(lock, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+@dataclass(frozen=True)
+class Rotation:
+    old: Ed25519PublicKey
+    new: Ed25519PublicKey
+    at: dt.datetime
+
+
+def rotate() -> Rotation:
+    """Replace the signing key with a new one. First the old key's public half is added
+    to the retired keys file (replaced whole, atomically), then the new private key
+    (mode 0600) is renamed over the key file, which must still hold the key just
+    retired: a key put there meanwhile by someone else is never overwritten. A crash
+    in between leaves the old key signing and also listed as retired, which is harmless;
+    rotating again finishes the work. Both files get the key file's owner, so an operator
+    may rotate as root."""
+    path = _key_file()
+    with _rotation_lock(path):
+        old_private = private_key()
+        old_pem = path.read_bytes()
+        owner = path.stat()
+        old = old_private.public_key()
+        retired_file = _retired_file()
+        known = {fingerprint(key) for key in _retired_all()}  # a malformed file stops here
+        at = timezone.now().replace(microsecond=0)
+        if fingerprint(old) not in known:
+            before = retired_file.read_bytes() if retired_file.exists() else b""
+            if before and not before.endswith(b"\n"):
+                before += b"\n"
+            entry = f"# retired {format_at(at)}, fingerprint {fingerprint(old)}\n{_public_pem(old)}"
+            retired_file.parent.mkdir(parents=True, exist_ok=True)
+            partial = _write_new(retired_file, before + entry.encode(), 0o644, owner)
+            os.replace(partial, retired_file)
+            _sync_folder(retired_file)
+        new_private = Ed25519PrivateKey.generate()
+        partial = _write_new(
+            path,
+            new_private.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            ),
+            0o600,
+            owner,
+        )
+        try:
+            if path.read_bytes() != old_pem:
+                raise SigningKeyError(
+                    f"AUDIT_SIGNING_KEY_FILE {path}: changed while rotating; not replaced. Check which "
+                    "key is there and rotate again."
+                )
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
+        _sync_folder(path)
+    return Rotation(old=old, new=new_private.public_key(), at=at)
+
+
 def public_key_base64(key: Ed25519PublicKey | None = None) -> str:
     """The raw 32 bytes of the public key, in standard base64."""
-    raw = (key or public_key()).public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return base64.b64encode(raw).decode()
+    return base64.b64encode(_raw(key or public_key())).decode()
 
 
 def sign(seq: int, hash: str, at: dt.datetime) -> str:
