@@ -6,14 +6,17 @@ a correction of a household count leaves a closed campaign's needs as they were.
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
+from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, transaction
 
 from kolaborasi.audit.models import AuditEvent
 from kolaborasi.campaigns.models import Campaign, CampaignAidType, CampaignStatus
 from kolaborasi.campaigns.services import FIRST_CAMPAIGN_NAME, campaign_close
+from kolaborasi.regions.models import Level, Region
 from kolaborasi.targets.campaigns import campaign_start
 from kolaborasi.targets.models import AidType, Need, Target
 from kolaborasi.targets.services import need_update
@@ -68,8 +71,25 @@ def test_with_two_open_campaigns_an_import_must_name_one(run_cli, tmp_file) -> N
     assert not Target.objects.filter(region_id="31.74.03.1001.901").exists()
     with pytest.raises(CommandError, match="--campaign: program dengan kode tidak-ada tidak ada"):
         run_cli("import", "rw", path, "--campaign", "tidak-ada")
-    run_cli("import", "rw", path, "--campaign", flood.slug)
-    rw = Target.objects.get(region_id="31.74.03.1001.901")
+    # Jakarta Selatan's RWs are outside the Jakarta Timur flood response: refused, named.
+    said = io.StringIO()
+    with pytest.raises(CommandError, match="1 kesalahan; tidak ada yang diubah"):
+        call_command("import", "rw", path, "--campaign", flood.slug, stderr=said)
+    assert "2 sasaran di luar wilayah program Tanggap Banjir Jakarta Timur (31.75)" in said.getvalue()
+    assert "31.74.03.1001.901" in said.getvalue()
+    assert Need.objects.count() == needs_before
+    assert not Target.objects.filter(region_id="31.74.03.1001.901").exists()
+
+    village = Region.objects.filter(level=Level.VILLAGE, code__startswith="31.75.").order_by("code").first()
+    assert village is not None
+    run_cli(
+        "import",
+        "rw",
+        str(tmp_file("timur.csv", HEADER + f"{village.code},901,80,,2026-11-01,x\n")),
+        "--campaign",
+        flood.slug,
+    )
+    rw = Target.objects.get(region_id=f"{village.code}.901")
     # Only the flood response's aid types.
     assert sorted(rw.needs.values_list("aid_type__slug", flat=True)) == ["sembako", "siap-saji"]
     assert set(rw.needs.values_list("campaign_id", flat=True)) == {flood.pk}

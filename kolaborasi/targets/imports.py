@@ -164,17 +164,46 @@ class _Checker:
 def _campaign_for(actor: object | None, campaign: Campaign | None, targets: list[Target]) -> Campaign:
     """The campaign the imported targets' needs belong to: the one named, which must be
     open, else the one open campaign (the first one, opened over the targets' provinces,
-    on an installation that has none yet)."""
+    on an installation that has none yet). Every target must lie in its area."""
     if campaign is None:
         active = AidType.objects.filter(active=True).order_by("pk")
-        return campaign_for_new_needs(
+        campaign = campaign_for_new_needs(
             actor=actor,  # type: ignore[arg-type]
             region_codes=sorted({t.province_code for t in targets}),
             aid_types=[AidTypeUnit(a.pk, a.slug, a.unit) for a in active],
         )
-    if not campaign.is_open:
+    elif not campaign.is_open:
         raise CampaignClosed(campaign.name, campaign.slug, campaign.status)
+    _check_within(campaign, targets)
     return campaign
+
+
+def _check_within(campaign: Campaign, targets: list[Target]) -> None:
+    """Refuse the file when a target lies outside the campaign's regions: its needs would
+    count in a response that does not cover it."""
+    areas = list(campaign.regions.order_by("code").values_list("code", flat=True))
+    codes = (t.region_id or t.village_id for t in targets)
+    outside = [c for c in codes if not any(c == area or c.startswith(area + ".") for area in areas)]
+    if outside:
+        raise ImportRejected(
+            [
+                RowError(
+                    0,
+                    "",
+                    _(
+                        "%(count)s sasaran di luar wilayah program %(name)s (%(areas)s), mis. "
+                        "%(examples)s. Impor ke program yang mencakupnya (--campaign), atau buat "
+                        "program untuk wilayah itu."
+                    )
+                    % {
+                        "count": len(outside),
+                        "name": campaign.name,
+                        "areas": ", ".join(areas),
+                        "examples": ", ".join(outside[:3]),
+                    },
+                )
+            ]
+        )
 
 
 def _campaign_aid_types(campaign: Campaign) -> list[int]:
