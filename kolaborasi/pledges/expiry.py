@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from kolaborasi.accounts.models import Membership
 from kolaborasi.audit.actions import AuditAction
+from kolaborasi.campaigns.errors import CampaignFrozen
 from kolaborasi.core.mail import mail_queue
 
 from .history import audit, snapshot
@@ -48,16 +49,20 @@ def pledges_expire(*, today: dt.date | None = None) -> ExpiryReport:
     for pk in open_q.filter(planned_delivery__lt=last_day, reminded_at__isnull=False).values_list(
         "pk", flat=True
     ):
-        with transaction.atomic():
-            locked = Pledge.objects.select_for_update(no_key=True).get(pk=pk)
-            if locked.status not in LIVE_STATUSES or locked.undelivered == 0:
-                continue
-            if locked.planned_delivery >= last_day or locked.reminded_at is None:
-                continue  # extended meanwhile
-            before = snapshot(locked)
-            report.released_units += release_undelivered(locked, PledgeStatus.EXPIRED)
-            audit(None, locked.organisation, AuditAction.PLEDGE_EXPIRED, locked, before)
-            report.expired += 1
+        try:
+            with transaction.atomic():
+                locked = Pledge.objects.select_for_update(no_key=True).get(pk=pk)
+                if locked.status not in LIVE_STATUSES or locked.undelivered == 0:
+                    continue
+                if locked.planned_delivery >= last_day or locked.reminded_at is None:
+                    continue  # extended meanwhile
+                before = snapshot(locked)
+                released = release_undelivered(locked, PledgeStatus.EXPIRED)
+                audit(None, locked.organisation, AuditAction.PLEDGE_EXPIRED, locked, before)
+        except CampaignFrozen:
+            continue  # its campaign closed meanwhile: the pledge stays as it was at the close
+        report.released_units += released
+        report.expired += 1
     for pk in open_q.filter(planned_delivery__lte=last_day, reminded_at__isnull=True).values_list(
         "pk", flat=True
     ):

@@ -542,15 +542,26 @@ def delivery_record(
 
 
 def release_undelivered(locked: Pledge, status: str) -> int:
-    """Give the undelivered remainder back to the need (conditional, never below zero)."""
+    """Give the undelivered remainder back to the need (conditional, never below zero).
+    ``CampaignFrozen`` when the need's campaign closed meanwhile."""
     units = locked.undelivered
     locked.released += units
     locked.status = status
     locked.save(update_fields=["released", "status", "updated_at"])
     if units:
-        changed = Need.objects.filter(pk=locked.need_id, held__gte=units).update(held=F("held") - units)
-        if changed != 1:  # pragma: no cover - would mean the counters drifted (invariant 2)
-            raise RuntimeError(f"need {locked.need_id} holds fewer than {units} units")
+        # Only while the need accepts: a campaign close flips the flag on the need's row
+        # under that row's lock, so a release that comes second sees it and is refused
+        # (and rolled back with the caller's transaction): a closed campaign's figures stay
+        # as they were at the close.
+        changed = Need.objects.filter(pk=locked.need_id, held__gte=units, accepting=True).update(
+            held=F("held") - units
+        )
+        if changed != 1:
+            frozen = _frozen_refusal(locked.need_id)
+            if frozen is not None:
+                raise frozen
+            # Otherwise the counters drifted (invariant 2), which must never happen.
+            raise RuntimeError(f"need {locked.need_id} holds fewer than {units} units")  # pragma: no cover
         _hold_give(locked, units)
     return units
 

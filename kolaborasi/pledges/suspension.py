@@ -16,6 +16,7 @@ from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.services import audit_record
 from kolaborasi.audit.snapshot import snapshot as model_snapshot
+from kolaborasi.campaigns.errors import CampaignFrozen
 from kolaborasi.core.actor import Actor
 from kolaborasi.core.errors import Forbidden
 
@@ -90,14 +91,18 @@ def organisation_suspend(
         need__accepting=True,
     ).order_by("pk")
     for pk in list(open_pledges.values_list("pk", flat=True)):
-        with transaction.atomic():
-            pledge = locked_pledge(Pledge(pk=pk))
-            if pledge.status not in LIVE_STATUSES or pledge.undelivered == 0:
-                continue
-            before = snapshot(pledge)
-            report.released_units += release_undelivered(pledge, PledgeStatus.CANCELLED)
-            audit(actor, operator, AuditAction.PLEDGE_CANCELLED, pledge, before)
-            report.pledges += 1
+        try:
+            with transaction.atomic():
+                pledge = locked_pledge(Pledge(pk=pk))
+                if pledge.status not in LIVE_STATUSES or pledge.undelivered == 0:
+                    continue
+                before = snapshot(pledge)
+                released = release_undelivered(pledge, PledgeStatus.CANCELLED)
+                audit(actor, operator, AuditAction.PLEDGE_CANCELLED, pledge, before)
+        except CampaignFrozen:
+            continue  # its campaign closed meanwhile: the pledge keeps its units
+        report.released_units += released
+        report.pledges += 1
     return report
 
 
