@@ -68,11 +68,15 @@ def build_history(personas: dict[str, Any], seed: int = 7, pledges: int = 60) ->
     }
     oki = personas["oki"].user
     history = History(orgs=orgs, private_names=["Siti Rahmawati Pribadi"])
-    needs = list(
+    # A sample drawn by the seed (not by the database), so a seed always makes one history.
+    ids = list(
         Need.objects.filter(target__city_code__in=[CITY, OTHER_CITY], quantity__gt=0)
-        .select_related("target", "aid_type")
-        .order_by("?")[:40]
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
+    by_pk = Need.objects.select_related("target", "aid_type").in_bulk(rng.sample(ids, min(40, len(ids))))
+    needs = list(by_pk.values())
+    needs.sort(key=lambda n: n.pk)
     rng.shuffle(needs)
     sembako_rw = [n for n in needs if n.aid_type.slug == settings.PRIMARY_AID_TYPE and n.target.kind == "rw"]
     created: list[Pledge] = []

@@ -20,7 +20,7 @@ from kolaborasi.pledges.models import Delivery, Pledge
 from kolaborasi.targets.campaigns import campaign_start
 from kolaborasi.targets.models import Need
 from tests.history_support import CITY, build_history
-from tests.pledges_support import open_campaign, today
+from tests.pledges_support import make_pledge, open_campaign, today
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_hasher", "hold_limits_lifted")]
 
@@ -44,7 +44,12 @@ def two(personas: dict[str, Any]) -> tuple[Campaign, Campaign]:
     flood = campaign_start(
         actor=None, name="Tanggap Banjir", region_codes=[CITY], aid_type_slugs=["sembako"], start=today()
     )
-    build_history(personas, seed=17, pledges=50)  # pledges in both campaigns
+    build_history(personas, seed=17, pledges=50)
+    # Whatever the history drew: a delivered pledge in each campaign, so every file of each
+    # has rows.
+    for campaign in (demo, flood):
+        need = Need.objects.filter(campaign=campaign, target__city_code=CITY).order_by("pk").first()
+        make_pledge(personas["dina"], need, quantity=3, delivered=2)
     return demo, flood
 
 
