@@ -105,7 +105,7 @@ def _drill(tmp_path: Path, source_url: str, target_url: str) -> None:
 
     # A backup never overwrites another.
     again = _kol(source, "backup", str(backup))
-    assert again.returncode != 0 and "not an empty directory" in again.stderr
+    assert again.returncode != 0 and "bukan direktori kosong" in again.stderr
 
     restored = _kol(target, "restore", str(backup))
     assert restored.returncode == 0, restored.stderr
@@ -123,7 +123,7 @@ def _drill(tmp_path: Path, source_url: str, target_url: str) -> None:
     before = _kol(target, "dumpdata", "accounts.organisation", "audit")
     refused = _kol(_env(target_url, tmp_path / "media-other"), "restore", str(backup))
     assert refused.returncode != 0
-    assert "the database is not empty" in refused.stderr
+    assert "basis data tidak kosong" in refused.stderr
     assert _kol(target, "dumpdata", "accounts.organisation", "audit").stdout == before.stdout
     assert not (tmp_path / "media-other").exists()
 

@@ -33,6 +33,7 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -51,7 +52,7 @@ def _engine() -> str:
         return "postgresql"
     if connection.vendor == "sqlite":
         return "sqlite"
-    raise BackupError(f"unsupported database: {connection.vendor}")
+    raise BackupError(_("basis data %(vendor)s tidak didukung") % {"vendor": connection.vendor})
 
 
 def _pg_env() -> dict[str, str]:
@@ -87,13 +88,13 @@ def _media_files(root: Path) -> dict[str, int]:
 def backup(path: Path) -> dict[str, Any]:
     """Write a backup into ``path`` (a new or empty directory); return the manifest."""
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
-        raise BackupError(f"{path} already exists and is not an empty directory")
+        raise BackupError(_("%(path)s sudah ada dan bukan direktori kosong") % {"path": path})
     engine = _engine()
     path.mkdir(parents=True, exist_ok=True)
     if engine == "postgresql":
         pg_dump = shutil.which("pg_dump")
         if pg_dump is None:
-            raise BackupError("pg_dump is not installed (Debian: apt-get install postgresql-client)")
+            raise BackupError(_("pg_dump belum terpasang (Debian: apt-get install postgresql-client)"))
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             cursor.execute("SELECT pg_export_snapshot()")
@@ -114,7 +115,7 @@ def backup(path: Path) -> dict[str, Any]:
                 check=False,
             )
             if result.returncode != 0:
-                raise BackupError(f"pg_dump failed: {result.stderr.strip()}")
+                raise BackupError(_("pg_dump gagal: %(detail)s") % {"detail": result.stderr.strip()})
     else:
         copy = path / SQLITE_COPY
         connection.ensure_connection()
@@ -160,11 +161,15 @@ def read_manifest(path: Path) -> dict[str, Any]:
     try:
         manifest = json.loads((path / MANIFEST).read_text())
     except FileNotFoundError:
-        raise BackupError(f"{path / MANIFEST} is missing: not a kolaborasi backup") from None
+        raise BackupError(
+            _("%(file)s tidak ada: ini bukan cadangan kolaborasi") % {"file": path / MANIFEST}
+        ) from None
     except ValueError as exc:
-        raise BackupError(f"{path / MANIFEST} is not valid JSON: {exc}") from None
+        raise BackupError(
+            _("%(file)s bukan JSON yang sah: %(detail)s") % {"file": path / MANIFEST, "detail": exc}
+        ) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise BackupError(f"{path / MANIFEST}: unknown backup format")
+        raise BackupError(_("%(file)s: format cadangan tidak dikenal") % {"file": path / MANIFEST})
     return manifest
 
 
@@ -179,29 +184,37 @@ def restore(path: Path) -> Restored:
     manifest = read_manifest(path)
     engine = _engine()
     if manifest["engine"] != engine:
-        raise BackupError(f"the backup is of a {manifest['engine']} database; this site uses {engine}")
+        raise BackupError(
+            _("cadangan ini dari basis data %(backup)s; situs ini memakai %(site)s")
+            % {"backup": manifest["engine"], "site": engine}
+        )
     dump = path / (PG_DUMP if engine == "postgresql" else SQLITE_COPY)
     if not dump.is_file():
-        raise BackupError(f"{dump} is missing")
+        raise BackupError(_("%(file)s tidak ada") % {"file": dump})
     for name, size in manifest["media"].items():
         file = path / MEDIA / name
         if not file.is_file() or file.stat().st_size != size:
-            raise BackupError(f"{file} is missing or its size differs from the manifest")
+            raise BackupError(_("%(file)s tidak ada atau ukurannya berbeda dari manifest") % {"file": file})
     # Refuse before changing anything: the database and MEDIA_ROOT must be empty.
     tables = _existing_tables()
     if tables:
         raise BackupError(
-            f"the database is not empty ({len(tables)} tables, e.g. {sorted(tables)[0]}): "
-            "restore only into a new, empty database"
+            _(
+                "basis data tidak kosong (%(count)s tabel, mis. %(table)s): pulihkan hanya ke basis "
+                "data baru yang kosong"
+            )
+            % {"count": len(tables), "table": sorted(tables)[0]}
         )
     media_root = Path(settings.MEDIA_ROOT)
     clashes = [name for name in manifest["media"] if (media_root / name).exists()]
     if clashes:
-        raise BackupError(f"MEDIA_ROOT already holds {clashes[0]}: restore into an empty MEDIA_ROOT")
+        raise BackupError(
+            _("MEDIA_ROOT sudah berisi %(file)s: pulihkan ke MEDIA_ROOT yang kosong") % {"file": clashes[0]}
+        )
     if engine == "postgresql":
         pg_restore = shutil.which("pg_restore")
         if pg_restore is None:
-            raise BackupError("pg_restore is not installed (Debian: apt-get install postgresql-client)")
+            raise BackupError(_("pg_restore belum terpasang (Debian: apt-get install postgresql-client)"))
         connection.close()
         result = subprocess.run(  # noqa: S603 (our arguments, no shell)
             [
@@ -218,7 +231,9 @@ def restore(path: Path) -> Restored:
             check=False,
         )
         if result.returncode != 0:
-            raise BackupError(f"pg_restore failed (nothing was loaded): {result.stderr.strip()}")
+            raise BackupError(
+                _("pg_restore gagal, tidak ada yang dimuat: %(detail)s") % {"detail": result.stderr.strip()}
+            )
     else:
         connection.ensure_connection()
         with sqlite3.connect(dump) as source:
@@ -233,9 +248,12 @@ def restore(path: Path) -> Restored:
         differ = sorted(
             t for t in set(counts) | set(manifest["rows"]) if counts.get(t) != manifest["rows"].get(t)
         )
-        raise BackupError(f"restored rows differ from the manifest in {', '.join(differ)}")
+        raise BackupError(
+            _("baris yang dipulihkan berbeda dari manifest di %(tables)s") % {"tables": ", ".join(differ)}
+        )
     if head != manifest["audit_head"]:
         raise BackupError(
-            f"restored audit chain head {head} differs from the manifest's {manifest['audit_head']}"
+            _("kepala rantai audit yang dipulihkan %(head)s berbeda dari manifest (%(expected)s)")
+            % {"head": head, "expected": manifest["audit_head"]}
         )
     return Restored(rows=sum(counts.values()), media_files=len(manifest["media"]))

@@ -1,31 +1,29 @@
 from pathlib import Path
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
-from kolaborasi.core.backup import BackupError, restore
+from kolaborasi.core.backup import restore
+
+from .backup import BackupCommand
 
 
-class Command(BaseCommand):
+class Command(BackupCommand):
     help = (
         "`restore PATH`: load a backup made by `backup` into this site's empty database and "
         "MEDIA_ROOT (a non-empty one is refused and left unchanged), compare it with the "
         "manifest, then run `audit verify` and `stats check`."
     )
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("path", type=Path)
+    @property
+    def refusal(self) -> str:  # type: ignore[override]
+        return _("pemulihan ditolak")
 
-    def handle(self, *args: object, **options: object) -> None:
-        path = options["path"]
-        assert isinstance(path, Path)
-        try:
-            restored = restore(path)
-        except BackupError as exc:
-            raise CommandError(f"pemulihan ditolak (restore refused): {exc}") from None
+    def run(self, path: Path) -> None:
+        restored = restore(path)
         self.stdout.write(
-            f"dipulihkan dari {path}: {restored.rows} baris, {restored.media_files} berkas, "
-            "sesuai manifest (restored; matches the manifest)"
+            _("dipulihkan dari %(path)s: %(rows)s baris, %(files)s berkas, sesuai manifest")
+            % {"path": path, "rows": restored.rows, "files": restored.media_files}
         )
         call_command("audit", "verify", stdout=self.stdout)
         call_command("stats", "check", stdout=self.stdout)
