@@ -24,6 +24,10 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+# Every page's picture for people to look at (`make screenshots`, or SCREENSHOTS=1): the
+# layout test then keeps a full-page picture of each page at each size. Otherwise it keeps
+# only the pictures of pages that do not fit; taking all of them is a third of its time.
+ALL_PICTURES = os.environ.get("SCREENSHOTS", "") == "1"
 
 
 @pytest.fixture(scope="module", name="browser")
