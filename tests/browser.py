@@ -32,7 +32,12 @@ ALL_PICTURES = os.environ.get("SCREENSHOTS", "") == "1"
 
 @pytest.fixture(scope="module", name="browser")
 def browser_fixture() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # An expectation waits as long as an action does (pages' default timeout below):
+    # under a full test run on two cores a map or a filtered list can take more than
+    # Playwright's default five seconds to show what it will show.
+    expect.set_options(timeout=20_000)
 
     # Playwright's sync API runs an event loop in this thread, which makes Django refuse
     # ORM calls here ("async context"). The ORM calls of these tests are plain
