@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.installed-dev-stamp
 PORT ?= 8000
 PYTHON ?= python3
 
-.PHONY: install install-dev run dev static test lint migrate demo worker bench bench-smoke clean
+.PHONY: install install-dev run dev static test screenshots lint migrate demo worker bench bench-smoke clean
 
 # Two locks: requirements.lock holds what the server needs (`make install`, production);
 # requirements-dev.lock adds the test and lint tools (`make install-dev`, which `make test`
@@ -24,8 +24,12 @@ $(STAMP): requirements.lock pyproject.toml package.json package-lock.json
 	@touch $(STAMP)
 
 # The development tools, and axe-core (npm devDependency) for the browser tests.
+# libhxl's formula parser writes its tables into its package on first import; that first
+# import happens here, in one process, not in two test workers at once (one of them would
+# read the other's half-written table).
 $(DEV_STAMP): $(STAMP) requirements-dev.lock
 	$(VENV)/bin/uv pip install -q --python $(PY) --compile-bytecode -r requirements-dev.lock
+	$(PY) -c 'import hxl.formulas.parser'
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $(DEV_STAMP)
 
@@ -99,10 +103,21 @@ worker: install
 
 # The suite runs in TEST_WORKERS processes (pytest-xdist), one per core by default, each
 # with its own test database and its own copy of the demo (the set-up a worker pays once).
+# A worker with nothing left to do takes queued tests from a busy one (worksteal), so a
+# run of long browser tests does not end the suite on one worker while the other idles.
+# Bytecode is written even where the environment says not to: each worker would
+# otherwise rewrite the asserts of every test module again (seconds per process).
 TEST_WORKERS ?= auto
 
 test: install-dev
-	$(PY) -m pytest -n $(TEST_WORKERS)
+	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal
+
+# Every page the layout test visits as a picture in var/screenshots/layout/ (make test
+# keeps only those of pages that do not fit), and each step of the phone walkthroughs in
+# var/screenshots/walkthrough/: for a person to look at.
+screenshots: install-dev
+	SCREENSHOTS=1 env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal \
+		tests/test_browser_layout.py tests/test_browser_phone_walkthrough.py
 
 # lint-imports checks the layers contract in pyproject.toml: an import that runs from an
 # app to one above it (core < audit < regions < accounts < campaigns < targets < pledges < funds <

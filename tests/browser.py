@@ -24,11 +24,20 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+# Every page's picture for people to look at (`make screenshots`, or SCREENSHOTS=1): the
+# layout test then keeps a full-page picture of each page at each size. Otherwise it keeps
+# only the pictures of pages that do not fit; taking all of them is a third of its time.
+ALL_PICTURES = os.environ.get("SCREENSHOTS", "") == "1"
 
 
 @pytest.fixture(scope="module", name="browser")
 def browser_fixture() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # An expectation waits as long as an action does (pages' default timeout below):
+    # under a full test run on two cores a map or a filtered list can take more than
+    # Playwright's default five seconds to show what it will show.
+    expect.set_options(timeout=20_000)
 
     # Playwright's sync API runs an event loop in this thread, which makes Django refuse
     # ORM calls here ("async context"). The ORM calls of these tests are plain

@@ -19,9 +19,10 @@ from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connection
 from pytest_django.plugin import validate_django_db
 
-# Fixtures of the browser tests (browser, page, demo_url) and of the throttle tests
-# (one_window), for any test module that asks for them by name.
-pytest_plugins = ["tests.browser", "tests.throttle_support"]
+# Fixtures of the browser tests (browser, page, demo_url), of the throttle tests
+# (one_window) and the databases of a test's own (migrated_sqlite, new_postgres), for any
+# test module that asks for them by name.
+pytest_plugins = ["tests.browser", "tests.throttle_support", "tests.fresh_databases"]
 
 
 @pytest.hookimpl(trylast=True)

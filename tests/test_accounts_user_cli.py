@@ -103,16 +103,15 @@ def test_org_create_refuses_a_duplicate_unless_allowed(run_cli, db) -> None:  # 
 
 
 @pytest.mark.slow
-def test_org_create_duplicate_exits_non_zero_from_the_command_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_org_create_duplicate_exits_non_zero_from_the_command_line(migrated_sqlite) -> None:  # type: ignore[no-untyped-def]
     """Through the real `kolaborasi` console script: a refusal is a non-zero exit with the
     reason on stderr."""
     import os
     import subprocess
     from pathlib import Path
 
-    env = {**os.environ, "DEBUG": "1", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    env = {**os.environ, "DEBUG": "1", "DATABASE_URL": migrated_sqlite()}
     kolaborasi = str(Path(__file__).resolve().parent.parent / ".venv" / "bin" / "kolaborasi")
-    subprocess.run([kolaborasi, "migrate", "-v0"], env=env, check=True, capture_output=True)
     args = [kolaborasi, "org", "create", "--name", "Dinas Sosial DKI", "--kind", "operator"]
     assert subprocess.run(args, env=env, capture_output=True).returncode == 0
     again = subprocess.run(args, env=env, capture_output=True, text=True)

@@ -15,7 +15,8 @@ switch, static and media files, file downloads (a route ending in an extension s
 for the visitor (POST-only endpoints answer 405, pages of other roles 302/403), and the
 fragments htmx swaps into a page (no ``<html>``).
 
-Screenshots go to ``var/screenshots/layout/`` (ignored by git) for a person to review."""
+Screenshots go to ``var/screenshots/layout/`` (ignored by git) for a person to review: of
+every page with ``make screenshots`` (SCREENSHOTS=1), otherwise of the pages that do not fit."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from tests.browser import Settled, browser_fixture, demo_url_fixture, picture  # noqa: F401
+from tests.browser import ALL_PICTURES, Settled, browser_fixture, demo_url_fixture, picture  # noqa: F401
 from tests.one_language import check_page, proper_names
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -260,12 +261,16 @@ OVERFLOWING = """() => {
 
 
 def _overflow(page: Any, label: str, shot: str) -> list[str]:
-    """Screenshot the page; a problem when it is wider than the viewport."""
+    """A problem when the page is wider than the viewport; then (or with every picture
+    asked for) the page's screenshot."""
     width = page.viewport_size["width"]
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
-    culprits = page.evaluate(OVERFLOWING) if scroll_width > width else []
-    picture(page, SCREENSHOTS / shot)
-    return [f"{label}: {scroll_width}px wide; {culprits}"] if scroll_width > width else []
+    too_wide = scroll_width > width
+    if too_wide or ALL_PICTURES:
+        picture(page, SCREENSHOTS / shot)
+    if not too_wide:
+        return []
+    return [f"{label}: {scroll_width}px wide; {page.evaluate(OVERFLOWING)}; see {SCREENSHOTS / shot}"]
 
 
 # axe-core (a devDependency from npm, read from node_modules; never a CDN).
@@ -278,8 +283,8 @@ AXE_RUN = """async () => {
 
 
 def _accessibility(page: Any, label: str) -> list[str]:
-    """Critical and serious axe-core violations of the page, named."""
-    page.add_script_tag(path=str(AXE))
+    """Critical and serious axe-core violations of the page, named (axe-core is in every
+    page of the Indonesian pass, put there by the context's start-up script)."""
     return [f"{label}: {v}" for v in page.evaluate(AXE_RUN)]
 
 
@@ -314,6 +319,8 @@ def _context(browser: Any, demo_url: str, world: World, visitor: str, language: 
     if visitor != "publik":
         cookies.append(_session_cookie(world.personas[visitor], demo_url))
     context.add_cookies(cookies)
+    if language == "id":
+        context.add_init_script(path=AXE)
     return context
 
 

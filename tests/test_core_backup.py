@@ -15,14 +15,11 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
 import pytest
-
-from tests.conftest import is_postgres
 
 pytestmark = pytest.mark.slow
 
@@ -80,10 +77,9 @@ def _writing(env: dict[str, str]) -> Iterator[None]:
 
 
 def _drill(tmp_path: Path, source_url: str, target_url: str) -> None:
+    """From a migrated source database into an empty target."""
     source = _env(source_url, tmp_path / "media-source")
     target = _env(target_url, tmp_path / "media-target")
-    migrated = _kol(source, "migrate", "-v0")
-    assert migrated.returncode == 0, migrated.stderr
     created = _kol(
         source, "org", "create", "--name", "Donatur Cadangan", "--kind", "donor", "--subtype", "company"
     )
@@ -128,32 +124,9 @@ def _drill(tmp_path: Path, source_url: str, target_url: str) -> None:
     assert not (tmp_path / "media-other").exists()
 
 
-def test_backup_and_restore_on_sqlite(tmp_path: Path) -> None:
-    _drill(tmp_path, f"sqlite:///{tmp_path / 'source.sqlite3'}", f"sqlite:///{tmp_path / 'target.sqlite3'}")
+def test_backup_and_restore_on_sqlite(tmp_path: Path, migrated_sqlite: Callable[..., str]) -> None:
+    _drill(tmp_path, migrated_sqlite("source.sqlite3"), f"sqlite:///{tmp_path / 'target.sqlite3'}")
 
 
-@pytest.fixture
-def pg_databases() -> Iterator[tuple[str, str]]:
-    """Two databases of this test's own beside the test database (same server)."""
-    if not is_postgres():
-        pytest.skip("needs PostgreSQL")
-    from django.db import connection
-
-    d = connection.settings_dict
-    auth = d["USER"] + (f":{d['PASSWORD']}" if d["PASSWORD"] else "")
-    server = f"postgresql://{auth}@{d['HOST'] or '127.0.0.1'}:{d['PORT'] or 5432}"
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    names = [f"kol_backup_{worker}_{os.getpid()}_{which}" for which in ("source", "target")]
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-        for name in names:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield f"{server}/{names[0]}", f"{server}/{names[1]}"
-        finally:
-            for name in names:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def test_backup_and_restore_on_postgresql(tmp_path: Path, pg_databases: tuple[str, str]) -> None:
-    _drill(tmp_path, *pg_databases)
+def test_backup_and_restore_on_postgresql(tmp_path: Path, new_postgres: Callable[..., str]) -> None:
+    _drill(tmp_path, new_postgres(), new_postgres(migrated=False))

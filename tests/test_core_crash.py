@@ -17,14 +17,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
 import pytest
 
-from tests.conftest import is_postgres
 from tests.server import GUNICORN, ROOT, free_port
 
 pytestmark = pytest.mark.slow
@@ -133,9 +131,8 @@ def _post(port: int, method: str, path: str, body: object, headers: dict[str, st
 
 
 def _drill(tmp: Path, database_url: str) -> None:
+    """On a migrated database of the test's own."""
     env = _env(tmp, database_url)
-    migrated = _run(env, KOL, "migrate", "-v0")
-    assert migrated.returncode == 0, migrated.stderr
     made = _run({**env, "DEBUG": "1"}, sys.executable, "-c", SETUP)
     assert made.returncode == 0, made.stderr
     world = json.loads(made.stdout.strip().splitlines()[-1])
@@ -201,28 +198,13 @@ def _drill(tmp: Path, database_url: str) -> None:
     print(f"{len(acknowledged)} acknowledged, {len(state['ids'])} stored")
 
 
-def test_a_crash_loses_no_acknowledged_pledge_on_sqlite(tmp_path: Path) -> None:
-    _drill(tmp_path, f"sqlite:///{tmp_path / 'site.sqlite3'}")
+def test_a_crash_loses_no_acknowledged_pledge_on_sqlite(
+    tmp_path: Path, migrated_sqlite: Callable[..., str]
+) -> None:
+    _drill(tmp_path, migrated_sqlite())
 
 
-@pytest.fixture
-def pg_database() -> Iterator[str]:
-    if not is_postgres():
-        pytest.skip("needs PostgreSQL")
-    from django.db import connection
-
-    d = connection.settings_dict
-    auth = d["USER"] + (f":{d['PASSWORD']}" if d["PASSWORD"] else "")
-    server = f"postgresql://{auth}@{d['HOST'] or '127.0.0.1'}:{d['PORT'] or 5432}"
-    name = f"kol_crash_{os.environ.get('PYTEST_XDIST_WORKER', 'gw0')}_{os.getpid()}"
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield f"{server.replace('postgresql://', 'postgres://')}/{name}"
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def test_a_crash_loses_no_acknowledged_pledge_on_postgresql(tmp_path: Path, pg_database: str) -> None:
-    _drill(tmp_path, pg_database)
+def test_a_crash_loses_no_acknowledged_pledge_on_postgresql(
+    tmp_path: Path, new_postgres: Callable[..., str]
+) -> None:
+    _drill(tmp_path, new_postgres())

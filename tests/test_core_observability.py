@@ -20,6 +20,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -125,16 +126,13 @@ def test_readyz_names_a_migration_not_applied(client: Client, monkeypatch: pytes
 
 
 @pytest.mark.slow
-def test_the_worker_writes_its_heartbeat(tmp_path: Path) -> None:
+def test_the_worker_writes_its_heartbeat(tmp_path: Path, migrated_sqlite: Callable[..., str]) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    migrated_sqlite("site.sqlite3")
     database = tmp_path / "site.sqlite3"
     env.update(DEBUG="1", SQLITE_PATH=str(database), KOLABORASI_VAR_DIR=str(tmp_path / "var"))
     env["WORKER_HEARTBEAT_SECONDS"] = "1"
     kol = str(Path(sys.executable).with_name("kolaborasi"))
-    migrated = subprocess.run(
-        [kol, "migrate", "-v0"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    assert migrated.returncode == 0, migrated.stderr
     worker = subprocess.Popen(
         [kol, "worker", "--no-reload"],
         cwd=ROOT,

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import http.client
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,9 +26,12 @@ PICKER = "/wilayah/pilih/?_name=region"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, migrated_sqlite_template: Path
+) -> Iterator[tuple[int, Path]]:
     tmp = tmp_path_factory.mktemp("sqlite-busy")
     database = tmp / "site.sqlite3"
+    shutil.copyfile(migrated_sqlite_template, database)
     env = {
         k: v
         for k, v in os.environ.items()
@@ -45,15 +48,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path
         REQUEST_QUEUE_DEADLINE_MS="0",
         PYTHONPATH=str(ROOT),
     )
-    migrated = subprocess.run(
-        [str(Path(sys.executable).with_name("kolaborasi")), "migrate", "-v0"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert migrated.returncode == 0, migrated.stderr
     port = free_port()
     log = tmp / "gunicorn.log"
     cmd = [str(GUNICORN), "-c", "python:kolaborasi.gunicorn_conf", "kolaborasi.wsgi"]

@@ -21,11 +21,10 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from django.db import connection
 
@@ -43,12 +42,6 @@ IMAGE_SLOTS = 1
 BUDGET = IMAGE_SLOTS * MAX_PIXELS * 10  # kolaborasi.pledges.evidence.memory_budget()
 
 
-def _url(name: str) -> str:
-    d = connection.settings_dict
-    auth = d["USER"] + (f":{d['PASSWORD']}" if d["PASSWORD"] else "")
-    return f"postgres://{auth}@{d['HOST'] or '127.0.0.1'}:{d['PORT'] or 5432}/{name}"
-
-
 def _cli(env: dict[str, str], *args: str) -> str:
     done = subprocess.run(
         [str(KOLABORASI), *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
@@ -58,24 +51,16 @@ def _cli(env: dict[str, str], *args: str) -> str:
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[dict[str, str]]:
-    name = f"kol_bomb_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(_url("postgres"), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    env = {**os.environ, "DEBUG": "1", "DATABASE_URL": _url(name)}
-    try:
-        _cli(env, "migrate", "--no-input", "-v0")
-        _cli(env, "regions", "load", "--province", "31")
-        rw = tmp_path / "rw.csv"
-        rw.write_text("village_code,rw_number,households,as_of,source\n31.74.05.1003,1,100,2026-01-01,Uji\n")
-        _cli(env, "import", "rw", str(rw))
-        org = json.loads(
-            _cli(env, "org", "create", "--name", "PT Uji Foto", "--kind", "donor", "--subtype", "company")
-        )
-        yield {"DATABASE_URL": env["DATABASE_URL"], "token": org["token"]}
-    finally:
-        with psycopg.connect(_url("postgres"), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def site(tmp_path: Path, new_postgres: Callable[..., str]) -> dict[str, str]:
+    env = {**os.environ, "DEBUG": "1", "DATABASE_URL": new_postgres()}
+    _cli(env, "regions", "load", "--province", "31")
+    rw = tmp_path / "rw.csv"
+    rw.write_text("village_code,rw_number,households,as_of,source\n31.74.05.1003,1,100,2026-01-01,Uji\n")
+    _cli(env, "import", "rw", str(rw))
+    org = json.loads(
+        _cli(env, "org", "create", "--name", "PT Uji Foto", "--kind", "donor", "--subtype", "company")
+    )
+    return {"DATABASE_URL": env["DATABASE_URL"], "token": org["token"]}
 
 
 def _post(base: str, path: str, token: str, *, body: bytes, content_type: str) -> tuple[int, Any]:
