@@ -34,7 +34,7 @@ from kolaborasi.core.progress import progress_bar  # noqa: E402
 from kolaborasi.regions.models import Region  # noqa: E402
 from kolaborasi.regions.services import regions_load, registry_rows  # noqa: E402
 from kolaborasi.stats import tally  # noqa: E402
-from kolaborasi.targets import imports  # noqa: E402
+from kolaborasi.targets import imports, writer  # noqa: E402
 
 SOURCE = "BENCH sintetis"
 AS_OF = "2020-04-20"
@@ -662,14 +662,14 @@ def step_import(args: argparse.Namespace) -> dict[str, Any]:
 
     def run_bulk() -> None:
         # The importer with its portable write path (multi-row INSERT), for comparison.
-        original = imports._write_copy
-        imports._write_copy = imports._write_bulk  # type: ignore[assignment]
+        original = writer._write_copy
+        writer._write_copy = writer._write_bulk  # type: ignore[assignment]
         try:
             start = time.perf_counter()
             imports.rw_import(actor=None, data=data, label="bench.csv")
             timings["import_bulk_create"].append(time.perf_counter() - start)
         finally:
-            imports._write_copy = original  # type: ignore[assignment]
+            writer._write_copy = original  # type: ignore[assignment]
 
     for number in range(args.rounds):
         # The slow portable path once only: it is there for comparison, not judged.

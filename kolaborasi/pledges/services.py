@@ -10,13 +10,14 @@ row: the database checks and adds in one statement, so no two requests can both 
 the last units, on SQLite and PostgreSQL, without SERIALIZABLE or a read-then-write
 window.
 
-Fair holds (see holds.py): the organisation's running count of undelivered units
-(``OrganisationHold``) is updated in the same transaction as the need, after it, so
-locks are always taken pledge row → need row(s, by id) → hold row → audit head and two
-writers cannot deadlock. Rows are locked ``no_key`` (and a pledge without the rows it is
-joined to), so the foreign-key checks of other writers' new rows never wait on them.
-Concurrent pledges of one organisation queue on its hold row, and the
-database refuses to count past its limit, so parallel requests cannot outrun it.
+Fair holds (the tiers in holds.py, the counting in hold_ledger.py): the organisation's
+running count of undelivered units (``OrganisationHold``) is updated in the same
+transaction as the need, after it, so locks are always taken pledge row → need row(s,
+by id) → hold row → audit head and two writers cannot deadlock. Rows are locked
+``no_key`` (and a pledge without the rows it is joined to), so the foreign-key checks of
+other writers' new rows never wait on them. Concurrent pledges of one organisation queue
+on its hold row, and the database refuses to count past its limit, so parallel requests
+cannot outrun it.
 
 The PostgreSQL one-statement pledge is in fastpath.py, the expiry sweep in expiry.py, the
 refusals in errors.py and the audit snapshots in history.py.
@@ -40,8 +41,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Sum
-from django.db.models.functions import Greatest
+from django.db.models import F
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -69,8 +69,9 @@ from .errors import (
 from .evidence import CleanImage, evidence_clean
 from .fastpath import RESERVE, create_in_one_statement
 from .history import audit, snapshot
-from .holds import HoldPolicy, hold_policy, latest_planned_delivery
-from .models import LIVE_STATUSES, Delivery, OrganisationHold, Pledge, PledgeStatus
+from .hold_ledger import hold_for, hold_give, hold_refusal, hold_take, need_share_refusal
+from .holds import hold_policy, latest_planned_delivery
+from .models import LIVE_STATUSES, Delivery, Pledge, PledgeStatus
 
 # Why pledges are refused, as /metrics counts them (kolaborasi_pledges_refused_total);
 # "throttled" is counted by the pledge throttle (kolaborasi.core.throttle).
@@ -209,77 +210,6 @@ def _unreserve(need_id: int, quantity: int) -> None:
     Need.objects.filter(pk=need_id).update(held=F("held") - quantity)
 
 
-def _hold_take(organisation: Organisation, units: int, policy: HoldPolicy) -> bool:
-    """Count ``units`` more on the organisation's hold row if it stays within the
-    policy's limit and the organisation is not suspended (uncounted pledges add 0 but
-    still take the row, so a suspension cannot slip past them). The row stays locked
-    until the transaction ends."""
-    rows = OrganisationHold.objects.filter(pk=organisation.pk, suspended=False)
-    for _attempt in range(2):
-        if policy.limit is not None:
-            updated = rows.filter(held__lte=policy.limit - units).update(
-                held=F("held") + units, limit=policy.limit
-            )
-        else:
-            updated = rows.update(held=F("held"))
-        if updated or OrganisationHold.objects.filter(pk=organisation.pk).exists():
-            return bool(updated)
-        # The organisation's first pledge: create its row (a concurrent first pledge may
-        # have done so already) and try again.
-        OrganisationHold.objects.bulk_create(
-            [OrganisationHold(organisation_id=organisation.pk, held=0, limit=0)], ignore_conflicts=True
-        )
-    return False
-
-
-def _hold_refusal(organisation: Organisation, policy: HoldPolicy) -> Exception:
-    """Why ``_hold_take`` (or the one-statement path) refused: suspended, or the limit."""
-    row = OrganisationHold.objects.filter(pk=organisation.pk).first()
-    if row is not None and row.suspended:
-        return Forbidden(suspended_message(organisation))
-    return HoldLimitExceeded(
-        reason="total", tier=policy.tier, limit=policy.limit or 0, held=row.held if row else 0
-    )
-
-
-def _hold_give(pledge: Pledge, units: int) -> None:
-    """``units`` of a pledge are no longer undelivered (delivered or released)."""
-    if pledge.capped and units:
-        OrganisationHold.objects.filter(pk=pledge.organisation_id).update(held=Greatest(F("held") - units, 0))
-
-
-def _need_share_refusal(
-    organisation: Organisation, need_id: int, units: int, policy: HoldPolicy
-) -> HoldLimitExceeded | None:
-    """The organisation may hold only ``need_share`` percent of one need. Read after the
-    need's row is locked (by the reservation) in a statement of its own, so every
-    committed pledge on this need is seen and none can be added meanwhile."""
-    if policy.need_share >= 100:
-        return None
-    quantity = Need.objects.filter(pk=need_id).values_list("quantity", flat=True).first() or 0
-    limit = policy.need_limit(quantity) or 0
-    held = (
-        Pledge.objects.filter(
-            organisation=organisation, need_id=need_id, status__in=LIVE_STATUSES, capped=True
-        ).aggregate(units=Sum(F("quantity") - F("released") - F("delivered")))["units"]
-        or 0
-    )
-    if held + units <= limit:
-        return None
-    return HoldLimitExceeded(reason="need", tier=policy.tier, limit=limit, held=held, share=policy.need_share)
-
-
-def _hold_for(organisation: Organisation, need_id: int, units: int, policy: HoldPolicy) -> Exception | None:
-    """Inside a transaction, after the need was reserved: count the hold, or say why not
-    (and leave the hold row as it was)."""
-    if not _hold_take(organisation, units, policy):
-        return _hold_refusal(organisation, policy)
-    refusal = _need_share_refusal(organisation, need_id, units, policy)
-    if refusal is not None and policy.limit is not None:
-        OrganisationHold.objects.filter(pk=organisation.pk).update(held=F("held") - units)
-    return refusal
-
-
 @_counted
 def pledge_create(
     *,
@@ -323,7 +253,7 @@ def pledge_create(
             if "hold_within_limit" not in str(exc):
                 raise
             pledge.pk = None
-            raise _with_remaining(_hold_refusal(organisation, policy), need.pk) from None
+            raise _with_remaining(hold_refusal(organisation, policy), need.pk) from None
     else:
         # No savepoint when nested (the API's transaction, a funded pledge): two round
         # trips fewer. So nothing may fail inside the block: when the units do not fit,
@@ -332,7 +262,7 @@ def pledge_create(
         with transaction.atomic(savepoint=False):
             reserved = _reserve(need.pk, quantity)
             if reserved:
-                refusal = _hold_for(organisation, need.pk, quantity, policy)
+                refusal = hold_for(organisation, need.pk, quantity, policy)
                 if refusal is None:
                     _insert_pledge(pledge)
                     audit(actor, organisation, AuditAction.PLEDGE_CREATED, pledge, None)
@@ -417,8 +347,8 @@ def pledges_create_many(
                 conflicts = [(need, quantity, left) for _i, need, quantity, left in sorted(missing)]
                 raise PlanConflict(conflicts)
             # A refusal rolls the whole plan back.
-            if not _hold_take(organisation, sum(q for _n, q in items), policy):
-                raise _hold_refusal(organisation, policy)
+            if not hold_take(organisation, sum(q for _n, q in items), policy):
+                raise hold_refusal(organisation, policy)
             for need, quantity in items:
                 pledge = _insert_pledge(
                     _new_pledge(actor, organisation, need, quantity, planned_delivery, capped=policy.counted)
@@ -426,7 +356,7 @@ def pledges_create_many(
                 audit(actor, organisation, AuditAction.PLEDGE_CREATED, pledge, None)
                 pledges.append(pledge)
             for need, _quantity in items:
-                refusal = _need_share_refusal(organisation, need.pk, 0, policy)
+                refusal = need_share_refusal(organisation, need.pk, 0, policy)
                 if refusal is not None:
                     raise refusal
     except PlanConflict:
@@ -502,7 +432,7 @@ def delivery_record(
                 raise _closed_refusal(locked.need_id) or PledgeStateConflict(
                     _("Kebutuhan komitmen ini tidak ditemukan."), field="quantity"
                 )
-            _hold_give(locked, quantity)
+            hold_give(locked, quantity)
             delivery = Delivery(
                 pledge=locked,
                 quantity=quantity,
@@ -562,7 +492,7 @@ def release_undelivered(locked: Pledge, status: str) -> int:
                 raise frozen
             # Otherwise the counters drifted (invariant 2), which must never happen.
             raise RuntimeError(f"need {locked.need_id} holds fewer than {units} units")  # pragma: no cover
-        _hold_give(locked, units)
+        hold_give(locked, units)
     return units
 
 

@@ -23,8 +23,9 @@ from kolaborasi.campaigns.services import AidTypeUnit, campaign_create
 from kolaborasi.core.actor import Actor
 from kolaborasi.core.text import UNSTORABLE, formula_refusal
 
-from .imports import BATCH, _Checker, _copy_objects, parse_count, read_csv, write_needs
+from .imports import _Checker, parse_count, read_csv
 from .models import AidType, Need, Target, TargetKind, within_any_q
+from .writer import BATCH, copy_objects, write_needs
 
 # The needs CSV: one row per target and aid type. ``target`` is the target's id (as in
 # its page's address, /sasaran/ID/) or, for an RW, its code (as the RW import made it,
@@ -231,7 +232,7 @@ def _needs_import(
     for start in range(0, len(needs), BATCH):
         chunk = needs[start : start + BATCH]
         if connection.vendor == "postgresql":
-            _copy_objects(Need, chunk)
+            copy_objects(Need, chunk)
         else:
             Need.objects.bulk_create(chunk)
     audit_record(
