@@ -6,7 +6,9 @@ On PostgreSQL the owner of a table can switch its triggers off (``ALTER TABLE â€
 TRIGGER``, which the application's role cannot: it does not own the tables); on SQLite,
 which has no such switch, the triggers are dropped and created again. Either way only
 inside one transaction: whatever runs inside commits or rolls back with the guard's
-return."""
+return.
+
+Also: a few audited events to build chains from (``need_change_events``)."""
 
 from __future__ import annotations
 
@@ -15,7 +17,10 @@ from contextlib import contextmanager
 
 from django.db import connection, transaction
 
+from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.guard import PREFIX, sqlite_guard_lifted
+from kolaborasi.audit.models import AuditEvent
+from kolaborasi.audit.services import audit_record
 
 
 @contextmanager
@@ -32,3 +37,21 @@ def guard_lifted() -> Iterator[None]:
         yield
         for table in guarded:
             cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {PREFIX}")
+
+
+def need_change_events(personas, n: int) -> list[AuditEvent]:  # type: ignore[no-untyped-def]
+    """``n`` audited need changes by the operator oki, in one transaction."""
+    oki = personas["oki"]
+    with transaction.atomic():
+        return [
+            audit_record(
+                actor=oki.user,
+                organisation=oki.organisation,
+                action=AuditAction.NEED_CHANGED,
+                object_type="t",
+                object_id=i,
+                before={"quantity": i},
+                after={"quantity": i + 1},
+            )
+            for i in range(n)
+        ]

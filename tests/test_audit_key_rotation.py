@@ -17,29 +17,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.core.management import call_command
 from django.core.management.base import CommandError, SystemCheckError
-from django.db import transaction
 from django.test import Client
 
 from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.models import AuditEvent, AuditSignedHead
-from kolaborasi.audit.services import audit_record
+from tests.audit_support import need_change_events
 
 pytestmark = pytest.mark.django_db
-
-
-def _events(personas, n: int) -> None:  # type: ignore[no-untyped-def]
-    oki = personas["oki"]
-    with transaction.atomic():
-        for i in range(n):
-            audit_record(
-                actor=oki.user,
-                organisation=oki.organisation,
-                action=AuditAction.NEED_CHANGED,
-                object_type="t",
-                object_id=i,
-                before={"quantity": i},
-                after={"quantity": i + 1},
-            )
 
 
 def _cli(run_cli, *args: str) -> str:  # type: ignore[no-untyped-def]
@@ -73,7 +57,7 @@ def _verifies(public_key_b64: str, head: dict[str, object]) -> bool:
 def test_after_a_rotation_old_heads_keep_verifying_and_the_new_key_signs(
     client: Client, run_cli, personas, settings, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    _events(personas, 3)
+    need_change_events(personas, 3)
     old_head = json.loads(_cli(run_cli, "sign"))
     saved = tmp_path / "old-head.json"
     saved.write_bytes(client.get("/api/v1/audit/head").content)
@@ -120,7 +104,7 @@ def test_after_a_rotation_old_heads_keep_verifying_and_the_new_key_signs(
     assert "3 signed heads match" in _cli(run_cli, "verify", "--head", str(saved))
 
     # A second rotation: both earlier keys are retired, in order, every head still verifies.
-    _events(personas, 1)
+    need_change_events(personas, 1)
     _cli(run_cli, "sign")
     second = json.loads(_cli(run_cli, "rotate-key"))
     assert second["old_fingerprint"] == rotation["new_fingerprint"]
@@ -134,7 +118,7 @@ def test_after_a_rotation_old_heads_keep_verifying_and_the_new_key_signs(
 
 
 def test_a_forged_head_verifies_under_no_key(run_cli, personas, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    _events(personas, 2)
+    need_change_events(personas, 2)
     signed = json.loads(_cli(run_cli, "sign"))
     _cli(run_cli, "rotate-key")
     forged = Ed25519PrivateKey.generate()
@@ -153,10 +137,10 @@ def test_a_forged_head_verifies_under_no_key(run_cli, personas, tmp_path: Path) 
 
 def test_a_stored_head_of_a_key_never_published_is_reported(run_cli, personas, settings) -> None:  # type: ignore[no-untyped-def]
     """A key replaced by hand instead of rotated: its heads verify under no known key."""
-    _events(personas, 1)
+    need_change_events(personas, 1)
     _cli(run_cli, "sign")
     _cli(run_cli, "rotate-key")
-    _events(personas, 1)
+    need_change_events(personas, 1)
     _cli(run_cli, "sign")
     _key_file(settings).unlink()  # a new key is made on the next use; the last one is lost
     with pytest.raises(CommandError, match=r"#\d+: the head signed at .* nor any retired key"):
@@ -166,7 +150,7 @@ def test_a_stored_head_of_a_key_never_published_is_reported(run_cli, personas, s
 def test_a_malformed_retired_keys_file_is_refused_at_start_and_at_verify(
     client: Client, run_cli, personas, settings, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    _events(personas, 1)
+    need_change_events(personas, 1)
     _cli(run_cli, "sign")
     retired = tmp_path / "retired.pem"
     settings.AUDIT_RETIRED_KEYS_FILE = retired
@@ -222,7 +206,7 @@ def test_a_key_put_in_place_during_the_rotation_is_never_overwritten(
 ) -> None:  # type: ignore[no-untyped-def]
     from kolaborasi.audit import signing
 
-    _events(personas, 1)
+    need_change_events(personas, 1)
     _cli(run_cli, "sign")
     key_file = _key_file(settings)
     theirs = Ed25519PrivateKey.generate().private_bytes(
@@ -249,7 +233,7 @@ def test_a_rotation_interrupted_after_retiring_the_key_is_finished_by_rotating_a
 ) -> None:  # type: ignore[no-untyped-def]
     """The old key already listed as retired (the crash came before the new key was
     written): it still signs, is not listed as retired while current, and is listed once."""
-    _events(personas, 1)
+    need_change_events(personas, 1)
     _cli(run_cli, "sign")
     current = client.get("/api/v1/audit/key").json()
     pem = (

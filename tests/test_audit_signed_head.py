@@ -20,36 +20,17 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.core.management import call_command
 from django.core.management.base import CommandError, SystemCheckError
-from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
-from kolaborasi.audit.actions import AuditAction
 from kolaborasi.audit.models import AuditEvent, AuditHead, AuditSignedHead
-from kolaborasi.audit.services import audit_record, content_digest, link_hash
+from kolaborasi.audit.services import content_digest, link_hash
 from kolaborasi.audit.signing import sign
 from kolaborasi.audit.tasks import audit_head_sign_task
-from tests.audit_support import guard_lifted
+from tests.audit_support import guard_lifted, need_change_events
 from tests.tasks_support import run_tasks
 
 pytestmark = pytest.mark.django_db
-
-
-def _events(personas, n: int) -> list[AuditEvent]:  # type: ignore[no-untyped-def]
-    oki = personas["oki"]
-    with transaction.atomic():
-        return [
-            audit_record(
-                actor=oki.user,
-                organisation=oki.organisation,
-                action=AuditAction.NEED_CHANGED,
-                object_type="t",
-                object_id=i,
-                before={"quantity": i},
-                after={"quantity": i + 1},
-            )
-            for i in range(n)
-        ]
 
 
 def _sign(run_cli) -> dict[str, object]:  # type: ignore[no-untyped-def]
@@ -109,7 +90,7 @@ def test_a_signed_head_is_published_and_verifies_with_the_published_key(
     assert "belum pernah ditandatangani" in response.json()["detail"]
     assert not AuditSignedHead.objects.exists()
 
-    _events(personas, 3)
+    need_change_events(personas, 3)
     signed = _sign(run_cli)
     head = AuditHead.objects.get(pk=1)
     assert (signed["seq"], signed["hash"]) == (head.seq, head.last_hash)
@@ -134,7 +115,7 @@ def test_a_signed_head_is_published_and_verifies_with_the_published_key(
     key_file = Path(settings.AUDIT_SIGNING_KEY_FILE)
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     pem = key_file.read_bytes()
-    _events(personas, 1)
+    need_change_events(personas, 1)
     _sign(run_cli)
     assert key_file.read_bytes() == pem
     assert AuditSignedHead.objects.count() == 2
@@ -150,7 +131,7 @@ def test_the_worker_signs_when_the_head_moved_or_the_signature_is_a_minute_old(p
     assert run_tasks() == 1
     assert AuditSignedHead.objects.count() == 1
 
-    _events(personas, 1)
+    need_change_events(personas, 1)
     audit_head_sign_task.enqueue()
     run_tasks()
     moved = AuditSignedHead.objects.order_by("-id").first()
@@ -171,7 +152,7 @@ def test_the_worker_signs_when_the_head_moved_or_the_signature_is_a_minute_old(p
 def test_a_chain_rehashed_after_an_edit_no_longer_matches_a_signed_head(
     client: Client, run_cli, personas, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    events = _events(personas, 6)
+    events = need_change_events(personas, 6)
     _sign(run_cli)
     saved = _published_head(client, tmp_path)
     victim = events[2]
@@ -202,7 +183,7 @@ def test_a_chain_rehashed_after_an_edit_no_longer_matches_a_signed_head(
 def test_a_truncated_chain_no_longer_matches_a_signed_head(
     client: Client, run_cli, personas, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    events = _events(personas, 5)
+    events = need_change_events(personas, 5)
     _sign(run_cli)
     saved = _published_head(client, tmp_path)
     assert "2 signed heads match" in _verify(run_cli, "--head", str(saved))  # stored and saved
@@ -225,7 +206,7 @@ def test_a_truncated_chain_no_longer_matches_a_signed_head(
 def test_a_head_signed_with_another_key_is_reported(
     client: Client, run_cli, personas, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    _events(personas, 2)
+    need_change_events(personas, 2)
     signed = _sign(run_cli)
     forged = Ed25519PrivateKey.generate()
     message = f"kolaborasi-audit-head:1:{signed['seq']}:{signed['hash']}:{signed['at']}".encode()
@@ -275,7 +256,7 @@ def test_a_malformed_saved_head_is_refused_with_what_is_wrong(
 def test_a_missing_or_malformed_key_refuses_to_start_or_sign(
     run_cli, personas, settings, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    _events(personas, 1)
+    need_change_events(personas, 1)
     # Named by the setting (not the default): never made up on the spot.
     settings.AUDIT_SIGNING_KEY_FILE = tmp_path / "production.key"
     settings.AUDIT_SIGNING_KEY_CREATE = False
@@ -311,7 +292,7 @@ def test_a_missing_or_malformed_key_refuses_to_start_or_sign(
 
 
 def test_heads_signed_with_a_replaced_key_are_reported(run_cli, personas, settings) -> None:  # type: ignore[no-untyped-def]
-    _events(personas, 1)
+    need_change_events(personas, 1)
     _sign(run_cli)
     Path(settings.AUDIT_SIGNING_KEY_FILE).unlink()  # a new key is made on the next use
     with pytest.raises(CommandError, match="current key does not verify"):

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from django.db import connection, connections
 
-from kolaborasi.accounts.models import OrgKind
+from kolaborasi.accounts.models import Organisation, OrgKind
 from kolaborasi.campaigns.models import Campaign, CampaignStatus
 from kolaborasi.funds import services
-from kolaborasi.funds.models import AccountKind, LedgerAccount
+from kolaborasi.funds.models import AccountKind, LedgerAccount, PackageTemplate
 from kolaborasi.funds.selectors import ledger_verify
 from kolaborasi.targets.models import AidType
 from tests.personas import make_org
@@ -70,11 +70,8 @@ def _spend_three_each(agg: Any, template: Any, need: Any) -> list[int]:
     return paid
 
 
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_spends_and_confirmations() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: the in-memory SQLite test database has one shared connection")
-    need = small_world(1000)
+def _donor_aggregator_and_template() -> tuple[Organisation, Organisation, PackageTemplate]:
+    """A donor, an aggregator and its Rp100.000 package of sembako."""
     donor = make_org("Donatur Balapan")
     agg = make_org("Agregator Balapan", OrgKind.AGGREGATOR)
     template = services.template_save(
@@ -85,6 +82,15 @@ def test_concurrent_spends_and_confirmations() -> None:
         contents="beras",
         unit_cost=100_000,
     )
+    return donor, agg, template
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_spends_and_confirmations() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: the in-memory SQLite test database has one shared connection")
+    need = small_world(1000)
+    donor, agg, template = _donor_aggregator_and_template()
     donation = services.donation_create(
         actor=None, donor=donor, aggregator=agg, amount=500_000, donated_on=dt.date(2020, 4, 20)
     )
@@ -122,16 +128,7 @@ def test_concurrent_spends_never_use_another_campaigns_money() -> None:
     other = Campaign.objects.create(
         name="Program Lain", slug="program-lain", start=dt.date(2026, 12, 1), status=CampaignStatus.OPEN
     )
-    donor = make_org("Donatur Balapan")
-    agg = make_org("Agregator Balapan", OrgKind.AGGREGATOR)
-    template = services.template_save(
-        actor=None,
-        aggregator=agg,
-        aid_type=AidType.objects.get(slug="sembako"),
-        name="Paket",
-        contents="beras",
-        unit_cost=100_000,
-    )
+    donor, agg, template = _donor_aggregator_and_template()
     earmarked = None
     for amount, campaign in ((300_000, None), (1_000_000, other.slug)):
         d = services.donation_create(
